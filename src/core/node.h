@@ -1,0 +1,400 @@
+/* The protocol core of one xroad node, light or car: one entry point,
+ * xr_node_step(), an event in and an outbox out (after cowsql's raft_step and
+ * etcd raft's Step/Ready).
+ *
+ * The core is pure: no sockets, no clock, no randomness of its own, no
+ * printing, no allocation. Time arrives in every event; the car's turn per
+ * round comes from the configured seed through a hash, so a trace replays to
+ * the same bytes. Decisions are reported as one-line "condition -> action"
+ * strings through the injected tracer.
+ *
+ * Applying the outbox (every driver does it in this order: the nng daemon, the
+ * simulator, the replay test; see docs/PROTOCOL.md "Outbox"):
+ *   1. effects, in order: XR_FX_LOG_APPEND entries are made durable, crossings
+ *      reported to the cloud, before anything is sent;
+ *   2. messages, in order;
+ *   3. timers: node->timer_at[k] is the absolute deadline of timer k, or
+ *      XR_NEVER. The driver fires XR_EV_TIMER for every k whose deadline has
+ *      passed.
+ * The outbox (node->out) is valid until the next call to xr_node_step(). */
+#ifndef XR_NODE_H
+#define XR_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "geometry.h"
+
+#define XR_MAX_NODES 32
+#define XR_MAX_CARS (XR_MAX_NODES - 1)
+#define XR_MAX_OVERRIDES 64 /* per round; edge reversals are bounded by pairs */
+#define XR_OUTBOX_MSGS 128
+#define XR_OUTBOX_EFFECTS 64
+#define XR_RUN_MAX 40
+#define XR_NEVER UINT64_MAX
+
+typedef uint64_t xr_set; /* bit i = node id i */
+
+/* ------------------------------------------------------------------ messages */
+
+enum xr_msg_type {
+	XR_MSG_NONE = 0,
+	XR_MSG_WAVE,
+	XR_MSG_CROSSED,
+	XR_MSG_NOTICE,
+	XR_MSG_BLOCKED,
+	XR_MSG_DETECT,
+	XR_MSG_PROBE,
+	XR_MSG_DEADLOCK,
+	XR_MSG_PROCEED,
+	XR_MSG_REJOIN,
+	XR_MSG_REJOIN_STATE,
+	XR_MSG_TYPES
+};
+
+enum xr_wave_kind {
+	XR_WAVE_NONE = 0,
+	XR_WAVE_COLLECT_INTENTS,
+	XR_WAVE_INTENT_SET,
+	XR_WAVE_OVERRIDE,
+	XR_WAVE_ROUND_END,
+	XR_WAVE_KINDS
+};
+
+struct xr_crossing {
+	uint32_t round;
+	uint32_t index;
+	uint32_t car;
+};
+
+struct xr_override {
+	uint32_t epoch;
+	uint32_t winner;
+	uint32_t loser;
+};
+
+struct xr_wave_msg {
+	uint32_t wave;
+	enum xr_wave_kind kind;
+	uint32_t round;
+	bool echo;
+	uint32_t n_intents;
+	struct xr_car_intent intents[XR_MAX_CARS];
+	bool has_override;
+	struct xr_override override;
+	uint32_t n_log;
+	struct xr_crossing log[XR_MAX_CARS];
+};
+
+struct xr_rejoin_state {
+	uint32_t round;
+	bool intents_fixed;
+	uint32_t n_intents;
+	struct xr_car_intent intents[XR_MAX_CARS];
+	uint32_t n_log;
+	struct xr_crossing log[XR_MAX_CARS];
+	uint32_t n_overrides;
+	struct xr_override overrides[XR_MAX_OVERRIDES];
+	uint32_t n_proceed;
+	uint32_t proceed[XR_MAX_CARS];
+};
+
+/* The core's view of an Envelope (proto/xroad.proto); src/wire/codec.c maps
+ * one to the other and validates. Field meanings are documented there. */
+struct xr_msg {
+	uint32_t from;
+	uint32_t to;
+	uint32_t epoch;
+	enum xr_msg_type type;
+	union {
+		struct xr_wave_msg wave;
+		struct {
+			uint32_t round;
+			uint64_t crossed_ms;
+		} crossed;
+		struct {
+			struct xr_crossing crossing;
+		} notice;
+		struct {
+			uint32_t round;
+			uint32_t seen;
+			uint32_t overrides;
+			bool held;
+			uint32_t n_waits;
+			uint32_t waits_for[XR_MAX_CARS];
+		} blocked;
+		struct {
+			uint32_t round;
+			uint32_t epoch;
+		} detect;
+		struct {
+			uint32_t round;
+			uint32_t epoch;
+			uint32_t initiator;
+			uint32_t n_path;
+			uint32_t path[XR_MAX_CARS];
+		} probe;
+		struct {
+			uint32_t round;
+			uint32_t epoch;
+			uint32_t n_cycle;
+			uint32_t cycle[XR_MAX_CARS];
+		} deadlock;
+		struct {
+			uint32_t round;
+			uint32_t epoch;
+		} proceed;
+		struct {
+			uint32_t round;
+		} rejoin;
+		struct xr_rejoin_state rejoin_state;
+	} u;
+};
+
+const char *xr_msg_type_name(enum xr_msg_type t);  /* "Probe" */
+const char *xr_wave_kind_name(enum xr_wave_kind k); /* "IntentSet" */
+
+/* ------------------------------------------------------------------ effects */
+
+enum xr_effect_type {
+	XR_FX_ROUND_START = 1, /* light: round begins; car: joined round */
+	XR_FX_INTENT,          /* car: its intent for the round */
+	XR_FX_ENTER,           /* car: entered the box */
+	XR_FX_EXIT,            /* car: left the box; report the crossing */
+	XR_FX_LOG_APPEND,      /* any: crossing appended to the durable log */
+	XR_FX_DEADLOCK,        /* light: cycle declared, winner picked */
+	XR_FX_ROUND_END,       /* light: every node has the round's log */
+	XR_FX_DONE,            /* light: no rounds left */
+	XR_FX_SHUTDOWN,        /* shutdown command: stop after this outbox */
+};
+
+struct xr_effect {
+	enum xr_effect_type type;
+	uint32_t round;
+	uint32_t car;
+	struct xr_car_intent intent;   /* INTENT, ENTER, EXIT */
+	struct xr_crossing crossing;   /* LOG_APPEND */
+	uint64_t at_ms;                /* EXIT: when the car left the box */
+	bool after_deadlock;           /* EXIT: the round needed an override */
+	struct xr_override override;   /* DEADLOCK */
+	uint32_t n_cycle;              /* DEADLOCK */
+	uint32_t cycle[XR_MAX_CARS];
+};
+
+const char *xr_effect_type_name(enum xr_effect_type t);
+
+/* ------------------------------------------------------------------ events */
+
+enum xr_timer {
+	XR_TIMER_TICK = 0, /* resends, stall checks; periodic while useful */
+	XR_TIMER_CROSS,    /* car: leaves the box */
+	XR_TIMERS
+};
+
+enum xr_command_op {
+	XR_CMD_RUN = 1, /* queue `rounds` more rounds */
+	XR_CMD_PAUSE,
+	XR_CMD_RESUME,
+	XR_CMD_SHUTDOWN,
+};
+
+enum xr_event_type {
+	XR_EV_START = 1, /* first event after init (also after a restart) */
+	XR_EV_RECEIVE,
+	XR_EV_TIMER,
+	XR_EV_COMMAND,
+};
+
+struct xr_event {
+	enum xr_event_type type;
+	uint64_t now_ms;
+	const struct xr_msg *msg; /* RECEIVE: borrowed for the call */
+	enum xr_timer timer;      /* TIMER */
+	enum xr_command_op op;    /* COMMAND */
+	uint32_t rounds;          /* COMMAND RUN */
+};
+
+/* ------------------------------------------------------------------ config */
+
+/* One decision, one line: "probe (1,3,1) back at initiator -> deadlock". */
+typedef void (*xr_tracer_fn)(void *ctx, uint32_t node, uint64_t now_ms,
+			     const char *line);
+
+struct xr_node_config {
+	uint32_t self;
+	uint32_t light;                        /* coordinator at start */
+	uint32_t n_cars;
+	uint32_t cars[XR_MAX_CARS];            /* car ids, distinct, != light */
+	enum xr_approach approaches[XR_MAX_CARS]; /* approaches[i] of cars[i] */
+	uint32_t n_neighbours;                 /* wave topology edges of self */
+	uint32_t neighbours[XR_MAX_NODES - 1];
+	uint64_t seed;
+	uint32_t weights[XR_TURNS];            /* routes: relative weights */
+	uint32_t cross_ms;                     /* time in the box */
+	uint32_t resend_ms;                    /* retransmission period */
+	uint32_t stall_ms;                     /* no progress -> detection anyway */
+	uint32_t rounds;                       /* light: rounds to run at start */
+	char run[XR_RUN_MAX];                  /* run id, for crossing records */
+	xr_tracer_fn tracer;                   /* may be NULL */
+	void *tracer_ctx;
+};
+
+/* Validates a configuration; XR_ECONFIG with a reason in `why`. */
+int xr_node_config_check(const struct xr_node_config *cfg, char *why,
+			 size_t why_len);
+
+/* ------------------------------------------------------------------ state */
+
+/* What survives a crash: the shell persists it after every LOG_APPEND (a
+ * small file in the daemon, kept across restarts by the simulator). The log
+ * itself goes to the shell through LOG_APPEND effects; the core keeps its
+ * length and a running digest so I4 is checkable in O(1) memory. */
+struct xr_durable {
+	uint32_t log_count;
+	uint64_t log_digest;
+	uint32_t last_round; /* last round whose log was appended */
+};
+
+/* The digest after appending `c` to a log whose digest is `d`. */
+uint64_t xr_log_digest_step(uint64_t d, const struct xr_crossing *c);
+
+/* Echo wave state of one node for the current wave (src/core/wave.c). */
+struct xr_wave_state {
+	bool active;
+	bool is_root;
+	bool done;        /* root: heard from every neighbour; other: echoed */
+	uint32_t id;
+	uint32_t parent;
+	xr_set heard;     /* neighbours whose message on our edge arrived */
+	xr_set sent;      /* neighbours we have sent our message to */
+	uint64_t last_send_ms;
+	struct xr_wave_msg down; /* what travels down (and is resent) */
+	struct xr_wave_msg up;   /* aggregate of the subtree (COLLECT) */
+};
+
+enum xr_light_phase {
+	XR_LIGHT_IDLE = 0,  /* between rounds */
+	XR_LIGHT_COLLECTING,
+	XR_LIGHT_SPREADING,
+	XR_LIGHT_CROSSING,  /* cars are crossing; stall watch on */
+	XR_LIGHT_OVERRIDING,
+	XR_LIGHT_ENDING,
+	XR_LIGHT_DONE,
+};
+
+struct xr_car_report { /* the light's record of a car's last Blocked */
+	bool valid;
+	bool held;
+	uint32_t seen;
+	uint32_t overrides;
+	uint32_t n_waits;
+};
+
+struct xr_light {
+	enum xr_light_phase phase;
+	uint32_t round;
+	uint32_t rounds_left;
+	bool paused;
+	uint32_t next_wave;
+	uint32_t n_intents;
+	struct xr_car_intent intents[XR_MAX_CARS];
+	xr_set have_intent;
+	uint32_t n_log;
+	struct xr_crossing log[XR_MAX_CARS];
+	xr_set crossed;
+	uint32_t epoch;        /* Chandy-Misra-Haas detection epoch, all rounds */
+	bool epoch_acted;      /* a cycle of this epoch is being resolved */
+	uint64_t epoch_started_ms;
+	uint32_t n_overrides;  /* overrides whose wave has completed */
+	struct xr_override overrides[XR_MAX_OVERRIDES];
+	struct xr_override pending; /* the override whose wave is running */
+	xr_set proceeding;     /* winners told to go that have not crossed */
+	xr_set proceed_sent;   /* winners told to go this round */
+	struct xr_car_report reports[XR_MAX_NODES];
+	uint64_t last_progress_ms;
+	uint32_t deadlocks;    /* resolved, all rounds */
+	uint32_t n_last_cycle;
+	uint32_t last_cycle[XR_MAX_CARS];
+	uint32_t rounds_done;
+};
+
+enum xr_car_phase {
+	XR_CAR_IDLE = 0, /* no round, or round over */
+	XR_CAR_INTENT,   /* intent given, waiting for the intent set */
+	XR_CAR_WAITING,
+	XR_CAR_CROSSING,
+	XR_CAR_CROSSED,
+};
+
+struct xr_car {
+	enum xr_car_phase phase;
+	bool rejoining;         /* after START: waiting for RejoinState */
+	uint32_t round;
+	struct xr_car_intent intent;
+	bool have_set;
+	uint32_t n_intents;
+	struct xr_car_intent intents[XR_MAX_CARS];
+	xr_set crossed;         /* cars of this round known to have crossed */
+	xr_set log_have;        /* indexes of the round log received */
+	struct xr_crossing log[XR_MAX_CARS];
+	uint32_t seen;          /* length of the contiguous log prefix held */
+	uint32_t n_overrides;
+	struct xr_override overrides[XR_MAX_OVERRIDES];
+	bool held;              /* override winner, waiting for Proceed */
+	uint32_t held_epoch;
+	xr_set waits;           /* the cars it waits for now: its own edges */
+	bool after_deadlock;
+	bool crossed_acked;     /* the light logged our crossing */
+	uint64_t crossed_ms;
+	uint32_t epoch;         /* highest detection epoch seen */
+	xr_set probed;          /* initiators already forwarded this epoch */
+	uint32_t deadlocks;
+	uint32_t n_last_cycle;
+	uint32_t last_cycle[XR_MAX_CARS];
+};
+
+struct xr_node {
+	struct xr_node_config cfg;
+	bool is_light;
+	uint32_t coordinator_epoch;
+	struct xr_durable durable;
+	xr_set members;   /* light + cars */
+	xr_set car_set;
+	xr_set neighbour_set;
+	struct xr_wave_state wave;
+	struct xr_light light;
+	struct xr_car car;
+	uint64_t now_ms;
+	uint64_t timer_at[XR_TIMERS];
+	uint32_t rejected; /* inputs refused: unknown sender, bad values */
+	struct xr_outbox {
+		uint32_t n_msgs;
+		struct xr_msg msgs[XR_OUTBOX_MSGS];
+		uint32_t n_effects;
+		struct xr_effect effects[XR_OUTBOX_EFFECTS];
+	} out;
+};
+
+/* ------------------------------------------------------------------ API */
+
+/* Initialises `n` (caller-owned, no allocation). `durable` is what survived a
+ * crash, or NULL for a fresh node. The configuration is copied. */
+int xr_node_init(struct xr_node *n, const struct xr_node_config *cfg,
+		 const struct xr_durable *durable);
+
+/* Consumes one event and fills n->out. Returns 0, or a negative XR_E* code
+ * when the event was refused (unknown sender, value out of range, message for
+ * a role or round it does not fit); a refused event changes nothing but the
+ * `rejected` counter, and the outbox is then empty. */
+int xr_node_step(struct xr_node *n, const struct xr_event *ev);
+
+/* Index of car id `car` in cfg.cars, or -1. */
+int xr_node_car_index(const struct xr_node *n, uint32_t car);
+
+/* The car's turn in `round`: a weighted pick from the routes weights driven by
+ * a hash of (seed, car, round), so a restarted car picks the same again. */
+enum xr_turn xr_pick_turn(uint64_t seed, uint32_t car, uint32_t round,
+			  const uint32_t weights[XR_TURNS]);
+
+#endif
