@@ -297,6 +297,7 @@ struct xr_light {
 	uint32_t rounds_left;
 	bool paused;
 	uint32_t next_wave;
+	uint64_t wave_started_ms;
 	uint32_t n_intents;
 	struct xr_car_intent intents[XR_MAX_CARS];
 	xr_set have_intent;
@@ -305,6 +306,7 @@ struct xr_light {
 	xr_set crossed;
 	uint32_t epoch;        /* Chandy-Misra-Haas detection epoch, all rounds */
 	bool epoch_acted;      /* a cycle of this epoch is being resolved */
+	bool detecting;        /* an epoch is running, not yet acted on */
 	uint64_t epoch_started_ms;
 	uint32_t n_overrides;  /* overrides whose wave has completed */
 	struct xr_override overrides[XR_MAX_OVERRIDES];
@@ -349,6 +351,7 @@ struct xr_car {
 	uint64_t crossed_ms;
 	uint32_t epoch;         /* highest detection epoch seen */
 	xr_set probed;          /* initiators already forwarded this epoch */
+	uint32_t reported_epoch; /* epoch whose cycle we reported */
 	uint32_t deadlocks;
 	uint32_t n_last_cycle;
 	uint32_t last_cycle[XR_MAX_CARS];

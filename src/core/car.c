@@ -1,0 +1,371 @@
+/* A car: says what it wants, derives its own wait-for edges from the round's
+ * intent set and the rules (geometry.c), enters the box only when every car
+ * it waits for has crossed, and tells the light when it is out.
+ *
+ * Its edges are its own: they are never sent anywhere except as the targets
+ * of its probes (car_probe.c) and as a count in its Blocked reports. Edges
+ * change in three ways only: a car it waits for has crossed (the edge goes),
+ * an override names it as winner (its edge to the loser goes) or as loser
+ * (it now waits for the winner). */
+#include <string.h>
+
+#include "internal.h"
+
+static bool override_known(const struct xr_car *c, uint32_t epoch)
+{
+	for (uint32_t i = 0; i < c->n_overrides; i++)
+		if (c->overrides[i].epoch == epoch)
+			return true;
+	return false;
+}
+
+/* The car's edges now: the rules, every override applied as a reversal,
+ * minus the cars that have crossed. */
+static xr_set compute_waits(const struct xr_node *n)
+{
+	const struct xr_car *c = &n->car;
+	uint32_t self = n->cfg.self;
+	xr_set waits = 0;
+	for (uint32_t i = 0; i < c->n_intents; i++)
+		if (xr_yields(&c->intent, &c->intents[i]))
+			waits |= XR_SET(c->intents[i].car);
+	for (uint32_t i = 0; i < c->n_overrides; i++) {
+		const struct xr_override *ov = &c->overrides[i];
+		if (ov->winner == self)
+			waits &= ~XR_SET(ov->loser);
+		else if (ov->loser == self)
+			waits |= XR_SET(ov->winner);
+	}
+	return waits & ~c->crossed;
+}
+
+void xr_car_send_blocked(struct xr_node *n)
+{
+	struct xr_car *c = &n->car;
+	struct xr_msg *m = xr_out_msg(n, n->cfg.light, XR_MSG_BLOCKED);
+	if (m == NULL)
+		return;
+	m->u.blocked.round = c->round;
+	m->u.blocked.seen = c->seen;
+	m->u.blocked.overrides = c->n_overrides;
+	m->u.blocked.held = c->held;
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++)
+		if (XR_HAS(c->waits, id))
+			m->u.blocked.waits_for[m->u.blocked.n_waits++] = id;
+}
+
+static void enter(struct xr_node *n)
+{
+	struct xr_car *c = &n->car;
+	c->phase = XR_CAR_CROSSING;
+	struct xr_effect *fx = xr_out_effect(n, XR_FX_ENTER);
+	if (fx != NULL) {
+		fx->round = c->round;
+		fx->car = n->cfg.self;
+		fx->intent = c->intent;
+	}
+	xr_tracef(n, "waits for nobody%s -> enter the box",
+		  c->n_overrides ? " after override" : "");
+	n->timer_at[XR_TIMER_CROSS] = n->now_ms + n->cfg.cross_ms;
+}
+
+/* Re-derives the edges and moves on if nothing is left to wait for. Sends a
+ * Blocked report when still waiting and `report` is set. */
+static void reconsider(struct xr_node *n, bool report)
+{
+	struct xr_car *c = &n->car;
+	if (c->phase != XR_CAR_WAITING)
+		return;
+	c->waits = compute_waits(n);
+	if (c->waits == 0 && !c->held) {
+		enter(n);
+		return;
+	}
+	if (report)
+		xr_car_send_blocked(n);
+	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+}
+
+static void reset_round(struct xr_car *c, uint32_t round)
+{
+	uint32_t deadlocks = c->deadlocks;
+	uint32_t epoch = c->epoch;
+	uint32_t n_last = c->n_last_cycle;
+	uint32_t last[XR_MAX_CARS];
+	memcpy(last, c->last_cycle, sizeof last);
+	memset(c, 0, sizeof *c);
+	c->round = round;
+	c->deadlocks = deadlocks;
+	c->epoch = epoch; /* detection epochs grow across rounds */
+	c->n_last_cycle = n_last;
+	memcpy(c->last_cycle, last, sizeof last);
+}
+
+static void record_crossing(struct xr_node *n, const struct xr_crossing *x)
+{
+	struct xr_car *c = &n->car;
+	if (XR_HAS(c->log_have, x->index))
+		return;
+	c->log[x->index] = *x;
+	c->log_have |= XR_SET(x->index);
+	c->crossed |= XR_SET(x->car);
+	while (c->seen < XR_MAX_CARS && XR_HAS(c->log_have, c->seen))
+		c->seen++;
+	if (x->car == n->cfg.self) {
+		c->crossed_acked = true;
+		if (c->phase != XR_CAR_CROSSED && c->phase != XR_CAR_IDLE) {
+			/* We crossed before a crash; the light has it. */
+			c->phase = XR_CAR_CROSSED;
+		}
+	}
+}
+
+/* The intent set of the round is known: take our place in it. */
+static void adopt_intents(struct xr_node *n, const struct xr_car_intent *set,
+			  uint32_t count)
+{
+	struct xr_car *c = &n->car;
+	const struct xr_car_intent *mine = NULL;
+	for (uint32_t i = 0; i < count; i++)
+		if (set[i].car == n->cfg.self)
+			mine = &set[i];
+	if (mine == NULL) {
+		xr_tracef(n, "intent set of round %u lacks us -> ignore",
+			  c->round);
+		return;
+	}
+	c->n_intents = count;
+	memcpy(c->intents, set, count * sizeof set[0]);
+	c->intent = *mine;
+	c->have_set = true;
+	if (c->phase == XR_CAR_IDLE || c->phase == XR_CAR_INTENT)
+		c->phase = XR_CAR_WAITING;
+}
+
+static void apply_override(struct xr_node *n, const struct xr_override *ov,
+			   bool proceed_known)
+{
+	struct xr_car *c = &n->car;
+	if (override_known(c, ov->epoch) || c->n_overrides >= XR_MAX_OVERRIDES)
+		return;
+	c->overrides[c->n_overrides++] = *ov;
+	c->after_deadlock = true;
+	if (ov->winner == n->cfg.self && !XR_HAS(c->crossed, n->cfg.self) &&
+	    !proceed_known) {
+		c->held = true;
+		c->held_epoch = ov->epoch;
+	}
+	if (ov->winner == n->cfg.self || ov->loser == n->cfg.self) {
+		c->deadlocks++;
+		xr_tracef(n, "override e%u: %u before %u -> %s", ov->epoch,
+			  ov->winner, ov->loser,
+			  ov->winner == n->cfg.self ? "hold until Proceed"
+						    : "wait for the winner");
+	}
+}
+
+void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
+		      struct xr_wave_msg *up)
+{
+	struct xr_car *c = &n->car;
+	switch (down->kind) {
+	case XR_WAVE_COLLECT_INTENTS:
+		if (down->round > c->round || c->round == 0) {
+			reset_round(c, down->round);
+			c->intent.car = n->cfg.self;
+			int i = xr_node_car_index(n, n->cfg.self);
+			c->intent.approach = n->cfg.approaches[i];
+			c->intent.turn = xr_pick_turn(n->cfg.seed, n->cfg.self,
+						      down->round,
+						      n->cfg.weights);
+			c->intent.arrival_ms = n->now_ms;
+			c->phase = XR_CAR_INTENT;
+			struct xr_effect *fx = xr_out_effect(n, XR_FX_INTENT);
+			if (fx != NULL) {
+				fx->round = c->round;
+				fx->car = n->cfg.self;
+				fx->intent = c->intent;
+			}
+			xr_tracef(n, "round %u: %s %s -> tell the light",
+				  c->round, xr_approach_name(c->intent.approach),
+				  xr_turn_name(c->intent.turn));
+		}
+		if (down->round == c->round) {
+			up->intents[0] = c->intent;
+			up->n_intents = 1;
+		}
+		return;
+	case XR_WAVE_INTENT_SET:
+		if (down->round < c->round)
+			return;
+		if (down->round > c->round)
+			reset_round(c, down->round);
+		if (!c->have_set) {
+			adopt_intents(n, down->intents, down->n_intents);
+			reconsider(n, true);
+		}
+		return;
+	case XR_WAVE_OVERRIDE:
+		if (down->round != c->round || !c->have_set)
+			return;
+		apply_override(n, &down->override, false);
+		reconsider(n, true);
+		return;
+	case XR_WAVE_ROUND_END:
+		if (down->round < c->round)
+			return;
+		if (down->round > c->round)
+			reset_round(c, down->round);
+		for (uint32_t i = 0; i < down->n_log; i++)
+			record_crossing(n, &down->log[i]);
+		if (n->durable.last_round < down->round)
+			for (uint32_t i = 0; i < down->n_log; i++)
+				xr_durable_append(n, &down->log[i]);
+		c->phase = XR_CAR_IDLE;
+		return;
+	case XR_WAVE_NONE:
+	case XR_WAVE_KINDS:
+		return;
+	}
+}
+
+void xr_car_cross_done(struct xr_node *n)
+{
+	struct xr_car *c = &n->car;
+	if (c->phase != XR_CAR_CROSSING)
+		return;
+	c->phase = XR_CAR_CROSSED;
+	c->crossed_ms = n->now_ms;
+	struct xr_effect *fx = xr_out_effect(n, XR_FX_EXIT);
+	if (fx != NULL) {
+		fx->round = c->round;
+		fx->car = n->cfg.self;
+		fx->intent = c->intent;
+		fx->at_ms = n->now_ms;
+		fx->after_deadlock = c->after_deadlock;
+	}
+	xr_tracef(n, "out of the box -> tell the light");
+	struct xr_msg *m = xr_out_msg(n, n->cfg.light, XR_MSG_CROSSED);
+	if (m != NULL) {
+		m->u.crossed.round = c->round;
+		m->u.crossed.crossed_ms = c->crossed_ms;
+	}
+	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+}
+
+static void send_rejoin(struct xr_node *n)
+{
+	struct xr_msg *m = xr_out_msg(n, n->cfg.light, XR_MSG_REJOIN);
+	if (m != NULL)
+		m->u.rejoin.round = n->durable.last_round;
+}
+
+void xr_car_start(struct xr_node *n)
+{
+	n->car.rejoining = true;
+	xr_tracef(n, "start with %u logged crossings -> ask the light",
+		  n->durable.log_count);
+	send_rejoin(n);
+	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+}
+
+static void on_rejoin_state(struct xr_node *n, const struct xr_rejoin_state *s)
+{
+	struct xr_car *c = &n->car;
+	if (!c->rejoining)
+		return; /* a duplicate answer */
+	c->rejoining = false;
+	if (!s->intents_fixed || s->round <= n->durable.last_round) {
+		xr_tracef(n, "light is between rounds (r%u) -> wait for a wave",
+			  s->round);
+		return;
+	}
+	reset_round(c, s->round);
+	adopt_intents(n, s->intents, s->n_intents);
+	if (!c->have_set)
+		return;
+	for (uint32_t i = 0; i < s->n_log; i++)
+		record_crossing(n, &s->log[i]);
+	for (uint32_t i = 0; i < s->n_overrides; i++) {
+		bool told = false;
+		for (uint32_t k = 0; k < s->n_proceed; k++)
+			told = told || s->proceed[k] == n->cfg.self;
+		apply_override(n, &s->overrides[i], told);
+	}
+	if (XR_HAS(c->crossed, n->cfg.self)) {
+		c->phase = XR_CAR_CROSSED;
+		c->crossed_acked = true;
+	}
+	xr_tracef(n, "rejoined round %u with %u crossings -> %s", c->round,
+		  c->seen, c->phase == XR_CAR_CROSSED ? "done" : "reconsider");
+	reconsider(n, true);
+}
+
+static int on_notice(struct xr_node *n, const struct xr_msg *m)
+{
+	struct xr_car *c = &n->car;
+	const struct xr_crossing *x = &m->u.notice.crossing;
+	if (x->round != c->round || !c->have_set)
+		return XR_EROUND;
+	uint32_t before = c->seen;
+	record_crossing(n, x);
+	reconsider(n, c->seen != before);
+	return 0;
+}
+
+static int on_proceed(struct xr_node *n, const struct xr_msg *m)
+{
+	struct xr_car *c = &n->car;
+	if (m->u.proceed.round != c->round)
+		return XR_EROUND;
+	if (!c->held || m->u.proceed.epoch != c->held_epoch)
+		return 0;
+	c->held = false;
+	xr_tracef(n, "proceed e%u -> may go", m->u.proceed.epoch);
+	reconsider(n, true);
+	return 0;
+}
+
+int xr_car_receive(struct xr_node *n, const struct xr_msg *m)
+{
+	if (n->car.rejoining && m->type != XR_MSG_REJOIN_STATE)
+		return XR_ESTATE; /* resent later; we cannot place it yet */
+	switch (m->type) {
+	case XR_MSG_NOTICE:
+		return on_notice(n, m);
+	case XR_MSG_DETECT:
+		return xr_car_on_detect(n, m);
+	case XR_MSG_PROBE:
+		return xr_car_on_probe(n, m);
+	case XR_MSG_PROCEED:
+		return on_proceed(n, m);
+	case XR_MSG_REJOIN_STATE:
+		on_rejoin_state(n, &m->u.rejoin_state);
+		return 0;
+	default:
+		return XR_EROLE;
+	}
+}
+
+void xr_car_tick(struct xr_node *n)
+{
+	struct xr_car *c = &n->car;
+	bool again = false;
+	xr_wave_tick(n);
+	if (c->rejoining) {
+		send_rejoin(n);
+		again = true;
+	} else if (c->phase == XR_CAR_WAITING) {
+		xr_car_send_blocked(n);
+		again = true;
+	} else if (c->phase == XR_CAR_CROSSED && !c->crossed_acked) {
+		struct xr_msg *m = xr_out_msg(n, n->cfg.light, XR_MSG_CROSSED);
+		if (m != NULL) {
+			m->u.crossed.round = c->round;
+			m->u.crossed.crossed_ms = c->crossed_ms;
+		}
+		again = true;
+	}
+	if (again)
+		xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+}

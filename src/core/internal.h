@@ -1,0 +1,55 @@
+/* Shared between the files of the core; not part of its API. */
+#ifndef XR_CORE_INTERNAL_H
+#define XR_CORE_INTERNAL_H
+
+#include "err.h"
+#include "node.h"
+
+#define XR_SET(id) ((xr_set)1 << (id))
+#define XR_HAS(set, id) (((set) >> (id)) & 1u)
+
+/* Outbox. A full outbox drops the message (it then behaves as a lost
+ * message, which every protocol path already survives) and traces it. */
+struct xr_msg *xr_out_msg(struct xr_node *n, uint32_t to,
+			  enum xr_msg_type type);
+struct xr_effect *xr_out_effect(struct xr_node *n, enum xr_effect_type type);
+void xr_tracef(struct xr_node *n, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Arms timer k at now + after_ms unless it is already due sooner. */
+void xr_timer_arm(struct xr_node *n, enum xr_timer k, uint64_t after_ms);
+int xr_set_count(xr_set s);
+/* "[1 2 3]" into buf. */
+const char *xr_ids_str(const uint32_t *ids, uint32_t n, char *buf, size_t len);
+
+/* Echo wave (wave.c). The root starts a wave; every node feeds the wave
+ * messages it receives to xr_wave_receive, which calls back into the role
+ * (xr_light_wave_done at the root, xr_car_wave_join at other nodes). */
+void xr_wave_start(struct xr_node *n, const struct xr_wave_msg *down);
+int xr_wave_receive(struct xr_node *n, const struct xr_msg *m);
+void xr_wave_tick(struct xr_node *n);
+bool xr_wave_pending(const struct xr_node *n);
+
+/* Light (light.c). */
+void xr_light_start(struct xr_node *n);
+int xr_light_receive(struct xr_node *n, const struct xr_msg *m);
+void xr_light_tick(struct xr_node *n);
+int xr_light_command(struct xr_node *n, const struct xr_event *ev);
+void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w);
+
+/* Car (car.c, car_probe.c). */
+void xr_car_start(struct xr_node *n);
+int xr_car_receive(struct xr_node *n, const struct xr_msg *m);
+void xr_car_tick(struct xr_node *n);
+void xr_car_cross_done(struct xr_node *n);
+/* A wave reached this car for the first time: apply what it carries and
+ * put the car's own contribution to the echo into `up`. */
+void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
+		      struct xr_wave_msg *up);
+int xr_car_on_probe(struct xr_node *n, const struct xr_msg *m);
+int xr_car_on_detect(struct xr_node *n, const struct xr_msg *m);
+void xr_car_send_blocked(struct xr_node *n);
+
+/* The durable log (node.c). */
+void xr_durable_append(struct xr_node *n, const struct xr_crossing *c);
+
+#endif

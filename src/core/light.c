@@ -1,0 +1,463 @@
+/* The traffic light: runs the rounds, keeps the crossing log that everyone
+ * agrees on, notices a stalled round and has the cars look for a cycle, and
+ * breaks each cycle it is shown.
+ *
+ * A round: COLLECT_INTENTS wave -> INTENT_SET wave -> cars cross, reporting
+ * Crossed; the light logs each crossing and notifies every car -> when all
+ * have crossed, ROUND_END wave with the round's log -> next round.
+ *
+ * Stall: the light knows who has crossed, and each waiting car reports
+ * Blocked with what it knows (log entries seen, overrides applied). When every
+ * car still in the round is blocked, not held, and knows everything the light
+ * knows, nothing can move: the wait-for graph among them has out-degree >= 1
+ * everywhere, so it has a cycle, and the light starts a Chandy-Misra-Haas
+ * epoch (Detect to every waiting car). As a fallback against lost reports it
+ * also starts one after stall_ms without progress.
+ *
+ * Breaking a cycle: the light acts on the first cycle reported in an epoch
+ * and on no other of that epoch, so every cycle it acts on was real when it
+ * was declared (I3): nothing in a cycle moves until the light acts. The
+ * winner is the car of the cycle that arrived first, (arrival_ms, id); the
+ * override reverses its edge to its successor in the cycle. Every edge it
+ * ever reverses points from an earlier car to a later one, and afterwards
+ * from the later to the earlier, so each override removes one of finitely
+ * many "against the arrival order" edges: resolution terminates, and since a
+ * graph whose edges all follow the arrival order has no cycle, every round
+ * completes (I2). Reversal keeps a direct edge between every conflicting
+ * pair, which is what keeps them out of the box together (I1). */
+#include <string.h>
+
+#include "internal.h"
+
+static xr_set remaining(const struct xr_node *n)
+{
+	return n->car_set & ~n->light.crossed;
+}
+
+static void start_round(struct xr_node *n)
+{
+	struct xr_light *l = &n->light;
+	l->round++;
+	l->phase = XR_LIGHT_COLLECTING;
+	l->n_intents = 0;
+	l->have_intent = 0;
+	l->n_log = 0;
+	l->crossed = 0;
+	l->epoch_acted = false;
+	l->detecting = false;
+	l->n_overrides = 0;
+	l->proceeding = 0;
+	l->proceed_sent = 0;
+	memset(l->reports, 0, sizeof l->reports);
+	l->last_progress_ms = n->now_ms;
+	if (l->rounds_left > 0)
+		l->rounds_left--;
+	struct xr_effect *fx = xr_out_effect(n, XR_FX_ROUND_START);
+	if (fx != NULL)
+		fx->round = l->round;
+	xr_tracef(n, "round %u starts -> collect intents", l->round);
+	struct xr_wave_msg down = {.kind = XR_WAVE_COLLECT_INTENTS,
+				   .round = l->round};
+	xr_wave_start(n, &down);
+}
+
+static void next_round_or_rest(struct xr_node *n)
+{
+	struct xr_light *l = &n->light;
+	l->phase = XR_LIGHT_IDLE;
+	if (l->rounds_left > 0 && !l->paused) {
+		start_round(n);
+		return;
+	}
+	if (l->rounds_left == 0) {
+		l->phase = XR_LIGHT_DONE;
+		xr_out_effect(n, XR_FX_DONE);
+		xr_tracef(n, "no rounds left after %u -> done", l->rounds_done);
+	}
+}
+
+void xr_light_start(struct xr_node *n)
+{
+	n->light.rounds_left = n->cfg.rounds;
+	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+	if (n->light.rounds_left > 0)
+		start_round(n);
+}
+
+static void send_notice(struct xr_node *n, uint32_t to,
+			const struct xr_crossing *c)
+{
+	struct xr_msg *m = xr_out_msg(n, to, XR_MSG_NOTICE);
+	if (m != NULL)
+		m->u.notice.crossing = *c;
+}
+
+static void send_proceed(struct xr_node *n, uint32_t winner)
+{
+	struct xr_msg *m = xr_out_msg(n, winner, XR_MSG_PROCEED);
+	if (m == NULL)
+		return;
+	m->u.proceed.round = n->light.round;
+	for (uint32_t i = 0; i < n->light.n_overrides; i++)
+		if (n->light.overrides[i].winner == winner)
+			m->u.proceed.epoch = n->light.overrides[i].epoch;
+}
+
+static void start_detection(struct xr_node *n, const char *why)
+{
+	struct xr_light *l = &n->light;
+	l->epoch++;
+	l->epoch_acted = false;
+	l->detecting = true;
+	l->epoch_started_ms = n->now_ms;
+	xr_set waiting = remaining(n);
+	xr_tracef(n, "%s -> detect epoch %u at %d cars", why, l->epoch,
+		  xr_set_count(waiting));
+	for (uint32_t i = 0; i < n->cfg.n_cars; i++) {
+		uint32_t c = n->cfg.cars[i];
+		if (!XR_HAS(waiting, c))
+			continue;
+		struct xr_msg *m = xr_out_msg(n, c, XR_MSG_DETECT);
+		if (m != NULL) {
+			m->u.detect.round = l->round;
+			m->u.detect.epoch = l->epoch;
+		}
+	}
+}
+
+static void check_stall(struct xr_node *n)
+{
+	struct xr_light *l = &n->light;
+	if (l->phase != XR_LIGHT_CROSSING || l->proceeding != 0)
+		return;
+	if (l->detecting && n->now_ms - l->epoch_started_ms < n->cfg.stall_ms)
+		return;
+	xr_set rest = remaining(n);
+	if (rest == 0)
+		return;
+	for (uint32_t i = 0; i < n->cfg.n_cars; i++) {
+		uint32_t c = n->cfg.cars[i];
+		const struct xr_car_report *r = &l->reports[c];
+		if (!XR_HAS(rest, c))
+			continue;
+		if (!r->valid || r->held || r->n_waits == 0 ||
+		    r->seen != l->n_log || r->overrides != l->n_overrides)
+			return;
+	}
+	start_detection(n, "every car left is blocked and knows all");
+}
+
+static void progress(struct xr_node *n)
+{
+	n->light.last_progress_ms = n->now_ms;
+	n->light.detecting = false;
+}
+
+void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
+{
+	struct xr_light *l = &n->light;
+	switch (w->down.kind) {
+	case XR_WAVE_COLLECT_INTENTS: {
+		xr_set have = 0;
+		for (uint32_t i = 0; i < w->up.n_intents; i++)
+			have |= XR_SET(w->up.intents[i].car);
+		if (have != n->car_set) {
+			struct xr_wave_msg down = w->down;
+			xr_tracef(n, "intents of %d of %u cars -> collect again",
+				  xr_set_count(have), n->cfg.n_cars);
+			xr_wave_start(n, &down);
+			return;
+		}
+		/* Sorted by car id, so the intent set is the same bytes
+		 * whatever the order the echoes came back in. */
+		l->n_intents = 0;
+		for (uint32_t id = 0; id < XR_MAX_NODES; id++)
+			for (uint32_t i = 0; i < w->up.n_intents; i++)
+				if (w->up.intents[i].car == id)
+					l->intents[l->n_intents++] =
+						w->up.intents[i];
+		l->have_intent = have;
+		l->phase = XR_LIGHT_SPREADING;
+		xr_tracef(n, "all %u intents in -> spread the intent set",
+			  l->n_intents);
+		struct xr_wave_msg down = {.kind = XR_WAVE_INTENT_SET,
+					   .round = l->round,
+					   .n_intents = l->n_intents};
+		memcpy(down.intents, l->intents,
+		       l->n_intents * sizeof l->intents[0]);
+		xr_wave_start(n, &down);
+		return;
+	}
+	case XR_WAVE_INTENT_SET:
+		l->phase = XR_LIGHT_CROSSING;
+		progress(n);
+		break;
+	case XR_WAVE_OVERRIDE: {
+		struct xr_override ov = l->pending;
+		if (l->n_overrides < XR_MAX_OVERRIDES)
+			l->overrides[l->n_overrides++] = ov;
+		l->phase = XR_LIGHT_CROSSING;
+		l->proceeding |= XR_SET(ov.winner);
+		l->proceed_sent |= XR_SET(ov.winner);
+		progress(n);
+		xr_tracef(n, "override e%u known to all -> %u proceeds",
+			  ov.epoch, ov.winner);
+		send_proceed(n, ov.winner);
+		break;
+	}
+	case XR_WAVE_ROUND_END:
+		for (uint32_t i = 0; i < l->n_log; i++)
+			xr_durable_append(n, &l->log[i]);
+		l->rounds_done++;
+		struct xr_effect *fx = xr_out_effect(n, XR_FX_ROUND_END);
+		if (fx != NULL)
+			fx->round = l->round;
+		xr_tracef(n, "round %u log known to all -> round over",
+			  l->round);
+		next_round_or_rest(n);
+		return;
+	case XR_WAVE_NONE:
+	case XR_WAVE_KINDS:
+		return;
+	}
+	if (remaining(n) == 0 && l->phase == XR_LIGHT_CROSSING) {
+		l->phase = XR_LIGHT_ENDING;
+		struct xr_wave_msg down = {.kind = XR_WAVE_ROUND_END,
+					   .round = l->round,
+					   .n_log = l->n_log};
+		memcpy(down.log, l->log, l->n_log * sizeof l->log[0]);
+		xr_wave_start(n, &down);
+		return;
+	}
+	check_stall(n);
+}
+
+static bool round_open(const struct xr_light *l)
+{
+	return l->phase == XR_LIGHT_SPREADING || l->phase == XR_LIGHT_CROSSING ||
+	       l->phase == XR_LIGHT_OVERRIDING || l->phase == XR_LIGHT_ENDING;
+}
+
+static int on_crossed(struct xr_node *n, const struct xr_msg *m)
+{
+	struct xr_light *l = &n->light;
+	uint32_t car = m->from;
+	if (m->u.crossed.round != l->round || !round_open(l))
+		return XR_EROUND;
+	if (XR_HAS(l->crossed, car)) {
+		for (uint32_t i = 0; i < l->n_log; i++)
+			if (l->log[i].car == car)
+				send_notice(n, car, &l->log[i]);
+		return 0;
+	}
+	struct xr_crossing *c = &l->log[l->n_log];
+	c->round = l->round;
+	c->index = l->n_log++;
+	c->car = car;
+	l->crossed |= XR_SET(car);
+	l->proceeding &= ~XR_SET(car);
+	progress(n);
+	xr_tracef(n, "car %u crossed -> log r%u #%u, notify all", car, c->round,
+		  c->index);
+	for (uint32_t i = 0; i < n->cfg.n_cars; i++)
+		send_notice(n, n->cfg.cars[i], c);
+	if (remaining(n) == 0 && l->phase == XR_LIGHT_CROSSING) {
+		l->phase = XR_LIGHT_ENDING;
+		struct xr_wave_msg down = {.kind = XR_WAVE_ROUND_END,
+					   .round = l->round,
+					   .n_log = l->n_log};
+		memcpy(down.log, l->log, l->n_log * sizeof l->log[0]);
+		xr_wave_start(n, &down);
+	}
+	return 0;
+}
+
+static int on_blocked(struct xr_node *n, const struct xr_msg *m)
+{
+	struct xr_light *l = &n->light;
+	uint32_t car = m->from;
+	if (m->u.blocked.round != l->round || !round_open(l))
+		return XR_EROUND;
+	if (XR_HAS(l->crossed, car))
+		return 0; /* an old report overtaken by the crossing */
+	struct xr_car_report *r = &l->reports[car];
+	r->valid = true;
+	r->held = m->u.blocked.held;
+	r->seen = m->u.blocked.seen;
+	r->overrides = m->u.blocked.overrides;
+	r->n_waits = m->u.blocked.n_waits;
+	for (uint32_t i = r->seen; i < l->n_log; i++)
+		send_notice(n, car, &l->log[i]);
+	if (r->held && XR_HAS(l->proceed_sent, car))
+		send_proceed(n, car);
+	if (!r->held)
+		l->proceeding &= ~XR_SET(car);
+	check_stall(n);
+	return 0;
+}
+
+static int cycle_index(const struct xr_msg *m, uint32_t car)
+{
+	for (uint32_t i = 0; i < m->u.deadlock.n_cycle; i++)
+		if (m->u.deadlock.cycle[i] == car)
+			return (int)i;
+	return -1;
+}
+
+static const struct xr_car_intent *intent_of(const struct xr_light *l,
+					     uint32_t car)
+{
+	for (uint32_t i = 0; i < l->n_intents; i++)
+		if (l->intents[i].car == car)
+			return &l->intents[i];
+	return NULL;
+}
+
+static int on_deadlock(struct xr_node *n, const struct xr_msg *m)
+{
+	struct xr_light *l = &n->light;
+	const uint32_t *cycle = m->u.deadlock.cycle;
+	uint32_t len = m->u.deadlock.n_cycle;
+	if (m->u.deadlock.round != l->round || !round_open(l))
+		return XR_EROUND;
+	if (m->u.deadlock.epoch != l->epoch || l->epoch_acted ||
+	    l->phase != XR_LIGHT_CROSSING) {
+		xr_tracef(n, "cycle from %u of epoch %u (now %u%s) -> ignore",
+			  m->from, m->u.deadlock.epoch, l->epoch,
+			  l->epoch_acted ? ", acted" : "");
+		return 0;
+	}
+	xr_set members = 0;
+	for (uint32_t i = 0; i < len; i++) {
+		if (XR_HAS(members, cycle[i]) || XR_HAS(l->crossed, cycle[i]))
+			return XR_EINVAL;
+		members |= XR_SET(cycle[i]);
+	}
+	if (cycle_index(m, m->from) != 0)
+		return XR_EINVAL; /* the initiator reports its own cycle */
+	uint32_t w = 0;
+	for (uint32_t i = 1; i < len; i++)
+		if (xr_arrived_before(intent_of(l, cycle[i]),
+				      intent_of(l, cycle[w])))
+			w = i;
+	struct xr_override ov = {.epoch = l->epoch,
+				 .winner = cycle[w],
+				 .loser = cycle[(w + 1) % len]};
+	l->epoch_acted = true;
+	l->pending = ov;
+	l->deadlocks++;
+	l->n_last_cycle = len;
+	memcpy(l->last_cycle, cycle, len * sizeof cycle[0]);
+	char buf[160];
+	xr_tracef(n,
+		  "cycle %s from %u in epoch %u -> deadlock, %u arrived first "
+		  "and goes before %u",
+		  xr_ids_str(cycle, len, buf, sizeof buf), m->from, ov.epoch,
+		  ov.winner, ov.loser);
+	struct xr_effect *fx = xr_out_effect(n, XR_FX_DEADLOCK);
+	if (fx != NULL) {
+		fx->round = l->round;
+		fx->car = ov.winner;
+		fx->override = ov;
+		fx->n_cycle = len;
+		memcpy(fx->cycle, cycle, len * sizeof cycle[0]);
+	}
+	l->phase = XR_LIGHT_OVERRIDING;
+	struct xr_wave_msg down = {.kind = XR_WAVE_OVERRIDE,
+				   .round = l->round,
+				   .has_override = true,
+				   .override = ov};
+	xr_wave_start(n, &down);
+	return 0;
+}
+
+static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
+{
+	struct xr_light *l = &n->light;
+	uint32_t car = m->from;
+	l->reports[car].valid = false;
+	struct xr_msg *out = xr_out_msg(n, car, XR_MSG_REJOIN_STATE);
+	if (out == NULL)
+		return 0;
+	struct xr_rejoin_state *s = &out->u.rejoin_state;
+	s->round = l->round;
+	s->intents_fixed = round_open(l);
+	if (s->intents_fixed) {
+		s->n_intents = l->n_intents;
+		memcpy(s->intents, l->intents, l->n_intents * sizeof l->intents[0]);
+		s->n_log = l->n_log;
+		memcpy(s->log, l->log, l->n_log * sizeof l->log[0]);
+		s->n_overrides = l->n_overrides;
+		memcpy(s->overrides, l->overrides,
+		       l->n_overrides * sizeof l->overrides[0]);
+		for (uint32_t i = 0; i < n->cfg.n_cars; i++)
+			if (XR_HAS(l->proceed_sent, n->cfg.cars[i]))
+				s->proceed[s->n_proceed++] = n->cfg.cars[i];
+	}
+	xr_tracef(n, "car %u rejoins -> send state of round %u", car, l->round);
+	return 0;
+}
+
+int xr_light_receive(struct xr_node *n, const struct xr_msg *m)
+{
+	switch (m->type) {
+	case XR_MSG_CROSSED:
+		return on_crossed(n, m);
+	case XR_MSG_BLOCKED:
+		return on_blocked(n, m);
+	case XR_MSG_DEADLOCK:
+		return on_deadlock(n, m);
+	case XR_MSG_REJOIN:
+		return on_rejoin(n, m);
+	default:
+		return XR_EROLE;
+	}
+}
+
+void xr_light_tick(struct xr_node *n)
+{
+	struct xr_light *l = &n->light;
+	xr_wave_tick(n);
+	if (l->phase == XR_LIGHT_CROSSING && remaining(n) != 0 &&
+	    n->now_ms - l->last_progress_ms >= n->cfg.stall_ms &&
+	    (!l->detecting ||
+	     n->now_ms - l->epoch_started_ms >= n->cfg.stall_ms))
+		start_detection(n, "no progress for stall_ms");
+	for (uint32_t i = 0; i < n->cfg.n_cars; i++) {
+		uint32_t c = n->cfg.cars[i];
+		if (XR_HAS(l->proceeding, c))
+			send_proceed(n, c);
+	}
+	if (round_open(l) || xr_wave_pending(n))
+		xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+}
+
+int xr_light_command(struct xr_node *n, const struct xr_event *ev)
+{
+	struct xr_light *l = &n->light;
+	bool resting = l->phase == XR_LIGHT_IDLE || l->phase == XR_LIGHT_DONE;
+	switch (ev->op) {
+	case XR_CMD_RUN:
+		if (ev->rounds == 0 || ev->rounds > 1000000)
+			return XR_ERANGE;
+		l->rounds_left += ev->rounds;
+		xr_tracef(n, "run %u more rounds -> %u left", ev->rounds,
+			  l->rounds_left);
+		break;
+	case XR_CMD_PAUSE:
+		l->paused = true;
+		xr_tracef(n, "pause -> hold after this round");
+		return 0;
+	case XR_CMD_RESUME:
+		l->paused = false;
+		xr_tracef(n, "resume");
+		break;
+	case XR_CMD_SHUTDOWN:
+		return 0;
+	default:
+		return XR_ERANGE;
+	}
+	if (resting && !l->paused && l->rounds_left > 0)
+		start_round(n);
+	return 0;
+}

@@ -1,0 +1,482 @@
+/* The entry point of the core: validate an event, dispatch it to the role,
+ * and the small services every role uses (outbox, timers, tracer, durable
+ * log digest). Validation happens before any state changes, so a refused
+ * event leaves the node exactly as it was. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+static const char *const msg_type_names[XR_MSG_TYPES] = {
+	[XR_MSG_NONE] = "None",
+	[XR_MSG_WAVE] = "Wave",
+	[XR_MSG_CROSSED] = "Crossed",
+	[XR_MSG_NOTICE] = "CrossingNotice",
+	[XR_MSG_BLOCKED] = "Blocked",
+	[XR_MSG_DETECT] = "Detect",
+	[XR_MSG_PROBE] = "Probe",
+	[XR_MSG_DEADLOCK] = "DeadlockFound",
+	[XR_MSG_PROCEED] = "Proceed",
+	[XR_MSG_REJOIN] = "Rejoin",
+	[XR_MSG_REJOIN_STATE] = "RejoinState",
+};
+
+static const char *const wave_kind_names[XR_WAVE_KINDS] = {
+	[XR_WAVE_NONE] = "None",
+	[XR_WAVE_COLLECT_INTENTS] = "CollectIntents",
+	[XR_WAVE_INTENT_SET] = "IntentSet",
+	[XR_WAVE_OVERRIDE] = "Override",
+	[XR_WAVE_ROUND_END] = "RoundEnd",
+};
+
+const char *xr_msg_type_name(enum xr_msg_type t)
+{
+	return (unsigned)t < XR_MSG_TYPES ? msg_type_names[t] : "?";
+}
+
+const char *xr_wave_kind_name(enum xr_wave_kind k)
+{
+	return (unsigned)k < XR_WAVE_KINDS ? wave_kind_names[k] : "?";
+}
+
+const char *xr_effect_type_name(enum xr_effect_type t)
+{
+	switch (t) {
+	case XR_FX_ROUND_START:
+		return "RoundStart";
+	case XR_FX_INTENT:
+		return "Intent";
+	case XR_FX_ENTER:
+		return "Enter";
+	case XR_FX_EXIT:
+		return "Exit";
+	case XR_FX_LOG_APPEND:
+		return "LogAppend";
+	case XR_FX_DEADLOCK:
+		return "Deadlock";
+	case XR_FX_ROUND_END:
+		return "RoundEnd";
+	case XR_FX_DONE:
+		return "Done";
+	case XR_FX_SHUTDOWN:
+		return "Shutdown";
+	}
+	return "?";
+}
+
+uint64_t xr_log_digest_step(uint64_t d, const struct xr_crossing *c)
+{
+	uint32_t words[3] = {c->round, c->index, c->car};
+	for (int w = 0; w < 3; w++) {
+		for (int b = 0; b < 4; b++) {
+			d ^= (words[w] >> (8 * b)) & 0xffu;
+			d *= FNV_PRIME;
+		}
+	}
+	return d;
+}
+
+void xr_durable_append(struct xr_node *n, const struct xr_crossing *c)
+{
+	n->durable.log_count++;
+	n->durable.log_digest = xr_log_digest_step(n->durable.log_digest, c);
+	if (c->round > n->durable.last_round)
+		n->durable.last_round = c->round;
+	struct xr_effect *fx = xr_out_effect(n, XR_FX_LOG_APPEND);
+	if (fx != NULL) {
+		fx->round = c->round;
+		fx->car = c->car;
+		fx->crossing = *c;
+	}
+}
+
+static uint64_t splitmix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+enum xr_turn xr_pick_turn(uint64_t seed, uint32_t car, uint32_t round,
+			  const uint32_t weights[XR_TURNS])
+{
+	uint64_t total = 0;
+	for (int t = 0; t < XR_TURNS; t++)
+		total += weights[t];
+	if (total == 0)
+		return XR_STRAIGHT;
+	uint64_t h = splitmix64(seed ^ splitmix64(((uint64_t)car << 32) | round));
+	uint64_t pick = h % total;
+	for (int t = 0; t < XR_TURNS; t++) {
+		if (pick < weights[t])
+			return (enum xr_turn)t;
+		pick -= weights[t];
+	}
+	return XR_STRAIGHT;
+}
+
+int xr_set_count(xr_set s)
+{
+	return __builtin_popcountll(s);
+}
+
+const char *xr_ids_str(const uint32_t *ids, uint32_t n, char *buf, size_t len)
+{
+	size_t used = 0;
+	int w = snprintf(buf, len, "[");
+	used = w > 0 ? (size_t)w : 0;
+	for (uint32_t i = 0; i < n && used < len; i++) {
+		w = snprintf(buf + used, len - used, i ? " %u" : "%u", ids[i]);
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	if (used < len)
+		snprintf(buf + used, len - used, "]");
+	return buf;
+}
+
+void xr_tracef(struct xr_node *n, const char *fmt, ...)
+{
+	if (n->cfg.tracer == NULL)
+		return;
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	n->cfg.tracer(n->cfg.tracer_ctx, n->cfg.self, n->now_ms, line);
+}
+
+struct xr_msg *xr_out_msg(struct xr_node *n, uint32_t to, enum xr_msg_type type)
+{
+	if (n->out.n_msgs >= XR_OUTBOX_MSGS) {
+		xr_tracef(n, "outbox full -> drop %s to %u", xr_msg_type_name(type),
+			  to);
+		return NULL;
+	}
+	struct xr_msg *m = &n->out.msgs[n->out.n_msgs++];
+	memset(m, 0, sizeof *m);
+	m->from = n->cfg.self;
+	m->to = to;
+	m->epoch = n->coordinator_epoch;
+	m->type = type;
+	return m;
+}
+
+struct xr_effect *xr_out_effect(struct xr_node *n, enum xr_effect_type type)
+{
+	if (n->out.n_effects >= XR_OUTBOX_EFFECTS) {
+		xr_tracef(n, "effect list full -> drop %s",
+			  xr_effect_type_name(type));
+		return NULL;
+	}
+	struct xr_effect *fx = &n->out.effects[n->out.n_effects++];
+	memset(fx, 0, sizeof *fx);
+	fx->type = type;
+	return fx;
+}
+
+void xr_timer_arm(struct xr_node *n, enum xr_timer k, uint64_t after_ms)
+{
+	uint64_t at = n->now_ms + after_ms;
+	if (n->timer_at[k] == XR_NEVER || n->timer_at[k] > at ||
+	    n->timer_at[k] < n->now_ms)
+		n->timer_at[k] = at;
+}
+
+int xr_node_car_index(const struct xr_node *n, uint32_t car)
+{
+	for (uint32_t i = 0; i < n->cfg.n_cars; i++)
+		if (n->cfg.cars[i] == car)
+			return (int)i;
+	return -1;
+}
+
+static int config_fail(char *why, size_t len, const char *text, unsigned a)
+{
+	if (why != NULL && len > 0)
+		snprintf(why, len, text, a);
+	return XR_ECONFIG;
+}
+
+int xr_node_config_check(const struct xr_node_config *cfg, char *why,
+			 size_t why_len)
+{
+	xr_set seen = 0;
+	if (cfg->n_cars < 1 || cfg->n_cars > XR_MAX_CARS)
+		return config_fail(why, why_len, "car count %u not in 1..31",
+				   cfg->n_cars);
+	if (cfg->light >= XR_MAX_NODES)
+		return config_fail(why, why_len, "light id %u >= 32",
+				   cfg->light);
+	seen |= XR_SET(cfg->light);
+	for (uint32_t i = 0; i < cfg->n_cars; i++) {
+		uint32_t c = cfg->cars[i];
+		if (c >= XR_MAX_NODES)
+			return config_fail(why, why_len, "car id %u >= 32", c);
+		if (XR_HAS(seen, c))
+			return config_fail(why, why_len,
+					   "node id %u listed twice", c);
+		seen |= XR_SET(c);
+		if ((unsigned)cfg->approaches[i] >= XR_APPROACHES)
+			return config_fail(why, why_len,
+					   "car %u has no valid approach", c);
+	}
+	if (cfg->self >= XR_MAX_NODES || !XR_HAS(seen, cfg->self))
+		return config_fail(why, why_len, "self id %u is not a node",
+				   cfg->self);
+	if (cfg->n_neighbours > XR_MAX_NODES - 1)
+		return config_fail(why, why_len, "%u neighbours is too many",
+				   cfg->n_neighbours);
+	xr_set nb = 0;
+	for (uint32_t i = 0; i < cfg->n_neighbours; i++) {
+		uint32_t v = cfg->neighbours[i];
+		if (v >= XR_MAX_NODES || !XR_HAS(seen, v) || v == cfg->self ||
+		    XR_HAS(nb, v))
+			return config_fail(why, why_len, "bad neighbour %u", v);
+		nb |= XR_SET(v);
+	}
+	if (cfg->n_neighbours == 0)
+		return config_fail(why, why_len,
+				   "node %u has no wave neighbour", cfg->self);
+	uint64_t total = 0;
+	for (int t = 0; t < XR_TURNS; t++)
+		total += cfg->weights[t];
+	if (total == 0)
+		return config_fail(why, why_len, "routes: all %u weights are 0",
+				   XR_TURNS);
+	if (cfg->resend_ms == 0)
+		return config_fail(why, why_len, "resend_ms must be > %u", 0);
+	if (cfg->stall_ms == 0)
+		return config_fail(why, why_len, "stall_ms must be > %u", 0);
+	if (memchr(cfg->run, '\0', sizeof cfg->run) == NULL)
+		return config_fail(why, why_len, "run id longer than %u bytes",
+				   XR_RUN_MAX - 1);
+	return 0;
+}
+
+int xr_node_init(struct xr_node *n, const struct xr_node_config *cfg,
+		 const struct xr_durable *durable)
+{
+	int rv = xr_node_config_check(cfg, NULL, 0);
+	if (rv != 0)
+		return rv;
+	memset(n, 0, sizeof *n);
+	n->cfg = *cfg;
+	n->is_light = cfg->self == cfg->light;
+	n->coordinator_epoch = 1;
+	n->members = XR_SET(cfg->light);
+	for (uint32_t i = 0; i < cfg->n_cars; i++)
+		n->car_set |= XR_SET(cfg->cars[i]);
+	n->members |= n->car_set;
+	for (uint32_t i = 0; i < cfg->n_neighbours; i++)
+		n->neighbour_set |= XR_SET(cfg->neighbours[i]);
+	if (durable != NULL) {
+		n->durable = *durable;
+	} else {
+		n->durable.log_digest = FNV_OFFSET;
+	}
+	for (int k = 0; k < XR_TIMERS; k++)
+		n->timer_at[k] = XR_NEVER;
+	return 0;
+}
+
+/* Range checks of everything a message carries that the core indexes by. */
+static bool intent_ok(const struct xr_node *n, const struct xr_car_intent *i)
+{
+	return XR_HAS(n->car_set, i->car) && (unsigned)i->approach < XR_APPROACHES &&
+	       (unsigned)i->turn < XR_TURNS;
+}
+
+static bool crossing_ok(const struct xr_node *n, const struct xr_crossing *c)
+{
+	return c->car < XR_MAX_NODES && XR_HAS(n->car_set, c->car) &&
+	       c->index < n->cfg.n_cars;
+}
+
+static bool cars_ok(const struct xr_node *n, const uint32_t *ids, uint32_t k)
+{
+	if (k > XR_MAX_CARS)
+		return false;
+	for (uint32_t i = 0; i < k; i++)
+		if (ids[i] >= XR_MAX_NODES || !XR_HAS(n->car_set, ids[i]))
+			return false;
+	return true;
+}
+
+static int check_values(const struct xr_node *n, const struct xr_msg *m)
+{
+	switch (m->type) {
+	case XR_MSG_WAVE: {
+		const struct xr_wave_msg *w = &m->u.wave;
+		if (w->kind <= XR_WAVE_NONE || w->kind >= XR_WAVE_KINDS ||
+		    w->n_intents > XR_MAX_CARS || w->n_log > XR_MAX_CARS)
+			return XR_ERANGE;
+		for (uint32_t i = 0; i < w->n_intents; i++)
+			if (!intent_ok(n, &w->intents[i]))
+				return XR_ERANGE;
+		for (uint32_t i = 0; i < w->n_log; i++)
+			if (!crossing_ok(n, &w->log[i]))
+				return XR_ERANGE;
+		if (w->kind == XR_WAVE_OVERRIDE && !w->echo &&
+		    (!w->has_override ||
+		     !cars_ok(n, &w->override.winner, 1) ||
+		     !cars_ok(n, &w->override.loser, 1)))
+			return XR_ERANGE;
+		return 0;
+	}
+	case XR_MSG_NOTICE:
+		return crossing_ok(n, &m->u.notice.crossing) ? 0 : XR_ERANGE;
+	case XR_MSG_BLOCKED:
+		return cars_ok(n, m->u.blocked.waits_for, m->u.blocked.n_waits)
+			       ? 0
+			       : XR_ERANGE;
+	case XR_MSG_PROBE:
+		if (m->u.probe.n_path == 0 ||
+		    !cars_ok(n, m->u.probe.path, m->u.probe.n_path) ||
+		    !cars_ok(n, &m->u.probe.initiator, 1))
+			return XR_ERANGE;
+		return 0;
+	case XR_MSG_DEADLOCK:
+		return m->u.deadlock.n_cycle >= 2 &&
+				       cars_ok(n, m->u.deadlock.cycle,
+					       m->u.deadlock.n_cycle)
+			       ? 0
+			       : XR_ERANGE;
+	case XR_MSG_REJOIN_STATE: {
+		const struct xr_rejoin_state *s = &m->u.rejoin_state;
+		if (s->n_intents > XR_MAX_CARS || s->n_log > XR_MAX_CARS ||
+		    s->n_overrides > XR_MAX_OVERRIDES ||
+		    !cars_ok(n, s->proceed, s->n_proceed))
+			return XR_ERANGE;
+		for (uint32_t i = 0; i < s->n_intents; i++)
+			if (!intent_ok(n, &s->intents[i]))
+				return XR_ERANGE;
+		for (uint32_t i = 0; i < s->n_log; i++)
+			if (!crossing_ok(n, &s->log[i]))
+				return XR_ERANGE;
+		for (uint32_t i = 0; i < s->n_overrides; i++)
+			if (!cars_ok(n, &s->overrides[i].winner, 1) ||
+			    !cars_ok(n, &s->overrides[i].loser, 1))
+				return XR_ERANGE;
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+/* Who may send what to whom: the light's messages come from the light, the
+ * cars' from cars, waves from wave neighbours. */
+static int check_route(const struct xr_node *n, const struct xr_msg *m)
+{
+	bool from_light = m->from == n->cfg.light;
+	bool from_car = XR_HAS(n->car_set, m->from);
+	switch (m->type) {
+	case XR_MSG_WAVE:
+		return XR_HAS(n->neighbour_set, m->from) ? 0 : XR_ESENDER;
+	case XR_MSG_CROSSED:
+	case XR_MSG_BLOCKED:
+	case XR_MSG_DEADLOCK:
+	case XR_MSG_REJOIN:
+		if (!n->is_light)
+			return XR_EROLE;
+		return from_car ? 0 : XR_ESENDER;
+	case XR_MSG_NOTICE:
+	case XR_MSG_DETECT:
+	case XR_MSG_PROCEED:
+	case XR_MSG_REJOIN_STATE:
+		if (n->is_light)
+			return XR_EROLE;
+		return from_light ? 0 : XR_ESENDER;
+	case XR_MSG_PROBE:
+		if (n->is_light)
+			return XR_EROLE;
+		return from_car ? 0 : XR_ESENDER;
+	case XR_MSG_NONE:
+	case XR_MSG_TYPES:
+		break;
+	}
+	return XR_ERANGE;
+}
+
+static int check_msg(const struct xr_node *n, const struct xr_msg *m)
+{
+	if (m->from >= XR_MAX_NODES || !XR_HAS(n->members, m->from) ||
+	    m->from == n->cfg.self)
+		return XR_ESENDER;
+	if (m->to != n->cfg.self)
+		return XR_EINVAL;
+	if (m->type <= XR_MSG_NONE || m->type >= XR_MSG_TYPES)
+		return XR_ERANGE;
+	if (m->epoch < n->coordinator_epoch)
+		return XR_EEPOCH;
+	int rv = check_route(n, m);
+	if (rv != 0)
+		return rv;
+	return check_values(n, m);
+}
+
+static int receive(struct xr_node *n, const struct xr_msg *m)
+{
+	int rv = check_msg(n, m);
+	if (rv != 0) {
+		n->rejected++;
+		xr_tracef(n, "%s from %u refused: %s -> drop",
+			  xr_msg_type_name(m->type), m->from, xr_strerror(rv));
+		return rv;
+	}
+	if (m->type == XR_MSG_WAVE)
+		return xr_wave_receive(n, m);
+	return n->is_light ? xr_light_receive(n, m) : xr_car_receive(n, m);
+}
+
+int xr_node_step(struct xr_node *n, const struct xr_event *ev)
+{
+	n->out.n_msgs = 0;
+	n->out.n_effects = 0;
+	if (ev == NULL)
+		return XR_EINVAL;
+	if (ev->now_ms > n->now_ms)
+		n->now_ms = ev->now_ms;
+	switch (ev->type) {
+	case XR_EV_START:
+		if (n->is_light)
+			xr_light_start(n);
+		else
+			xr_car_start(n);
+		return 0;
+	case XR_EV_RECEIVE:
+		if (ev->msg == NULL)
+			return XR_EINVAL;
+		return receive(n, ev->msg);
+	case XR_EV_TIMER:
+		if ((unsigned)ev->timer >= XR_TIMERS)
+			return XR_ERANGE;
+		n->timer_at[ev->timer] = XR_NEVER;
+		if (ev->timer == XR_TIMER_CROSS) {
+			if (!n->is_light)
+				xr_car_cross_done(n);
+		} else if (n->is_light) {
+			xr_light_tick(n);
+		} else {
+			xr_car_tick(n);
+		}
+		return 0;
+	case XR_EV_COMMAND:
+		if (ev->op == XR_CMD_SHUTDOWN) {
+			xr_out_effect(n, XR_FX_SHUTDOWN);
+			return 0;
+		}
+		if (!n->is_light)
+			return XR_EROLE;
+		return xr_light_command(n, ev);
+	}
+	return XR_ERANGE;
+}

@@ -1,0 +1,183 @@
+/* Echo waves: how the light reaches every car and learns that every car got
+ * the message, carrying data down and aggregating data up.
+ *
+ * The rule (Chang 1982, "Echo algorithms: depth parallel operations on general
+ * graphs"; in the form of Segall 1983 and Tel, "Introduction to Distributed
+ * Algorithms", Algorithm 6.5):
+ *   "The initiator sends a message to all its neighbours. When a
+ *    non-initiator receives a message for the first time it makes the sender
+ *    its father and sends a message to all neighbours except its father.
+ *    When a non-initiator has received a message from all its neighbours it
+ *    sends a message to its father. When the initiator has received a message
+ *    from all its neighbours it decides."
+ * Every edge carries exactly one message in each direction: 2|E| per wave.
+ *
+ * Loss and duplication: a node resends its message on every edge it has not
+ * yet heard back on (every resend_ms), and answers a duplicate on an edge it
+ * has already sent on by sending its own message again, so a lost message on
+ * either side heals. A wave id only grows, so a message of an older wave is
+ * dropped. The root restarts a wave that does not complete in 2 x stall_ms
+ * under a new id (a car that crashed mid-wave lost its part of it). */
+#include <string.h>
+
+#include "internal.h"
+
+static void send_wave(struct xr_node *n, uint32_t to, bool echo)
+{
+	struct xr_wave_state *w = &n->wave;
+	struct xr_msg *m = xr_out_msg(n, to, XR_MSG_WAVE);
+	if (m == NULL)
+		return;
+	if (echo) {
+		/* The echo carries the subtree's aggregate, not the down data. */
+		m->u.wave = w->up;
+		m->u.wave.wave = w->id;
+		m->u.wave.kind = w->down.kind;
+		m->u.wave.round = w->down.round;
+		m->u.wave.echo = true;
+	} else {
+		m->u.wave = w->down;
+		m->u.wave.echo = false;
+	}
+	w->sent |= XR_SET(to);
+	w->last_send_ms = n->now_ms;
+}
+
+static void send_down_to_all_but(struct xr_node *n, uint32_t except)
+{
+	for (uint32_t i = 0; i < n->cfg.n_neighbours; i++) {
+		uint32_t v = n->cfg.neighbours[i];
+		if (v != except)
+			send_wave(n, v, false);
+	}
+}
+
+void xr_wave_start(struct xr_node *n, const struct xr_wave_msg *down)
+{
+	struct xr_wave_state *w = &n->wave;
+	uint32_t id = w->id + 1;
+	if (n->light.next_wave > id)
+		id = n->light.next_wave;
+	n->light.next_wave = id + 1;
+	memset(w, 0, sizeof *w);
+	w->active = true;
+	w->is_root = true;
+	w->id = id;
+	w->parent = n->cfg.self;
+	w->down = *down;
+	w->down.wave = id;
+	w->down.echo = false;
+	w->up.kind = down->kind;
+	w->up.round = down->round;
+	w->last_send_ms = n->now_ms;
+	n->light.wave_started_ms = n->now_ms;
+	xr_tracef(n, "start wave %u %s r%u -> %u neighbours", id,
+		  xr_wave_kind_name(down->kind), down->round,
+		  n->cfg.n_neighbours);
+	send_down_to_all_but(n, n->cfg.self);
+	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+}
+
+/* Folds a child's echo into our aggregate: the union of intents by car. */
+static void merge_up(struct xr_wave_msg *up, const struct xr_wave_msg *echo)
+{
+	for (uint32_t i = 0; i < echo->n_intents; i++) {
+		bool have = false;
+		for (uint32_t j = 0; j < up->n_intents; j++)
+			have = have || up->intents[j].car == echo->intents[i].car;
+		if (!have && up->n_intents < XR_MAX_CARS)
+			up->intents[up->n_intents++] = echo->intents[i];
+	}
+}
+
+static void maybe_finish(struct xr_node *n)
+{
+	struct xr_wave_state *w = &n->wave;
+	if (w->done || (w->heard & n->neighbour_set) != n->neighbour_set)
+		return;
+	w->done = true;
+	if (w->is_root) {
+		xr_tracef(n, "wave %u heard from all %u neighbours -> decide",
+			  w->id, n->cfg.n_neighbours);
+		xr_light_wave_done(n, w);
+	} else {
+		send_wave(n, w->parent, true);
+	}
+}
+
+static void join(struct xr_node *n, const struct xr_msg *m)
+{
+	struct xr_wave_state *w = &n->wave;
+	memset(w, 0, sizeof *w);
+	w->active = true;
+	w->id = m->u.wave.wave;
+	w->parent = m->from;
+	w->down = m->u.wave;
+	w->down.echo = false;
+	w->up.kind = m->u.wave.kind;
+	w->up.round = m->u.wave.round;
+	w->heard = XR_SET(m->from);
+	if (!n->is_light)
+		xr_car_wave_join(n, &w->down, &w->up);
+	send_down_to_all_but(n, m->from);
+	maybe_finish(n);
+	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+}
+
+int xr_wave_receive(struct xr_node *n, const struct xr_msg *m)
+{
+	struct xr_wave_state *w = &n->wave;
+	const struct xr_wave_msg *in = &m->u.wave;
+	if (in->wave < w->id || (w->is_root && in->wave != w->id))
+		return XR_EROUND; /* an older wave: its messages are stale */
+	if (in->wave > w->id || !w->active) {
+		/* A first message of a new wave. An echo cannot start a wave:
+		 * it means we joined it, crashed and forgot; the root will
+		 * restart the wave. */
+		if (in->echo)
+			return XR_ESTATE;
+		join(n, m);
+		return 0;
+	}
+	if (XR_HAS(w->heard, m->from)) {
+		/* The sender has not heard our message on this edge. */
+		if (XR_HAS(w->sent, m->from))
+			send_wave(n, m->from, m->from == w->parent && !w->is_root);
+		return 0;
+	}
+	w->heard |= XR_SET(m->from);
+	if (in->echo)
+		merge_up(&w->up, in);
+	maybe_finish(n);
+	return 0;
+}
+
+bool xr_wave_pending(const struct xr_node *n)
+{
+	return n->wave.active && !n->wave.done;
+}
+
+void xr_wave_tick(struct xr_node *n)
+{
+	struct xr_wave_state *w = &n->wave;
+	if (!w->active)
+		return;
+	/* Resend on every edge we have sent on but not heard back. A node
+	 * that has echoed waits for its father to ask again (a duplicate). */
+	if (!w->done) {
+		for (uint32_t i = 0; i < n->cfg.n_neighbours; i++) {
+			uint32_t v = n->cfg.neighbours[i];
+			if (XR_HAS(w->sent, v) && !XR_HAS(w->heard, v))
+				send_wave(n, v, false);
+		}
+	}
+	if (w->is_root && !w->done &&
+	    n->now_ms - n->light.wave_started_ms >= 2ull * n->cfg.stall_ms) {
+		struct xr_wave_msg down = w->down;
+		xr_tracef(n, "wave %u incomplete after %u ms -> restart", w->id,
+			  2 * n->cfg.stall_ms);
+		xr_wave_start(n, &down);
+	}
+	if (!w->done)
+		xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+}
