@@ -113,10 +113,10 @@ static void record_crossing(struct xr_node *n, const struct xr_crossing *x)
 		c->seen++;
 	if (x->car == n->cfg.self) {
 		c->crossed_acked = true;
-		if (c->phase != XR_CAR_CROSSED && c->phase != XR_CAR_IDLE) {
-			/* We crossed before a crash; the light has it. */
+		/* We crossed before a crash and the light has it. A car in
+		 * the box again finishes its crossing; it is already logged. */
+		if (c->phase == XR_CAR_WAITING || c->phase == XR_CAR_INTENT)
 			c->phase = XR_CAR_CROSSED;
-		}
 	}
 }
 
@@ -280,9 +280,15 @@ static void on_rejoin_state(struct xr_node *n, const struct xr_rejoin_state *s)
 			  s->round);
 		return;
 	}
-	reset_round(c, s->round);
-	adopt_intents(n, s->intents, s->n_intents);
-	if (!c->have_set)
+	/* Waves keep flowing while we wait for this answer, so the round may
+	 * already be under way here (even with us in the box): merge, never
+	 * start the round over. */
+	if (s->round > c->round || !c->have_set) {
+		if (s->round > c->round)
+			reset_round(c, s->round);
+		adopt_intents(n, s->intents, s->n_intents);
+	}
+	if (!c->have_set || s->round != c->round)
 		return;
 	for (uint32_t i = 0; i < s->n_log; i++)
 		record_crossing(n, &s->log[i]);
