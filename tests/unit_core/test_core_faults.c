@@ -1,0 +1,226 @@
+/* The core under a hostile network, in one process: random delivery order,
+ * loss, duplication and car crashes with restarts, then a quiet phase in
+ * which every round must complete. A small, fast cousin of xroad-sim kept
+ * beside the core so a core change is checked by `ctest -L unit` alone. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+
+#define MAXQ 20000
+
+struct pending {
+	struct xr_msg msg;
+	uint64_t at;
+};
+
+static struct xr_node nodes[XR_MAX_NODES];
+static struct xr_durable saved[XR_MAX_NODES];
+static struct xr_node_config cfgs[XR_MAX_NODES];
+static bool down[XR_MAX_NODES];
+static uint64_t up_at[XR_MAX_NODES];
+static struct pending q[MAXQ];
+static size_t nq;
+static int n_nodes, failures, in_box[XR_MAX_NODES];
+static uint64_t now, rng;
+static bool faults;
+static unsigned crashes, deadlocks_total, dropped;
+
+static uint64_t rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void fail(uint64_t seed, const char *what, unsigned a)
+{
+	if (failures++ < 5)
+		fprintf(stderr, "seed %llu: %s (%u) at t=%llu\n",
+			(unsigned long long)seed, what, a,
+			(unsigned long long)now);
+}
+
+static void push(const struct xr_msg *m)
+{
+	if (nq >= MAXQ)
+		return;
+	q[nq].msg = *m;
+	q[nq].at = now + 1 + (faults ? rnd() % 40 : rnd() % 3);
+	nq++;
+}
+
+static void apply(uint64_t seed, int id)
+{
+	struct xr_node *n = &nodes[id];
+	for (uint32_t i = 0; i < n->out.n_effects; i++) {
+		struct xr_effect *fx = &n->out.effects[i];
+		if (fx->type == XR_FX_ENTER) {
+			for (int o = 1; o < n_nodes; o++)
+				if (in_box[o] && o != (int)fx->car &&
+				    xr_paths_conflict(&nodes[o].car.intent,
+						      &fx->intent))
+					fail(seed, "I1 violated by car", fx->car);
+			in_box[fx->car] = 1;
+		} else if (fx->type == XR_FX_EXIT) {
+			in_box[fx->car] = 0;
+		}
+	}
+	for (uint32_t i = 0; i < n->out.n_msgs; i++) {
+		if (faults && rnd() % 100 < 10) {
+			dropped++;
+			continue; /* lost */
+		}
+		push(&n->out.msgs[i]);
+		if (faults && rnd() % 100 < 5)
+			push(&n->out.msgs[i]); /* duplicated */
+	}
+	saved[id] = n->durable;
+}
+
+static void setup(uint64_t seed, int cars, uint32_t rounds)
+{
+	n_nodes = cars + 1;
+	nq = 0;
+	now = 0;
+	rng = seed * 2654435761u + 1;
+	memset(in_box, 0, sizeof in_box);
+	memset(down, 0, sizeof down);
+	for (int id = 0; id < n_nodes; id++) {
+		struct xr_node_config *cfg = &cfgs[id];
+		memset(cfg, 0, sizeof *cfg);
+		cfg->self = (uint32_t)id;
+		cfg->n_cars = (uint32_t)cars;
+		for (int c = 0; c < cars; c++) {
+			cfg->cars[c] = (uint32_t)c + 1;
+			cfg->approaches[c] = (enum xr_approach)(c % 4);
+		}
+		/* ring: 0-1-2-...-cars-0 */
+		cfg->n_neighbours = 2;
+		cfg->neighbours[0] = (uint32_t)((id + n_nodes - 1) % n_nodes);
+		cfg->neighbours[1] = (uint32_t)((id + 1) % n_nodes);
+		cfg->seed = seed;
+		cfg->weights[0] = 1;
+		cfg->weights[1] = 3;
+		cfg->weights[2] = 1;
+		cfg->cross_ms = 5;
+		cfg->resend_ms = 50;
+		cfg->stall_ms = 200;
+		cfg->rounds = id == 0 ? rounds : 0;
+		xr_node_init(&nodes[id], cfg, NULL);
+	}
+	for (int id = n_nodes - 1; id >= 0; id--) {
+		struct xr_event ev = {.type = XR_EV_START, .now_ms = now};
+		xr_node_step(&nodes[id], &ev);
+		apply(seed, id);
+	}
+}
+
+static void step_once(uint64_t seed)
+{
+	/* Earliest of: a due message (random among those due), a timer. */
+	uint64_t next = XR_NEVER;
+	for (size_t i = 0; i < nq; i++)
+		if (q[i].at < next)
+			next = q[i].at;
+	int who = -1, which = 0;
+	for (int id = 0; id < n_nodes; id++) {
+		if (down[id]) {
+			if (up_at[id] < next) {
+				next = up_at[id];
+				who = id;
+				which = -1;
+			}
+			continue;
+		}
+		for (int k = 0; k < XR_TIMERS; k++)
+			if (nodes[id].timer_at[k] < next) {
+				next = nodes[id].timer_at[k];
+				who = id;
+				which = k;
+			}
+	}
+	if (next == XR_NEVER)
+		return;
+	if (next > now)
+		now = next;
+	if (who >= 0 && which == -1) { /* restart a crashed car */
+		down[who] = false;
+		xr_node_init(&nodes[who], &cfgs[who], &saved[who]);
+		struct xr_event ev = {.type = XR_EV_START, .now_ms = now};
+		xr_node_step(&nodes[who], &ev);
+		apply(seed, who);
+		return;
+	}
+	if (who >= 0) {
+		struct xr_event ev = {.type = XR_EV_TIMER, .now_ms = now,
+				      .timer = (enum xr_timer)which};
+		xr_node_step(&nodes[who], &ev);
+		apply(seed, who);
+		return;
+	}
+	size_t due[MAXQ], nd = 0;
+	for (size_t i = 0; i < nq; i++)
+		if (q[i].at <= now)
+			due[nd++] = i;
+	size_t pick = due[faults ? rnd() % nd : 0];
+	struct xr_msg m = q[pick].msg;
+	q[pick] = q[--nq];
+	if (down[m.to])
+		return;
+	struct xr_event ev = {.type = XR_EV_RECEIVE, .now_ms = now, .msg = &m};
+	xr_node_step(&nodes[m.to], &ev);
+	apply(seed, (int)m.to);
+	/* A crash now and then: the car forgets all but its durable state. */
+	if (faults && m.to != 0 && rnd() % 1000 < 3) {
+		down[m.to] = true;
+		crashes++;
+		up_at[m.to] = now + 50 + rnd() % 300;
+		in_box[m.to] = in_box[m.to]; /* still physically where it was */
+	}
+}
+
+static void run_seed(uint64_t seed, int cars, uint32_t rounds)
+{
+	setup(seed, cars, rounds);
+	faults = true;
+	for (int s = 0; s < 20000 && nodes[0].light.phase != XR_LIGHT_DONE; s++)
+		step_once(seed);
+	faults = false;
+	for (int id = 1; id < n_nodes; id++)
+		if (down[id])
+			up_at[id] = now + 1;
+	for (int s = 0; s < 400000 && nodes[0].light.phase != XR_LIGHT_DONE; s++)
+		step_once(seed);
+	if (nodes[0].light.phase != XR_LIGHT_DONE) {
+		fail(seed, "I2: rounds done", nodes[0].light.rounds_done);
+		return;
+	}
+	/* Let the last round-end wave reach everyone. */
+	for (int s = 0; s < 100000 && nq > 0; s++)
+		step_once(seed);
+	for (int id = 1; id < n_nodes; id++)
+		if (nodes[id].durable.log_count != nodes[0].durable.log_count ||
+		    nodes[id].durable.log_digest != nodes[0].durable.log_digest)
+			fail(seed, "I4: log differs at car", (unsigned)id);
+	deadlocks_total += nodes[0].light.deadlocks;
+	if (nodes[0].durable.log_count != (uint32_t)cars * rounds)
+		fail(seed, "I2: light logged", nodes[0].durable.log_count);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t seeds = argc > 1 ? strtoull(argv[1], NULL, 10) : 300;
+	for (uint64_t seed = 1; seed <= seeds; seed++)
+		run_seed(seed, seed % 3 == 0 ? 8 : 4, 5);
+	printf("test_core_faults: %llu seeds, %u crashes, %u deadlocks, "
+	       "%u messages lost, %d failures\n",
+	       (unsigned long long)seeds, crashes, deadlocks_total, dropped,
+	       failures);
+	/* The faults must have happened for the run to mean anything. */
+	if (seeds >= 100 && (crashes == 0 || deadlocks_total == 0 || dropped == 0))
+		failures++;
+	return failures ? 1 : 0;
+}
