@@ -334,8 +334,6 @@ static int on_proceed(struct xr_node *n, const struct xr_msg *m)
 
 int xr_car_receive(struct xr_node *n, const struct xr_msg *m)
 {
-	if (n->car.rejoining && m->type != XR_MSG_REJOIN_STATE)
-		return XR_ESTATE; /* resent later; we cannot place it yet */
 	switch (m->type) {
 	case XR_MSG_NOTICE:
 		return on_notice(n, m);

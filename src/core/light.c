@@ -390,6 +390,12 @@ static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
 		s->n_overrides = l->n_overrides;
 		memcpy(s->overrides, l->overrides,
 		       l->n_overrides * sizeof l->overrides[0]);
+		/* An override whose wave still runs is decided: the car may
+		 * have applied and echoed it before it crashed, and the wave
+		 * will not ask it again. */
+		if (l->phase == XR_LIGHT_OVERRIDING &&
+		    s->n_overrides < XR_MAX_OVERRIDES)
+			s->overrides[s->n_overrides++] = l->pending;
 		for (uint32_t i = 0; i < n->cfg.n_cars; i++)
 			if (XR_HAS(l->proceed_sent, n->cfg.cars[i]))
 				s->proceed[s->n_proceed++] = n->cfg.cars[i];

@@ -432,6 +432,11 @@ static int receive(struct xr_node *n, const struct xr_msg *m)
 			  xr_msg_type_name(m->type), m->from, xr_strerror(rv));
 		return rv;
 	}
+	/* A restarted car answers nothing, waves included, until it knows
+	 * where the round is: an echo would acknowledge what it cannot apply.
+	 * Everything it drops is resent. */
+	if (!n->is_light && n->car.rejoining && m->type != XR_MSG_REJOIN_STATE)
+		return XR_ESTATE;
 	if (m->type == XR_MSG_WAVE)
 		return xr_wave_receive(n, m);
 	return n->is_light ? xr_light_receive(n, m) : xr_car_receive(n, m);

@@ -23,6 +23,7 @@ static uint64_t up_at[XR_MAX_NODES];
 static struct pending q[MAXQ];
 static size_t nq;
 static int n_nodes, failures, in_box[XR_MAX_NODES];
+static struct xr_car_intent box_intent[XR_MAX_NODES];
 static uint64_t now, rng;
 static bool faults;
 static unsigned crashes, deadlocks_total, dropped;
@@ -43,6 +44,14 @@ static void fail(uint64_t seed, const char *what, unsigned a)
 			(unsigned long long)now);
 }
 
+static void tracer(void *ctx, uint32_t node, uint64_t at, const char *line)
+{
+	(void)ctx;
+	if (getenv("XROAD_VERBOSE"))
+		fprintf(stderr, "%6llu n%u %s\n", (unsigned long long)at, node,
+			line);
+}
+
 static void push(const struct xr_msg *m)
 {
 	if (nq >= MAXQ)
@@ -60,12 +69,24 @@ static void apply(uint64_t seed, int id)
 		if (fx->type == XR_FX_ENTER) {
 			for (int o = 1; o < n_nodes; o++)
 				if (in_box[o] && o != (int)fx->car &&
-				    xr_paths_conflict(&nodes[o].car.intent,
-						      &fx->intent))
+				    xr_paths_conflict(&box_intent[o],
+						      &fx->intent)) {
 					fail(seed, "I1 violated by car", fx->car);
+					if (getenv("XROAD_VERBOSE"))
+						fprintf(stderr, "  car %d is in the box\n", o);
+				}
+			if (getenv("XROAD_VERBOSE"))
+				fprintf(stderr, "%6llu ENTER car %u r%u %s %s\n",
+					(unsigned long long)now, fx->car, fx->round,
+					xr_approach_name(fx->intent.approach),
+					xr_turn_name(fx->intent.turn));
 			in_box[fx->car] = 1;
+			box_intent[fx->car] = fx->intent;
 		} else if (fx->type == XR_FX_EXIT) {
 			in_box[fx->car] = 0;
+			if (getenv("XROAD_VERBOSE"))
+				fprintf(stderr, "%6llu EXIT car %u r%u\n",
+					(unsigned long long)now, fx->car, fx->round);
 		}
 	}
 	for (uint32_t i = 0; i < n->out.n_msgs; i++) {
@@ -109,6 +130,7 @@ static void setup(uint64_t seed, int cars, uint32_t rounds)
 		cfg->resend_ms = 50;
 		cfg->stall_ms = 200;
 		cfg->rounds = id == 0 ? rounds : 0;
+		cfg->tracer = tracer;
 		xr_node_init(&nodes[id], cfg, NULL);
 	}
 	for (int id = n_nodes - 1; id >= 0; id--) {
@@ -177,6 +199,9 @@ static void step_once(uint64_t seed)
 	if (faults && m.to != 0 && rnd() % 1000 < 3) {
 		down[m.to] = true;
 		crashes++;
+		if (getenv("XROAD_VERBOSE"))
+			fprintf(stderr, "%6llu CRASH car %u\n",
+				(unsigned long long)now, m.to);
 		up_at[m.to] = now + 50 + rnd() % 300;
 		in_box[m.to] = in_box[m.to]; /* still physically where it was */
 	}
@@ -213,7 +238,8 @@ static void run_seed(uint64_t seed, int cars, uint32_t rounds)
 int main(int argc, char **argv)
 {
 	uint64_t seeds = argc > 1 ? strtoull(argv[1], NULL, 10) : 300;
-	for (uint64_t seed = 1; seed <= seeds; seed++)
+	uint64_t first = argc > 2 ? strtoull(argv[2], NULL, 10) : 1;
+	for (uint64_t seed = first; seed < first + seeds; seed++)
 		run_seed(seed, seed % 3 == 0 ? 8 : 4, 5);
 	printf("test_core_faults: %llu seeds, %u crashes, %u deadlocks, "
 	       "%u messages lost, %d failures\n",
