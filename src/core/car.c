@@ -113,6 +113,8 @@ static void record_crossing(struct xr_node *n, const struct xr_crossing *x)
 		c->seen++;
 	if (x->car == n->cfg.self) {
 		c->crossed_acked = true;
+		if (x->round > n->durable.acked_round)
+			n->durable.acked_round = x->round;
 		/* We crossed before a crash and the light has it. A car in
 		 * the box again finishes its crossing; it is already logged. */
 		if (c->phase == XR_CAR_WAITING || c->phase == XR_CAR_INTENT)
@@ -236,6 +238,11 @@ void xr_car_cross_done(struct xr_node *n)
 		return;
 	c->phase = XR_CAR_CROSSED;
 	c->crossed_ms = n->now_ms;
+	/* Counted once per round, however often a crash makes it cross. */
+	if (c->round > n->durable.last_crossed_round) {
+		n->durable.crossings++;
+		n->durable.last_crossed_round = c->round;
+	}
 	struct xr_effect *fx = xr_out_effect(n, XR_FX_EXIT);
 	if (fx != NULL) {
 		fx->round = c->round;

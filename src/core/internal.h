@@ -49,6 +49,12 @@ int xr_car_on_probe(struct xr_node *n, const struct xr_msg *m);
 int xr_car_on_detect(struct xr_node *n, const struct xr_msg *m);
 void xr_car_send_blocked(struct xr_node *n);
 
+/* Chandy-Lamport snapshot (snapshot.c). observe() runs on every accepted
+ * message before its handler and returns true for a marker (consumed). */
+int xr_snapshot_start(struct xr_node *n);
+bool xr_snapshot_observe(struct xr_node *n, const struct xr_msg *m);
+void xr_snapshot_tick(struct xr_node *n);
+
 /* The durable log (node.c). */
 void xr_durable_append(struct xr_node *n, const struct xr_crossing *c);
 

@@ -23,6 +23,7 @@ static const char *const msg_type_names[XR_MSG_TYPES] = {
 	[XR_MSG_PROCEED] = "Proceed",
 	[XR_MSG_REJOIN] = "Rejoin",
 	[XR_MSG_REJOIN_STATE] = "RejoinState",
+	[XR_MSG_MARKER] = "Marker",
 };
 
 static const char *const wave_kind_names[XR_WAVE_KINDS] = {
@@ -64,6 +65,8 @@ const char *xr_effect_type_name(enum xr_effect_type t)
 		return "Done";
 	case XR_FX_SHUTDOWN:
 		return "Shutdown";
+	case XR_FX_SNAPSHOT_DONE:
+		return "SnapshotDone";
 	}
 	return "?";
 }
@@ -165,6 +168,7 @@ struct xr_msg *xr_out_msg(struct xr_node *n, uint32_t to, enum xr_msg_type type)
 	m->from = n->cfg.self;
 	m->to = to;
 	m->epoch = n->coordinator_epoch;
+	m->snapshot = n->snap.id;
 	m->type = type;
 	return m;
 }
@@ -399,6 +403,8 @@ static int check_route(const struct xr_node *n, const struct xr_msg *m)
 		if (n->is_light)
 			return XR_EROLE;
 		return from_car ? 0 : XR_ESENDER;
+	case XR_MSG_MARKER:
+		return 0;
 	case XR_MSG_NONE:
 	case XR_MSG_TYPES:
 		break;
@@ -432,6 +438,8 @@ static int receive(struct xr_node *n, const struct xr_msg *m)
 			  xr_msg_type_name(m->type), m->from, xr_strerror(rv));
 		return rv;
 	}
+	if (xr_snapshot_observe(n, m))
+		return 0;
 	/* A restarted car answers nothing, waves included, until it knows
 	 * where the round is: an echo would acknowledge what it cannot apply.
 	 * Everything it drops is resent. */
@@ -465,6 +473,8 @@ int xr_node_step(struct xr_node *n, const struct xr_event *ev)
 		if ((unsigned)ev->timer >= XR_TIMERS)
 			return XR_ERANGE;
 		n->timer_at[ev->timer] = XR_NEVER;
+		if (ev->timer == XR_TIMER_TICK)
+			xr_snapshot_tick(n);
 		if (ev->timer == XR_TIMER_CROSS) {
 			if (!n->is_light)
 				xr_car_cross_done(n);
@@ -479,6 +489,8 @@ int xr_node_step(struct xr_node *n, const struct xr_event *ev)
 			xr_out_effect(n, XR_FX_SHUTDOWN);
 			return 0;
 		}
+		if (ev->op == XR_CMD_SNAPSHOT)
+			return xr_snapshot_start(n);
 		if (!n->is_light)
 			return XR_EROLE;
 		return xr_light_command(n, ev);

@@ -16,7 +16,9 @@
  *   3. timers: node->timer_at[k] is the absolute deadline of timer k, or
  *      XR_NEVER. The driver fires XR_EV_TIMER for every k whose deadline has
  *      passed.
- * The outbox (node->out) is valid until the next call to xr_node_step(). */
+ * The outbox (node->out) is valid until the next call to xr_node_step().
+ * node->durable must be on stable storage before step 2 whenever the step
+ * changed it (a crossing made, acknowledged or logged; a snapshot started). */
 #ifndef XR_NODE_H
 #define XR_NODE_H
 
@@ -50,6 +52,7 @@ enum xr_msg_type {
 	XR_MSG_PROCEED,
 	XR_MSG_REJOIN,
 	XR_MSG_REJOIN_STATE,
+	XR_MSG_MARKER,
 	XR_MSG_TYPES
 };
 
@@ -106,6 +109,7 @@ struct xr_msg {
 	uint32_t from;
 	uint32_t to;
 	uint32_t epoch;
+	uint32_t snapshot; /* newest snapshot the sender had recorded */
 	enum xr_msg_type type;
 	union {
 		struct xr_wave_msg wave;
@@ -149,6 +153,9 @@ struct xr_msg {
 			uint32_t round;
 		} rejoin;
 		struct xr_rejoin_state rejoin_state;
+		struct {
+			uint32_t snapshot;
+		} marker;
 	} u;
 };
 
@@ -167,6 +174,7 @@ enum xr_effect_type {
 	XR_FX_ROUND_END,       /* light: every node has the round's log */
 	XR_FX_DONE,            /* light: no rounds left */
 	XR_FX_SHUTDOWN,        /* shutdown command: stop after this outbox */
+	XR_FX_SNAPSHOT_DONE,   /* every incoming channel of the snapshot closed */
 };
 
 struct xr_effect {
@@ -197,6 +205,7 @@ enum xr_command_op {
 	XR_CMD_PAUSE,
 	XR_CMD_RESUME,
 	XR_CMD_SHUTDOWN,
+	XR_CMD_SNAPSHOT, /* start a new Chandy-Lamport snapshot here */
 };
 
 enum xr_event_type {
@@ -253,7 +262,11 @@ int xr_node_config_check(const struct xr_node_config *cfg, char *why,
 struct xr_durable {
 	uint32_t log_count;
 	uint64_t log_digest;
-	uint32_t last_round; /* last round whose log was appended */
+	uint32_t last_round;         /* last round whose log was appended */
+	uint32_t crossings;          /* car: crossings it made (I6) */
+	uint32_t last_crossed_round; /* car: round of its last crossing */
+	uint32_t acked_round;        /* car: last crossing the light logged */
+	uint32_t snapshot_floor;     /* newest snapshot recorded before a crash */
 };
 
 /* The digest after appending `c` to a log whose digest is `d`. */
@@ -357,6 +370,49 @@ struct xr_car {
 	uint32_t last_cycle[XR_MAX_CARS];
 };
 
+/* Chandy-Lamport snapshot (src/core/snapshot.c): what this node recorded for
+ * its newest snapshot and what arrived on each incoming channel after that. */
+#define XR_SNAP_CHAN_MAX 16
+#define XR_SNAP_MARKER_RESENDS 20
+
+struct xr_snap_inflight {
+	enum xr_msg_type type;
+	uint32_t round;
+	uint32_t car;
+};
+
+struct xr_snap_channel {
+	bool closed;
+	uint32_t n;
+	uint32_t overflow;
+	struct xr_snap_inflight msgs[XR_SNAP_CHAN_MAX];
+};
+
+struct xr_snapshot {
+	uint32_t id;        /* newest snapshot recorded here, 0: none */
+	uint32_t node;
+	bool is_light;
+	bool complete;      /* every incoming channel closed */
+	uint32_t resends;   /* marker resends left */
+	/* the recorded state */
+	uint32_t round;
+	uint32_t crossings; /* car: made; light: logged */
+	uint32_t pending_round; /* car: made, not yet acknowledged */
+	enum xr_car_phase car_phase;
+	uint32_t n_logged;  /* light: cars logged in `round` */
+	uint32_t logged[XR_MAX_CARS];
+	struct xr_snap_channel channels[XR_MAX_NODES];
+};
+
+/* I6 over one snapshot's recorded states (one per node, any order): the
+ * crossings the cars counted equal the crossings the light counted plus the
+ * crossings in flight (Crossed messages recorded on channels to the light,
+ * and crossings a car made that the light had not acknowledged, each once).
+ * Returns 1 when it holds, 0 when not, XR_EINVAL when the set is unusable
+ * (no light, an incomplete or foreign snapshot); `why` says which. */
+int xr_snapshot_check_i6(const struct xr_snapshot *const *snaps, size_t n,
+			 char *why, size_t why_len);
+
 struct xr_node {
 	struct xr_node_config cfg;
 	bool is_light;
@@ -371,6 +427,7 @@ struct xr_node {
 	uint64_t now_ms;
 	uint64_t timer_at[XR_TIMERS];
 	uint32_t rejected; /* inputs refused: unknown sender, bad values */
+	struct xr_snapshot snap;
 	struct xr_outbox {
 		uint32_t n_msgs;
 		struct xr_msg msgs[XR_OUTBOX_MSGS];

@@ -27,6 +27,9 @@ static struct xr_car_intent box_intent[XR_MAX_NODES];
 static uint64_t now, rng;
 static bool faults;
 static unsigned crashes, deadlocks_total, dropped;
+static unsigned snaps_checked, snaps_started;
+static uint32_t snap_id;      /* snapshot in progress, 0: none */
+static bool snap_crashed;     /* a node crashed while it ran */
 
 static uint64_t rnd(void)
 {
@@ -199,6 +202,7 @@ static void step_once(uint64_t seed)
 	if (faults && m.to != 0 && rnd() % 1000 < 3) {
 		down[m.to] = true;
 		crashes++;
+		snap_crashed = snap_id != 0;
 		if (getenv("XROAD_VERBOSE"))
 			fprintf(stderr, "%6llu CRASH car %u\n",
 				(unsigned long long)now, m.to);
@@ -207,12 +211,53 @@ static void step_once(uint64_t seed)
 	}
 }
 
+/* Starts a snapshot now and then; checks I6 when every node has it. */
+static void snapshot_watch(uint64_t seed)
+{
+	if (snap_id == 0) {
+		if (rnd() % 300 != 0)
+			return;
+		int at = (int)(rnd() % (uint64_t)n_nodes);
+		if (down[at])
+			return;
+		struct xr_event ev = {.type = XR_EV_COMMAND, .now_ms = now,
+				      .op = XR_CMD_SNAPSHOT};
+		xr_node_step(&nodes[at], &ev);
+		snap_id = nodes[at].snap.id;
+		snap_crashed = false;
+		snaps_started++;
+		apply(seed, at);
+		return;
+	}
+	const struct xr_snapshot *all[XR_MAX_NODES];
+	for (int id = 0; id < n_nodes; id++) {
+		if (down[id] || nodes[id].snap.id != snap_id ||
+		    !nodes[id].snap.complete) {
+			if (snap_crashed || nodes[id].snap.id > snap_id)
+				snap_id = 0; /* abandoned */
+			return;
+		}
+		all[id] = &nodes[id].snap;
+	}
+	char why[160];
+	int rv = xr_snapshot_check_i6(all, (size_t)n_nodes, why, sizeof why);
+	if (rv != 1) {
+		fail(seed, "I6 violated in snapshot", snap_id);
+		fprintf(stderr, "  %s\n", why);
+	}
+	snaps_checked++;
+	snap_id = 0;
+}
+
 static void run_seed(uint64_t seed, int cars, uint32_t rounds)
 {
 	setup(seed, cars, rounds);
 	faults = true;
-	for (int s = 0; s < 20000 && nodes[0].light.phase != XR_LIGHT_DONE; s++)
+	snap_id = 0;
+	for (int s = 0; s < 20000 && nodes[0].light.phase != XR_LIGHT_DONE; s++) {
 		step_once(seed);
+		snapshot_watch(seed);
+	}
 	faults = false;
 	for (int id = 1; id < n_nodes; id++)
 		if (down[id])
@@ -242,11 +287,12 @@ int main(int argc, char **argv)
 	for (uint64_t seed = first; seed < first + seeds; seed++)
 		run_seed(seed, seed % 3 == 0 ? 8 : 4, 5);
 	printf("test_core_faults: %llu seeds, %u crashes, %u deadlocks, "
-	       "%u messages lost, %d failures\n",
+	       "%u messages lost, %u/%u snapshots checked, %d failures\n",
 	       (unsigned long long)seeds, crashes, deadlocks_total, dropped,
-	       failures);
+	       snaps_checked, snaps_started, failures);
 	/* The faults must have happened for the run to mean anything. */
-	if (seeds >= 100 && (crashes == 0 || deadlocks_total == 0 || dropped == 0))
+	if (seeds >= 100 && (crashes == 0 || deadlocks_total == 0 || dropped == 0 ||
+			     snaps_checked == 0))
 		failures++;
 	return failures ? 1 : 0;
 }
