@@ -47,7 +47,7 @@ void xr_car_send_blocked(struct xr_node *n)
 		return;
 	m->u.blocked.round = c->round;
 	m->u.blocked.seen = c->seen;
-	m->u.blocked.overrides = c->n_overrides;
+	m->u.blocked.overrides = c->override_epoch;
 	m->u.blocked.held = c->held;
 	for (uint32_t id = 0; id < XR_MAX_NODES; id++)
 		if (XR_HAS(c->waits, id))
@@ -148,22 +148,23 @@ static void apply_override(struct xr_node *n, const struct xr_override *ov,
 			   bool proceed_known)
 {
 	struct xr_car *c = &n->car;
-	if (override_known(c, ov->epoch) || c->n_overrides >= XR_MAX_OVERRIDES)
+	uint32_t self = n->cfg.self;
+	c->after_deadlock = true;
+	if (ov->epoch > c->override_epoch)
+		c->override_epoch = ov->epoch;
+	/* A car keeps only the overrides that change its own edges. */
+	if ((ov->winner != self && ov->loser != self) ||
+	    override_known(c, ov->epoch) || c->n_overrides >= XR_MAX_OVERRIDES)
 		return;
 	c->overrides[c->n_overrides++] = *ov;
-	c->after_deadlock = true;
-	if (ov->winner == n->cfg.self && !XR_HAS(c->crossed, n->cfg.self) &&
-	    !proceed_known) {
+	if (ov->winner == self && !XR_HAS(c->crossed, self) && !proceed_known) {
 		c->held = true;
 		c->held_epoch = ov->epoch;
 	}
-	if (ov->winner == n->cfg.self || ov->loser == n->cfg.self) {
-		c->deadlocks++;
-		xr_tracef(n, "override e%u: %u before %u -> %s", ov->epoch,
-			  ov->winner, ov->loser,
-			  ov->winner == n->cfg.self ? "hold until Proceed"
-						    : "wait for the winner");
-	}
+	c->deadlocks++;
+	xr_tracef(n, "override e%u: %u before %u -> %s", ov->epoch, ov->winner,
+		  ov->loser,
+		  ov->winner == self ? "hold until Proceed" : "wait for the winner");
 }
 
 void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,

@@ -46,6 +46,7 @@ static void start_round(struct xr_node *n)
 	l->epoch_acted = false;
 	l->detecting = false;
 	l->n_overrides = 0;
+	l->override_epoch = 0;
 	l->proceeding = 0;
 	l->proceed_sent = 0;
 	memset(l->reports, 0, sizeof l->reports);
@@ -141,7 +142,7 @@ static void check_stall(struct xr_node *n)
 		if (!XR_HAS(rest, c))
 			continue;
 		if (!r->valid || r->held || r->n_waits == 0 ||
-		    r->seen != l->n_log || r->overrides != l->n_overrides)
+		    r->seen != l->n_log || r->overrides != l->override_epoch)
 			return;
 	}
 	start_detection(n, "every car left is blocked and knows all");
@@ -194,8 +195,9 @@ void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 		break;
 	case XR_WAVE_OVERRIDE: {
 		struct xr_override ov = l->pending;
-		if (l->n_overrides < XR_MAX_OVERRIDES)
+		if (l->n_overrides < XR_MAX_ROUND_OVERRIDES)
 			l->overrides[l->n_overrides++] = ov;
+		l->override_epoch = ov.epoch;
 		l->phase = XR_LIGHT_CROSSING;
 		l->proceeding |= XR_SET(ov.winner);
 		l->proceed_sent |= XR_SET(ov.winner);
@@ -387,15 +389,28 @@ static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
 		memcpy(s->intents, l->intents, l->n_intents * sizeof l->intents[0]);
 		s->n_log = l->n_log;
 		memcpy(s->log, l->log, l->n_log * sizeof l->log[0]);
-		s->n_overrides = l->n_overrides;
-		memcpy(s->overrides, l->overrides,
-		       l->n_overrides * sizeof l->overrides[0]);
-		/* An override whose wave still runs is decided: the car may
+		/* The overrides this car takes part in, then the newest of the
+		 * round (so the car knows how far the light has got). An
+		 * override whose wave still runs is decided too: the car may
 		 * have applied and echoed it before it crashed, and the wave
 		 * will not ask it again. */
-		if (l->phase == XR_LIGHT_OVERRIDING &&
-		    s->n_overrides < XR_MAX_OVERRIDES)
-			s->overrides[s->n_overrides++] = l->pending;
+		const struct xr_override *last = NULL;
+		for (uint32_t i = 0; i <= l->n_overrides; i++) {
+			const struct xr_override *ov =
+				i < l->n_overrides ? &l->overrides[i] : NULL;
+			if (ov == NULL && l->phase == XR_LIGHT_OVERRIDING)
+				ov = &l->pending;
+			if (ov == NULL)
+				break;
+			last = ov;
+			if ((ov->winner == car || ov->loser == car) &&
+			    s->n_overrides < XR_MAX_OVERRIDES - 1)
+				s->overrides[s->n_overrides++] = *ov;
+		}
+		if (last != NULL &&
+		    (s->n_overrides == 0 ||
+		     s->overrides[s->n_overrides - 1].epoch != last->epoch))
+			s->overrides[s->n_overrides++] = *last;
 		for (uint32_t i = 0; i < n->cfg.n_cars; i++)
 			if (XR_HAS(l->proceed_sent, n->cfg.cars[i]))
 				s->proceed[s->n_proceed++] = n->cfg.cars[i];

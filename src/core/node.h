@@ -30,7 +30,11 @@
 
 #define XR_MAX_NODES 32
 #define XR_MAX_CARS (XR_MAX_NODES - 1)
-#define XR_MAX_OVERRIDES 64 /* per round; edge reversals are bounded by pairs */
+/* An override reverses one edge between two cars, and never the same pair
+ * twice (docs/PROTOCOL.md), so a round has at most one per pair of cars, and
+ * a car takes part in at most one per other car. */
+#define XR_MAX_OVERRIDES XR_MAX_CARS /* per car, and per message */
+#define XR_MAX_ROUND_OVERRIDES (XR_MAX_CARS * (XR_MAX_CARS - 1) / 2)
 #define XR_OUTBOX_MSGS 128
 #define XR_OUTBOX_EFFECTS 64
 #define XR_RUN_MAX 40
@@ -322,7 +326,8 @@ struct xr_light {
 	bool detecting;        /* an epoch is running, not yet acted on */
 	uint64_t epoch_started_ms;
 	uint32_t n_overrides;  /* overrides whose wave has completed */
-	struct xr_override overrides[XR_MAX_OVERRIDES];
+	struct xr_override overrides[XR_MAX_ROUND_OVERRIDES];
+	uint32_t override_epoch; /* epoch of the last of them, 0: none */
 	struct xr_override pending; /* the override whose wave is running */
 	xr_set proceeding;     /* winners told to go that have not crossed */
 	xr_set proceed_sent;   /* winners told to go this round */
@@ -354,8 +359,9 @@ struct xr_car {
 	xr_set log_have;        /* indexes of the round log received */
 	struct xr_crossing log[XR_MAX_CARS];
 	uint32_t seen;          /* length of the contiguous log prefix held */
-	uint32_t n_overrides;
+	uint32_t n_overrides;   /* the overrides this car is winner or loser of */
 	struct xr_override overrides[XR_MAX_OVERRIDES];
+	uint32_t override_epoch; /* newest override of the round known, 0: none */
 	bool held;              /* override winner, waiting for Proceed */
 	uint32_t held_epoch;
 	xr_set waits;           /* the cars it waits for now: its own edges */

@@ -186,6 +186,15 @@ int main(void)
 	check_agreement(8, 10);
 	printf("8 cars straight: %d deadlocks in 10 rounds\n", deadlocks);
 
+	/* The most cars a cluster may have: many overrides in one round, more
+	 * than any car takes part in. */
+	setup(31, straight, 3);
+	run(1000000000);
+	check_agreement(31, 3);
+	printf("31 cars straight: %d deadlocks in 3 rounds\n", deadlocks);
+	CHECK(deadlocks > 3 * 64, "31 cars straight: only %d overrides",
+	      deadlocks);
+
 	if (failures) {
 		printf("test_core_rounds: %d failures\n", failures);
 		return 1;
