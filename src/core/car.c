@@ -76,6 +76,17 @@ static void reconsider(struct xr_node *n, bool report)
 	struct xr_car *c = &n->car;
 	if (c->phase != XR_CAR_WAITING)
 		return;
+	/* Its durable state says it crossed this round already (then crashed
+	 * and forgot): it never enters twice; it only makes sure the light
+	 * logs it. */
+	if (c->round != 0 && n->durable.last_crossed_round == c->round) {
+		c->phase = XR_CAR_CROSSED;
+		c->crossed_ms = n->now_ms;
+		xr_tracef(n, "crossed round %u before a restart -> tell the light",
+			  c->round);
+		xr_timer_arm(n, XR_TIMER_TICK, 0);
+		return;
+	}
 	c->waits = compute_waits(n);
 	if (c->waits == 0 && !c->held) {
 		enter(n);
@@ -90,6 +101,7 @@ static void reset_round(struct xr_car *c, uint32_t round)
 {
 	uint32_t deadlocks = c->deadlocks;
 	uint32_t epoch = c->epoch;
+	uint32_t closed = c->closed_epoch;
 	uint32_t n_last = c->n_last_cycle;
 	uint32_t last[XR_MAX_CARS];
 	memcpy(last, c->last_cycle, sizeof last);
@@ -97,6 +109,7 @@ static void reset_round(struct xr_car *c, uint32_t round)
 	c->round = round;
 	c->deadlocks = deadlocks;
 	c->epoch = epoch; /* detection epochs grow across rounds */
+	c->closed_epoch = closed;
 	c->n_last_cycle = n_last;
 	memcpy(c->last_cycle, last, sizeof last);
 }
@@ -152,6 +165,9 @@ static void apply_override(struct xr_node *n, const struct xr_override *ov,
 	c->after_deadlock = true;
 	if (ov->epoch > c->override_epoch)
 		c->override_epoch = ov->epoch;
+	/* The epoch's cycle is broken: its probes are stale from now on. */
+	if (ov->epoch > c->closed_epoch)
+		c->closed_epoch = ov->epoch;
 	/* A car keeps only the overrides that change its own edges. */
 	if ((ov->winner != self && ov->loser != self) ||
 	    override_known(c, ov->epoch) || c->n_overrides >= XR_MAX_OVERRIDES)
@@ -270,8 +286,14 @@ static void send_rejoin(struct xr_node *n)
 
 void xr_car_start(struct xr_node *n)
 {
+	/* A first start has acknowledged nothing yet: it simply answers the
+	 * waves. A restart may have, so it asks where the round is first. */
+	if (!n->restarted) {
+		xr_tracef(n, "first start -> wait for a wave");
+		return;
+	}
 	n->car.rejoining = true;
-	xr_tracef(n, "start with %u logged crossings -> ask the light",
+	xr_tracef(n, "restart with %u logged crossings -> ask the light",
 		  n->durable.log_count);
 	send_rejoin(n);
 	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);

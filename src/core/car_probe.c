@@ -52,7 +52,8 @@ int xr_car_on_detect(struct xr_node *n, const struct xr_msg *m)
 	struct xr_car *c = &n->car;
 	if (m->u.detect.round != c->round)
 		return XR_EROUND;
-	if (m->u.detect.epoch < c->epoch)
+	if (m->u.detect.epoch < c->epoch ||
+	    m->u.detect.epoch <= c->closed_epoch)
 		return 0;
 	enter_epoch(c, m->u.detect.epoch);
 	if (c->phase != XR_CAR_WAITING || c->waits == 0 ||
@@ -76,7 +77,8 @@ int xr_car_on_probe(struct xr_node *n, const struct xr_msg *m)
 	/* (i, j, k): the path starts at i and ends at j, the sender. */
 	if (path[0] != initiator || path[len - 1] != m->from)
 		return XR_EINVAL;
-	if (m->u.probe.epoch < c->epoch)
+	if (m->u.probe.epoch < c->epoch ||
+	    m->u.probe.epoch <= c->closed_epoch)
 		return 0;
 	enter_epoch(c, m->u.probe.epoch);
 	if (c->phase != XR_CAR_WAITING)

@@ -28,6 +28,7 @@ void xr_wave_start(struct xr_node *n, const struct xr_wave_msg *down);
 int xr_wave_receive(struct xr_node *n, const struct xr_msg *m);
 void xr_wave_tick(struct xr_node *n);
 bool xr_wave_pending(const struct xr_node *n);
+void xr_wave_resend_to(struct xr_node *n, uint32_t to);
 
 /* Light (light.c). */
 void xr_light_start(struct xr_node *n);

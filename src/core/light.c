@@ -411,11 +411,20 @@ static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
 		    (s->n_overrides == 0 ||
 		     s->overrides[s->n_overrides - 1].epoch != last->epoch))
 			s->overrides[s->n_overrides++] = *last;
-		for (uint32_t i = 0; i < n->cfg.n_cars; i++)
-			if (XR_HAS(l->proceed_sent, n->cfg.cars[i]))
-				s->proceed[s->n_proceed++] = n->cfg.cars[i];
+		/* Released winners, except the winner of an override whose
+		 * wave still runs: that one waits for its own Proceed. */
+		for (uint32_t i = 0; i < n->cfg.n_cars; i++) {
+			uint32_t c = n->cfg.cars[i];
+			if (XR_HAS(l->proceed_sent, c) &&
+			    !(l->phase == XR_LIGHT_OVERRIDING &&
+			      l->pending.winner == c))
+				s->proceed[s->n_proceed++] = c;
+		}
 	}
 	xr_tracef(n, "car %u rejoins -> send state of round %u", car, l->round);
+	/* It dropped the running wave while it rejoined: ask it again now
+	 * rather than at the next resend. */
+	xr_wave_resend_to(n, car);
 	return 0;
 }
 

@@ -282,6 +282,7 @@ int xr_node_init(struct xr_node *n, const struct xr_node_config *cfg,
 	for (uint32_t i = 0; i < cfg->n_neighbours; i++)
 		n->neighbour_set |= XR_SET(cfg->neighbours[i]);
 	if (durable != NULL) {
+		n->restarted = true;
 		n->durable = *durable;
 	} else {
 		n->durable.log_digest = FNV_OFFSET;

@@ -86,6 +86,7 @@ struct xr_wave_msg {
 	enum xr_wave_kind kind;
 	uint32_t round;
 	bool echo;
+	bool retry; /* resent for want of an answer; see proto WaveMsg.retry */
 	uint32_t n_intents;
 	struct xr_car_intent intents[XR_MAX_CARS];
 	bool has_override;
@@ -349,7 +350,8 @@ enum xr_car_phase {
 
 struct xr_car {
 	enum xr_car_phase phase;
-	bool rejoining;         /* after START: waiting for RejoinState */
+	bool rejoining;         /* restarted: waiting for RejoinState */
+	uint32_t closed_epoch;  /* its override is applied: probes are stale */
 	uint32_t round;
 	struct xr_car_intent intent;
 	bool have_set;
@@ -421,6 +423,7 @@ int xr_snapshot_check_i6(const struct xr_snapshot *const *snaps, size_t n,
 
 struct xr_node {
 	struct xr_node_config cfg;
+	bool restarted;          /* init was given durable state */
 	bool is_light;
 	uint32_t coordinator_epoch;
 	struct xr_durable durable;

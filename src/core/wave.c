@@ -22,7 +22,7 @@
 
 #include "internal.h"
 
-static void send_wave(struct xr_node *n, uint32_t to, bool echo)
+static void send_wave(struct xr_node *n, uint32_t to, bool echo, bool retry)
 {
 	struct xr_wave_state *w = &n->wave;
 	struct xr_msg *m = xr_out_msg(n, to, XR_MSG_WAVE);
@@ -39,6 +39,7 @@ static void send_wave(struct xr_node *n, uint32_t to, bool echo)
 		m->u.wave = w->down;
 		m->u.wave.echo = false;
 	}
+	m->u.wave.retry = retry;
 	w->sent |= XR_SET(to);
 	w->last_send_ms = n->now_ms;
 }
@@ -48,7 +49,7 @@ static void send_down_to_all_but(struct xr_node *n, uint32_t except)
 	for (uint32_t i = 0; i < n->cfg.n_neighbours; i++) {
 		uint32_t v = n->cfg.neighbours[i];
 		if (v != except)
-			send_wave(n, v, false);
+			send_wave(n, v, false, false);
 	}
 }
 
@@ -101,7 +102,7 @@ static void maybe_finish(struct xr_node *n)
 			  w->id, n->cfg.n_neighbours);
 		xr_light_wave_done(n, w);
 	} else {
-		send_wave(n, w->parent, true);
+		send_wave(n, w->parent, true, false);
 	}
 }
 
@@ -140,9 +141,12 @@ int xr_wave_receive(struct xr_node *n, const struct xr_msg *m)
 		return 0;
 	}
 	if (XR_HAS(w->heard, m->from)) {
-		/* The sender has not heard our message on this edge. */
-		if (XR_HAS(w->sent, m->from))
-			send_wave(n, m->from, m->from == w->parent && !w->is_root);
+		/* A retry means the sender has not heard our message on this
+		 * edge: send it again, as an answer (never a retry itself). A
+		 * plain duplicate needs nothing. */
+		if (in->retry && XR_HAS(w->sent, m->from))
+			send_wave(n, m->from, m->from == w->parent && !w->is_root,
+				  false);
 		return 0;
 	}
 	w->heard |= XR_SET(m->from);
@@ -150,6 +154,14 @@ int xr_wave_receive(struct xr_node *n, const struct xr_msg *m)
 		merge_up(&w->up, in);
 	maybe_finish(n);
 	return 0;
+}
+
+void xr_wave_resend_to(struct xr_node *n, uint32_t to)
+{
+	struct xr_wave_state *w = &n->wave;
+	if (w->active && !w->done && XR_HAS(w->sent, to) &&
+	    !XR_HAS(w->heard, to))
+		send_wave(n, to, false, true);
 }
 
 bool xr_wave_pending(const struct xr_node *n)
@@ -164,11 +176,14 @@ void xr_wave_tick(struct xr_node *n)
 		return;
 	/* Resend on every edge we have sent on but not heard back. A node
 	 * that has echoed waits for its father to ask again (a duplicate). */
-	if (!w->done) {
+	/* Resend on every edge we have sent on but not heard back, once
+	 * resend_ms has passed since we last sent. A node that has echoed
+	 * waits for its father to ask again (a retry). */
+	if (!w->done && n->now_ms - w->last_send_ms >= n->cfg.resend_ms) {
 		for (uint32_t i = 0; i < n->cfg.n_neighbours; i++) {
 			uint32_t v = n->cfg.neighbours[i];
 			if (XR_HAS(w->sent, v) && !XR_HAS(w->heard, v))
-				send_wave(n, v, false);
+				send_wave(n, v, false, true);
 		}
 	}
 	if (w->is_root && !w->done &&
@@ -178,6 +193,10 @@ void xr_wave_tick(struct xr_node *n)
 			  2 * n->cfg.stall_ms);
 		xr_wave_start(n, &down);
 	}
-	if (!w->done)
-		xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+	if (!w->done) {
+		uint64_t since = n->now_ms - w->last_send_ms;
+		xr_timer_arm(n, XR_TIMER_TICK,
+			     since >= n->cfg.resend_ms ? n->cfg.resend_ms
+						       : n->cfg.resend_ms - since);
+	}
 }

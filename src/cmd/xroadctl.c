@@ -1,0 +1,107 @@
+/* xroadctl: global options, then one command from the table below. Each
+ * command lives in its own ctl_NAME.c (see ctl.h for the conventions). */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+
+/* Commands whose file may not be in the tree yet are compiled in only when
+ * their header is there, so the tool builds at every stage of the project. */
+#if defined(__has_include)
+#if __has_include("ctl_plan.h")
+#include "ctl_plan.h"
+#define XR_CTL_HAVE_PLAN 1
+#endif
+#endif
+
+struct xr_ctl_global xr_ctl_global;
+
+static int cmd_help(int argc, char **argv);
+
+/* Keep in the order `--help` should list them. */
+static const struct xr_ctl_command commands[] = {
+#ifdef XR_CTL_HAVE_PLAN
+	{"plan", "A:turn... [--json]",
+	 "offline: edges, cycles, winner, order for one car per approach",
+	 xr_ctl_plan},
+#endif
+	{"trace", "FILE... [--json]",
+	 "print node traces (TraceRecord streams), one line per record",
+	 xr_ctl_trace},
+	{"help", "", "this list", cmd_help},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: xroadctl [--config FILE | --node ADDR] COMMAND [ARGS]\n"
+		"\n"
+		"Inspect and drive an xroad crossroad. Global options:\n"
+		"  --config FILE  the cluster configuration (docs/CONFIG.md)\n"
+		"  --node ADDR    one node's address, instead of --config\n"
+		"  --help         this text; `xroadctl COMMAND --help` for a "
+		"command\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		char synopsis[64];
+		snprintf(synopsis, sizeof synopsis, "%s %s", commands[i].name,
+			 commands[i].args);
+		fprintf(out, "  %-24s %s\n", synopsis, commands[i].help);
+	}
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return 0;
+}
+
+/* A global option's value: argv[*i + 1], or a usage error. */
+static int option_value(int argc, char **argv, int *i, const char **out)
+{
+	if (*i + 1 >= argc || argv[*i + 1][0] == '\0') {
+		fprintf(stderr, "xroadctl: %s needs a value\n", argv[*i]);
+		return 2;
+	}
+	*out = argv[++*i];
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		int rc = 0;
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(argv[i], "--config") == 0) {
+			rc = option_value(argc, argv, &i, &xr_ctl_global.config);
+		} else if (strcmp(argv[i], "--node") == 0) {
+			rc = option_value(argc, argv, &i, &xr_ctl_global.node);
+		} else {
+			fprintf(stderr,
+				"xroadctl: unknown option %s (try --help)\n",
+				argv[i]);
+			rc = 2;
+		}
+		if (rc != 0)
+			return rc;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	for (size_t c = 0; c < N_COMMANDS; c++)
+		if (strcmp(argv[i], commands[c].name) == 0)
+			return commands[c].run(argc - i, argv + i);
+	fprintf(stderr, "xroadctl: unknown command \"%s\" (try --help)\n",
+		argv[i]);
+	return 2;
+}

@@ -1,0 +1,874 @@
+/* The simulator's world: a discrete-event scheduler driving every node's
+ * core, a network that delays, reorders, loses and duplicates messages, and
+ * a fault schedule that clogs nodes and crashes and restarts cars.
+ *
+ * Each step is one event for one node (a message, a timer, a start); its
+ * outbox is applied in the documented order of node.h (effects, then
+ * messages, then timers), and the checkers (sim_check.c) run on every
+ * effect as it is applied. Everything random comes from sim_rng.h seeded by
+ * the run's seed, and ties between events at the same millisecond are broken
+ * by a sequence number, so a seed replays exactly.
+ *
+ * The run has a fault phase and a heal phase (TigerBeetle VOPR's safety and
+ * liveness modes): at heal time every crashed car restarts, clogs lift and
+ * the network stops losing, duplicating and spiking; from then on all rounds
+ * must finish within a bound of simulated time (I2). */
+#include "sim_world.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim_check.h"
+#include "sim_rng.h"
+
+#define HAS(set, id) (((set) >> (id)) & 1u)
+#define BIT(id) ((xr_set)1 << (id))
+#define MAX_IN_FLIGHT (1u << 20)
+/* No round of 32 nodes needs this many messages on the wire at once (the
+ * largest legitimate burst, a probe flood of 16 cars, is under 2,000); more
+ * means messages breed messages, and the run would never converge. */
+#define STORM_IN_FLIGHT 50000u
+#define MAX_STEPS 50000000ull
+#define MAX_CONTROL 64
+#define DRAIN_MS 2000 /* keep running after DONE: late messages must be harmless */
+
+enum control_kind { CTL_CRASH, CTL_RESTART, CTL_HEAL };
+
+struct control {
+	uint64_t at;
+	enum control_kind kind;
+	uint32_t node;
+};
+
+/* Fault parameters, drawn per seed so that 2,000 seeds cover gentle and
+ * brutal networks alike. Probabilities in parts per million. */
+struct faults {
+	uint64_t heal_ms;
+	uint32_t p_loss, p_dup, p_spike;
+	uint32_t delay_max, spike_max;
+	uint64_t clog_from[XR_MAX_NODES], clog_to[XR_MAX_NODES];
+};
+
+struct flight {
+	struct xr_msg msg;
+};
+
+struct heap_entry {
+	uint64_t at;
+	uint64_t seq;
+	uint32_t slot;
+};
+
+struct world {
+	const struct sim_config *cfg;
+	struct sim_result *res;
+	struct sim_stats *st;
+	struct sim_violations v;
+	struct sim_checker chk;
+	uint32_t n_nodes;
+	uint64_t adj[XR_MAX_NODES];
+	struct xr_node_config node_cfg[XR_MAX_NODES];
+	struct xr_node *nodes;
+	struct xr_durable saved[XR_MAX_NODES];
+	bool up[XR_MAX_NODES];
+	uint64_t now;
+	uint64_t seq;
+	struct sim_rng net;
+	struct faults f;
+	bool faulty; /* faults on and not yet healed */
+	struct control ctl[MAX_CONTROL];
+	uint32_t n_ctl, next_ctl;
+	uint64_t link_last[XR_MAX_NODES][XR_MAX_NODES]; /* FIFO per link */
+	/* In-flight messages: a pool of slots and a min-heap on (at, seq). */
+	struct flight *pool;
+	uint32_t pool_cap;
+	uint32_t *free_slots;
+	uint32_t n_free;
+	struct heap_entry *heap;
+	uint32_t n_heap;
+	/* Cost accounting (fault-free runs): messages per wave id, probes
+	 * and initiators per epoch, rule edges per epoch. */
+	uint32_t *wave_count;
+	uint32_t wave_cap;
+	struct epoch_info {
+		uint64_t probes;
+		xr_set initiators;
+		uint32_t edges;
+		uint32_t overrides; /* declared in this epoch: 0 or 1 */
+	} *epochs;
+	uint32_t epoch_cap;
+	uint32_t last_rule_edges;
+};
+
+const uint32_t sim_weights[XR_TURNS] = {[XR_RIGHT] = 1, [XR_STRAIGHT] = 2,
+					 [XR_LEFT] = 1};
+
+void sim_config_defaults(struct sim_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->seed = 1;
+	cfg->cars = 4;
+	cfg->topology = SIM_STAR;
+	cfg->rounds = 10;
+	cfg->cross_ms = 50;
+	cfg->resend_ms = 100;
+	cfg->stall_ms = 400;
+	cfg->out = stdout;
+}
+
+void sim_repro(const struct sim_config *cfg, char *buf, size_t len)
+{
+	snprintf(buf, len,
+		 "build/xroad-sim --seeds 1 --first-seed %" PRIu64
+		 " --cars %u --topology %s%s --rounds %u%s%s",
+		 cfg->seed, cfg->cars, sim_topology_name(cfg->topology),
+		 cfg->faults ? " --faults" : "", cfg->rounds,
+		 cfg->fifo ? " --fifo" : "",
+		 cfg->repro_extra != NULL ? cfg->repro_extra : "");
+}
+
+/* ------------------------------------------------------------ heap */
+
+/* The heap holds its keys itself: comparing through the 2 KB pool slots
+ * was most of the simulator's run time (a cache miss per comparison). */
+static bool before(const struct heap_entry *x, const struct heap_entry *y)
+{
+	return x->at < y->at || (x->at == y->at && x->seq < y->seq);
+}
+
+static void heap_push(struct world *w, struct heap_entry e)
+{
+	uint32_t i = w->n_heap++;
+	while (i > 0) {
+		uint32_t p = (i - 1) / 2;
+		if (!before(&e, &w->heap[p]))
+			break;
+		w->heap[i] = w->heap[p];
+		i = p;
+	}
+	w->heap[i] = e;
+}
+
+static uint32_t heap_pop(struct world *w)
+{
+	uint32_t top = w->heap[0].slot;
+	struct heap_entry last = w->heap[--w->n_heap];
+	uint32_t i = 0, n = w->n_heap;
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = l;
+		if (l >= n)
+			break;
+		if (r < n && before(&w->heap[r], &w->heap[l]))
+			m = r;
+		if (!before(&w->heap[m], &last))
+			break;
+		w->heap[i] = w->heap[m];
+		i = m;
+	}
+	if (n > 0)
+		w->heap[i] = last;
+	return top;
+}
+
+static int pool_grow(struct world *w)
+{
+	uint32_t cap = w->pool_cap ? w->pool_cap * 2 : 256;
+	if (cap > MAX_IN_FLIGHT)
+		return -1;
+	struct flight *p = realloc(w->pool, cap * sizeof *p);
+	if (p == NULL)
+		return -1;
+	w->pool = p;
+	uint32_t *fs = realloc(w->free_slots, cap * sizeof *fs);
+	if (fs == NULL)
+		return -1;
+	w->free_slots = fs;
+	struct heap_entry *h = realloc(w->heap, cap * sizeof *h);
+	if (h == NULL)
+		return -1;
+	w->heap = h;
+	for (uint32_t i = cap; i > w->pool_cap; i--)
+		w->free_slots[w->n_free++] = i - 1;
+	w->pool_cap = cap;
+	return 0;
+}
+
+/* Bytes of an xr_msg worth copying for its type: the header and the union
+ * member in use. Copying 2 KB of RejoinState room for every Probe would
+ * dominate the simulator's run time. */
+static size_t msg_size(const struct xr_msg *m)
+{
+	size_t head = offsetof(struct xr_msg, u);
+	switch (m->type) {
+	case XR_MSG_WAVE:
+		return head + sizeof m->u.wave;
+	case XR_MSG_CROSSED:
+		return head + sizeof m->u.crossed;
+	case XR_MSG_NOTICE:
+		return head + sizeof m->u.notice;
+	case XR_MSG_BLOCKED:
+		return head + sizeof m->u.blocked;
+	case XR_MSG_DETECT:
+		return head + sizeof m->u.detect;
+	case XR_MSG_PROBE:
+		return head + sizeof m->u.probe;
+	case XR_MSG_DEADLOCK:
+		return head + sizeof m->u.deadlock;
+	case XR_MSG_PROCEED:
+		return head + sizeof m->u.proceed;
+	case XR_MSG_REJOIN:
+		return head + sizeof m->u.rejoin;
+	default:
+		/* RejoinState, and any type added later: copy it all. */
+		break;
+	}
+	return sizeof *m;
+}
+
+/* ------------------------------------------------------------ printing */
+
+static void describe(const struct xr_msg *m, char *buf, size_t len)
+{
+	int k = snprintf(buf, len, "%u->%u %s", m->from, m->to,
+			 xr_msg_type_name(m->type));
+	if (k < 0 || (size_t)k >= len)
+		return;
+	char *p = buf + k;
+	size_t left = len - (size_t)k;
+	switch (m->type) {
+	case XR_MSG_WAVE:
+		snprintf(p, left, " %s wave:%u round:%u%s intents:%u log:%u%s",
+			 xr_wave_kind_name(m->u.wave.kind), m->u.wave.wave,
+			 m->u.wave.round, m->u.wave.echo ? " echo" : "",
+			 m->u.wave.n_intents, m->u.wave.n_log,
+			 m->u.wave.has_override ? " override" : "");
+		break;
+	case XR_MSG_CROSSED:
+		snprintf(p, left, " round:%u", m->u.crossed.round);
+		break;
+	case XR_MSG_NOTICE:
+		snprintf(p, left, " r%u #%u car:%u", m->u.notice.crossing.round,
+			 m->u.notice.crossing.index, m->u.notice.crossing.car);
+		break;
+	case XR_MSG_BLOCKED:
+		snprintf(p, left, " round:%u seen:%u overrides:%u waits:%u%s",
+			 m->u.blocked.round, m->u.blocked.seen,
+			 m->u.blocked.overrides, m->u.blocked.n_waits,
+			 m->u.blocked.held ? " held" : "");
+		break;
+	case XR_MSG_DETECT:
+		snprintf(p, left, " round:%u epoch:%u", m->u.detect.round,
+			 m->u.detect.epoch);
+		break;
+	case XR_MSG_PROBE:
+		snprintf(p, left, " round:%u epoch:%u initiator:%u hops:%u",
+			 m->u.probe.round, m->u.probe.epoch,
+			 m->u.probe.initiator, m->u.probe.n_path);
+		break;
+	case XR_MSG_DEADLOCK:
+		snprintf(p, left, " round:%u epoch:%u cars:%u",
+			 m->u.deadlock.round, m->u.deadlock.epoch,
+			 m->u.deadlock.n_cycle);
+		break;
+	case XR_MSG_PROCEED:
+		snprintf(p, left, " round:%u epoch:%u", m->u.proceed.round,
+			 m->u.proceed.epoch);
+		break;
+	case XR_MSG_REJOIN:
+		snprintf(p, left, " round:%u", m->u.rejoin.round);
+		break;
+	case XR_MSG_REJOIN_STATE:
+		snprintf(p, left, " round:%u log:%u overrides:%u",
+			 m->u.rejoin_state.round, m->u.rejoin_state.n_log,
+			 m->u.rejoin_state.n_overrides);
+		break;
+	default:
+		break;
+	}
+}
+
+static void tracer(void *ctx, uint32_t node, uint64_t now_ms, const char *line)
+{
+	struct world *w = ctx;
+	fprintf(w->cfg->out, "t=%" PRIu64 " node %u: %s\n", now_ms, node, line);
+}
+
+/* ------------------------------------------------------------ network */
+
+static bool clogged(const struct world *w, uint32_t node)
+{
+	return w->faulty && w->now >= w->f.clog_from[node] &&
+	       w->now < w->f.clog_to[node];
+}
+
+/* The cost record of detection epoch e, grown on demand; NULL for epoch 0
+ * or when out of memory (the counters are then incomplete, not wrong). */
+static struct epoch_info *epoch_at(struct world *w, uint32_t e)
+{
+	if (e == 0 || e >= (1u << 20))
+		return NULL;
+	if (e >= w->epoch_cap) {
+		uint32_t cap = w->epoch_cap ? w->epoch_cap : 64;
+		while (cap <= e)
+			cap *= 2;
+		struct epoch_info *p = realloc(w->epochs, cap * sizeof *p);
+		if (p == NULL)
+			return NULL;
+		memset(p + w->epoch_cap, 0, (cap - w->epoch_cap) * sizeof *p);
+		w->epochs = p;
+		w->epoch_cap = cap;
+	}
+	return &w->epochs[e];
+}
+
+static void count_sent(struct world *w, const struct xr_msg *m)
+{
+	struct sim_stats *st = w->st;
+	st->sent++;
+	if ((unsigned)m->type < XR_MSG_TYPES)
+		st->msgs[m->type]++;
+	if (m->type == XR_MSG_WAVE && (unsigned)m->u.wave.kind < XR_WAVE_KINDS) {
+		st->wave_msgs[m->u.wave.kind]++;
+		uint32_t id = m->u.wave.wave;
+		if (id >= w->wave_cap && id < (1u << 20)) {
+			uint32_t cap = w->wave_cap ? w->wave_cap : 64;
+			while (cap <= id)
+				cap *= 2;
+			uint32_t *p = realloc(w->wave_count, cap * sizeof *p);
+			if (p != NULL) {
+				memset(p + w->wave_cap, 0,
+				       (cap - w->wave_cap) * sizeof *p);
+				w->wave_count = p;
+				w->wave_cap = cap;
+			}
+		}
+		if (id < w->wave_cap)
+			w->wave_count[id]++;
+	}
+	uint32_t e = 0;
+	if (m->type == XR_MSG_DETECT)
+		e = m->u.detect.epoch;
+	else if (m->type == XR_MSG_PROBE)
+		e = m->u.probe.epoch;
+	struct epoch_info *ei = epoch_at(w, e);
+	if (ei == NULL)
+		return;
+	if (m->type == XR_MSG_DETECT) {
+		/* The light's intents right now: edges only reverse, so the
+		 * count holds for the whole epoch. */
+		if (ei->initiators == 0)
+			ei->edges = sim_rule_edges(&w->nodes[0].light);
+		ei->initiators |= BIT(m->to);
+	} else {
+		ei->probes++;
+	}
+}
+
+static void enqueue(struct world *w, const struct xr_msg *m, uint64_t at)
+{
+	if (w->n_free == 0 && pool_grow(w) != 0) {
+		sim_violation(&w->v, w->now,
+			      "simulator: more than %u messages in flight",
+			      MAX_IN_FLIGHT);
+		return;
+	}
+	uint32_t slot = w->free_slots[--w->n_free];
+	memcpy(&w->pool[slot].msg, m, msg_size(m));
+	struct heap_entry e = {.at = at, .seq = w->seq++, .slot = slot};
+	heap_push(w, e);
+	if (w->n_heap > w->st->max_in_flight) {
+		w->st->max_in_flight = w->n_heap;
+		if (w->n_heap == STORM_IN_FLIGHT)
+			sim_violation(&w->v, w->now,
+				      "I2: message storm: %u messages in flight "
+				      "(last %u->%u %s)",
+				      STORM_IN_FLIGHT, m->from, m->to,
+				      xr_msg_type_name(m->type));
+	}
+}
+
+/* Send one message through the network model. */
+static void transmit(struct world *w, const struct xr_msg *m)
+{
+	count_sent(w, m);
+	if (m->to >= w->n_nodes || m->to == m->from) {
+		sim_violation(&w->v, w->now, "node %u sends %s to node %u",
+			      m->from, xr_msg_type_name(m->type), m->to);
+		return;
+	}
+	int copies = 1;
+	if (w->faulty) {
+		if (sim_rng_chance(&w->net, w->f.p_loss)) {
+			w->st->lost++;
+			return;
+		}
+		if (sim_rng_chance(&w->net, w->f.p_dup)) {
+			w->st->duplicated++;
+			copies = 2;
+		}
+	}
+	for (int c = 0; c < copies; c++) {
+		uint64_t at;
+		if (w->faulty) {
+			at = w->now + sim_rng_range(&w->net, 1, w->f.delay_max);
+			if (sim_rng_chance(&w->net, w->f.p_spike))
+				at += sim_rng_range(&w->net, 1, w->f.spike_max);
+			/* A clogged node's traffic waits for the clog to lift
+			 * (FoundationDB's swizzle-clogging): held, not lost. */
+			for (int e = 0; e < 2; e++) {
+				uint32_t node = e ? m->to : m->from;
+				if (clogged(w, node) && at < w->f.clog_to[node])
+					at = w->f.clog_to[node] +
+					     sim_rng_range(&w->net, 1, 5);
+			}
+		} else {
+			at = w->now + sim_rng_range(&w->net, 1, 2);
+		}
+		/* --compare-light: a car's vehicle cannot join a round before
+		 * it has arrived at the crossroad. */
+		if (w->cfg->arrivals != NULL && m->type == XR_MSG_WAVE &&
+		    m->u.wave.kind == XR_WAVE_COLLECT_INTENTS &&
+		    !m->u.wave.echo && m->to != 0 &&
+		    m->u.wave.round <= w->cfg->rounds) {
+			uint64_t arr = w->cfg->arrivals[(size_t)m->to *
+								(w->cfg->rounds + 1) +
+							m->u.wave.round];
+			if (at < arr)
+				at = arr;
+		}
+		if (!w->faulty || w->cfg->fifo) {
+			if (at < w->link_last[m->from][m->to])
+				at = w->link_last[m->from][m->to];
+			w->link_last[m->from][m->to] = at;
+		}
+		enqueue(w, m, at);
+	}
+}
+
+/* ------------------------------------------------------------ stepping */
+
+static void apply_outbox(struct world *w, uint32_t id)
+{
+	struct xr_node *n = &w->nodes[id];
+	/* 1. effects: made durable before anything is sent. */
+	for (uint32_t i = 0; i < n->out.n_effects; i++) {
+		const struct xr_effect *fx = &n->out.effects[i];
+		if (w->cfg->verbose)
+			fprintf(w->cfg->out,
+				"t=%" PRIu64 " node %u effect %s round:%u car:%u\n",
+				w->now, id, xr_effect_type_name(fx->type),
+				fx->round, fx->car);
+		sim_check_effect(&w->chk, w->nodes, id, fx, w->now);
+		if (fx->type == XR_FX_DEADLOCK) {
+			w->st->deadlocks++;
+			struct epoch_info *ei = epoch_at(w, fx->override.epoch);
+			if (ei != NULL)
+				ei->overrides++;
+		}
+		if (fx->type == XR_FX_ROUND_END && id == 0)
+			w->st->rounds++;
+	}
+	w->saved[id] = n->durable;
+	/* 2. messages, in order. */
+	for (uint32_t i = 0; i < n->out.n_msgs; i++) {
+		if (w->cfg->verbose) {
+			char line[200];
+			describe(&n->out.msgs[i], line, sizeof line);
+			fprintf(w->cfg->out, "t=%" PRIu64 " send %s\n", w->now,
+				line);
+		}
+		transmit(w, &n->out.msgs[i]);
+	}
+	/* 3. timers: read from n->timer_at by the scheduler. */
+}
+
+static void step(struct world *w, uint32_t id, const struct xr_event *ev)
+{
+	struct xr_node *n = &w->nodes[id];
+	w->st->steps++;
+	int rv = xr_node_step(n, ev);
+	if (rv != 0)
+		w->st->refused++;
+	apply_outbox(w, id);
+}
+
+static void start_node(struct world *w, uint32_t id, bool restart)
+{
+	struct xr_node *n = &w->nodes[id];
+	int rv = xr_node_init(n, &w->node_cfg[id], restart ? &w->saved[id] : NULL);
+	if (rv != 0) {
+		sim_violation(&w->v, w->now, "node %u init failed: %d", id, rv);
+		return;
+	}
+	w->up[id] = true;
+	if (!restart)
+		w->saved[id] = n->durable;
+	struct xr_event ev = {.type = XR_EV_START, .now_ms = w->now};
+	step(w, id, &ev);
+}
+
+/* ------------------------------------------------------------ setup */
+
+static void add_control(struct world *w, uint64_t at, enum control_kind k,
+			uint32_t node)
+{
+	if (w->n_ctl >= MAX_CONTROL)
+		return;
+	struct control c = {.at = at, .kind = k, .node = node};
+	uint32_t i = w->n_ctl++;
+	while (i > 0 && w->ctl[i - 1].at > at) {
+		w->ctl[i] = w->ctl[i - 1];
+		i--;
+	}
+	w->ctl[i] = c;
+}
+
+/* The fault schedule of this seed: network parameters, a swizzle-clog, and
+ * car crashes with restarts, all inside [0, heal_ms). */
+static void plan_faults(struct world *w)
+{
+	struct sim_rng r;
+	sim_rng_seed(&r, w->cfg->seed, 2);
+	struct faults *f = &w->f;
+	memset(f, 0, sizeof *f);
+	uint32_t cars = w->cfg->cars;
+	f->heal_ms = sim_rng_range(&r, 500, 1500 + 250ull * cars);
+	f->p_loss = (uint32_t)sim_rng_range(&r, 0, 100000);  /* <= 10% */
+	f->p_dup = (uint32_t)sim_rng_range(&r, 0, 50000);    /* <= 5% */
+	f->p_spike = (uint32_t)sim_rng_range(&r, 0, 30000);  /* <= 3% */
+	f->delay_max = (uint32_t)sim_rng_range(&r, 2, 40);
+	f->spike_max = (uint32_t)sim_rng_range(&r, 50, 600);
+	/* Swizzle-clogging: clog some nodes one by one, lift the clogs in a
+	 * random order. */
+	if (sim_rng_chance(&r, 600000)) {
+		uint32_t perm[XR_MAX_NODES];
+		for (uint32_t i = 0; i < w->n_nodes; i++)
+			perm[i] = i;
+		for (uint32_t i = w->n_nodes - 1; i > 0; i--) {
+			uint32_t j = (uint32_t)sim_rng_range(&r, 0, i);
+			uint32_t t = perm[i];
+			perm[i] = perm[j];
+			perm[j] = t;
+		}
+		uint32_t k = (uint32_t)sim_rng_range(&r, 1, w->n_nodes);
+		uint64_t t0 = sim_rng_range(&r, 0, f->heal_ms);
+		uint64_t gap = sim_rng_range(&r, 5, 100);
+		for (uint32_t i = 0; i < k; i++) {
+			uint32_t node = perm[i];
+			f->clog_from[node] = t0 + i * gap;
+			f->clog_to[node] = t0 + k * gap +
+					   sim_rng_range(&r, 0, k * gap + 200);
+			if (f->clog_to[node] > f->heal_ms)
+				f->clog_to[node] = f->heal_ms;
+		}
+		w->st->clogged = k;
+	}
+	uint32_t crashes = (uint32_t)sim_rng_range(&r, 0, 1 + cars / 2);
+	for (uint32_t i = 0; i < crashes; i++) {
+		uint32_t car = (uint32_t)sim_rng_range(&r, 1, cars);
+		uint64_t at = sim_rng_range(&r, 1, f->heal_ms);
+		uint64_t down = sim_rng_range(&r, 1, 800);
+		add_control(w, at, CTL_CRASH, car);
+		if (at + down < f->heal_ms)
+			add_control(w, at + down, CTL_RESTART, car);
+	}
+	add_control(w, f->heal_ms, CTL_HEAL, 0);
+}
+
+static int build(struct world *w)
+{
+	const struct sim_config *cfg = w->cfg;
+	w->n_nodes = cfg->cars + 1;
+	w->st->edges = sim_topology_build(cfg->topology, w->n_nodes, cfg->seed,
+					  w->adj);
+	for (uint32_t id = 0; id < w->n_nodes; id++) {
+		struct xr_node_config *nc = &w->node_cfg[id];
+		memset(nc, 0, sizeof *nc);
+		nc->self = id;
+		nc->light = 0;
+		nc->n_cars = cfg->cars;
+		for (uint32_t i = 0; i < cfg->cars; i++) {
+			nc->cars[i] = i + 1;
+			nc->approaches[i] = (enum xr_approach)(i % XR_APPROACHES);
+		}
+		for (uint32_t o = 0; o < w->n_nodes; o++)
+			if (HAS(w->adj[id], o))
+				nc->neighbours[nc->n_neighbours++] = o;
+		nc->seed = cfg->seed;
+		for (int t = 0; t < XR_TURNS; t++)
+			nc->weights[t] = sim_weights[t];
+		nc->cross_ms = cfg->cross_ms;
+		nc->resend_ms = cfg->resend_ms;
+		nc->stall_ms = cfg->stall_ms;
+		nc->rounds = cfg->rounds;
+		snprintf(nc->run, sizeof nc->run, "sim-%" PRIu64, cfg->seed);
+		if (cfg->verbose) {
+			nc->tracer = tracer;
+			nc->tracer_ctx = w;
+		}
+		char why[128];
+		if (xr_node_config_check(nc, why, sizeof why) != 0) {
+			fprintf(cfg->out, "xroad-sim: node %u: %s\n", id, why);
+			return -1;
+		}
+	}
+	w->nodes = malloc(w->n_nodes * sizeof *w->nodes);
+	if (w->nodes == NULL || pool_grow(w) != 0)
+		return -1;
+	sim_rng_seed(&w->net, cfg->seed, 1);
+	if (cfg->faults) {
+		plan_faults(w);
+		w->faulty = true;
+	}
+	return 0;
+}
+
+static void teardown(struct world *w)
+{
+	free(w->nodes);
+	free(w->pool);
+	free(w->free_slots);
+	free(w->heap);
+	free(w->wave_count);
+	free(w->epochs);
+	sim_check_free(&w->chk);
+}
+
+/* ------------------------------------------------------------ control */
+
+static void crash(struct world *w, uint32_t id)
+{
+	if (!w->up[id])
+		return;
+	/* Everything but the durable struct is gone; the in-flight messages
+	 * it sent are already on the wire. */
+	w->up[id] = false;
+	w->st->crashes++;
+	if (w->cfg->verbose)
+		fprintf(w->cfg->out, "t=%" PRIu64 " crash node %u\n", w->now, id);
+}
+
+static void restart(struct world *w, uint32_t id)
+{
+	if (w->up[id])
+		return;
+	w->st->restarts++;
+	if (w->cfg->verbose)
+		fprintf(w->cfg->out, "t=%" PRIu64 " restart node %u\n", w->now,
+			id);
+	start_node(w, id, true);
+}
+
+static void control(struct world *w, const struct control *c)
+{
+	switch (c->kind) {
+	case CTL_CRASH:
+		crash(w, c->node);
+		break;
+	case CTL_RESTART:
+		restart(w, c->node);
+		break;
+	case CTL_HEAL:
+		w->faulty = false;
+		w->st->heal_ms = w->now;
+		if (w->cfg->verbose)
+			fprintf(w->cfg->out, "t=%" PRIu64 " heal\n", w->now);
+		for (uint32_t id = 1; id < w->n_nodes; id++)
+			restart(w, id);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ run */
+
+/* How long after the heal every round must be done: generous for the
+ * protocol (waves, serialised crossings, detections and overrides per
+ * round), and still finite, so a livelock is reported rather than hung. */
+static uint64_t liveness_bound(const struct sim_config *cfg)
+{
+	uint64_t per_round = 2000 + 6ull * cfg->stall_ms +
+			     (uint64_t)cfg->cars * (cfg->cross_ms + 4ull * cfg->resend_ms);
+	return 10000 + cfg->rounds * per_round;
+}
+
+static void cost_checks(struct world *w)
+{
+	struct sim_stats *st = w->st;
+	for (uint32_t id = 0; id < w->wave_cap; id++) {
+		if (w->wave_count[id] == 0)
+			continue;
+		st->waves++;
+		if (w->wave_count[id] == 2 * st->edges)
+			st->waves_exact++;
+		else if (!w->cfg->faults && w->cfg->arrivals == NULL)
+			sim_violation(&w->v, w->now,
+				      "cost: wave %u took %u messages, 2|E| = %u",
+				      id, w->wave_count[id], 2 * st->edges);
+	}
+	for (uint32_t e = 0; e < w->epoch_cap; e++) {
+		const struct epoch_info *ei = &w->epochs[e];
+		if (ei->initiators == 0 && ei->probes == 0)
+			continue;
+		st->epochs++;
+		/* Edges only reverse, but the override of this epoch can reach
+		 * the loser while probes of the epoch still travel: the loser
+		 * then forwards along its new edge, so that edge counts too
+		 * (docs/SIM.md "Message costs"). */
+		uint64_t bound = ((uint64_t)ei->edges + ei->overrides) *
+				 (uint64_t)__builtin_popcountll(ei->initiators);
+		if (ei->probes > st->probes_max_epoch)
+			st->probes_max_epoch = ei->probes;
+		if (ei->probes <= bound)
+			st->epochs_within_bound++;
+		else if (!w->cfg->faults)
+			sim_violation(&w->v, w->now,
+				      "cost: epoch %u sent %" PRIu64
+				      " probes > (%u edges + %u reversed) x %d "
+				      "initiators",
+				      e, ei->probes, ei->edges, ei->overrides,
+				      __builtin_popcountll(ei->initiators));
+	}
+}
+
+int sim_run(const struct sim_config *cfg, struct sim_result *res)
+{
+	memset(res, 0, sizeof *res);
+	if (cfg->cars < 1 || cfg->cars > XR_MAX_CARS || cfg->rounds < 1) {
+		fprintf(cfg->out, "xroad-sim: bad car or round count\n");
+		return -1;
+	}
+	struct world *w = calloc(1, sizeof *w);
+	if (w == NULL)
+		return -1;
+	w->cfg = cfg;
+	w->res = res;
+	w->st = &res->stats;
+	w->v.seed = cfg->seed;
+	w->v.out = cfg->out;
+	w->v.print_max = 5;
+	if (build(w) != 0 ||
+	    sim_check_init(&w->chk, cfg->cars, cfg->rounds, 0xcbf29ce484222325ULL,
+			   &w->v) != 0) {
+		teardown(w);
+		free(w);
+		return -1;
+	}
+	for (uint32_t id = 0; id < w->n_nodes; id++) {
+		w->up[id] = true;
+		/* A fresh node's digest is the core's, whatever it is. */
+		start_node(w, id, false);
+		w->chk.digest[id] = w->nodes[id].durable.log_digest;
+		w->chk.count[id] = w->nodes[id].durable.log_count;
+	}
+
+	/* The clock of the liveness bound starts at the heal, or when the
+	 * last vehicle has arrived (--compare-light). */
+	uint64_t bound = liveness_bound(cfg);
+	uint64_t bound_from = 0;
+	if (cfg->arrivals != NULL)
+		for (size_t i = 0; i < (size_t)(cfg->cars + 1) * (cfg->rounds + 1); i++)
+			if (cfg->arrivals[i] > bound_from)
+				bound_from = cfg->arrivals[i];
+	for (;;) {
+		if (w->v.count > 0 && !cfg->verbose)
+			break; /* the first violation is the reproduction */
+		uint64_t t_msg = w->n_heap ? w->heap[0].at : XR_NEVER;
+		uint64_t t_ctl = w->next_ctl < w->n_ctl ? w->ctl[w->next_ctl].at
+						       : XR_NEVER;
+		uint64_t t_tmr = XR_NEVER;
+		uint32_t tmr_node = 0;
+		for (uint32_t id = 0; id < w->n_nodes; id++) {
+			if (!w->up[id])
+				continue;
+			for (int k = 0; k < XR_TIMERS; k++) {
+				if (w->nodes[id].timer_at[k] < t_tmr) {
+					t_tmr = w->nodes[id].timer_at[k];
+					tmr_node = id;
+				}
+			}
+		}
+		uint64_t t = t_msg < t_ctl ? t_msg : t_ctl;
+		if (t_tmr < t)
+			t = t_tmr;
+		if (t == XR_NEVER)
+			break; /* quiescent */
+		if (t < w->now)
+			t = w->now; /* a timer armed in the past fires now */
+		if (w->chk.done && t > w->chk.done_ms + DRAIN_MS)
+			break;
+		uint64_t limit = (cfg->faults ? w->f.heal_ms : bound_from) + bound;
+		if (t > limit) {
+			w->now = limit;
+			sim_violation(&w->v, w->now,
+				      "I2: not done %" PRIu64
+				      " ms after the heal or last arrival (%u "
+				      "of %u rounds)",
+				      bound, w->chk.rounds_ended, cfg->rounds);
+			break;
+		}
+		if (w->st->steps > MAX_STEPS) {
+			sim_violation(&w->v, w->now,
+				      "I2: more than %llu steps",
+				      (unsigned long long)MAX_STEPS);
+			break;
+		}
+		w->now = t;
+		if (t_ctl <= t) {
+			control(w, &w->ctl[w->next_ctl++]);
+			continue;
+		}
+		if (t_msg <= t) {
+			uint32_t slot = heap_pop(w);
+			const struct xr_msg *m = &w->pool[slot].msg;
+			if (w->up[m->to]) {
+				if (cfg->verbose) {
+					char line[200];
+					describe(m, line, sizeof line);
+					fprintf(cfg->out,
+						"t=%" PRIu64 " deliver %s\n",
+						w->now, line);
+				}
+				w->st->delivered++;
+				struct xr_event ev = {.type = XR_EV_RECEIVE,
+						      .now_ms = w->now,
+						      .msg = m};
+				step(w, m->to, &ev);
+			} else {
+				w->st->lost++;
+			}
+			w->free_slots[w->n_free++] = slot;
+			continue;
+		}
+		for (int k = 0; k < XR_TIMERS; k++) {
+			struct xr_node *n = &w->nodes[tmr_node];
+			if (!w->up[tmr_node] || n->timer_at[k] > w->now)
+				continue;
+			if (cfg->verbose)
+				fprintf(cfg->out,
+					"t=%" PRIu64 " timer %d node %u\n", w->now,
+					k, tmr_node);
+			struct xr_event ev = {.type = XR_EV_TIMER,
+					      .now_ms = w->now,
+					      .timer = (enum xr_timer)k};
+			step(w, tmr_node, &ev);
+		}
+	}
+
+	if (w->v.count == 0)
+		sim_check_final(&w->chk, w->nodes, w->now);
+	cost_checks(w);
+	w->st->done_ms = w->chk.done ? w->chk.done_ms : 0;
+	w->st->end_ms = w->now;
+	if (cfg->exit_ms != NULL) {
+		for (uint32_t c = 1; c <= cfg->cars; c++)
+			for (uint32_t r = 1; r <= cfg->rounds; r++)
+				cfg->exit_ms[(size_t)c * (cfg->rounds + 1) + r] =
+					w->chk.exit_ms[(size_t)c * (cfg->rounds + 2) + r];
+	}
+	res->violations = w->v.count;
+	snprintf(res->first, sizeof res->first, "%s", w->v.first);
+	teardown(w);
+	free(w);
+	return 0;
+}

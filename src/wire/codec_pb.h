@@ -1,0 +1,56 @@
+/* Private to src/wire: the struct-level half of the codec, shared by codec.c
+ * (bytes <-> struct) and the trace writer and reader, whose TraceRecord embeds
+ * an Envelope as a submessage rather than as bytes.
+ *
+ * Building goes into caller-provided scratch (struct xr_pb_env) so that
+ * encoding never allocates; reading copies out of a protobuf-c message that
+ * the caller unpacked and will free (exactly once, in its own single exit). */
+#ifndef XR_WIRE_CODEC_PB_H
+#define XR_WIRE_CODEC_PB_H
+
+
+#include "codec.h"
+#include "xroad.pb-c.h"
+
+/* Everything one Envelope points to, so that it can be built on the stack.
+ * Only the members of the message's body are used. */
+struct xr_pb_env {
+	Xroad__Envelope env;
+	union {
+		Xroad__WaveMsg wave;
+		Xroad__Crossed crossed;
+		Xroad__CrossingNotice notice;
+		Xroad__Blocked blocked;
+		Xroad__Detect detect;
+		Xroad__Probe probe;
+		Xroad__DeadlockFound deadlock;
+		Xroad__Proceed proceed;
+		Xroad__Rejoin rejoin;
+		Xroad__RejoinState rejoin_state;
+		Xroad__Marker marker;
+	} body;
+	Xroad__Intent intents[XR_MAX_CARS];
+	Xroad__Intent *intent_ptrs[XR_MAX_CARS];
+	Xroad__Crossing log[XR_MAX_CARS];
+	Xroad__Crossing *log_ptrs[XR_MAX_CARS];
+	Xroad__Crossing crossing;
+	Xroad__Override override;
+	Xroad__Override overrides[XR_MAX_OVERRIDES];
+	Xroad__Override *override_ptrs[XR_MAX_OVERRIDES];
+	uint32_t ids[XR_MAX_CARS];
+};
+
+/* Fills s->env from `m` after xr_msg_check(); s->env points into s. */
+int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
+		    size_t why_len);
+
+/* Validates an unpacked Envelope and copies it into *out (zeroed first). */
+int xr_pb_env_read(const Xroad__Envelope *e, struct xr_msg *out, char *why,
+		   size_t why_len);
+
+/* snprintf into `why` when it is not NULL; returns `code` so that a failure
+ * is one line: `return xr_why(why, why_len, XR_ERANGE, "...", ...);`. */
+int xr_why(char *why, size_t why_len, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,280 @@
+/* All 256 combinations of {absent, right, straight, left} on the four
+ * approaches, checked against the rules of DESIGN.md section 1 computed
+ * independently here from xr_yields/xr_paths_conflict:
+ *   - the plan's edges are exactly the rule edges, and every conflicting or
+ *     same-lane pair has exactly one edge (the rules order every pair);
+ *   - deadlock exactly when the rule graph has a cycle (by transitive
+ *     closure, not by the plan's own cycle search);
+ *   - every combination completes: the order holds every car once, respects
+ *     every edge the light did not reverse and every reversed edge the other
+ *     way round, each override's winner is the earliest car of a real cycle;
+ *   - I1 per phase: no two cars of one phase have conflicting paths.
+ * Plus the two deadlocks the design names, and a few fixed expectations. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl_plan.h"
+
+static int failures;
+
+#define CHECK(cond, ...)                                                    \
+	do {                                                                \
+		if (!(cond)) {                                              \
+			failures++;                                         \
+			fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, \
+				__LINE__, #cond);                           \
+			fprintf(stderr, __VA_ARGS__);                       \
+			fputc('\n', stderr);                                \
+		}                                                           \
+	} while (0)
+
+static const char *combo_name(const bool present[4], const enum xr_turn t[4],
+			      char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int a = 0; a < 4 && used < len; a++) {
+		int w = snprintf(buf + used, len - used, "%s%s:%s",
+				 used ? " " : "", xr_approach_name((enum xr_approach)a),
+				 present[a] ? xr_turn_name(t[a]) : "absent");
+		if (w < 0)
+			break;
+		used += (size_t)w;
+	}
+	return buf;
+}
+
+static struct xr_car_intent mk(int a, enum xr_turn t)
+{
+	struct xr_car_intent i = {.car = (uint32_t)a + 1,
+				  .approach = (enum xr_approach)a,
+				  .turn = t,
+				  .arrival_ms = 0};
+	return i;
+}
+
+/* Cycle check by transitive closure: independent of the plan's search. */
+static bool has_cycle(const unsigned waits[4])
+{
+	unsigned reach[4];
+	memcpy(reach, waits, sizeof reach);
+	for (int k = 0; k < 4; k++)
+		for (int i = 0; i < 4; i++)
+			if (reach[i] & (1u << k))
+				reach[i] |= reach[k];
+	for (int i = 0; i < 4; i++)
+		if (reach[i] & (1u << i))
+			return true;
+	return false;
+}
+
+static bool is_cycle_of(const unsigned g[4], const struct xr_plan_cycle *c)
+{
+	if (c->n < 2)
+		return false;
+	for (uint32_t i = 0; i < c->n; i++)
+		if (!(g[c->members[i]] & (1u << c->members[(i + 1) % c->n])))
+			return false;
+	return true;
+}
+
+static void check_combo(const bool present[4], const enum xr_turn turn[4],
+			int *deadlocks, int phase_hist[5])
+{
+	char name[96];
+	combo_name(present, turn, name, sizeof name);
+	struct xr_plan p;
+	int rv = xr_plan_compute(present, turn, &p);
+	CHECK(rv == 0, "%s: plan failed (%d): the light's policy does not end",
+	      name, rv);
+	if (rv != 0)
+		return;
+
+	unsigned rules[4] = {0};
+	int n_cars = 0, n_edges = 0;
+	for (int a = 0; a < 4; a++) {
+		if (!present[a])
+			continue;
+		n_cars++;
+		for (int b = 0; b < 4; b++) {
+			if (a == b || !present[b])
+				continue;
+			struct xr_car_intent ia = mk(a, turn[a]), ib = mk(b, turn[b]);
+			bool ab = xr_yields(&ia, &ib), ba = xr_yields(&ib, &ia);
+			bool ordered = xr_paths_conflict(&ia, &ib);
+			CHECK(ab + ba == (ordered ? 1 : 0),
+			      "%s: pair %s,%s: yields %d/%d conflict %d", name,
+			      xr_approach_name((enum xr_approach)a),
+			      xr_approach_name((enum xr_approach)b), ab, ba, ordered);
+			if (ab) {
+				rules[a] |= 1u << b;
+				n_edges++;
+			}
+		}
+	}
+	for (int a = 0; a < 4; a++)
+		CHECK(p.waits[a] == rules[a], "%s: edges of %s differ", name,
+		      xr_approach_name((enum xr_approach)a));
+	CHECK((int)p.n_edges == n_edges, "%s: %u edges listed, %d expected",
+	      name, p.n_edges, n_edges);
+
+	bool cyc = has_cycle(rules);
+	CHECK(p.deadlock == cyc, "%s: deadlock %d but rule graph cycle %d", name,
+	      p.deadlock, cyc);
+	CHECK((p.n_cycles > 0) == cyc, "%s: %u cycles listed", name, p.n_cycles);
+	for (uint32_t i = 0; i < p.n_cycles && i < XR_PLAN_MAX_CYCLES; i++)
+		CHECK(is_cycle_of(rules, &p.cycles[i]), "%s: cycle %u is not one",
+		      name, i);
+	if (cyc)
+		(*deadlocks)++;
+	CHECK(cyc == (p.n_overrides > 0), "%s: %u overrides", name,
+	      p.n_overrides);
+
+	/* Replay the overrides: each must break a real cycle at its time, its
+	 * winner the earliest car (lowest id, equal arrival) of the cycle and
+	 * its loser the winner's successor. */
+	unsigned g[4];
+	memcpy(g, rules, sizeof g);
+	for (uint32_t i = 0; i < p.n_overrides; i++) {
+		const struct xr_plan_cycle *c = &p.overrides[i].cycle;
+		CHECK(is_cycle_of(g, c), "%s: override %u on a non-cycle", name, i);
+		enum xr_approach min = c->members[0];
+		uint32_t at = 0;
+		for (uint32_t k = 0; k < c->n; k++)
+			if (c->members[k] < min) {
+				min = c->members[k];
+				at = k;
+			}
+		CHECK(p.overrides[i].winner == min,
+		      "%s: override %u winner %s, earliest is %s", name, i,
+		      xr_approach_name(p.overrides[i].winner),
+		      xr_approach_name(min));
+		CHECK(p.overrides[i].loser == c->members[(at + 1) % c->n],
+		      "%s: override %u loser is not the winner's successor", name,
+		      i);
+		g[p.overrides[i].winner] &= ~(1u << p.overrides[i].loser);
+		g[p.overrides[i].loser] |= 1u << p.overrides[i].winner;
+	}
+	CHECK(!has_cycle(g), "%s: still cyclic after the overrides", name);
+	CHECK(memcmp(g, p.final_waits, sizeof g) == 0,
+	      "%s: final graph differs from the overrides", name);
+
+	/* Completes: every car once, in an order that honours the final graph
+	 * (every rule edge not reversed, every reversed edge reversed). */
+	CHECK((int)p.n_order == n_cars, "%s: order has %u of %d cars", name,
+	      p.n_order, n_cars);
+	int pos[4] = {-1, -1, -1, -1};
+	for (uint32_t i = 0; i < p.n_order; i++) {
+		CHECK(present[p.order[i]] && pos[p.order[i]] < 0,
+		      "%s: order entry %u bad", name, i);
+		pos[p.order[i]] = (int)i;
+	}
+	for (int a = 0; a < 4; a++) {
+		for (int b = 0; b < 4; b++) {
+			if (!(g[a] & (1u << b)))
+				continue;
+			CHECK(pos[b] < pos[a] && p.phase_of[b] < p.phase_of[a],
+			      "%s: %s waits for %s but crosses first", name,
+			      xr_approach_name((enum xr_approach)a),
+			      xr_approach_name((enum xr_approach)b));
+		}
+	}
+	/* I1 per phase. */
+	for (int a = 0; a < 4; a++) {
+		for (int b = a + 1; b < 4; b++) {
+			if (!present[a] || !present[b] || p.phase_of[a] != p.phase_of[b])
+				continue;
+			struct xr_car_intent ia = mk(a, turn[a]), ib = mk(b, turn[b]);
+			CHECK(!xr_paths_conflict(&ia, &ib),
+			      "%s: %s and %s conflict in phase %u", name,
+			      xr_approach_name((enum xr_approach)a),
+			      xr_approach_name((enum xr_approach)b), p.phase_of[a]);
+		}
+	}
+	CHECK(p.phases <= (uint32_t)n_cars && (n_cars == 0 || p.phases >= 1),
+	      "%s: %u phases for %d cars", name, p.phases, n_cars);
+	if (p.phases <= 4)
+		phase_hist[p.phases]++;
+}
+
+static struct xr_plan plan_of(const char *spec)
+{
+	/* spec: four letters, one per approach S E N W: '-' r s l */
+	bool present[4] = {false};
+	enum xr_turn turn[4] = {XR_STRAIGHT, XR_STRAIGHT, XR_STRAIGHT,
+				XR_STRAIGHT};
+	for (int a = 0; a < 4; a++) {
+		present[a] = spec[a] != '-';
+		turn[a] = spec[a] == 'r' ? XR_RIGHT
+			  : spec[a] == 'l' ? XR_LEFT
+					   : XR_STRAIGHT;
+	}
+	struct xr_plan p;
+	int rv = xr_plan_compute(present, turn, &p);
+	CHECK(rv == 0, "plan %s failed", spec);
+	return p;
+}
+
+int main(void)
+{
+	int deadlocks = 0, combos = 0;
+	int phase_hist[5] = {0};
+	for (unsigned code = 0; code < 256; code++) {
+		bool present[4];
+		enum xr_turn turn[4];
+		unsigned c = code;
+		for (int a = 0; a < 4; a++) {
+			unsigned v = c % 4; /* 0 absent, 1 right, 2 straight, 3 left */
+			c /= 4;
+			present[a] = v != 0;
+			turn[a] = v == 0 ? XR_STRAIGHT : (enum xr_turn)(v - 1);
+		}
+		check_combo(present, turn, &deadlocks, phase_hist);
+		combos++;
+	}
+
+	/* The two deadlocks DESIGN.md names. */
+	struct xr_plan p = plan_of("ssss");
+	CHECK(p.deadlock, "4x straight must deadlock");
+	CHECK(p.n_cycles == 1 && p.cycles[0].n == 4 &&
+		      p.cycles[0].members[0] == XR_S &&
+		      p.cycles[0].members[1] == XR_E &&
+		      p.cycles[0].members[2] == XR_N &&
+		      p.cycles[0].members[3] == XR_W,
+	      "4x straight: cycle S E N W expected (%u cycles)", p.n_cycles);
+	CHECK(p.n_overrides == 1 && p.overrides[0].winner == XR_S &&
+		      p.overrides[0].loser == XR_E,
+	      "4x straight: S wins over E");
+	CHECK(p.n_order == 4 && p.order[0] == XR_S, "4x straight: S first");
+
+	p = plan_of("sl-s");
+	CHECK(p.deadlock, "S straight, E left, W straight must deadlock");
+	CHECK(p.n_cycles == 1 && p.cycles[0].n == 3 &&
+		      p.cycles[0].members[0] == XR_S &&
+		      p.cycles[0].members[1] == XR_E &&
+		      p.cycles[0].members[2] == XR_W,
+	      "S-E-W 3-cycle expected");
+	CHECK(p.n_overrides == 1 && p.overrides[0].winner == XR_S,
+	      "S wins the 3-cycle");
+	CHECK(p.n_order == 3, "all three cross");
+
+	p = plan_of("rrrr");
+	CHECK(!p.deadlock && p.n_edges == 0 && p.phases == 1,
+	      "four right turns cross together (%u phases)", p.phases);
+	p = plan_of("s-s-");
+	CHECK(!p.deadlock && p.n_edges == 0 && p.phases == 1,
+	      "opposite straights cross together");
+	p = plan_of("l-s-");
+	CHECK(!p.deadlock && p.n_edges == 1 && p.edges[0][0] == XR_S &&
+		      p.edges[0][1] == XR_N && p.phases == 2,
+	      "a left turn yields to the oncoming straight");
+	p = plan_of("ss--");
+	CHECK(p.n_edges == 1 && p.edges[0][0] == XR_S && p.edges[0][1] == XR_E,
+	      "S yields to E on its right");
+
+	printf("combinations: %d deadlocks: %d phases: 0=%d 1=%d 2=%d 3=%d 4=%d "
+	       "failures: %d\n",
+	       combos, deadlocks, phase_hist[0], phase_hist[1], phase_hist[2],
+	       phase_hist[3], phase_hist[4], failures);
+	return failures == 0 ? 0 : 1;
+}
