@@ -140,8 +140,21 @@ static void json_msg(FILE *o, const struct xr_msg *m)
 	case XR_MSG_REJOIN:
 		fprintf(o, ",\"round\":%u", m->u.rejoin.round);
 		break;
+	case XR_MSG_RECOVER_STATE:
 	case XR_MSG_REJOIN_STATE: {
-		const struct xr_rejoin_state *r = &m->u.rejoin_state;
+		const struct xr_rejoin_state *r =
+			m->type == XR_MSG_REJOIN_STATE ? &m->u.rejoin_state
+						       : &m->u.recover_state.state;
+		if (m->type == XR_MSG_RECOVER_STATE) {
+			const struct xr_recover_state *v = &m->u.recover_state;
+			fprintf(o,
+				",\"crossed_round\":%u,\"logged_round\":%u,"
+				"\"target_round\":%u,\"override_epoch\":%u,"
+				"\"held\":%s",
+				v->crossed_round, v->logged_round,
+				v->target_round, v->override_epoch,
+				v->held ? "true" : "false");
+		}
 		fprintf(o, ",\"round\":%u,\"intents_fixed\":%s", r->round,
 			r->intents_fixed ? "true" : "false");
 		json_intents(o, r->intents, r->n_intents);
@@ -159,6 +172,13 @@ static void json_msg(FILE *o, const struct xr_msg *m)
 	case XR_MSG_MARKER:
 		fprintf(o, ",\"marker\":%u", m->u.marker.snapshot);
 		break;
+	case XR_MSG_COORDINATOR:
+		fprintf(o, ",\"coordinator\":%u", m->u.coordinator.coordinator);
+		break;
+	case XR_MSG_HEARTBEAT:
+	case XR_MSG_ELECTION:
+	case XR_MSG_ANSWER:
+	case XR_MSG_RECOVER:
 	case XR_MSG_NONE:
 	case XR_MSG_TYPES:
 		break;

@@ -42,7 +42,7 @@ static xr_set compute_waits(const struct xr_node *n)
 void xr_car_send_blocked(struct xr_node *n)
 {
 	struct xr_car *c = &n->car;
-	struct xr_msg *m = xr_out_msg(n, n->cfg.light, XR_MSG_BLOCKED);
+	struct xr_msg *m = xr_car_to_coordinator(n, XR_MSG_BLOCKED);
 	if (m == NULL)
 		return;
 	m->u.blocked.round = c->round;
@@ -58,6 +58,8 @@ static void enter(struct xr_node *n)
 {
 	struct xr_car *c = &n->car;
 	c->phase = XR_CAR_CROSSING;
+	/* Being in the box is a fact a crash does not undo (see start). */
+	n->durable.entered_round = c->round;
 	struct xr_effect *fx = xr_out_effect(n, XR_FX_ENTER);
 	if (fx != NULL) {
 		fx->round = c->round;
@@ -163,8 +165,11 @@ static void apply_override(struct xr_node *n, const struct xr_override *ov,
 	struct xr_car *c = &n->car;
 	uint32_t self = n->cfg.self;
 	c->after_deadlock = true;
-	if (ov->epoch > c->override_epoch)
+	if (ov->epoch > c->override_epoch) {
 		c->override_epoch = ov->epoch;
+		c->has_last_override = true;
+		c->last_override = *ov;
+	}
 	/* The epoch's cycle is broken: its probes are stale from now on. */
 	if (ov->epoch > c->closed_epoch)
 		c->closed_epoch = ov->epoch;
@@ -189,6 +194,10 @@ void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 	struct xr_car *c = &n->car;
 	switch (down->kind) {
 	case XR_WAVE_COLLECT_INTENTS:
+		/* Durable: a coordinator taking over learns from the cars
+		 * how many rounds the cluster was asked to run. */
+		if (down->target_round > n->durable.target_round)
+			n->durable.target_round = down->target_round;
 		if (down->round > c->round || c->round == 0) {
 			reset_round(c, down->round);
 			c->intent.car = n->cfg.self;
@@ -269,7 +278,7 @@ void xr_car_cross_done(struct xr_node *n)
 		fx->after_deadlock = c->after_deadlock;
 	}
 	xr_tracef(n, "out of the box -> tell the light");
-	struct xr_msg *m = xr_out_msg(n, n->cfg.light, XR_MSG_CROSSED);
+	struct xr_msg *m = xr_car_to_coordinator(n, XR_MSG_CROSSED);
 	if (m != NULL) {
 		m->u.crossed.round = c->round;
 		m->u.crossed.crossed_ms = c->crossed_ms;
@@ -279,9 +288,28 @@ void xr_car_cross_done(struct xr_node *n)
 
 static void send_rejoin(struct xr_node *n)
 {
-	struct xr_msg *m = xr_out_msg(n, n->cfg.light, XR_MSG_REJOIN);
+	struct xr_msg *m = xr_car_to_coordinator(n, XR_MSG_REJOIN);
 	if (m != NULL)
 		m->u.rejoin.round = n->durable.last_round;
+}
+
+struct xr_msg *xr_car_to_coordinator(struct xr_node *n, enum xr_msg_type t)
+{
+	if (n->coordinator >= XR_MAX_NODES)
+		return NULL; /* not known yet: a heartbeat will tell */
+	return xr_out_msg(n, n->coordinator, t);
+}
+
+/* A new coordinator: what this car was waiting on the old one for, it asks
+ * the new one (the rest is resent by the tick anyway). */
+void xr_car_new_coordinator(struct xr_node *n)
+{
+	if (!n->is_car)
+		return;
+	if (n->car.rejoining)
+		send_rejoin(n);
+	else if (n->car.phase == XR_CAR_WAITING)
+		xr_car_send_blocked(n);
 }
 
 void xr_car_start(struct xr_node *n)
@@ -296,6 +324,21 @@ void xr_car_start(struct xr_node *n)
 	xr_tracef(n, "restart with %u logged crossings -> ask the light",
 		  n->durable.log_count);
 	send_rejoin(n);
+	/* It crashed in the box: it is still there, whatever anyone
+	 * remembers of the round, so it drives on out before anything else
+	 * (the others' edges to it may be lost with a crashed coordinator). */
+	struct xr_car *c = &n->car;
+	if (n->durable.entered_round > n->durable.last_crossed_round) {
+		c->round = n->durable.entered_round;
+		c->intent.car = n->cfg.self;
+		c->intent.approach =
+			n->cfg.approaches[xr_node_car_index(n, n->cfg.self)];
+		c->intent.turn = xr_pick_turn(n->cfg.seed, n->cfg.self,
+					      c->round, n->cfg.weights);
+		xr_tracef(n, "restarted in the box in round %u -> drive out",
+			  c->round);
+		enter(n);
+	}
 	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
 }
 
@@ -376,6 +419,9 @@ int xr_car_receive(struct xr_node *n, const struct xr_msg *m)
 	case XR_MSG_REJOIN_STATE:
 		on_rejoin_state(n, &m->u.rejoin_state);
 		return 0;
+	case XR_MSG_RECOVER:
+		xr_car_on_recover(n);
+		return 0;
 	default:
 		return XR_EROLE;
 	}
@@ -393,7 +439,7 @@ void xr_car_tick(struct xr_node *n)
 		xr_car_send_blocked(n);
 		again = true;
 	} else if (c->phase == XR_CAR_CROSSED && !c->crossed_acked) {
-		struct xr_msg *m = xr_out_msg(n, n->cfg.light, XR_MSG_CROSSED);
+		struct xr_msg *m = xr_car_to_coordinator(n, XR_MSG_CROSSED);
 		if (m != NULL) {
 			m->u.crossed.round = c->round;
 			m->u.crossed.crossed_ms = c->crossed_ms;

@@ -9,7 +9,7 @@
 	X(XR_ENOMEM, -1, "out of memory")                                   \
 	X(XR_EINVAL, -2, "invalid argument")                                \
 	X(XR_EDECODE, -3, "malformed message")                              \
-	X(XR_ESENDER, -4, "sender not in the cluster configuration")        \
+	X(XR_ESENDER, -4, "sender not in the cluster, or not the node that sends this")         \
 	X(XR_EROUND, -5, "message for another round")                       \
 	X(XR_ERANGE, -6, "value out of range")                              \
 	X(XR_ETOOBIG, -7, "message too large")                              \

@@ -7,6 +7,7 @@
 
 #define XR_SET(id) ((xr_set)1 << (id))
 #define XR_HAS(set, id) (((set) >> (id)) & 1u)
+#define XR_NOBODY XR_MAX_NODES /* coordinator not known (after a restart) */
 
 /* Outbox. A full outbox drops the message (it then behaves as a lost
  * message, which every protocol path already survives) and traces it. */
@@ -30,7 +31,23 @@ void xr_wave_tick(struct xr_node *n);
 bool xr_wave_pending(const struct xr_node *n);
 void xr_wave_resend_to(struct xr_node *n, uint32_t to);
 
+/* Failover (election.c, recover.c). */
+bool xr_failover_on(const struct xr_node *n);
+uint32_t xr_rank(const struct xr_node *n, uint32_t id);
+void xr_election_start(struct xr_node *n, const char *why);
+int xr_election_receive(struct xr_node *n, const struct xr_msg *m);
+void xr_election_tick(struct xr_node *n);
+void xr_light_takeover(struct xr_node *n);
+int xr_light_on_recover_state(struct xr_node *n, const struct xr_msg *m);
+void xr_light_recover_tick(struct xr_node *n);
+void xr_car_on_recover(struct xr_node *n);
+void xr_car_new_coordinator(struct xr_node *n);
+
 /* Light (light.c). */
+void xr_light_next_round(struct xr_node *n);
+void xr_light_collect(struct xr_node *n);
+void xr_light_spread(struct xr_node *n);
+void xr_light_resume_crossing(struct xr_node *n);
 void xr_light_start(struct xr_node *n);
 int xr_light_receive(struct xr_node *n, const struct xr_msg *m);
 void xr_light_tick(struct xr_node *n);
@@ -49,6 +66,7 @@ void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 int xr_car_on_probe(struct xr_node *n, const struct xr_msg *m);
 int xr_car_on_detect(struct xr_node *n, const struct xr_msg *m);
 void xr_car_send_blocked(struct xr_node *n);
+struct xr_msg *xr_car_to_coordinator(struct xr_node *n, enum xr_msg_type t);
 
 /* Chandy-Lamport snapshot (snapshot.c). observe() runs on every accepted
  * message before its handler and returns true for a marker (consumed). */

@@ -34,11 +34,22 @@ static xr_set remaining(const struct xr_node *n)
 	return n->car_set & ~n->light.crossed;
 }
 
+/* The COLLECT wave of the current round; it carries the last round the
+ * cluster is to run, so a coordinator that takes over knows it. */
+void xr_light_collect(struct xr_node *n)
+{
+	struct xr_light *l = &n->light;
+	l->phase = XR_LIGHT_COLLECTING;
+	struct xr_wave_msg down = {.kind = XR_WAVE_COLLECT_INTENTS,
+				   .round = l->round,
+				   .target_round = l->round + l->rounds_left};
+	xr_wave_start(n, &down);
+}
+
 static void start_round(struct xr_node *n)
 {
 	struct xr_light *l = &n->light;
 	l->round++;
-	l->phase = XR_LIGHT_COLLECTING;
 	l->n_intents = 0;
 	l->have_intent = 0;
 	l->n_log = 0;
@@ -49,6 +60,7 @@ static void start_round(struct xr_node *n)
 	l->override_epoch = 0;
 	l->proceeding = 0;
 	l->proceed_sent = 0;
+	l->respread_pending = false;
 	memset(l->reports, 0, sizeof l->reports);
 	l->last_progress_ms = n->now_ms;
 	if (l->rounds_left > 0)
@@ -57,12 +69,10 @@ static void start_round(struct xr_node *n)
 	if (fx != NULL)
 		fx->round = l->round;
 	xr_tracef(n, "round %u starts -> collect intents", l->round);
-	struct xr_wave_msg down = {.kind = XR_WAVE_COLLECT_INTENTS,
-				   .round = l->round};
-	xr_wave_start(n, &down);
+	xr_light_collect(n);
 }
 
-static void next_round_or_rest(struct xr_node *n)
+void xr_light_next_round(struct xr_node *n)
 {
 	struct xr_light *l = &n->light;
 	l->phase = XR_LIGHT_IDLE;
@@ -76,6 +86,9 @@ static void next_round_or_rest(struct xr_node *n)
 		xr_tracef(n, "no rounds left after %u -> done", l->rounds_done);
 	}
 }
+
+static void progress(struct xr_node *n);
+static void check_stall(struct xr_node *n);
 
 void xr_light_start(struct xr_node *n)
 {
@@ -129,6 +142,7 @@ static void start_detection(struct xr_node *n, const char *why)
 static void check_stall(struct xr_node *n)
 {
 	struct xr_light *l = &n->light;
+	l->proceeding &= ~l->crossed;
 	if (l->phase != XR_LIGHT_CROSSING || l->proceeding != 0)
 		return;
 	if (l->detecting && n->now_ms - l->epoch_started_ms < n->cfg.stall_ms)
@@ -152,6 +166,51 @@ static void progress(struct xr_node *n)
 {
 	n->light.last_progress_ms = n->now_ms;
 	n->light.detecting = false;
+}
+
+void xr_light_spread(struct xr_node *n)
+{
+	struct xr_light *l = &n->light;
+	l->phase = XR_LIGHT_SPREADING;
+	struct xr_wave_msg down = {.kind = XR_WAVE_INTENT_SET,
+				   .round = l->round,
+				   .n_intents = l->n_intents};
+	memcpy(down.intents, l->intents, l->n_intents * sizeof l->intents[0]);
+	xr_wave_start(n, &down);
+}
+
+static void start_end_wave(struct xr_node *n)
+{
+	struct xr_light *l = &n->light;
+	l->phase = XR_LIGHT_ENDING;
+	struct xr_wave_msg down = {.kind = XR_WAVE_ROUND_END,
+				   .round = l->round,
+				   .n_log = l->n_log};
+	memcpy(down.log, l->log, l->n_log * sizeof l->log[0]);
+	xr_wave_start(n, &down);
+}
+
+/* Every car has the intent set: crossing goes on (after spreading again
+ * an override a takeover found half-spread). */
+void xr_light_resume_crossing(struct xr_node *n)
+{
+	struct xr_light *l = &n->light;
+	if (l->respread_pending) {
+		l->phase = XR_LIGHT_OVERRIDING;
+		struct xr_wave_msg down = {.kind = XR_WAVE_OVERRIDE,
+					   .round = l->round,
+					   .has_override = true,
+					   .override = l->pending};
+		xr_wave_start(n, &down);
+		return;
+	}
+	l->phase = XR_LIGHT_CROSSING;
+	progress(n);
+	if (remaining(n) == 0) {
+		start_end_wave(n);
+		return;
+	}
+	check_stall(n);
 }
 
 void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
@@ -178,24 +237,21 @@ void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 					l->intents[l->n_intents++] =
 						w->up.intents[i];
 		l->have_intent = have;
-		l->phase = XR_LIGHT_SPREADING;
 		xr_tracef(n, "all %u intents in -> spread the intent set",
 			  l->n_intents);
-		struct xr_wave_msg down = {.kind = XR_WAVE_INTENT_SET,
-					   .round = l->round,
-					   .n_intents = l->n_intents};
-		memcpy(down.intents, l->intents,
-		       l->n_intents * sizeof l->intents[0]);
-		xr_wave_start(n, &down);
+		xr_light_spread(n);
 		return;
 	}
 	case XR_WAVE_INTENT_SET:
-		l->phase = XR_LIGHT_CROSSING;
-		progress(n);
-		break;
+		xr_light_resume_crossing(n);
+		return;
 	case XR_WAVE_OVERRIDE: {
 		struct xr_override ov = l->pending;
-		if (l->n_overrides < XR_MAX_ROUND_OVERRIDES)
+		l->respread_pending = false;
+		bool known = false;
+		for (uint32_t i = 0; i < l->n_overrides; i++)
+			known = known || l->overrides[i].epoch == ov.epoch;
+		if (!known && l->n_overrides < XR_MAX_ROUND_OVERRIDES)
 			l->overrides[l->n_overrides++] = ov;
 		l->override_epoch = ov.epoch;
 		l->phase = XR_LIGHT_CROSSING;
@@ -208,27 +264,24 @@ void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 		break;
 	}
 	case XR_WAVE_ROUND_END:
-		for (uint32_t i = 0; i < l->n_log; i++)
-			xr_durable_append(n, &l->log[i]);
+		/* A coordinator that is also a car logged it as a car. */
+		if (n->durable.last_round < l->round)
+			for (uint32_t i = 0; i < l->n_log; i++)
+				xr_durable_append(n, &l->log[i]);
 		l->rounds_done++;
 		struct xr_effect *fx = xr_out_effect(n, XR_FX_ROUND_END);
 		if (fx != NULL)
 			fx->round = l->round;
 		xr_tracef(n, "round %u log known to all -> round over",
 			  l->round);
-		next_round_or_rest(n);
+		xr_light_next_round(n);
 		return;
 	case XR_WAVE_NONE:
 	case XR_WAVE_KINDS:
 		return;
 	}
 	if (remaining(n) == 0 && l->phase == XR_LIGHT_CROSSING) {
-		l->phase = XR_LIGHT_ENDING;
-		struct xr_wave_msg down = {.kind = XR_WAVE_ROUND_END,
-					   .round = l->round,
-					   .n_log = l->n_log};
-		memcpy(down.log, l->log, l->n_log * sizeof l->log[0]);
-		xr_wave_start(n, &down);
+		start_end_wave(n);
 		return;
 	}
 	check_stall(n);
@@ -263,14 +316,8 @@ static int on_crossed(struct xr_node *n, const struct xr_msg *m)
 		  c->index);
 	for (uint32_t i = 0; i < n->cfg.n_cars; i++)
 		send_notice(n, n->cfg.cars[i], c);
-	if (remaining(n) == 0 && l->phase == XR_LIGHT_CROSSING) {
-		l->phase = XR_LIGHT_ENDING;
-		struct xr_wave_msg down = {.kind = XR_WAVE_ROUND_END,
-					   .round = l->round,
-					   .n_log = l->n_log};
-		memcpy(down.log, l->log, l->n_log * sizeof l->log[0]);
-		xr_wave_start(n, &down);
-	}
+	if (remaining(n) == 0 && l->phase == XR_LIGHT_CROSSING)
+		start_end_wave(n);
 	return 0;
 }
 
@@ -377,6 +424,9 @@ static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
 {
 	struct xr_light *l = &n->light;
 	uint32_t car = m->from;
+	/* Taking over: there is no state to give yet. The car asks again. */
+	if (l->phase == XR_LIGHT_RECOVERING)
+		return 0;
 	l->reports[car].valid = false;
 	struct xr_msg *out = xr_out_msg(n, car, XR_MSG_REJOIN_STATE);
 	if (out == NULL)
@@ -439,6 +489,8 @@ int xr_light_receive(struct xr_node *n, const struct xr_msg *m)
 		return on_deadlock(n, m);
 	case XR_MSG_REJOIN:
 		return on_rejoin(n, m);
+	case XR_MSG_RECOVER_STATE:
+		return xr_light_on_recover_state(n, m);
 	default:
 		return XR_EROLE;
 	}
@@ -448,6 +500,7 @@ void xr_light_tick(struct xr_node *n)
 {
 	struct xr_light *l = &n->light;
 	xr_wave_tick(n);
+	xr_light_recover_tick(n);
 	if (l->phase == XR_LIGHT_CROSSING && remaining(n) != 0 &&
 	    n->now_ms - l->last_progress_ms >= n->cfg.stall_ms &&
 	    (!l->detecting ||
@@ -458,7 +511,8 @@ void xr_light_tick(struct xr_node *n)
 		if (XR_HAS(l->proceeding, c))
 			send_proceed(n, c);
 	}
-	if (round_open(l) || xr_wave_pending(n))
+	if (round_open(l) || xr_wave_pending(n) ||
+	    l->phase == XR_LIGHT_RECOVERING)
 		xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
 }
 

@@ -24,6 +24,12 @@ static const char *const msg_type_names[XR_MSG_TYPES] = {
 	[XR_MSG_REJOIN] = "Rejoin",
 	[XR_MSG_REJOIN_STATE] = "RejoinState",
 	[XR_MSG_MARKER] = "Marker",
+	[XR_MSG_HEARTBEAT] = "Heartbeat",
+	[XR_MSG_ELECTION] = "Election",
+	[XR_MSG_ANSWER] = "Answer",
+	[XR_MSG_COORDINATOR] = "Coordinator",
+	[XR_MSG_RECOVER] = "Recover",
+	[XR_MSG_RECOVER_STATE] = "RecoverState",
 };
 
 static const char *const wave_kind_names[XR_WAVE_KINDS] = {
@@ -67,6 +73,10 @@ const char *xr_effect_type_name(enum xr_effect_type t)
 		return "Shutdown";
 	case XR_FX_SNAPSHOT_DONE:
 		return "SnapshotDone";
+	case XR_FX_COORDINATOR:
+		return "Coordinator";
+	case XR_FX_DEPOSED:
+		return "Deposed";
 	}
 	return "?";
 }
@@ -87,6 +97,10 @@ void xr_durable_append(struct xr_node *n, const struct xr_crossing *c)
 {
 	n->durable.log_count++;
 	n->durable.log_digest = xr_log_digest_step(n->durable.log_digest, c);
+	if (c->round != n->durable.last_round)
+		n->durable.last_log_n = 0;
+	if (n->durable.last_log_n < XR_MAX_CARS)
+		n->durable.last_log[n->durable.last_log_n++] = *c;
 	if (c->round > n->durable.last_round)
 		n->durable.last_round = c->round;
 	struct xr_effect *fx = xr_out_effect(n, XR_FX_LOG_APPEND);
@@ -158,6 +172,21 @@ void xr_tracef(struct xr_node *n, const char *fmt, ...)
 
 struct xr_msg *xr_out_msg(struct xr_node *n, uint32_t to, enum xr_msg_type type)
 {
+	if (to == n->cfg.self) {
+		/* A coordinator that is also a car talking to itself: kept
+		 * inside the step, never on the wire. */
+		if (n->n_local >= sizeof n->local / sizeof n->local[0]) {
+			xr_tracef(n, "local queue full -> drop %s",
+				  xr_msg_type_name(type));
+			return NULL;
+		}
+		struct xr_msg *m = &n->local[n->n_local++];
+		memset(m, 0, sizeof *m);
+		m->from = m->to = to;
+		m->epoch = n->coordinator_epoch;
+		m->type = type;
+		return m;
+	}
 	if (n->out.n_msgs >= XR_OUTBOX_MSGS) {
 		xr_tracef(n, "outbox full -> drop %s to %u", xr_msg_type_name(type),
 			  to);
@@ -259,6 +288,12 @@ int xr_node_config_check(const struct xr_node_config *cfg, char *why,
 		return config_fail(why, why_len, "resend_ms must be > %u", 0);
 	if (cfg->stall_ms == 0)
 		return config_fail(why, why_len, "stall_ms must be > %u", 0);
+	if (cfg->fail_ms > 0 &&
+	    (cfg->heartbeat_ms == 0 || cfg->heartbeat_ms * 2 > cfg->fail_ms))
+		return config_fail(why, why_len,
+				   "heartbeat_ms must be > 0 and at most half "
+				   "of fail_ms (%u)",
+				   cfg->fail_ms);
 	if (memchr(cfg->run, '\0', sizeof cfg->run) == NULL)
 		return config_fail(why, why_len, "run id longer than %u bytes",
 				   XR_RUN_MAX - 1);
@@ -274,6 +309,7 @@ int xr_node_init(struct xr_node *n, const struct xr_node_config *cfg,
 	memset(n, 0, sizeof *n);
 	n->cfg = *cfg;
 	n->is_light = cfg->self == cfg->light;
+	n->coordinator = cfg->light;
 	n->coordinator_epoch = 1;
 	n->members = XR_SET(cfg->light);
 	for (uint32_t i = 0; i < cfg->n_cars; i++)
@@ -281,11 +317,19 @@ int xr_node_init(struct xr_node *n, const struct xr_node_config *cfg,
 	n->members |= n->car_set;
 	for (uint32_t i = 0; i < cfg->n_neighbours; i++)
 		n->neighbour_set |= XR_SET(cfg->neighbours[i]);
+	n->is_car = XR_HAS(n->car_set, cfg->self);
 	if (durable != NULL) {
 		n->restarted = true;
 		n->durable = *durable;
+		/* Back from a crash with failover on: who coordinates now is
+		 * learnt from the next heartbeat. */
+		if (cfg->fail_ms > 0 && durable->epoch > 0) {
+			n->coordinator = XR_NOBODY;
+			n->coordinator_epoch = durable->epoch;
+		}
 	} else {
 		n->durable.log_digest = FNV_OFFSET;
+		n->durable.epoch = 1; /* a restart knows it is not the start */
 	}
 	for (int k = 0; k < XR_TIMERS; k++)
 		n->timer_at[k] = XR_NEVER;
@@ -354,8 +398,11 @@ static int check_values(const struct xr_node *n, const struct xr_msg *m)
 					       m->u.deadlock.n_cycle)
 			       ? 0
 			       : XR_ERANGE;
+	case XR_MSG_RECOVER_STATE:
 	case XR_MSG_REJOIN_STATE: {
-		const struct xr_rejoin_state *s = &m->u.rejoin_state;
+		const struct xr_rejoin_state *s =
+			m->type == XR_MSG_REJOIN_STATE ? &m->u.rejoin_state
+						       : &m->u.recover_state.state;
 		if (s->n_intents > XR_MAX_CARS || s->n_log > XR_MAX_CARS ||
 		    s->n_overrides > XR_MAX_OVERRIDES ||
 		    !cars_ok(n, s->proceed, s->n_proceed))
@@ -381,36 +428,61 @@ static int check_values(const struct xr_node *n, const struct xr_msg *m)
  * cars' from cars, waves from wave neighbours. */
 static int check_route(const struct xr_node *n, const struct xr_msg *m)
 {
-	bool from_light = m->from == n->cfg.light;
+	bool from_coordinator = m->from == n->coordinator;
 	bool from_car = XR_HAS(n->car_set, m->from);
+	bool am_coordinator = n->coordinator == n->cfg.self;
 	switch (m->type) {
 	case XR_MSG_WAVE:
+		if (m->u.wave.star)
+			return from_coordinator || (am_coordinator && from_car)
+				       ? 0
+				       : XR_ESENDER;
 		return XR_HAS(n->neighbour_set, m->from) ? 0 : XR_ESENDER;
 	case XR_MSG_CROSSED:
 	case XR_MSG_BLOCKED:
 	case XR_MSG_DEADLOCK:
 	case XR_MSG_REJOIN:
-		if (!n->is_light)
-			return XR_EROLE;
+	case XR_MSG_RECOVER_STATE:
 		return from_car ? 0 : XR_ESENDER;
 	case XR_MSG_NOTICE:
 	case XR_MSG_DETECT:
 	case XR_MSG_PROCEED:
 	case XR_MSG_REJOIN_STATE:
-		if (n->is_light)
+	case XR_MSG_RECOVER:
+		if (!n->is_car)
 			return XR_EROLE;
-		return from_light ? 0 : XR_ESENDER;
+		return from_coordinator ? 0 : XR_ESENDER;
 	case XR_MSG_PROBE:
-		if (n->is_light)
+		if (!n->is_car)
 			return XR_EROLE;
 		return from_car ? 0 : XR_ESENDER;
+	case XR_MSG_COORDINATOR:
+		return XR_HAS(n->members, m->u.coordinator.coordinator)
+			       ? 0
+			       : XR_ERANGE;
 	case XR_MSG_MARKER:
+	case XR_MSG_HEARTBEAT:
+	case XR_MSG_ELECTION:
+	case XR_MSG_ANSWER:
 		return 0;
 	case XR_MSG_NONE:
 	case XR_MSG_TYPES:
 		break;
 	}
 	return XR_ERANGE;
+}
+
+static bool election_type(enum xr_msg_type t)
+{
+	return t == XR_MSG_HEARTBEAT || t == XR_MSG_ELECTION ||
+	       t == XR_MSG_ANSWER || t == XR_MSG_COORDINATOR;
+}
+
+static bool coordinator_bound(enum xr_msg_type t)
+{
+	return t == XR_MSG_CROSSED || t == XR_MSG_BLOCKED ||
+	       t == XR_MSG_DEADLOCK || t == XR_MSG_REJOIN ||
+	       t == XR_MSG_RECOVER_STATE;
 }
 
 static int check_msg(const struct xr_node *n, const struct xr_msg *m)
@@ -422,17 +494,63 @@ static int check_msg(const struct xr_node *n, const struct xr_msg *m)
 		return XR_EINVAL;
 	if (m->type <= XR_MSG_NONE || m->type >= XR_MSG_TYPES)
 		return XR_ERANGE;
-	if (m->epoch < n->coordinator_epoch)
+	/* Election messages carry epochs the election itself judges; markers
+	 * do not depend on who coordinates. */
+	bool any_epoch = election_type(m->type) || m->type == XR_MSG_MARKER;
+	if (m->epoch < n->coordinator_epoch && !any_epoch)
 		return XR_EEPOCH;
+	/* From a coordinator whose claim has not reached us yet: dropped, not
+	 * refused; it is resent after the claim. */
+	if (m->epoch > n->coordinator_epoch && !any_epoch)
+		return XR_ESTATE;
 	int rv = check_route(n, m);
 	if (rv != 0)
 		return rv;
 	return check_values(n, m);
 }
 
+/* A message that passed the checks, or one the node sent itself. */
+static int dispatch(struct xr_node *n, const struct xr_msg *m)
+{
+	if (election_type(m->type))
+		return xr_election_receive(n, m);
+	/* From a coordinator we have not heard of yet: its heartbeat comes
+	 * first, then the resend. */
+	if (m->epoch > n->coordinator_epoch)
+		return XR_ESTATE;
+	if (m->from == n->coordinator)
+		n->election.last_heard_ms = n->now_ms;
+	/* A restarted car answers nothing, waves included, until it knows
+	 * where the round is: an echo would acknowledge what it cannot apply.
+	 * Everything it drops is resent. */
+	if (n->is_car && n->car.rejoining && m->type != XR_MSG_REJOIN_STATE &&
+	    m->type != XR_MSG_RECOVER && !coordinator_bound(m->type))
+		return XR_ESTATE;
+	if (m->type == XR_MSG_WAVE)
+		return xr_wave_receive(n, m);
+	if (coordinator_bound(m->type))
+		return n->coordinator == n->cfg.self ? xr_light_receive(n, m)
+						     : XR_ESTATE;
+	return n->is_car ? xr_car_receive(n, m) : XR_EROLE;
+}
+
+/* Delivers what the node sent itself during this step, in order. */
+static void drain_local(struct xr_node *n)
+{
+	for (int guard = 0; n->n_local > 0 && guard < 256; guard++) {
+		struct xr_msg m = n->local[0];
+		n->n_local--;
+		memmove(&n->local[0], &n->local[1], n->n_local * sizeof m);
+		dispatch(n, &m);
+	}
+	n->n_local = 0;
+}
+
 static int receive(struct xr_node *n, const struct xr_msg *m)
 {
 	int rv = check_msg(n, m);
+	if (rv == XR_ESTATE)
+		return rv;
 	if (rv != 0) {
 		n->rejected++;
 		xr_tracef(n, "%s from %u refused: %s -> drop",
@@ -441,30 +559,39 @@ static int receive(struct xr_node *n, const struct xr_msg *m)
 	}
 	if (xr_snapshot_observe(n, m))
 		return 0;
-	/* A restarted car answers nothing, waves included, until it knows
-	 * where the round is: an echo would acknowledge what it cannot apply.
-	 * Everything it drops is resent. */
-	if (!n->is_light && n->car.rejoining && m->type != XR_MSG_REJOIN_STATE)
-		return XR_ESTATE;
-	if (m->type == XR_MSG_WAVE)
-		return xr_wave_receive(n, m);
-	return n->is_light ? xr_light_receive(n, m) : xr_car_receive(n, m);
+	return dispatch(n, m);
 }
 
-int xr_node_step(struct xr_node *n, const struct xr_event *ev)
+static void start(struct xr_node *n)
 {
-	n->out.n_msgs = 0;
-	n->out.n_effects = 0;
-	if (ev == NULL)
-		return XR_EINVAL;
-	if (ev->now_ms > n->now_ms)
-		n->now_ms = ev->now_ms;
+	n->election.last_heard_ms = n->now_ms;
+	if (n->is_car)
+		xr_car_start(n);
+	if (n->is_light) {
+		if (n->coordinator == XR_NOBODY)
+			xr_election_start(n, "light restarted");
+		else
+			xr_light_start(n);
+	}
+	if (xr_failover_on(n))
+		xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+}
+
+static void tick(struct xr_node *n)
+{
+	xr_snapshot_tick(n);
+	if (n->coordinator == n->cfg.self)
+		xr_light_tick(n);
+	if (n->is_car)
+		xr_car_tick(n);
+	xr_election_tick(n);
+}
+
+static int step(struct xr_node *n, const struct xr_event *ev)
+{
 	switch (ev->type) {
 	case XR_EV_START:
-		if (n->is_light)
-			xr_light_start(n);
-		else
-			xr_car_start(n);
+		start(n);
 		return 0;
 	case XR_EV_RECEIVE:
 		if (ev->msg == NULL)
@@ -474,15 +601,11 @@ int xr_node_step(struct xr_node *n, const struct xr_event *ev)
 		if ((unsigned)ev->timer >= XR_TIMERS)
 			return XR_ERANGE;
 		n->timer_at[ev->timer] = XR_NEVER;
-		if (ev->timer == XR_TIMER_TICK)
-			xr_snapshot_tick(n);
 		if (ev->timer == XR_TIMER_CROSS) {
-			if (!n->is_light)
+			if (n->is_car)
 				xr_car_cross_done(n);
-		} else if (n->is_light) {
-			xr_light_tick(n);
 		} else {
-			xr_car_tick(n);
+			tick(n);
 		}
 		return 0;
 	case XR_EV_COMMAND:
@@ -492,9 +615,23 @@ int xr_node_step(struct xr_node *n, const struct xr_event *ev)
 		}
 		if (ev->op == XR_CMD_SNAPSHOT)
 			return xr_snapshot_start(n);
-		if (!n->is_light)
+		if (n->coordinator != n->cfg.self)
 			return XR_EROLE;
 		return xr_light_command(n, ev);
 	}
 	return XR_ERANGE;
+}
+
+int xr_node_step(struct xr_node *n, const struct xr_event *ev)
+{
+	n->out.n_msgs = 0;
+	n->out.n_effects = 0;
+	n->n_local = 0;
+	if (ev == NULL)
+		return XR_EINVAL;
+	if (ev->now_ms > n->now_ms)
+		n->now_ms = ev->now_ms;
+	int rv = step(n, ev);
+	drain_local(n);
+	return rv;
 }

@@ -57,6 +57,12 @@ enum xr_msg_type {
 	XR_MSG_REJOIN,
 	XR_MSG_REJOIN_STATE,
 	XR_MSG_MARKER,
+	XR_MSG_HEARTBEAT,     /* coordinator -> all: alive, at this epoch */
+	XR_MSG_ELECTION,      /* bully: a node asks every higher-ranked one */
+	XR_MSG_ANSWER,        /* bully: a higher-ranked node is alive */
+	XR_MSG_COORDINATOR,   /* bully: the winner, at the envelope's epoch */
+	XR_MSG_RECOVER,       /* new coordinator -> cars: your round state? */
+	XR_MSG_RECOVER_STATE, /* car -> new coordinator */
 	XR_MSG_TYPES
 };
 
@@ -87,6 +93,8 @@ struct xr_wave_msg {
 	uint32_t round;
 	bool echo;
 	bool retry; /* resent for want of an answer; see proto WaveMsg.retry */
+	bool star;             /* over a star around the coordinator (failover) */
+	uint32_t target_round; /* COLLECT: the last round the cluster runs */
 	uint32_t n_intents;
 	struct xr_car_intent intents[XR_MAX_CARS];
 	bool has_override;
@@ -161,6 +169,24 @@ struct xr_msg {
 		struct {
 			uint32_t snapshot;
 		} marker;
+		struct {
+			uint32_t coordinator;
+		} coordinator;
+		struct xr_recover_state {
+			struct xr_rejoin_state state; /* the car's view */
+			uint32_t crossed_round; /* durable: its last crossing */
+			bool held;          /* override winner without Proceed */
+			uint32_t override_epoch;
+			bool has_last_override;
+			struct xr_override last_override;
+			uint32_t logged_round; /* durable.last_round */
+			uint32_t target_round;
+			uint32_t detect_epoch;
+			uint32_t log_count;    /* durable log, for a light */
+			uint64_t log_digest;   /* that comes back */
+			uint32_t n_last_log;   /* durable log of logged_round */
+			struct xr_crossing last_log[XR_MAX_CARS];
+		} recover_state;
 	} u;
 };
 
@@ -180,6 +206,8 @@ enum xr_effect_type {
 	XR_FX_DONE,            /* light: no rounds left */
 	XR_FX_SHUTDOWN,        /* shutdown command: stop after this outbox */
 	XR_FX_SNAPSHOT_DONE,   /* every incoming channel of the snapshot closed */
+	XR_FX_COORDINATOR,     /* this node became coordinator (round = epoch) */
+	XR_FX_DEPOSED,         /* this node stopped being coordinator */
 };
 
 struct xr_effect {
@@ -249,6 +277,8 @@ struct xr_node_config {
 	uint32_t resend_ms;                    /* retransmission period */
 	uint32_t stall_ms;                     /* no progress -> detection anyway */
 	uint32_t rounds;                       /* light: rounds to run at start */
+	uint32_t heartbeat_ms;                 /* failover: 0 = off */
+	uint32_t fail_ms;                      /* silence that means dead; 0 = off */
 	char run[XR_RUN_MAX];                  /* run id, for crossing records */
 	xr_tracer_fn tracer;                   /* may be NULL */
 	void *tracer_ctx;
@@ -270,8 +300,13 @@ struct xr_durable {
 	uint32_t last_round;         /* last round whose log was appended */
 	uint32_t crossings;          /* car: crossings it made (I6) */
 	uint32_t last_crossed_round; /* car: round of its last crossing */
+	uint32_t entered_round;      /* car: round it last entered the box */
 	uint32_t acked_round;        /* car: last crossing the light logged */
 	uint32_t snapshot_floor;     /* newest snapshot recorded before a crash */
+	uint32_t epoch;              /* newest coordinator epoch known */
+	uint32_t target_round;       /* last round to run, from COLLECT waves */
+	uint32_t last_log_n;         /* the log of last_round, in its order: */
+	struct xr_crossing last_log[XR_MAX_CARS]; /* a takeover re-runs it */
 };
 
 /* The digest after appending `c` to a log whose digest is `d`. */
@@ -284,6 +319,7 @@ struct xr_wave_state {
 	bool done;        /* root: heard from every neighbour; other: echoed */
 	uint32_t id;
 	uint32_t parent;
+	xr_set nbrs;      /* this wave's neighbours (topology or star) */
 	xr_set heard;     /* neighbours whose message on our edge arrived */
 	xr_set sent;      /* neighbours we have sent our message to */
 	uint64_t last_send_ms;
@@ -293,6 +329,7 @@ struct xr_wave_state {
 
 enum xr_light_phase {
 	XR_LIGHT_IDLE = 0,  /* between rounds */
+	XR_LIGHT_RECOVERING, /* new coordinator: collecting the cars' state */
 	XR_LIGHT_COLLECTING,
 	XR_LIGHT_SPREADING,
 	XR_LIGHT_CROSSING,  /* cars are crossing; stall watch on */
@@ -338,6 +375,22 @@ struct xr_light {
 	uint32_t n_last_cycle;
 	uint32_t last_cycle[XR_MAX_CARS];
 	uint32_t rounds_done;
+	/* Takeover by a new coordinator (recover.c). */
+	xr_set recover_have;   /* cars whose RecoverState arrived */
+	uint64_t recover_deadline_ms;
+	struct xr_recover_state recovered[XR_MAX_NODES];
+	bool star;             /* waves run as a star around us */
+	bool respread_pending; /* spread `pending` again before Proceed */
+};
+
+/* Bully election and failure detection (election.c). */
+struct xr_election {
+	bool running;
+	bool answered;
+	uint64_t started_ms;
+	uint64_t answered_ms;
+	uint64_t last_heard_ms;  /* from the coordinator */
+	uint64_t last_beat_ms;   /* coordinator: last heartbeat sent */
 };
 
 enum xr_car_phase {
@@ -376,6 +429,8 @@ struct xr_car {
 	uint32_t deadlocks;
 	uint32_t n_last_cycle;
 	uint32_t last_cycle[XR_MAX_CARS];
+	bool has_last_override;  /* newest override of the round, any cars */
+	struct xr_override last_override;
 };
 
 /* Chandy-Lamport snapshot (src/core/snapshot.c): what this node recorded for
@@ -399,12 +454,15 @@ struct xr_snap_channel {
 struct xr_snapshot {
 	uint32_t id;        /* newest snapshot recorded here, 0: none */
 	uint32_t node;
-	bool is_light;
+	bool is_light;      /* recorded as the coordinator: counts what it logged */
+	bool is_car;        /* recorded as a car: counts what it crossed */
+	bool unusable;      /* coordinator still taking over: no count to give */
+	uint32_t car_crossings; /* car: crossings it made (I6) */
 	bool complete;      /* every incoming channel closed */
 	uint32_t resends;   /* marker resends left */
 	/* the recorded state */
 	uint32_t round;
-	uint32_t crossings; /* car: made; light: logged */
+	uint32_t crossings; /* coordinator: crossings logged */
 	uint32_t pending_round; /* car: made, not yet acknowledged */
 	enum xr_car_phase car_phase;
 	uint32_t n_logged;  /* light: cars logged in `round` */
@@ -424,8 +482,11 @@ int xr_snapshot_check_i6(const struct xr_snapshot *const *snaps, size_t n,
 struct xr_node {
 	struct xr_node_config cfg;
 	bool restarted;          /* init was given durable state */
-	bool is_light;
+	bool is_light;           /* the configured light (no car) */
+	bool is_car;
+	uint32_t coordinator;    /* who coordinates at coordinator_epoch */
 	uint32_t coordinator_epoch;
+	struct xr_election election;
 	struct xr_durable durable;
 	xr_set members;   /* light + cars */
 	xr_set car_set;
@@ -437,6 +498,9 @@ struct xr_node {
 	uint64_t timer_at[XR_TIMERS];
 	uint32_t rejected; /* inputs refused: unknown sender, bad values */
 	struct xr_snapshot snap;
+	/* Messages a coordinator that is also a car sends itself. */
+	uint32_t n_local;
+	struct xr_msg local[16];
 	struct xr_outbox {
 		uint32_t n_msgs;
 		struct xr_msg msgs[XR_OUTBOX_MSGS];

@@ -64,24 +64,39 @@ static void record(struct xr_node *n, uint32_t id)
 	s->node = n->cfg.self;
 	s->is_light = n->is_light;
 	s->resends = XR_SNAP_MARKER_RESENDS;
-	if (n->is_light) {
+	/* The coordinator (the light, or a car that took over) counts what it
+	 * logged; a car counts what it crossed; a coordinator that is a car
+	 * records both. */
+	if (n->coordinator == n->cfg.self) {
 		const struct xr_light *l = &n->light;
+		/* The round's log counts unless the durable log has it
+		 * already (a takeover re-running a round's end). */
 		bool open = l->phase == XR_LIGHT_SPREADING ||
 			    l->phase == XR_LIGHT_CROSSING ||
 			    l->phase == XR_LIGHT_OVERRIDING ||
 			    l->phase == XR_LIGHT_ENDING;
+		bool counted = n->durable.last_round >= l->round;
+		s->is_light = true;
+		s->unusable = l->phase == XR_LIGHT_RECOVERING;
 		s->round = l->round;
-		s->crossings = n->durable.log_count + (open ? l->n_log : 0);
+		s->crossings = n->durable.log_count +
+			       (open && !counted ? l->n_log : 0);
 		if (open) {
 			s->n_logged = l->n_log;
 			for (uint32_t i = 0; i < l->n_log; i++)
 				s->logged[i] = l->log[i].car;
 		}
-	} else {
-		s->round = n->car.round;
+	}
+	if (n->is_car) {
+		s->is_car = true;
+		if (!s->is_light)
+			s->round = n->car.round;
 		s->car_phase = n->car.phase;
-		s->crossings = n->durable.crossings;
-		if (n->durable.last_crossed_round > n->durable.acked_round)
+		s->car_crossings = n->durable.crossings;
+		/* Crossed in a round its own log does not hold yet: the
+		 * coordinator may not have logged it (or may have lost it in
+		 * a takeover); it is in flight until the round's end. */
+		if (n->durable.last_crossed_round > n->durable.last_round)
 			s->pending_round = n->durable.last_crossed_round;
 	}
 	n->durable.snapshot_floor = id;
@@ -199,24 +214,33 @@ int xr_snapshot_check_i6(const struct xr_snapshot *const *snaps, size_t n,
 				 snaps[i]->node, snaps[0]->id);
 			return XR_EINVAL;
 		}
-		if (snaps[i]->is_light)
+		if (snaps[i]->is_light) {
+			if (light != NULL || snaps[i]->unusable) {
+				snprintf(why, why_len,
+					 "snapshot %u caught a change of "
+					 "coordinator (node %u)",
+					 snaps[0]->id, snaps[i]->node);
+				return XR_EINVAL;
+			}
 			light = snaps[i];
+		}
 	}
 	if (light == NULL) {
-		snprintf(why, why_len, "no light among the %zu nodes", n);
+		snprintf(why, why_len, "no coordinator among the %zu nodes", n);
 		return XR_EINVAL;
 	}
 	struct flight_set flight = {0};
 	uint32_t by_cars = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct xr_snapshot *s = snaps[i];
-		if (!s->is_light) {
-			by_cars += s->crossings;
+		if (s->is_car) {
+			by_cars += s->car_crossings;
 			if (s->pending_round != 0)
 				flight_add(&flight, light, s->pending_round,
 					   s->node);
-			continue;
 		}
+		if (!s->is_light)
+			continue;
 		for (uint32_t from = 0; from < XR_MAX_NODES; from++)
 			for (uint32_t j = 0; j < s->channels[from].n; j++)
 				if (s->channels[from].msgs[j].type ==

@@ -46,11 +46,9 @@ static void send_wave(struct xr_node *n, uint32_t to, bool echo, bool retry)
 
 static void send_down_to_all_but(struct xr_node *n, uint32_t except)
 {
-	for (uint32_t i = 0; i < n->cfg.n_neighbours; i++) {
-		uint32_t v = n->cfg.neighbours[i];
-		if (v != except)
+	for (uint32_t v = 0; v < XR_MAX_NODES; v++)
+		if (XR_HAS(n->wave.nbrs, v) && v != except)
 			send_wave(n, v, false, false);
-	}
 }
 
 void xr_wave_start(struct xr_node *n, const struct xr_wave_msg *down)
@@ -68,13 +66,22 @@ void xr_wave_start(struct xr_node *n, const struct xr_wave_msg *down)
 	w->down = *down;
 	w->down.wave = id;
 	w->down.echo = false;
+	/* A coordinator that is not the light runs waves as a star around
+	 * itself: the configured topology may have had the light at its
+	 * centre. */
+	w->down.star = n->light.star;
+	w->nbrs = w->down.star ? n->car_set & ~XR_SET(n->cfg.self)
+			       : n->neighbour_set;
 	w->up.kind = down->kind;
 	w->up.round = down->round;
 	w->last_send_ms = n->now_ms;
 	n->light.wave_started_ms = n->now_ms;
-	xr_tracef(n, "start wave %u %s r%u -> %u neighbours", id,
+	xr_tracef(n, "start wave %u %s r%u -> %d neighbours", id,
 		  xr_wave_kind_name(down->kind), down->round,
-		  n->cfg.n_neighbours);
+		  xr_set_count(w->nbrs));
+	/* A coordinator that is a car takes what the wave carries too. */
+	if (n->is_car)
+		xr_car_wave_join(n, &w->down, &w->up);
 	send_down_to_all_but(n, n->cfg.self);
 	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
 }
@@ -94,12 +101,12 @@ static void merge_up(struct xr_wave_msg *up, const struct xr_wave_msg *echo)
 static void maybe_finish(struct xr_node *n)
 {
 	struct xr_wave_state *w = &n->wave;
-	if (w->done || (w->heard & n->neighbour_set) != n->neighbour_set)
+	if (w->done || (w->heard & w->nbrs) != w->nbrs)
 		return;
 	w->done = true;
 	if (w->is_root) {
-		xr_tracef(n, "wave %u heard from all %u neighbours -> decide",
-			  w->id, n->cfg.n_neighbours);
+		xr_tracef(n, "wave %u heard from all %d neighbours -> decide",
+			  w->id, xr_set_count(w->nbrs));
 		xr_light_wave_done(n, w);
 	} else {
 		send_wave(n, w->parent, true, false);
@@ -117,6 +124,7 @@ static void join(struct xr_node *n, const struct xr_msg *m)
 	w->down.echo = false;
 	w->up.kind = m->u.wave.kind;
 	w->up.round = m->u.wave.round;
+	w->nbrs = m->u.wave.star ? XR_SET(m->from) : n->neighbour_set;
 	w->heard = XR_SET(m->from);
 	if (!n->is_light)
 		xr_car_wave_join(n, &w->down, &w->up);
@@ -129,7 +137,7 @@ int xr_wave_receive(struct xr_node *n, const struct xr_msg *m)
 {
 	struct xr_wave_state *w = &n->wave;
 	const struct xr_wave_msg *in = &m->u.wave;
-	if (in->wave < w->id || (w->is_root && in->wave != w->id))
+	if (in->wave < w->id)
 		return XR_EROUND; /* an older wave: its messages are stale */
 	if (in->wave > w->id || !w->active) {
 		/* A first message of a new wave. An echo cannot start a wave:
@@ -174,18 +182,14 @@ void xr_wave_tick(struct xr_node *n)
 	struct xr_wave_state *w = &n->wave;
 	if (!w->active)
 		return;
-	/* Resend on every edge we have sent on but not heard back. A node
-	 * that has echoed waits for its father to ask again (a duplicate). */
 	/* Resend on every edge we have sent on but not heard back, once
 	 * resend_ms has passed since we last sent. A node that has echoed
 	 * waits for its father to ask again (a retry). */
-	if (!w->done && n->now_ms - w->last_send_ms >= n->cfg.resend_ms) {
-		for (uint32_t i = 0; i < n->cfg.n_neighbours; i++) {
-			uint32_t v = n->cfg.neighbours[i];
-			if (XR_HAS(w->sent, v) && !XR_HAS(w->heard, v))
+	if (!w->done && n->now_ms - w->last_send_ms >= n->cfg.resend_ms)
+		for (uint32_t v = 0; v < XR_MAX_NODES; v++)
+			if (XR_HAS(w->nbrs, v) && XR_HAS(w->sent, v) &&
+			    !XR_HAS(w->heard, v))
 				send_wave(n, v, false, true);
-		}
-	}
 	if (w->is_root && !w->done &&
 	    n->now_ms - n->light.wave_started_ms >= 2ull * n->cfg.stall_ms) {
 		struct xr_wave_msg down = w->down;

@@ -197,8 +197,28 @@ int xr_msg_check(const struct xr_msg *m, char *why, size_t why_len)
 		return check_ids(m->u.deadlock.cycle, m->u.deadlock.n_cycle,
 				 XR_MAX_CARS, "DeadlockFound.cycle", why,
 				 why_len);
+	case XR_MSG_HEARTBEAT:
+	case XR_MSG_ELECTION:
+	case XR_MSG_ANSWER:
+	case XR_MSG_RECOVER:
+		return 0;
+	case XR_MSG_COORDINATOR:
+		return check_id(m->u.coordinator.coordinator,
+				"Coordinator.coordinator", 0, why, why_len);
+	case XR_MSG_RECOVER_STATE:
 	case XR_MSG_REJOIN_STATE: {
-		const struct xr_rejoin_state *r = &m->u.rejoin_state;
+		const struct xr_rejoin_state *r =
+			m->type == XR_MSG_REJOIN_STATE
+				? &m->u.rejoin_state
+				: &m->u.recover_state.state;
+		if (m->type == XR_MSG_RECOVER_STATE &&
+		    m->u.recover_state.has_last_override) {
+			rc = check_overrides(&m->u.recover_state.last_override,
+					     1, "RecoverState.last_override",
+					     why, why_len);
+			if (rc != 0)
+				return rc;
+		}
 		rc = check_intents(r->intents, r->n_intents,
 				   "RejoinState.intents", why, why_len);
 		if (rc == 0)
@@ -266,6 +286,29 @@ static uint32_t *build_ids(struct xr_pb_env *s, const uint32_t *ids,
 	return s->ids;
 }
 
+static void build_rejoin_state(struct xr_pb_env *s,
+			       const struct xr_rejoin_state *r,
+			       Xroad__RejoinState *p)
+{
+	xroad__rejoin_state__init(p);
+	p->round = r->round;
+	p->intents_fixed = r->intents_fixed;
+	build_intents(s, r->intents, r->n_intents);
+	p->n_intents = r->n_intents;
+	p->intents = s->intent_ptrs;
+	build_log(s, r->log, r->n_log);
+	p->n_log = r->n_log;
+	p->log = s->log_ptrs;
+	for (uint32_t i = 0; i < r->n_overrides; i++) {
+		build_override(&s->overrides[i], &r->overrides[i]);
+		s->override_ptrs[i] = &s->overrides[i];
+	}
+	p->n_overrides = r->n_overrides;
+	p->overrides = s->override_ptrs;
+	p->n_proceed = r->n_proceed;
+	p->proceed = build_ids(s, r->proceed, r->n_proceed);
+}
+
 int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
 		    size_t why_len)
 {
@@ -290,6 +333,8 @@ int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
 		p->round = w->round;
 		p->echo = w->echo;
 		p->retry = w->retry;
+		p->star = w->star;
+		p->target_round = w->target_round;
 		build_intents(s, w->intents, w->n_intents);
 		p->n_intents = w->n_intents;
 		p->intents = s->intent_ptrs;
@@ -386,30 +431,59 @@ int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
 		e->rejoin = p;
 		break;
 	}
-	case XR_MSG_REJOIN_STATE: {
-		const struct xr_rejoin_state *r = &m->u.rejoin_state;
-		Xroad__RejoinState *p = &s->body.rejoin_state;
-		xroad__rejoin_state__init(p);
-		p->round = r->round;
-		p->intents_fixed = r->intents_fixed;
-		build_intents(s, r->intents, r->n_intents);
-		p->n_intents = r->n_intents;
-		p->intents = s->intent_ptrs;
-		build_log(s, r->log, r->n_log);
-		p->n_log = r->n_log;
-		p->log = s->log_ptrs;
-		for (uint32_t i = 0; i < r->n_overrides; i++) {
-			build_override(&s->overrides[i], &r->overrides[i]);
-			s->override_ptrs[i] = &s->overrides[i];
-		}
-		p->n_overrides = r->n_overrides;
-		p->overrides = s->override_ptrs;
-		p->n_proceed = r->n_proceed;
-		p->proceed = build_ids(s, r->proceed, r->n_proceed);
+	case XR_MSG_REJOIN_STATE:
+		build_rejoin_state(s, &m->u.rejoin_state, &s->body.rejoin_state);
 		e->body_case = XROAD__ENVELOPE__BODY_REJOIN_STATE;
-		e->rejoin_state = p;
+		e->rejoin_state = &s->body.rejoin_state;
+		break;
+	case XR_MSG_RECOVER_STATE: {
+		const struct xr_recover_state *r = &m->u.recover_state;
+		Xroad__RecoverState *p = &s->body.recover_state;
+		xroad__recover_state__init(p);
+		build_rejoin_state(s, &r->state, &s->inner_state);
+		p->state = &s->inner_state;
+		p->crossed_round = r->crossed_round;
+		p->held = r->held;
+		p->override_epoch = r->override_epoch;
+		if (r->has_last_override) {
+			build_override(&s->last_override, &r->last_override);
+			p->last_override = &s->last_override;
+		}
+		p->logged_round = r->logged_round;
+		p->target_round = r->target_round;
+		p->detect_epoch = r->detect_epoch;
+		p->log_count = r->log_count;
+		p->log_digest = r->log_digest;
+		e->body_case = XROAD__ENVELOPE__BODY_RECOVER_STATE;
+		e->recover_state = p;
 		break;
 	}
+	case XR_MSG_HEARTBEAT:
+		xroad__heartbeat__init(&s->body.heartbeat);
+		e->body_case = XROAD__ENVELOPE__BODY_HEARTBEAT;
+		e->heartbeat = &s->body.heartbeat;
+		break;
+	case XR_MSG_ELECTION:
+		xroad__election__init(&s->body.election);
+		e->body_case = XROAD__ENVELOPE__BODY_ELECTION;
+		e->election = &s->body.election;
+		break;
+	case XR_MSG_ANSWER:
+		xroad__answer__init(&s->body.answer);
+		e->body_case = XROAD__ENVELOPE__BODY_ANSWER;
+		e->answer = &s->body.answer;
+		break;
+	case XR_MSG_RECOVER:
+		xroad__recover__init(&s->body.recover);
+		e->body_case = XROAD__ENVELOPE__BODY_RECOVER;
+		e->recover = &s->body.recover;
+		break;
+	case XR_MSG_COORDINATOR:
+		xroad__coordinator__init(&s->body.coordinator);
+		s->body.coordinator.coordinator = m->u.coordinator.coordinator;
+		e->body_case = XROAD__ENVELOPE__BODY_COORDINATOR;
+		e->coordinator = &s->body.coordinator;
+		break;
 	case XR_MSG_MARKER: {
 		Xroad__Marker *p = &s->body.marker;
 		xroad__marker__init(p);
@@ -497,6 +571,37 @@ static int read_ids(const uint32_t *in, size_t n, uint32_t *out,
 	return 0;
 }
 
+
+/* RejoinState, alone or inside a RecoverState. `name` prefixes errors. */
+static int read_rejoin_state(const Xroad__RejoinState *p,
+			     struct xr_rejoin_state *r, const char *name,
+			     char *why, size_t why_len)
+{
+	char field[64];
+	r->round = p->round;
+	r->intents_fixed = p->intents_fixed;
+	snprintf(field, sizeof field, "%s.intents", name);
+	int rc = read_intents(p->intents, p->n_intents, r->intents,
+			      &r->n_intents, field, why, why_len);
+	if (rc == 0) {
+		snprintf(field, sizeof field, "%s.log", name);
+		rc = read_log(p->log, p->n_log, r->log, &r->n_log, field, why,
+			      why_len);
+	}
+	if (rc != 0)
+		return rc;
+	if (p->n_overrides > XR_MAX_OVERRIDES)
+		return xr_why(why, why_len, XR_ETOOBIG,
+			      "%s.overrides: %zu entries, at most %u", name,
+			      p->n_overrides, XR_MAX_OVERRIDES);
+	for (size_t i = 0; i < p->n_overrides; i++)
+		read_override(p->overrides[i], &r->overrides[i]);
+	r->n_overrides = (uint32_t)p->n_overrides;
+	snprintf(field, sizeof field, "%s.proceed", name);
+	return read_ids(p->proceed, p->n_proceed, r->proceed, &r->n_proceed,
+			XR_MAX_CARS, field, why, why_len);
+}
+
 static int read_body(const Xroad__Envelope *e, struct xr_msg *m, char *why,
 		     size_t why_len)
 {
@@ -509,6 +614,8 @@ static int read_body(const Xroad__Envelope *e, struct xr_msg *m, char *why,
 		w->round = p->round;
 		w->echo = p->echo;
 		w->retry = p->retry;
+		w->star = p->star;
+		w->target_round = p->target_round;
 		if (wave_kind_from_pb(p->kind, &w->kind) != 0)
 			return xr_why(why, why_len, XR_ERANGE,
 				      "WaveMsg.kind: %d is not a wave kind",
@@ -573,32 +680,48 @@ static int read_body(const Xroad__Envelope *e, struct xr_msg *m, char *why,
 		m->type = XR_MSG_REJOIN;
 		m->u.rejoin.round = e->rejoin->round;
 		return 0;
-	case XROAD__ENVELOPE__BODY_REJOIN_STATE: {
-		const Xroad__RejoinState *p = e->rejoin_state;
-		struct xr_rejoin_state *r = &m->u.rejoin_state;
+	case XROAD__ENVELOPE__BODY_REJOIN_STATE:
 		m->type = XR_MSG_REJOIN_STATE;
-		r->round = p->round;
-		r->intents_fixed = p->intents_fixed;
-		int rc = read_intents(p->intents, p->n_intents, r->intents,
-				      &r->n_intents, "RejoinState.intents",
-				      why, why_len);
-		if (rc == 0)
-			rc = read_log(p->log, p->n_log, r->log, &r->n_log,
-				      "RejoinState.log", why, why_len);
-		if (rc != 0)
-			return rc;
-		if (p->n_overrides > XR_MAX_OVERRIDES)
-			return xr_why(why, why_len, XR_ETOOBIG,
-				      "RejoinState.overrides: %zu entries, at "
-				      "most %u",
-				      p->n_overrides, XR_MAX_OVERRIDES);
-		for (size_t i = 0; i < p->n_overrides; i++)
-			read_override(p->overrides[i], &r->overrides[i]);
-		r->n_overrides = (uint32_t)p->n_overrides;
-		return read_ids(p->proceed, p->n_proceed, r->proceed,
-				&r->n_proceed, XR_MAX_CARS,
-				"RejoinState.proceed", why, why_len);
+		return read_rejoin_state(e->rejoin_state, &m->u.rejoin_state,
+					 "RejoinState", why, why_len);
+	case XROAD__ENVELOPE__BODY_RECOVER_STATE: {
+		const Xroad__RecoverState *p = e->recover_state;
+		struct xr_recover_state *r = &m->u.recover_state;
+		m->type = XR_MSG_RECOVER_STATE;
+		if (p->state == NULL)
+			return xr_why(why, why_len, XR_EDECODE,
+				      "RecoverState.state: missing");
+		r->crossed_round = p->crossed_round;
+		r->held = p->held;
+		r->override_epoch = p->override_epoch;
+		if (p->last_override != NULL) {
+			r->has_last_override = true;
+			read_override(p->last_override, &r->last_override);
+		}
+		r->logged_round = p->logged_round;
+		r->target_round = p->target_round;
+		r->detect_epoch = p->detect_epoch;
+		r->log_count = p->log_count;
+		r->log_digest = p->log_digest;
+		return read_rejoin_state(p->state, &r->state,
+					 "RecoverState.state", why, why_len);
 	}
+	case XROAD__ENVELOPE__BODY_HEARTBEAT:
+		m->type = XR_MSG_HEARTBEAT;
+		return 0;
+	case XROAD__ENVELOPE__BODY_ELECTION:
+		m->type = XR_MSG_ELECTION;
+		return 0;
+	case XROAD__ENVELOPE__BODY_ANSWER:
+		m->type = XR_MSG_ANSWER;
+		return 0;
+	case XROAD__ENVELOPE__BODY_RECOVER:
+		m->type = XR_MSG_RECOVER;
+		return 0;
+	case XROAD__ENVELOPE__BODY_COORDINATOR:
+		m->type = XR_MSG_COORDINATOR;
+		m->u.coordinator.coordinator = e->coordinator->coordinator;
+		return 0;
 	case XROAD__ENVELOPE__BODY_MARKER:
 		m->type = XR_MSG_MARKER;
 		m->u.marker.snapshot = e->marker->snapshot;

@@ -28,7 +28,15 @@ struct xr_pb_env {
 		Xroad__Rejoin rejoin;
 		Xroad__RejoinState rejoin_state;
 		Xroad__Marker marker;
+		Xroad__Heartbeat heartbeat;
+		Xroad__Election election;
+		Xroad__Answer answer;
+		Xroad__Coordinator coordinator;
+		Xroad__Recover recover;
+		Xroad__RecoverState recover_state;
 	} body;
+	Xroad__RejoinState inner_state; /* RecoverState.state */
+	Xroad__Override last_override;  /* RecoverState.last_override */
 	Xroad__Intent intents[XR_MAX_CARS];
 	Xroad__Intent *intent_ptrs[XR_MAX_CARS];
 	Xroad__Crossing log[XR_MAX_CARS];

@@ -134,8 +134,10 @@ static void put_wave(struct line *l, const struct xr_wave_msg *w)
 		put(l, "%s", xr_wave_kind_name(w->kind));
 	else
 		put(l, "?%u", (unsigned)w->kind);
-	put(l, " r%u %s%s", w->round, w->echo ? "echo" : "down",
-	    w->retry ? " retry" : "");
+	put(l, " r%u %s%s%s", w->round, w->echo ? "echo" : "down",
+	    w->retry ? " retry" : "", w->star ? " star" : "");
+	if (w->target_round != 0)
+		put(l, " target=r%u", w->target_round);
 	if (w->n_intents > 0)
 		put_intents(l, "intents", w->intents, w->n_intents);
 	if (w->has_override) {
@@ -233,6 +235,21 @@ size_t xr_msg_describe(const struct xr_msg *m, char *buf, size_t cap)
 	case XR_MSG_MARKER:
 		put(&l, " s%u", m->u.marker.snapshot);
 		break;
+	case XR_MSG_COORDINATOR:
+		put(&l, " %u", m->u.coordinator.coordinator);
+		break;
+	case XR_MSG_RECOVER_STATE: {
+		const struct xr_recover_state *r = &m->u.recover_state;
+		put(&l, " crossed=r%u logged=r%u target=r%u overrides=e%u%s",
+		    r->crossed_round, r->logged_round, r->target_round,
+		    r->override_epoch, r->held ? " held" : "");
+		put_rejoin_state(&l, &r->state);
+		break;
+	}
+	case XR_MSG_HEARTBEAT:
+	case XR_MSG_ELECTION:
+	case XR_MSG_ANSWER:
+	case XR_MSG_RECOVER:
 	case XR_MSG_WAVE:
 	case XR_MSG_NONE:
 	case XR_MSG_TYPES:

@@ -227,6 +227,27 @@ static int convert(struct xr_trace_reader *r, uint64_t at,
 			rec->durable.last_crossed_round = d->last_crossed_round;
 			rec->durable.acked_round = d->acked_round;
 			rec->durable.snapshot_floor = d->snapshot_floor;
+			rec->durable.epoch = d->epoch;
+			rec->durable.target_round = d->target_round;
+			rec->durable.entered_round = d->entered_round;
+			if (d->n_last_log > XR_MAX_CARS)
+				return fail(r, at, XR_ETOOBIG,
+					    "durable.last_log: %zu entries",
+					    d->n_last_log);
+			for (size_t i = 0; i < d->n_last_log; i++) {
+				if (d->last_log[i]->car >= XR_MAX_NODES ||
+				    d->last_log[i]->index >= XR_MAX_CARS)
+					return fail(r, at, XR_ERANGE,
+						    "durable.last_log[%zu]: out "
+						    "of range",
+						    i);
+				rec->durable.last_log[i].round =
+					d->last_log[i]->round;
+				rec->durable.last_log[i].index =
+					d->last_log[i]->index;
+				rec->durable.last_log[i].car = d->last_log[i]->car;
+			}
+			rec->durable.last_log_n = (uint32_t)d->n_last_log;
 		}
 #endif
 		return 0;

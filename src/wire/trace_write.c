@@ -170,6 +170,8 @@ int xr_trace_write(struct xr_trace_writer *w, const struct xr_trace_rec *r)
 	Xroad__TraceRecord t = XROAD__TRACE_RECORD__INIT;
 #ifdef XROAD__DURABLE__INIT
 	Xroad__Durable durable = XROAD__DURABLE__INIT;
+	Xroad__Crossing last_log[XR_MAX_CARS];
+	Xroad__Crossing *last_log_ptrs[XR_MAX_CARS];
 #endif
 	Xroad__ControlRequest cmd = XROAD__CONTROL_REQUEST__INIT;
 	struct xr_pb_env env;
@@ -205,6 +207,19 @@ int xr_trace_write(struct xr_trace_writer *w, const struct xr_trace_rec *r)
 				r->durable.last_crossed_round;
 			durable.acked_round = r->durable.acked_round;
 			durable.snapshot_floor = r->durable.snapshot_floor;
+			durable.epoch = r->durable.epoch;
+			durable.target_round = r->durable.target_round;
+			durable.entered_round = r->durable.entered_round;
+			for (uint32_t i = 0; i < r->durable.last_log_n &&
+					     i < XR_MAX_CARS; i++) {
+				xroad__crossing__init(&last_log[i]);
+				last_log[i].round = r->durable.last_log[i].round;
+				last_log[i].index = r->durable.last_log[i].index;
+				last_log[i].car = r->durable.last_log[i].car;
+				last_log_ptrs[i] = &last_log[i];
+			}
+			durable.n_last_log = r->durable.last_log_n;
+			durable.last_log = last_log_ptrs;
 			t.durable = &durable;
 		}
 #endif

@@ -38,6 +38,8 @@ static inline void sample_msg(enum xr_msg_type t, bool full, struct xr_msg *m)
 		m->u.wave.kind = full ? XR_WAVE_ROUND_END : XR_WAVE_INTENT_SET;
 		m->u.wave.round = 3;
 		m->u.wave.echo = full;
+		m->u.wave.star = full;
+		m->u.wave.target_round = full ? 0xffffffffu : 0;
 		m->u.wave.n_intents = n;
 		for (uint32_t i = 0; i < n; i++)
 			sample_intent(&m->u.wave.intents[i], i);
@@ -115,6 +117,33 @@ static inline void sample_msg(enum xr_msg_type t, bool full, struct xr_msg *m)
 	case XR_MSG_MARKER:
 		m->u.marker.snapshot = full ? 0xffffffffu : 2;
 		break;
+	case XR_MSG_HEARTBEAT:
+	case XR_MSG_ELECTION:
+	case XR_MSG_ANSWER:
+	case XR_MSG_RECOVER:
+		break;
+	case XR_MSG_COORDINATOR:
+		m->u.coordinator.coordinator = full ? XR_MAX_NODES - 1 : 4;
+		break;
+	case XR_MSG_RECOVER_STATE: {
+		struct xr_recover_state *r = &m->u.recover_state;
+		struct xr_msg inner;
+		sample_msg(XR_MSG_REJOIN_STATE, full, &inner);
+		r->state = inner.u.rejoin_state;
+		r->crossed_round = 3;
+		r->held = full;
+		r->override_epoch = full ? 0xffffffffu : 2;
+		r->has_last_override = full;
+		r->last_override.epoch = full ? 7 : 0;
+		r->last_override.winner = full ? 1 : 0;
+		r->last_override.loser = full ? 2 : 0;
+		r->logged_round = 2;
+		r->target_round = full ? 0xffffffffu : 10;
+		r->detect_epoch = 5;
+		r->log_count = full ? 0xffffffffu : 8;
+		r->log_digest = full ? 0xffffffffffffffffULL : 99;
+		break;
+	}
 	case XR_MSG_NONE:
 	case XR_MSG_TYPES:
 		break;

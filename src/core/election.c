@@ -1,0 +1,195 @@
+/* Failure detection and leader election: who coordinates when the light is
+ * gone, and how a returning light takes its place back.
+ *
+ * The rule (Garcia-Molina 1982, "Elections in a distributed computing
+ * system", IEEE Trans. Computers C-31(1), the Bully Algorithm): "When a node
+ * P notices that the coordinator is no longer responding, it initiates an
+ * election: P sends an ELECTION message to all nodes with higher numbers. If
+ * no one responds, P wins the election and becomes coordinator. If one of the
+ * higher-ups answers, it takes over; P's job is done. When a node gets an
+ * ELECTION message from one of its lower-numbered colleagues, it sends an OK
+ * back and holds an election of its own. The winner announces itself with a
+ * COORDINATOR message to everyone."
+ *
+ * Ranks: the configured light outranks every car, then cars by id. So the
+ * light coordinates whenever it is alive, and when it dies the highest car
+ * takes over; when the light returns it wins again. Each new coordinator
+ * takes an epoch higher than any it knows; every envelope carries the epoch
+ * and a node refuses messages of an older one, so a deposed coordinator (a
+ * light that was only paused) cannot act on stale state. Two claims at the
+ * same epoch are settled by rank. Messages: an election by node P costs one
+ * ELECTION per higher-ranked node, an ANSWER from each live one, and n - 1
+ * COORDINATOR messages from the winner: O(n^2) at worst, n - 1 when the light
+ * itself returns.
+ *
+ * Failure detection: the coordinator sends HEARTBEAT to every node every
+ * heartbeat_ms; a node that hears nothing from it for fail_ms starts an
+ * election. fail_ms = 0 switches all of this off (the light is coordinator
+ * for ever), which is what the simulator's fault-free runs use. */
+#include <string.h>
+
+#include "internal.h"
+
+bool xr_failover_on(const struct xr_node *n)
+{
+	return n->cfg.fail_ms > 0;
+}
+
+uint32_t xr_rank(const struct xr_node *n, uint32_t id)
+{
+	if (id >= XR_MAX_NODES)
+		return 0; /* nobody known */
+	return id == n->cfg.light ? XR_MAX_NODES : id;
+}
+
+static void send_all(struct xr_node *n, enum xr_msg_type type)
+{
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
+		if (!XR_HAS(n->members, id) || id == n->cfg.self)
+			continue;
+		struct xr_msg *m = xr_out_msg(n, id, type);
+		if (m != NULL && type == XR_MSG_COORDINATOR)
+			m->u.coordinator.coordinator = n->cfg.self;
+	}
+}
+
+static void set_epoch(struct xr_node *n, uint32_t epoch, uint32_t who)
+{
+	bool was = n->coordinator == n->cfg.self;
+	n->coordinator = who;
+	n->coordinator_epoch = epoch;
+	n->durable.epoch = epoch;
+	n->election.running = false;
+	n->election.last_heard_ms = n->now_ms;
+	if (was && who != n->cfg.self) {
+		n->light.phase = XR_LIGHT_IDLE;
+		n->wave.active = false;
+		xr_out_effect(n, XR_FX_DEPOSED);
+		xr_tracef(n, "coordinator %u at epoch %u -> step down", who,
+			  epoch);
+	}
+}
+
+static void become_coordinator(struct xr_node *n)
+{
+	uint32_t epoch = n->coordinator_epoch + 1;
+	if (n->durable.epoch >= epoch)
+		epoch = n->durable.epoch + 1;
+	set_epoch(n, epoch, n->cfg.self);
+	xr_tracef(n, "no higher-ranked node answered -> coordinator at epoch %u",
+		  epoch);
+	struct xr_effect *fx = xr_out_effect(n, XR_FX_COORDINATOR);
+	if (fx != NULL)
+		fx->round = epoch;
+	send_all(n, XR_MSG_COORDINATOR);
+	n->election.last_beat_ms = n->now_ms;
+	xr_light_takeover(n);
+}
+
+void xr_election_start(struct xr_node *n, const char *why)
+{
+	struct xr_election *e = &n->election;
+	e->running = true;
+	e->answered = false;
+	e->started_ms = n->now_ms;
+	int asked = 0;
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
+		if (!XR_HAS(n->members, id) ||
+		    xr_rank(n, id) <= xr_rank(n, n->cfg.self))
+			continue;
+		xr_out_msg(n, id, XR_MSG_ELECTION);
+		asked++;
+	}
+	xr_tracef(n, "%s -> election, asking %d higher-ranked nodes", why,
+		  asked);
+	if (asked == 0)
+		become_coordinator(n);
+	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+}
+
+/* A coordinator claim `who` at `epoch`, by a COORDINATOR or HEARTBEAT. */
+static void claim(struct xr_node *n, uint32_t who, uint32_t epoch,
+		  uint32_t from)
+{
+	bool newer = epoch > n->coordinator_epoch ||
+		     (epoch == n->coordinator_epoch &&
+		      xr_rank(n, who) > xr_rank(n, n->coordinator));
+	if (newer) {
+		xr_tracef(n, "%u coordinates at epoch %u -> follow", who, epoch);
+		set_epoch(n, epoch, who);
+		xr_car_new_coordinator(n);
+		/* A node that outranks the new coordinator takes over (the
+		 * returning light). */
+		if (xr_rank(n, n->cfg.self) > xr_rank(n, who))
+			xr_election_start(n, "outranking the coordinator");
+		return;
+	}
+	if (epoch == n->coordinator_epoch && who == n->coordinator) {
+		n->election.last_heard_ms = n->now_ms;
+		return;
+	}
+	/* A stale claim: tell its sender who coordinates now. */
+	struct xr_msg *m = xr_out_msg(n, from, XR_MSG_COORDINATOR);
+	if (m != NULL)
+		m->u.coordinator.coordinator = n->coordinator;
+}
+
+int xr_election_receive(struct xr_node *n, const struct xr_msg *m)
+{
+	struct xr_election *e = &n->election;
+	switch (m->type) {
+	case XR_MSG_HEARTBEAT:
+		claim(n, m->from, m->epoch, m->from);
+		return 0;
+	case XR_MSG_COORDINATOR:
+		claim(n, m->u.coordinator.coordinator, m->epoch, m->from);
+		return 0;
+	case XR_MSG_ELECTION:
+		if (xr_rank(n, m->from) >= xr_rank(n, n->cfg.self))
+			return 0;
+		xr_out_msg(n, m->from, XR_MSG_ANSWER);
+		if (n->coordinator == n->cfg.self) {
+			struct xr_msg *c = xr_out_msg(n, m->from,
+						      XR_MSG_COORDINATOR);
+			if (c != NULL)
+				c->u.coordinator.coordinator = n->cfg.self;
+		} else if (!e->running) {
+			xr_election_start(n, "asked by a lower-ranked node");
+		}
+		return 0;
+	case XR_MSG_ANSWER:
+		if (e->running && !e->answered) {
+			e->answered = true;
+			e->answered_ms = n->now_ms;
+		}
+		return 0;
+	default:
+		return XR_EROLE;
+	}
+}
+
+void xr_election_tick(struct xr_node *n)
+{
+	struct xr_election *e = &n->election;
+	if (!xr_failover_on(n))
+		return;
+	if (n->coordinator == n->cfg.self) {
+		if (n->now_ms - e->last_beat_ms >= n->cfg.heartbeat_ms) {
+			e->last_beat_ms = n->now_ms;
+			send_all(n, XR_MSG_HEARTBEAT);
+		}
+	} else if (e->running) {
+		uint64_t waited = n->now_ms - e->started_ms;
+		if (!e->answered && waited >= n->cfg.fail_ms / 2)
+			become_coordinator(n);
+		else if (e->answered &&
+			 n->now_ms - e->answered_ms >= n->cfg.fail_ms)
+			xr_election_start(n, "no COORDINATOR after an answer");
+	} else if (n->now_ms - e->last_heard_ms >= n->cfg.fail_ms) {
+		xr_election_start(n, "coordinator silent for fail_ms");
+	}
+	uint32_t every = n->cfg.heartbeat_ms < n->cfg.resend_ms
+				 ? n->cfg.heartbeat_ms
+				 : n->cfg.resend_ms;
+	xr_timer_arm(n, XR_TIMER_TICK, every ? every : n->cfg.resend_ms);
+}

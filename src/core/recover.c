@@ -1,0 +1,308 @@
+/* A new coordinator takes over a round in the middle: it asks every car for
+ * its view (Recover), merges the answers, and goes on from where the old
+ * coordinator was, re-running only what some car may have missed.
+ *
+ * Why the merge is enough: everything the old coordinator decided reached
+ * the cars before it mattered. A crossing counts once the crossing car
+ * knows the light logged it, or, if the notice was lost, once the car resends
+ * `Crossed`, which the new coordinator logs. The intent set and every
+ * override but the newest were spread by waves that completed, so every car
+ * has them; the newest override may have reached only some cars, so if any
+ * car lacks it the coordinator spreads it again before releasing its winner.
+ * A round whose end wave reached some cars is over for all (every car had
+ * crossed), and the end wave is re-run so the rest log it too. */
+#include <string.h>
+
+#include "internal.h"
+
+void xr_light_takeover(struct xr_node *n)
+{
+	struct xr_light *l = &n->light;
+	uint32_t deadlocks = l->deadlocks;
+	memset(l, 0, sizeof *l);
+	l->deadlocks = deadlocks;
+	l->phase = XR_LIGHT_RECOVERING;
+	l->star = n->cfg.self != n->cfg.light;
+	/* Wave ids only grow, across coordinators too. */
+	l->next_wave = (n->coordinator_epoch << 20) + 1;
+	n->wave.active = false;
+	l->recover_deadline_ms = n->now_ms + n->cfg.fail_ms;
+	for (uint32_t i = 0; i < n->cfg.n_cars; i++)
+		xr_out_msg(n, n->cfg.cars[i], XR_MSG_RECOVER);
+	xr_tracef(n, "take over at epoch %u -> ask %u cars for their state",
+		  n->coordinator_epoch, n->cfg.n_cars);
+	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+}
+
+/* The car's answer to Recover. */
+void xr_car_on_recover(struct xr_node *n)
+{
+	const struct xr_car *c = &n->car;
+	struct xr_msg *m = xr_out_msg(n, n->coordinator, XR_MSG_RECOVER_STATE);
+	if (m == NULL)
+		return;
+	struct xr_recover_state *r = &m->u.recover_state;
+	struct xr_rejoin_state *s = &r->state;
+	s->round = c->round;
+	s->intents_fixed = c->have_set;
+	if (c->have_set) {
+		s->n_intents = c->n_intents;
+		memcpy(s->intents, c->intents, c->n_intents * sizeof c->intents[0]);
+	}
+	for (uint32_t i = 0; i < XR_MAX_CARS; i++)
+		if (XR_HAS(c->log_have, i))
+			s->log[s->n_log++] = c->log[i];
+	s->n_overrides = c->n_overrides;
+	memcpy(s->overrides, c->overrides, c->n_overrides * sizeof c->overrides[0]);
+	r->crossed_round = n->durable.last_crossed_round;
+	r->held = c->held;
+	r->override_epoch = c->override_epoch;
+	r->has_last_override = c->has_last_override;
+	r->last_override = c->last_override;
+	r->logged_round = n->durable.last_round;
+	r->target_round = n->durable.target_round;
+	r->detect_epoch = c->epoch;
+	r->log_count = n->durable.log_count;
+	r->log_digest = n->durable.log_digest;
+	r->n_last_log = n->durable.last_log_n;
+	memcpy(r->last_log, n->durable.last_log,
+	       n->durable.last_log_n * sizeof r->last_log[0]);
+}
+
+static bool in_log(const struct xr_light *l, uint32_t car)
+{
+	for (uint32_t i = 0; i < l->n_log; i++)
+		if (l->log[i].car == car)
+			return true;
+	return false;
+}
+
+static bool have_override(const struct xr_light *l, uint32_t epoch)
+{
+	for (uint32_t i = 0; i < l->n_overrides; i++)
+		if (l->overrides[i].epoch == epoch)
+			return true;
+	return false;
+}
+
+static void add_override(struct xr_light *l, const struct xr_override *ov)
+{
+	if (have_override(l, ov->epoch) || l->n_overrides >= XR_MAX_ROUND_OVERRIDES)
+		return;
+	/* Kept in epoch order, as the old coordinator had them. */
+	uint32_t at = l->n_overrides;
+	while (at > 0 && l->overrides[at - 1].epoch > ov->epoch) {
+		l->overrides[at] = l->overrides[at - 1];
+		at--;
+	}
+	l->overrides[at] = *ov;
+	l->n_overrides++;
+}
+
+static void finish(struct xr_node *n)
+{
+	struct xr_light *l = &n->light;
+	uint32_t round = 0, target = 0, logged = 0, detect = 0;
+	const struct xr_recover_state *best_log = NULL;
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
+		if (!XR_HAS(l->recover_have, id))
+			continue;
+		const struct xr_recover_state *r = &l->recovered[id];
+		if (r->state.round > round)
+			round = r->state.round;
+		if (r->target_round > target)
+			target = r->target_round;
+		if (r->logged_round > logged)
+			logged = r->logged_round;
+		if (r->detect_epoch > detect)
+			detect = r->detect_epoch;
+		if (best_log == NULL || r->log_count > best_log->log_count)
+			best_log = r;
+	}
+	if (logged > round)
+		round = logged;
+	/* A light that comes back missed rounds: it takes the log's digest
+	 * from the cars, who all agree on it (I4). */
+	if (n->is_light && best_log != NULL &&
+	    best_log->log_count > n->durable.log_count) {
+		n->durable.log_count = best_log->log_count;
+		n->durable.log_digest = best_log->log_digest;
+		n->durable.last_round = best_log->logged_round;
+	}
+	l->round = round;
+	l->epoch = detect;
+	l->rounds_done = logged;
+	l->rounds_left = target > round ? target - round : 0;
+	l->last_progress_ms = n->now_ms;
+	bool all_logged = true, any_set = false, some_lack_set = false;
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
+		if (!XR_HAS(l->recover_have, id))
+			continue;
+		const struct xr_recover_state *r = &l->recovered[id];
+		all_logged = all_logged && r->logged_round >= round;
+		if (r->state.round == round && r->state.intents_fixed) {
+			any_set = true;
+			if (l->n_intents == 0) {
+				l->n_intents = r->state.n_intents;
+				memcpy(l->intents, r->state.intents,
+				       r->state.n_intents * sizeof l->intents[0]);
+			}
+		} else {
+			some_lack_set = true;
+		}
+	}
+	xr_tracef(n, "state of %d cars in: round %u, target %u -> resume",
+		  xr_set_count(l->recover_have), round, target);
+	/* A car that logged the round holds its final order: that is the
+	 * log, and the round ends again, for every car that has not logged it
+	 * (those that have skip it). */
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
+		const struct xr_recover_state *r = &l->recovered[id];
+		if (!XR_HAS(l->recover_have, id) || r->logged_round != round ||
+		    r->n_last_log == 0 || r->last_log[0].round != round)
+			continue;
+		l->n_log = r->n_last_log;
+		memcpy(l->log, r->last_log, r->n_last_log * sizeof l->log[0]);
+		for (uint32_t i = 0; i < l->n_log; i++)
+			l->crossed |= XR_SET(l->log[i].car);
+		l->have_intent = n->car_set;
+		xr_tracef(n, "car %u logged round %u -> end it again", id, round);
+		xr_light_resume_crossing(n);
+		return;
+	}
+	/* Only when no car kept the round's log (or there was no round) does
+	 * the cluster go straight on: a car that did not answer would
+	 * otherwise never see the round end. */
+	if (round == 0 || all_logged) {
+		l->phase = XR_LIGHT_IDLE;
+		xr_light_next_round(n);
+		return;
+	}
+	if (!any_set) {
+		/* The intents were still being collected: collect again;
+		 * cars keep the intent they already gave. */
+		xr_light_collect(n);
+		return;
+	}
+	/* The round's log: every entry any car saw, at its index. */
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
+		if (!XR_HAS(l->recover_have, id))
+			continue;
+		const struct xr_recover_state *r = &l->recovered[id];
+		if (r->state.round != round)
+			continue;
+		for (uint32_t i = 0; i < r->state.n_log; i++) {
+			const struct xr_crossing *x = &r->state.log[i];
+			if (x->index >= XR_MAX_CARS || in_log(l, x->car))
+				continue;
+			if (x->index >= l->n_log) {
+				l->log[x->index] = *x;
+				l->n_log = x->index + 1;
+			} else if (l->log[x->index].round == 0) {
+				l->log[x->index] = *x;
+			}
+		}
+		for (uint32_t i = 0; i < r->state.n_overrides; i++)
+			add_override(l, &r->state.overrides[i]);
+		if (r->has_last_override && r->last_override.epoch != 0)
+			add_override(l, &r->last_override);
+	}
+	/* An index no car saw belonged to a car that never got its own
+	 * notice: it still reports "crossed, not acknowledged". Such cars
+	 * fill the gaps (no car holds those indexes, so nobody disagrees),
+	 * then go at the end. Only when a car did not answer can a gap stay;
+	 * it is closed, at the cost of renumbering what follows. */
+	xr_set unacked = 0;
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++)
+		if (XR_HAS(l->recover_have, id) &&
+		    l->recovered[id].crossed_round == round && !in_log(l, id))
+			unacked |= XR_SET(id);
+	for (uint32_t i = 0; i < l->n_log && unacked; i++) {
+		if (l->log[i].round != 0)
+			continue;
+		uint32_t car = (uint32_t)__builtin_ctzll(unacked);
+		unacked &= ~XR_SET(car);
+		l->log[i] = (struct xr_crossing){.round = round, .index = i,
+						 .car = car};
+	}
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < l->n_log; i++)
+		if (l->log[i].round != 0)
+			l->log[k++] = l->log[i];
+	l->n_log = k;
+	while (unacked && l->n_log < XR_MAX_CARS) {
+		uint32_t car = (uint32_t)__builtin_ctzll(unacked);
+		unacked &= ~XR_SET(car);
+		l->log[l->n_log] = (struct xr_crossing){
+			.round = round, .index = l->n_log, .car = car};
+		l->n_log++;
+	}
+	for (uint32_t i = 0; i < l->n_log; i++) {
+		l->log[i].index = i;
+		l->crossed |= XR_SET(l->log[i].car);
+	}
+	l->have_intent = n->car_set;
+	struct xr_override newest = {0};
+	if (l->n_overrides > 0) {
+		newest = l->overrides[l->n_overrides - 1];
+		l->override_epoch = newest.epoch;
+		if (newest.epoch > l->epoch)
+			l->epoch = newest.epoch;
+	}
+	bool respread = false;
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++)
+		if (XR_HAS(l->recover_have, id) &&
+		    l->recovered[id].override_epoch < newest.epoch)
+			respread = true;
+	/* Winners of every override that all cars have are released. */
+	for (uint32_t i = 0; i < l->n_overrides; i++) {
+		uint32_t w = l->overrides[i].winner;
+		if (respread && l->overrides[i].epoch == newest.epoch)
+			continue;
+		l->proceed_sent |= XR_SET(w);
+		if (!XR_HAS(l->crossed, w))
+			l->proceeding |= XR_SET(w);
+	}
+	if (respread) {
+		l->n_overrides--; /* the wave's end adds it back */
+		l->override_epoch = l->n_overrides
+					    ? l->overrides[l->n_overrides - 1].epoch
+					    : 0;
+		l->pending = newest;
+		l->respread_pending = true;
+	}
+	if (some_lack_set) {
+		l->phase = XR_LIGHT_SPREADING;
+		xr_light_spread(n);
+		return;
+	}
+	xr_light_resume_crossing(n);
+}
+
+int xr_light_on_recover_state(struct xr_node *n, const struct xr_msg *m)
+{
+	struct xr_light *l = &n->light;
+	if (l->phase != XR_LIGHT_RECOVERING)
+		return 0; /* a late or repeated answer */
+	l->recovered[m->from] = m->u.recover_state;
+	l->recover_have |= XR_SET(m->from);
+	if ((l->recover_have & n->car_set) == n->car_set)
+		finish(n);
+	return 0;
+}
+
+void xr_light_recover_tick(struct xr_node *n)
+{
+	struct xr_light *l = &n->light;
+	if (l->phase != XR_LIGHT_RECOVERING)
+		return;
+	if (n->now_ms >= l->recover_deadline_ms && l->recover_have != 0) {
+		xr_tracef(n, "%d cars did not answer in time -> resume without",
+			  xr_set_count(n->car_set & ~l->recover_have));
+		finish(n);
+		return;
+	}
+	for (uint32_t i = 0; i < n->cfg.n_cars; i++)
+		if (!XR_HAS(l->recover_have, n->cfg.cars[i]))
+			xr_out_msg(n, n->cfg.cars[i], XR_MSG_RECOVER);
+}
