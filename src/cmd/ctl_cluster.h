@@ -1,0 +1,57 @@
+/* What every cluster command of xroadctl shares: the list of nodes to talk to
+ * (from --config, or the one --node), and one RPC to one node with a deadline
+ * and an error that names the node that did not answer. */
+#ifndef XR_CTL_CLUSTER_H
+#define XR_CTL_CLUSTER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "xroad.pb-c.h"
+
+#include "config.h"
+
+#define XR_CTL_DEADLINE_MS 1000 /* per node and call; XROADCTL_DEADLINE_MS */
+
+struct xr_ctl_target {
+	uint32_t id;
+	bool is_light;
+	char address[XR_ADDR_MAX];
+};
+
+struct xr_ctl_cluster {
+	bool have_config;
+	struct xr_cluster config; /* when have_config */
+	uint32_t n;
+	struct xr_ctl_target nodes[XR_MAX_NODES];
+	int deadline_ms;
+};
+
+/* Loads the targets from the global --config or --node. Prints the reason
+ * and returns 2 (usage) or 1 (unreadable config) on failure, 0 on success. */
+int xr_ctl_cluster_open(struct xr_ctl_cluster *c);
+
+/* The light's target, or NULL (with --node, the one node). */
+const struct xr_ctl_target *xr_ctl_light(const struct xr_ctl_cluster *c);
+
+/* One call; on failure `err` reads "node 3 (tcp://...): timed out". */
+int xr_ctl_call(const struct xr_ctl_cluster *c, const struct xr_ctl_target *t,
+		unsigned method, const ProtobufCMessage *req,
+		ProtobufCMessage **reply, char *err, size_t err_len);
+
+/* JSON string escaping for the --json outputs (quotes included). */
+void xr_ctl_json_string(const char *s);
+
+/* The Status of every node: replies[i] for c->nodes[i], NULL when the node
+ * did not answer (errs[i] says why). Free with xr_ctl_status_free. */
+struct xr_ctl_status {
+	Xroad__StatusReply *replies[XR_MAX_NODES];
+	char errs[XR_MAX_NODES][256];
+};
+void xr_ctl_status_all(const struct xr_ctl_cluster *c, struct xr_ctl_status *s);
+void xr_ctl_status_free(const struct xr_ctl_cluster *c, struct xr_ctl_status *s);
+const char *xr_ctl_car_state_name(int state);
+
+#endif

@@ -1,0 +1,211 @@
+/* xroadctl graph [--dot | --json]: the live wait-for graph, assembled from
+ * each car's own edges (Status.waits_for), with the cycles marked. An edge
+ * u -> v lies on a cycle exactly when v reaches u. */
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "ctl_cluster.h"
+#include "ctl_graph.h"
+
+void xr_ctl_graph_build(const struct xr_ctl_cluster *c,
+			const struct xr_ctl_status *s, struct xr_ctl_graph *g)
+{
+	memset(g, 0, sizeof *g);
+	for (uint32_t i = 0; i < c->n; i++) {
+		const Xroad__NodeStatus *n =
+			s->replies[i] ? s->replies[i]->node : NULL;
+		if (n == NULL || n->is_light || n->id >= XR_MAX_NODES)
+			continue;
+		g->cars |= (uint64_t)1 << n->id;
+		if (n->round > g->round)
+			g->round = n->round;
+		g->state[n->id] = n->state;
+		if (n->intent != NULL) {
+			g->approach[n->id] = n->intent->approach;
+			g->turn[n->id] = n->intent->turn;
+		}
+		for (size_t k = 0; k < n->n_waits_for; k++)
+			if (n->waits_for[k] < XR_MAX_NODES)
+				g->out[n->id] |= (uint64_t)1 << n->waits_for[k];
+	}
+	/* reach[u]: every node u reaches by one or more edges. */
+	for (int u = 0; u < XR_MAX_NODES; u++)
+		g->reach[u] = g->out[u];
+	for (int k = 0; k < XR_MAX_NODES; k++)
+		for (int u = 0; u < XR_MAX_NODES; u++)
+			if ((g->reach[u] >> k) & 1)
+				g->reach[u] |= g->reach[k];
+	/* One cycle per strongly connected component: walk from its lowest
+	 * node along edges that stay inside the component until a node
+	 * repeats. */
+	uint64_t done = 0;
+	for (int u = 0; u < XR_MAX_NODES; u++) {
+		if (!((g->reach[u] >> u) & 1) || ((done >> u) & 1))
+			continue;
+		uint64_t comp = 0;
+		for (int v = 0; v < XR_MAX_NODES; v++)
+			if (((g->reach[u] >> v) & 1) && ((g->reach[v] >> u) & 1))
+				comp |= (uint64_t)1 << v;
+		done |= comp;
+		int pos[XR_MAX_NODES];
+		memset(pos, -1, sizeof pos);
+		uint32_t walk[XR_MAX_NODES + 1];
+		int len = 0, at = u;
+		while (pos[at] < 0 && len < XR_MAX_NODES) {
+			pos[at] = len;
+			walk[len++] = (uint32_t)at;
+			uint64_t next = g->out[at] & comp;
+			at = __builtin_ctzll(next);
+		}
+		struct xr_ctl_cycle *cy = &g->cycles[g->n_cycles++];
+		cy->n = 0;
+		for (int k = pos[at]; k < len; k++)
+			cy->ids[cy->n++] = walk[k];
+		if (g->n_cycles == XR_MAX_NODES)
+			break;
+	}
+}
+
+bool xr_ctl_graph_on_cycle(const struct xr_ctl_graph *g, uint32_t u, uint32_t v)
+{
+	return ((g->out[u] >> v) & 1) && ((g->reach[v] >> u) & 1);
+}
+
+static const char *const approach_names[] = {"?", "S", "E", "N", "W"};
+static const char *const turn_names[] = {"?", "right", "straight", "left"};
+
+static const char *ap(int a)
+{
+	return a >= 0 && a <= 4 ? approach_names[a] : "?";
+}
+
+static const char *tu(int t)
+{
+	return t >= 0 && t <= 3 ? turn_names[t] : "?";
+}
+
+static void print_dot(const struct xr_ctl_graph *g)
+{
+	printf("digraph waitfor {\n  label=\"xroad wait-for graph, round %u"
+	       "\";\n  node [shape=circle];\n",
+	       g->round);
+	for (uint32_t u = 0; u < XR_MAX_NODES; u++)
+		if ((g->cars >> u) & 1)
+			printf("  c%u [label=\"%u\\n%s %s\\n%s\"];\n", u, u,
+			       ap(g->approach[u]), tu(g->turn[u]),
+			       xr_ctl_car_state_name(g->state[u]));
+	for (uint32_t u = 0; u < XR_MAX_NODES; u++)
+		for (uint32_t v = 0; v < XR_MAX_NODES; v++)
+			if ((g->out[u] >> v) & 1)
+				printf("  c%u -> c%u%s;\n", u, v,
+				       xr_ctl_graph_on_cycle(g, u, v)
+					       ? " [color=red, penwidth=2, "
+						 "label=\"cycle\"]"
+					       : "");
+	printf("}\n");
+}
+
+static void print_json(const struct xr_ctl_graph *g)
+{
+	printf("{\"round\":%u,\"cars\":[", g->round);
+	bool first = true;
+	for (uint32_t u = 0; u < XR_MAX_NODES; u++)
+		if ((g->cars >> u) & 1) {
+			printf("%s{\"id\":%u,\"approach\":\"%s\",\"turn\":\"%s\","
+			       "\"state\":\"%s\"}",
+			       first ? "" : ",", u, ap(g->approach[u]),
+			       tu(g->turn[u]), xr_ctl_car_state_name(g->state[u]));
+			first = false;
+		}
+	printf("],\"edges\":[");
+	first = true;
+	for (uint32_t u = 0; u < XR_MAX_NODES; u++)
+		for (uint32_t v = 0; v < XR_MAX_NODES; v++)
+			if ((g->out[u] >> v) & 1) {
+				printf("%s{\"from\":%u,\"to\":%u,\"cycle\":%s}",
+				       first ? "" : ",", u, v,
+				       xr_ctl_graph_on_cycle(g, u, v) ? "true"
+								      : "false");
+				first = false;
+			}
+	printf("],\"cycles\":[");
+	for (uint32_t k = 0; k < g->n_cycles; k++) {
+		printf(k ? ",[" : "[");
+		for (uint32_t j = 0; j < g->cycles[k].n; j++)
+			printf(j ? ",%u" : "%u", g->cycles[k].ids[j]);
+		printf("]");
+	}
+	printf("],\"deadlock\":%s}\n", g->n_cycles ? "true" : "false");
+}
+
+static void print_text(const struct xr_ctl_graph *g)
+{
+	printf("wait-for graph, round %u (\"a -> b\": a waits for b)\n",
+	       g->round);
+	int edges = 0;
+	for (uint32_t u = 0; u < XR_MAX_NODES; u++)
+		for (uint32_t v = 0; v < XR_MAX_NODES; v++)
+			if ((g->out[u] >> v) & 1) {
+				printf("  %2u %s %-8s -> %2u %s %-8s%s\n", u,
+				       ap(g->approach[u]), tu(g->turn[u]), v,
+				       ap(g->approach[v]), tu(g->turn[v]),
+				       xr_ctl_graph_on_cycle(g, u, v)
+					       ? "  [cycle]"
+					       : "");
+				edges++;
+			}
+	if (edges == 0)
+		printf("  no car waits for another\n");
+	for (uint32_t k = 0; k < g->n_cycles; k++) {
+		printf("cycle:");
+		for (uint32_t j = 0; j < g->cycles[k].n; j++)
+			printf(" %u ->", g->cycles[k].ids[j]);
+		printf(" %u  (deadlock until the light breaks it)\n",
+		       g->cycles[k].ids[0]);
+	}
+}
+
+int xr_ctl_graph(int argc, char **argv)
+{
+	int mode = 0; /* 0 text, 1 dot, 2 json */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dot") == 0) {
+			mode = 1;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			mode = 2;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			printf("usage: xroadctl --config FILE graph [--dot | "
+			       "--json]\n");
+			return 0;
+		} else {
+			fprintf(stderr, "xroadctl graph: unknown argument %s\n",
+				argv[i]);
+			return 2;
+		}
+	}
+	struct xr_ctl_cluster c;
+	int rc = xr_ctl_cluster_open(&c);
+	if (rc != 0)
+		return rc;
+	static struct xr_ctl_status s;
+	static struct xr_ctl_graph g;
+	xr_ctl_status_all(&c, &s);
+	int missing = 0;
+	for (uint32_t i = 0; i < c.n; i++)
+		if (s.replies[i] == NULL) {
+			missing++;
+			fprintf(stderr, "xroadctl graph: %s (its edges are "
+					"missing)\n",
+				s.errs[i]);
+		}
+	xr_ctl_graph_build(&c, &s, &g);
+	if (mode == 1)
+		print_dot(&g);
+	else if (mode == 2)
+		print_json(&g);
+	else
+		print_text(&g);
+	xr_ctl_status_free(&c, &s);
+	return missing ? 1 : 0;
+}

@@ -1,0 +1,117 @@
+/* The `xroad` node daemon: one core (src/core) driven by the nng shell
+ * (src/net), its durable state and crossing log in state_dir, the cloud
+ * (src/cloud) for routes and crossing reports, and the light's queue poller.
+ * Split by job: daemon_loop.c (event loop, outbox), daemon_rpc.c (the
+ * xroad.Node service), daemon_state.c (files in state_dir, reports). */
+#ifndef XR_DAEMON_H
+#define XR_DAEMON_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cloud.h"
+#include "config.h"
+#include "net.h"
+#include "node.h"
+#include "poller.h"
+#include "trace.h"
+
+#define XR_PENDING_MAX 256
+
+/* A crossing report not yet accepted by the cloud (one per round at most). */
+struct xr_pending {
+	bool used;
+	bool ready;       /* index known: may be sent */
+	bool inflight;    /* the cloud worker is sending it */
+	struct xr_crossing_record rec;
+	uint64_t next_try_ms;
+	uint32_t delay_ms;
+	uint32_t tries;
+};
+
+struct xr_daemon_opts {
+	const char *config_path;
+	uint32_t id;
+	const char *trace_path;   /* NULL: no trace */
+	int cloud_kind;           /* 0: from the config file */
+};
+
+struct xr_daemon {
+	struct xr_cluster cluster;
+	uint32_t self;
+	bool is_light;
+	struct xr_node node;
+	struct xr_node_config cfg;
+	struct xr_net *net;
+	struct xr_cloud cloud;
+	bool cloud_open;
+	struct xr_poller poller;
+	bool poller_open;
+	struct xr_trace_writer *trace;
+	FILE *log_file;
+	int state_fd;             /* node-N.state, rewritten in place */
+	bool restarted;           /* started from a state file */
+	struct xr_durable durable_at_start;
+	char state_path[XR_PATH_MAX + 32];
+	char log_path[XR_PATH_MAX + 32];
+	char pending_dir[XR_PATH_MAX + 32];
+	int64_t wall_offset_ms;   /* wall clock - monotonic clock */
+	volatile sig_atomic_t stop;
+	bool shutdown_fx;         /* the core asked to stop */
+	struct xr_net_item *cur;  /* the item being stepped (wave responses) */
+	/* The core is stepped by nng's callback threads (direct dispatch,
+	 * net.h) and by the loop thread (timers): core_mtx serialises them. */
+	pthread_mutex_t core_mtx;
+	uint64_t loop_deadline;   /* when the loop thread wakes next */
+	/* The cloud worker thread (daemon_cloud.c) owns every SQLite/HTTP call
+	 * after start, on its own cloud handle, so that the loop never waits
+	 * for the cloud: it sends the reports and runs the light's poller. */
+	pthread_mutex_t rep_mtx;  /* pending[], worker_* */
+	pthread_cond_t rep_cv;
+	pthread_t worker;
+	bool worker_running;
+	bool worker_stop;
+	struct xr_cloud worker_cloud;
+	struct xr_pending pending[XR_PENDING_MAX];
+	uint64_t reports_sent;
+	uint64_t stored;          /* light: records the poller stored */
+	uint32_t crossings_logged;
+};
+
+/* daemon_state.c */
+int xr_daemon_state_open(struct xr_daemon *d, struct xr_durable *durable,
+			 bool *have_durable);
+int xr_daemon_state_append(struct xr_daemon *d, const struct xr_crossing *c);
+int xr_daemon_state_persist(struct xr_daemon *d);
+void xr_daemon_state_close(struct xr_daemon *d);
+int xr_daemon_routes(struct xr_daemon *d, uint32_t weights[XR_TURNS],
+		     char *err, size_t err_len);
+void xr_daemon_report_exit(struct xr_daemon *d, const struct xr_effect *fx);
+void xr_daemon_report_logged(struct xr_daemon *d, const struct xr_crossing *c);
+/* Sends due reports over `cloud`; `force` ignores backoff. Returns the
+ * number left. Takes rep_mtx around the pending table only. */
+unsigned xr_daemon_reports_flush(struct xr_daemon *d, struct xr_cloud *cloud,
+				 uint64_t now, bool force);
+/* Caller holds rep_mtx. */
+uint64_t xr_daemon_reports_next(const struct xr_daemon *d);
+
+/* daemon_cloud.c */
+int xr_daemon_worker_start(struct xr_daemon *d, char *err, size_t err_len);
+/* Wakes the worker (a report became ready). */
+void xr_daemon_worker_kick(struct xr_daemon *d);
+/* Stops and joins the worker; the caller then owns the poller again. */
+void xr_daemon_worker_stop(struct xr_daemon *d);
+
+/* daemon_rpc.c */
+void xr_daemon_rpc_init(struct xr_daemon *d);
+void xr_daemon_handle(struct xr_daemon *d, struct xr_net_item *it);
+
+/* daemon_loop.c */
+int xr_daemon_run(struct xr_daemon *d);
+/* Steps the core with `ev` and applies the outbox (node.h order). */
+int xr_daemon_step(struct xr_daemon *d, struct xr_event *ev);
+
+#endif

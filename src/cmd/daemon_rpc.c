@@ -1,0 +1,267 @@
+/* The xroad.Node service of proto/xroad.proto as the daemon implements it,
+ * dispatched by protoc-c's service descriptor (src/net/rpc.c), and the wave
+ * items of the surveyor/respondent sockets. Everything here runs on the loop
+ * thread. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+#include "daemon.h"
+#include "snapshot_pb.h"
+#include "err.h"
+#include "log.h"
+#include "rpc.h"
+#include "xroad.pb-c.h"
+
+static struct xr_daemon *D; /* one daemon per process */
+
+/* Checks a decoded message against the cluster before the core sees it. */
+static int admit(struct xr_daemon *d, const struct xr_msg *m, int wave_peer,
+		 const char *via)
+{
+	char why[1200], where[64];
+
+	snprintf(where, sizeof where, "%s", via);
+	if (m->from >= d->cluster.n_nodes || m->from == d->self) {
+		snprintf(why, sizeof why, "from=%u: not a peer in %s (nodes 0..%u, self %u)",
+			 (unsigned)m->from, d->cluster.path, (unsigned)d->cluster.n_nodes - 1,
+			 (unsigned)d->self);
+		xr_net_reject(d->net, "sender", where, why);
+		return XR_ESENDER;
+	}
+	if (wave_peer >= 0 && m->from != (uint32_t)wave_peer) {
+		snprintf(why, sizeof why, "from=%u on the wave edge to node %d",
+			 (unsigned)m->from, wave_peer);
+		xr_net_reject(d->net, "sender", where, why);
+		return XR_ESENDER;
+	}
+	if (m->to != d->self) {
+		snprintf(why, sizeof why, "addressed to node %u, this is node %u",
+			 (unsigned)m->to, (unsigned)d->self);
+		xr_net_reject(d->net, "malformed", where, why);
+		return XR_EINVAL;
+	}
+	return 0;
+}
+
+static int receive(struct xr_daemon *d, const uint8_t *body, size_t len,
+		   int wave_peer, const char *via, char *why, size_t why_len)
+{
+	static struct xr_msg m;
+	struct xr_event ev = {.type = XR_EV_RECEIVE};
+	int rc = xr_msg_decode(body, len, &m, why, why_len);
+
+	if (rc != 0) {
+		xr_net_reject(d->net, rc == XR_ETOOBIG ? "toobig" : "malformed", via, why);
+		return rc;
+	}
+	if (wave_peer != -2 && m.type != XR_MSG_WAVE) {
+		snprintf(why, why_len, "%s on the wave sockets", xr_msg_type_name(m.type));
+		xr_net_reject(d->net, "malformed", via, why);
+		return XR_EINVAL;
+	}
+	/* A wave frame is addressed by its header (one survey may serve
+	 * several neighbours): the Envelope's `to` is ours. */
+	if (wave_peer != -2)
+		m.to = d->self;
+	rc = admit(d, &m, wave_peer, via);
+	if (rc != 0) {
+		snprintf(why, why_len, "%s", xr_strerror(rc));
+		return rc;
+	}
+	ev.now_ms = xr_net_now();
+	ev.msg = &m;
+	rc = xr_daemon_step(d, &ev);
+	if (rc != 0)
+		snprintf(why, why_len, "%s", xr_strerror(rc));
+	return rc;
+}
+
+static void node_deliver(Xroad__Node_Service *svc, const Xroad__Envelope *in,
+			 Xroad__DeliverReply_Closure closure, void *data)
+{
+	Xroad__DeliverReply r = XROAD__DELIVER_REPLY__INIT;
+	const uint8_t *body;
+	size_t len;
+	char why[256] = "";
+	int rc;
+
+	(void)svc;
+	(void)in;
+	xr_rpc_raw(&body, &len);
+	rc = receive(D, body, len, -2, "Deliver", why, sizeof why);
+	r.accepted = rc == 0;
+	r.error = rc == 0 ? "" : why;
+	closure(&r, data);
+}
+
+static Xroad__CarState car_state(enum xr_car_phase p)
+{
+	switch (p) {
+	case XR_CAR_IDLE:
+	case XR_CAR_INTENT:
+		return XROAD__CAR_STATE__CAR_IDLE;
+	case XR_CAR_WAITING:
+		return XROAD__CAR_STATE__CAR_WAITING;
+	case XR_CAR_CROSSING:
+		return XROAD__CAR_STATE__CAR_CROSSING;
+	case XR_CAR_CROSSED:
+		return XROAD__CAR_STATE__CAR_CROSSED;
+	}
+	return XROAD__CAR_STATE__CAR_STATE_UNSPECIFIED;
+}
+
+static void node_status(Xroad__Node_Service *svc, const Xroad__StatusRequest *in,
+			Xroad__StatusReply_Closure closure, void *data)
+{
+	struct xr_daemon *d = D;
+	const struct xr_node *n = &d->node;
+	Xroad__StatusReply r = XROAD__STATUS_REPLY__INIT;
+	Xroad__NodeStatus s = XROAD__NODE_STATUS__INIT;
+	Xroad__Intent intent = XROAD__INTENT__INIT;
+	uint32_t waits[XR_MAX_NODES];
+	uint32_t cycle[XR_MAX_CARS];
+	struct xr_net_stats st;
+
+	(void)svc;
+	(void)in;
+	xr_net_get_stats(d->net, &st);
+	s.id = d->self;
+	s.is_light = d->is_light;
+	s.crossings = n->durable.log_count;
+	s.epoch = n->coordinator_epoch;
+	s.rejected = n->rejected + (uint32_t)(st.rejected_malformed + st.rejected_toobig +
+					      st.rejected_sender);
+	if (d->is_light) {
+		s.round = n->light.round;
+		s.deadlocks = n->light.deadlocks;
+		s.rounds_done = n->light.rounds_done;
+		s.n_last_deadlock = n->light.n_last_cycle;
+		memcpy(cycle, n->light.last_cycle, sizeof cycle);
+	} else {
+		s.round = n->car.round;
+		s.deadlocks = n->car.deadlocks;
+		s.state = car_state(n->car.phase);
+		s.n_last_deadlock = n->car.n_last_cycle;
+		memcpy(cycle, n->car.last_cycle, sizeof cycle);
+		if (n->car.phase != XR_CAR_IDLE) {
+			intent.car = d->self;
+			intent.approach = (Xroad__Approach)(n->car.intent.approach + 1);
+			intent.turn = (Xroad__Turn)(n->car.intent.turn + 1);
+			intent.arrival_ms = n->car.intent.arrival_ms;
+			s.intent = &intent;
+		}
+		for (uint32_t i = 0; i < XR_MAX_NODES; i++)
+			if (n->car.waits & ((xr_set)1 << i))
+				waits[s.n_waits_for++] = i;
+		s.waits_for = waits;
+	}
+	s.last_deadlock = cycle;
+	r.node = &s;
+	closure(&r, data);
+}
+
+static void node_control(Xroad__Node_Service *svc, const Xroad__ControlRequest *in,
+			 Xroad__ControlReply_Closure closure, void *data)
+{
+	Xroad__ControlReply r = XROAD__CONTROL_REPLY__INIT;
+	struct xr_event ev = {.type = XR_EV_COMMAND, .now_ms = xr_net_now()};
+	int rc;
+
+	(void)svc;
+	switch (in->op) {
+	case XROAD__CONTROL_OP__CONTROL_RUN:
+		ev.op = XR_CMD_RUN;
+		ev.rounds = in->rounds;
+		break;
+	case XROAD__CONTROL_OP__CONTROL_PAUSE:
+		ev.op = XR_CMD_PAUSE;
+		break;
+	case XROAD__CONTROL_OP__CONTROL_RESUME:
+		ev.op = XR_CMD_RESUME;
+		break;
+	case XROAD__CONTROL_OP__CONTROL_SHUTDOWN:
+		ev.op = XR_CMD_SHUTDOWN;
+		break;
+	default:
+		r.ok = false;
+		r.error = "unknown control op";
+		closure(&r, data);
+		return;
+	}
+	xr_log(XR_LOG_INFO, "command", "op=%s rounds=%u",
+	       ev.op == XR_CMD_RUN ? "run" : ev.op == XR_CMD_PAUSE ? "pause"
+				 : ev.op == XR_CMD_RESUME ? "resume" : "shutdown",
+	       (unsigned)in->rounds);
+	rc = xr_daemon_step(D, &ev);
+	r.ok = rc == 0;
+	r.error = rc == 0 ? "" : (char *)xr_strerror(rc);
+	closure(&r, data);
+}
+
+/* Chandy-Lamport snapshot (DESIGN.md section 2): `start` steps the core's
+ * XR_CMD_SNAPSHOT here (this node records and sends the markers); otherwise
+ * the reply is what this node recorded for the snapshot asked for. */
+static void node_snapshot(Xroad__Node_Service *svc, const Xroad__SnapshotRequest *in,
+			  Xroad__SnapshotReply_Closure closure, void *data)
+{
+	struct xr_daemon *d = D;
+	Xroad__SnapshotReply r = XROAD__SNAPSHOT_REPLY__INIT;
+	Xroad__NodeSnapshot ns;
+	static struct xr_snapshot_pb_storage storage;
+
+	(void)svc;
+	if (in->start) {
+		struct xr_event ev = {.type = XR_EV_COMMAND,
+				      .now_ms = xr_net_now(),
+				      .op = XR_CMD_SNAPSHOT};
+		int rc = xr_daemon_step(d, &ev);
+		if (rc != 0)
+			r.error = (char *)xr_strerror(rc);
+		xr_log(XR_LOG_INFO, "snapshot", "id=%u started=1",
+		       d->node.snap.id);
+	}
+	r.snapshot = in->start ? d->node.snap.id : in->snapshot;
+	if (d->node.snap.id == r.snapshot && r.snapshot != 0) {
+		xr_snapshot_to_pb(&d->node.snap, d->node.members, &ns, &storage);
+		r.node = &ns;
+	} else if (!in->start) {
+		r.error = d->node.snap.id > r.snapshot
+				  ? "snapshot superseded by a newer one"
+				  : "snapshot not recorded here (yet, or lost "
+				    "in a restart)";
+	}
+	closure(&r, data);
+}
+
+static Xroad__Node_Service service = XROAD__NODE__INIT(node_);
+
+void xr_daemon_rpc_init(struct xr_daemon *d)
+{
+	D = d;
+}
+
+void xr_daemon_handle(struct xr_daemon *d, struct xr_net_item *it)
+{
+	char why[256];
+
+	if (it->kind == XR_NET_REQUEST) {
+		uint8_t *out = NULL;
+		size_t len = 0;
+		int rc = xr_rpc_dispatch(&service.base, it->method, it->body, it->len,
+					 &out, &len, why, sizeof why);
+		if (rc != 0) {
+			xr_net_reject(d->net, "malformed", "request", why);
+			xr_net_reply(d->net, it, false, (const uint8_t *)why, strlen(why));
+			return;
+		}
+		xr_net_reply(d->net, it, true, out, len);
+		free(out);
+		return;
+	}
+	d->cur = it;
+	receive(d, it->body, it->len, it->wave_peer, "wave", why, sizeof why);
+	d->cur = NULL;
+	xr_net_release(d->net, it);
+}

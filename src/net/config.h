@@ -1,0 +1,90 @@
+/* The cluster configuration file of docs/CONFIG.md and the routes file: parsed
+ * into plain structs, every error naming file, line and key
+ * ("cluster.conf:7: cross_ms: not a number: \"fast\"").
+ *
+ * Ownership: every struct here is caller-owned and holds no pointers; the
+ * parsers allocate nothing the caller has to free. */
+#ifndef XR_NET_CONFIG_H
+#define XR_NET_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node.h"
+
+#define XR_ADDR_MAX 256
+#define XR_PATH_MAX 1024
+#define XR_CONFIG_MAX_BYTES (1u << 20) /* a larger file is refused */
+
+enum xr_role { XR_ROLE_LIGHT = 1, XR_ROLE_CAR = 2 };
+
+enum xr_topology {
+	XR_TOPO_STAR = 1, /* the light is the hub */
+	XR_TOPO_RING,     /* ids in order, last back to first */
+	XR_TOPO_LINE,     /* ids in order */
+	XR_TOPO_COMPLETE,
+	XR_TOPO_RANDOM,   /* connected, drawn from `seed` */
+};
+
+enum xr_cloud_kind { XR_CLOUD_EMBEDDED = 1, XR_CLOUD_AWS = 2 };
+
+struct xr_cluster_node {
+	uint32_t id;
+	enum xr_role role;
+	enum xr_approach approach;          /* cars only */
+	char address[XR_ADDR_MAX];          /* requests: nng rep listens here */
+	char wave_address[XR_ADDR_MAX + 8]; /* waves: nng surveyor listens here */
+	int line;                           /* where it was declared */
+};
+
+struct xr_cluster {
+	char path[XR_PATH_MAX];      /* the file it came from */
+	char run[XR_RUN_MAX];
+	uint64_t seed;
+	enum xr_topology topology;
+	char routes[XR_PATH_MAX];    /* resolved against the file's directory */
+	enum xr_cloud_kind cloud;
+	char state_dir[XR_PATH_MAX]; /* resolved against the file's directory */
+	uint32_t rounds;
+	uint32_t cross_ms;
+	uint32_t resend_ms;
+	uint32_t stall_ms;
+	uint32_t max_msg;            /* bytes; larger messages are refused */
+	char tls_ca[XR_PATH_MAX];    /* empty: no TLS */
+	uint32_t n_nodes;
+	uint32_t light;              /* id of the light */
+	struct xr_cluster_node nodes[XR_MAX_NODES]; /* nodes[i].id == i */
+	xr_set adj[XR_MAX_NODES];    /* wave topology: bit j of adj[i] = edge i-j */
+};
+
+/* Parses `text` (NUL-terminated) read from `name`; relative paths are resolved
+ * against `dir` (NULL: the current directory). 0, or XR_ECONFIG with
+ * "name:line: key: reason" in `err`. */
+int xr_cluster_parse(const char *text, const char *name, const char *dir,
+		     struct xr_cluster *c, char *err, size_t err_len);
+
+/* Reads and parses the file at `path`. */
+int xr_cluster_load(const char *path, struct xr_cluster *c, char *err,
+		    size_t err_len);
+
+/* Topology name <-> enum ("star"). */
+const char *xr_topology_name(enum xr_topology t);
+int xr_topology_parse(const char *s, enum xr_topology *out);
+
+/* Fills the core's configuration of node `id` (routes weights excluded: they
+ * come from the routes file, see xr_routes_parse). */
+int xr_cluster_node_config(const struct xr_cluster *c, uint32_t id,
+			   struct xr_node_config *cfg, char *err,
+			   size_t err_len);
+
+/* Parses a routes file ("right 1" lines) into weights[XR_TURNS]; at least one
+ * weight must be positive. XR_ECONFIG with "name:line: reason" in `err`. */
+int xr_routes_parse(const char *text, const char *name,
+		    uint32_t weights[XR_TURNS], char *err, size_t err_len);
+
+/* Reads a whole small file into a malloc'ed NUL-terminated buffer (caller
+ * frees). At most `max` bytes. */
+int xr_read_file(const char *path, size_t max, char **data, size_t *len,
+		 char *err, size_t err_len);
+
+#endif

@@ -1,0 +1,508 @@
+#!/usr/bin/env python3
+"""Integration tests on real processes: a light and N cars, each an `xroad`
+process, over ipc sockets in a temporary directory or tcp on 127.0.0.1.
+
+    xroad_it.py SCENARIO --build BUILD_DIR [--keep]
+
+Scenarios (each < 120 s on 2 cores; every process is killed at the end):
+  rounds50      5 processes, 50 rounds, traces on; I1-I5 checked
+  straight      all-straight routes: a deadlock every round, all resolved
+  kill9         kill -9 of a car in mid-round, restart, run completes, I5
+  garbage       garbage, oversized and unknown-sender frames sent to a node's
+                request port and to its wave port: refused (counter + log
+                line), the run completes
+  tcp           like rounds50 on tcp, 10 rounds, ring topology
+  config        broken configuration and routes files: exit 2, file:line
+
+How the invariants are checked (docs/NET.md, "Integration tests"):
+  I1  from the cars' `enter` / `crossing` log lines: their at_ms is the
+      host's CLOCK_MONOTONIC, shared by all processes, so the [enter, exit]
+      intervals of two cars of one round whose paths share a cell must not
+      overlap.
+  I2  the light logs round_end for every round and `done`; every car logs a
+      crossing for every round; every declared deadlock's round ends.
+  I3  every cycle the light declares is made of real wait-for edges: each
+      edge a->b follows from the round's intents by the rules of DESIGN.md
+      section 1 (ties by arrival accepted either way) or is the reversed edge
+      of an earlier override of that round; and no car of the cycle had
+      entered the box when it was declared.
+  I4  every node's crossing log file (state_dir/node-N.log) is identical.
+  I5  in the crossings table, count(*) = count(distinct run,round,car) =
+      cars x rounds.
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+APPROACHES = ["S", "E", "N", "W"]
+CELLS = {  # DESIGN.md section 1
+    ("S", "right"): ["SE"], ("S", "straight"): ["SE", "NE"], ("S", "left"): ["SE", "NE", "NW"],
+    ("E", "right"): ["NE"], ("E", "straight"): ["NE", "NW"], ("E", "left"): ["NE", "NW", "SW"],
+    ("N", "right"): ["NW"], ("N", "straight"): ["NW", "SW"], ("N", "left"): ["NW", "SW", "SE"],
+    ("W", "right"): ["SW"], ("W", "straight"): ["SW", "SE"], ("W", "left"): ["SW", "SE", "NE"],
+}
+KV = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)')
+
+
+def fail(msg):
+    print("FAIL: " + msg, flush=True)
+    raise SystemExit(1)
+
+
+def parse_line(line):
+    return {k: v.strip('"') for k, v in KV.findall(line)}
+
+
+class Cluster:
+    def __init__(self, build, tmp, cars=4, rounds=10, cross_ms=20, routes=None,
+                 topology="star", transport="ipc", stall_ms=300, trace=False):
+        self.build, self.tmp, self.cars, self.rounds = build, tmp, cars, rounds
+        self.procs = {}
+        self.trace = trace
+        self.conf = os.path.join(tmp, "cluster.conf")
+        routes_path = os.path.join(tmp, "routes.txt")
+        with open(routes_path, "w") as f:
+            f.write(routes or "right 1\nstraight 2\nleft 1\n")
+        lines = ["run = it-%d" % os.getpid(), "seed = 7", "topology = " + topology,
+                 "routes = routes.txt", "state_dir = state", "rounds = %d" % rounds,
+                 "cross_ms = %d" % cross_ms, "resend_ms = 50", "stall_ms = %d" % stall_ms]
+        self.addr = []
+        for i in range(cars + 1):
+            if transport == "tcp":
+                addr = "tcp://127.0.0.1:%d" % free_port_pair()
+            else:
+                addr = "ipc://%s/n%d" % (tmp, i)
+            self.addr.append(addr)
+            if i == 0:
+                lines.append("node 0 light - " + addr)
+            else:
+                lines.append("node %d car %s %s" % (i, APPROACHES[(i - 1) % 4], addr))
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self.run = "it-%d" % os.getpid()
+        self.state = os.path.join(tmp, "state")
+        self.db = os.path.join(self.state, "xroad.db")
+
+    def log(self, i):
+        return os.path.join(self.tmp, "n%d.log" % i)
+
+    def start(self, i, trace_suffix=""):
+        args = [os.path.join(self.build, "xroad"), "--config", self.conf, "--id", str(i)]
+        if self.trace:
+            args += ["--trace", os.path.join(self.tmp, "n%d%s.trace" % (i, trace_suffix))]
+        err = open(self.log(i), "a")
+        self.procs[i] = subprocess.Popen(args, stderr=err, stdout=err)
+
+    def start_all(self):
+        for i in range(1, self.cars + 1):
+            self.start(i)
+        self.start(0)
+
+    def lines(self, i, event=None):
+        try:
+            with open(self.log(i)) as f:
+                out = [parse_line(l) for l in f]
+        except FileNotFoundError:
+            return []
+        return [l for l in out if event is None or l.get("event") == event]
+
+    def wait_done(self, timeout):
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.lines(0, "done"):
+                return
+            for i, p in self.procs.items():
+                if p.poll() is not None:
+                    fail("node %d exited early with %s; log tail:\n%s" %
+                         (i, p.returncode, tail(self.log(i))))
+            time.sleep(0.1)
+        fail("run not done in %ds; light log tail:\n%s" % (timeout, tail(self.log(0))))
+
+    def stop(self, i, sig=signal.SIGTERM):
+        p = self.procs.get(i)
+        if p is None or p.poll() is not None:
+            return p.returncode if p else None
+        p.send_signal(sig)
+        try:
+            return p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            fail("node %d did not stop on %s" % (i, sig))
+
+    def stop_all(self):
+        for i in range(1, self.cars + 1):
+            rc = self.stop(i)
+            if rc not in (0, None):
+                fail("car %d exited with %s on SIGTERM" % (i, rc))
+        rc = self.stop(0)
+        if rc not in (0, None):
+            fail("light exited with %s on SIGTERM" % rc)
+
+    def kill_all(self):
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
+def free_port_pair():
+    import random
+    import socket
+    for _ in range(500):
+        p = random.randint(20000, 60000) & ~1
+        socks, ok = [], True
+        for q in (p, p + 1):
+            s = socket.socket()
+            try:
+                s.bind(("127.0.0.1", q))
+            except OSError:
+                ok = False
+            socks.append(s)
+        for s in socks:
+            s.close()
+        if ok:
+            return p
+    fail("no free port pair")
+
+
+def tail(path, n=15):
+    try:
+        with open(path) as f:
+            return "".join(f.readlines()[-n:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def yields(a, b):
+    """True when intent a must wait for b by DESIGN.md section 1; for ties
+    decided by arrival (opposite lefts, same lane) returns None."""
+    ia, ib = APPROACHES.index(a["approach"]), APPROACHES.index(b["approach"])
+    if ia == ib:
+        return None
+    if not set(CELLS[(a["approach"], a["turn"])]) & set(CELLS[(b["approach"], b["turn"])]):
+        return False
+    if (ia + 2) % 4 == ib:
+        if a["turn"] == "left" and b["turn"] == "left":
+            return None
+        return a["turn"] == "left"
+    return (ia + 1) % 4 == ib
+
+
+def check_invariants(c, expect_deadlock_every_round=False):
+    rounds, cars = c.rounds, c.cars
+    # I2 --------------------------------------------------------------
+    ends = {int(l["round"]) for l in c.lines(0, "round_end")}
+    if ends != set(range(1, rounds + 1)):
+        fail("I2: rounds ended %s, expected 1..%d" % (sorted(ends), rounds))
+    intents, enter, leave = {}, {}, {}
+    for car in range(1, cars + 1):
+        for l in c.lines(car, "intent"):
+            intents[(int(l["round"]), car)] = l
+        for l in c.lines(car, "enter"):
+            enter[(int(l["round"]), car)] = int(l["at_ms"])
+        for l in c.lines(car, "crossing"):
+            leave[(int(l["round"]), car)] = int(l["at_ms"])
+        for r in range(1, rounds + 1):
+            if (r, car) not in leave:
+                fail("I2: car %d has no crossing in round %d" % (car, r))
+    # I1 --------------------------------------------------------------
+    pairs = 0
+    for r in range(1, rounds + 1):
+        for a in range(1, cars + 1):
+            for b in range(a + 1, cars + 1):
+                ia, ib = intents.get((r, a)), intents.get((r, b))
+                if ia is None or ib is None or (r, a) not in enter or (r, b) not in enter:
+                    continue
+                if not set(CELLS[(ia["approach"], ia["turn"])]) & set(CELLS[(ib["approach"], ib["turn"])]):
+                    continue
+                pairs += 1
+                if enter[(r, a)] < leave[(r, b)] and enter[(r, b)] < leave[(r, a)]:
+                    fail("I1: round %d cars %d and %d share a cell and were in the box together "
+                         "(%d-%d, %d-%d)" % (r, a, b, enter[(r, a)], leave[(r, a)],
+                                             enter[(r, b)], leave[(r, b)]))
+    # I3 --------------------------------------------------------------
+    deadlocks = c.lines(0, "deadlock")
+    overrides = {}
+    for d in deadlocks:
+        r = int(d["round"])
+        cycle = [int(x) for x in d["cycle"].split(",") if x]
+        reversed_edges = overrides.setdefault(r, set())
+        for k, a in enumerate(cycle):
+            b = cycle[(k + 1) % len(cycle)]
+            ia, ib = intents[(r, a)], intents[(r, b)]
+            if (a, b) in reversed_edges:
+                continue
+            y = yields(ia, ib)
+            if y is False:
+                fail("I3: round %d deadlock %s: %d does not wait for %d (%s %s vs %s %s)" %
+                     (r, cycle, a, b, ia["approach"], ia["turn"], ib["approach"], ib["turn"]))
+            at = int(d["at_ms"])
+            if enter.get((r, a), at) < at:
+                fail("I3: round %d deadlock %s declared after car %d entered" % (r, cycle, a))
+        reversed_edges.add((int(d["loser"]), int(d["winner"])))
+    if expect_deadlock_every_round:
+        rounds_with = {int(d["round"]) for d in deadlocks}
+        if rounds_with != set(range(1, rounds + 1)):
+            fail("expected a deadlock in every round, got rounds %s" % sorted(rounds_with))
+    # I4 --------------------------------------------------------------
+    logs = []
+    for i in range(cars + 1):
+        with open(os.path.join(c.state, "node-%d.log" % i)) as f:
+            logs.append(f.read())
+    for i in range(1, cars + 1):
+        if logs[i] != logs[0]:
+            fail("I4: node %d's crossing log differs from the light's" % i)
+    if logs[0].count("\n") != cars * rounds:
+        fail("I4: the light logged %d crossings, expected %d" % (logs[0].count("\n"), cars * rounds))
+    # I5 --------------------------------------------------------------
+    db = sqlite3.connect(c.db)
+    total, distinct = db.execute(
+        "select count(*), count(distinct run||'/'||round||'/'||car) from crossings where run=?",
+        (c.run,)).fetchone()
+    db.close()
+    if not (total == distinct == cars * rounds):
+        fail("I5: crossings table has %d rows, %d distinct, expected %d" % (total, distinct, cars * rounds))
+    print("ok: I1 (%d conflicting pairs checked) I2 (%d rounds) I3 (%d deadlocks) I4 I5 (%d rows)" %
+          (pairs, rounds, len(deadlocks), total), flush=True)
+    return deadlocks
+
+
+def check_traces(c, build):
+    ctl = os.path.join(build, "xroadctl")
+    for i in range(c.cars + 1):
+        path = os.path.join(c.tmp, "n%d.trace" % i)
+        if not os.path.exists(path):
+            fail("trace %s missing" % path)
+        if os.path.exists(ctl):
+            r = subprocess.run([ctl, "trace", path], capture_output=True, text=True, timeout=30)
+            if r.returncode != 0:
+                fail("xroadctl trace %s: %s" % (path, r.stderr.strip()[:300]))
+            if "send" not in r.stdout:
+                fail("trace %s has no sends" % path)
+    print("ok: %d traces readable" % (c.cars + 1), flush=True)
+
+
+def scenario_rounds50(args, tmp):
+    c = Cluster(args.build, tmp, rounds=50, cross_ms=10, trace=True)
+    try:
+        c.start_all()
+        c.wait_done(90)
+        c.stop_all()
+        check_invariants(c)
+        check_traces(c, args.build)
+    finally:
+        c.kill_all()
+
+
+def scenario_tcp(args, tmp):
+    c = Cluster(args.build, tmp, rounds=10, cross_ms=10, transport="tcp", topology="ring")
+    try:
+        c.start_all()
+        c.wait_done(60)
+        c.stop_all()
+        check_invariants(c)
+    finally:
+        c.kill_all()
+
+
+def scenario_straight(args, tmp):
+    c = Cluster(args.build, tmp, rounds=20, cross_ms=10, routes="straight 1\n")
+    try:
+        c.start_all()
+        c.wait_done(90)
+        c.stop_all()
+        check_invariants(c, expect_deadlock_every_round=True)
+    finally:
+        c.kill_all()
+
+
+def scenario_kill9(args, tmp):
+    c = Cluster(args.build, tmp, rounds=20, cross_ms=40, trace=True)
+    victim = 2
+    try:
+        c.start_all()
+        # Wait for round 5 to start, then kill the car in the middle of it.
+        end = time.time() + 30
+        while time.time() < end and not any(int(l["round"]) >= 5 for l in c.lines(0, "round_start")):
+            time.sleep(0.01)
+        time.sleep(0.06)
+        c.procs[victim].kill()
+        c.procs[victim].wait()
+        print("killed car %d with SIGKILL during round %s" %
+              (victim, c.lines(0, "round_start")[-1]["round"]), flush=True)
+        time.sleep(0.5)
+        c.start(victim)  # appends to its trace
+        c.wait_done(90)
+        c.stop_all()
+        if not any(l.get("restarted") == "1" for l in c.lines(victim, "started")):
+            fail("restarted car did not reload its durable state")
+        check_invariants(c)
+    finally:
+        c.kill_all()
+
+
+def send_frame(addr, data, tmp, proto="--req"):
+    path = os.path.join(tmp, "payload.bin")
+    with open(path, "wb") as f:
+        f.write(data)
+    cmd = ["nngcat", proto, "--dial", addr, "--file", path, "--quoted"]
+    if proto == "--req":
+        cmd += ["--count", "1"]
+    else:
+        cmd += ["--recv-timeout", "2"]
+    r = subprocess.run(cmd, capture_output=True, timeout=20)
+    return r.stdout
+
+
+def wave_addr(addr):
+    if addr.startswith("ipc://"):
+        return addr + ".wave"
+    host, port = addr.rsplit(":", 1)
+    return "%s:%d" % (host, int(port) + 1)
+
+
+def scenario_garbage(args, tmp):
+    if shutil.which("nngcat") is None:
+        fail("nngcat is missing (tools/install-deps installs nng-utils)")
+    c = Cluster(args.build, tmp, rounds=15, cross_ms=20, transport="tcp")
+    try:
+        c.start_all()
+        target = 0
+        # Frames: garbage, an oversized Deliver, a Deliver whose Envelope
+        # does not decode, an Envelope from a node that is not in the cluster,
+        # and an unknown method.
+        unknown_sender = bytes([0x08, 17, 0x5a, 0x02, 0x08, 0x01])  # from=17, crossed{round=1}
+        frames = [
+            b"this is not an xroad frame",
+            b"XR\x01\x00" + b"\x0a" * (100 * 1024),
+            b"XR\x01\x00" + b"\xff\xff\xff\xff\x0f\x01\x02",
+            b"XR\x01\x00" + unknown_sender,
+            b"XR\x01\x09",
+        ]
+        end = time.time() + 20
+        while time.time() < end and not c.lines(target, "round_start"):
+            time.sleep(0.05)
+        for k, fr in enumerate(frames):
+            for attempt in range(5):
+                reply = send_frame(c.addr[target], fr, tmp)
+                if reply:
+                    break
+                time.sleep(0.2)
+            # Every frame gets an answer: an error frame (byte 2 = 0xEE) or
+            # a DeliverReply with accepted = false.
+            if not reply:
+                fail("frame %d got no reply" % k)
+        # The wave endpoint: a respondent that is not a neighbour may dial a
+        # surveyor, but what it answers must be addressed and well formed.
+        send_frame(wave_addr(c.addr[target]), b"garbage on the wave port", tmp,
+                   proto="--respondent")
+        c.wait_done(90)
+        rejected = c.lines(target, "rejected")
+        whats = sorted({l["what"] for l in rejected})
+        if len(rejected) < 4 or not {"malformed", "toobig", "sender"} <= set(whats):
+            fail("expected rejections malformed, toobig and sender on node %d; got %s\n%s" %
+                 (target, whats, tail(c.log(target))))
+        c.stop_all()
+        stats = c.lines(target, "net_stats")[-1]
+        print("rejected on node %d: %d lines, kinds %s; net_stats %s" %
+              (target, len(rejected), whats,
+               {k: stats[k] for k in stats if k.startswith("rejected")}), flush=True)
+        check_invariants(c)
+    finally:
+        c.kill_all()
+
+
+def scenario_config(args, tmp):
+    """Broken configuration and routes files: exit 2 with file:line: key."""
+    xroad = os.path.join(args.build, "xroad")
+    good = ("run = t\nroutes = routes.txt\n"
+            "node 0 light - ipc://%s/a\nnode 1 car S ipc://%s/b\n" % (tmp, tmp))
+    with open(os.path.join(tmp, "routes.txt"), "w") as f:
+        f.write("right 1\nstraight 2\n")
+    cases = [
+        (good, None, 0, ""),
+        (good.replace("run = t", "run = t\ncross_ms = fast"), None, 2, "c.conf:2: cross_ms: not a number"),
+        (good + "colour = red\n", None, 2, "c.conf:5: colour: unknown key"),
+        (good + "run = u\n", None, 2, "c.conf:5: run: duplicate key (first at line 1)"),
+        (good.replace("routes = routes.txt\n", ""), None, 2, "routes: missing required setting"),
+        (good + "node 1 car E ipc:///tmp/x\n", None, 2, "c.conf:5: node: id 1 already declared at line 4"),
+        (good + "node 2 car Q ipc:///tmp/x\n", None, 2, "c.conf:5: node 2: approach must be S, E, N or W"),
+        (good + "node 3 car E ipc:///tmp/y\n", None, 2, "2 is missing"),
+        (good + "node 2 light - ipc:///tmp/y\n", None, 2, "a second light"),
+        (good + "node 2 car E http://x\n", None, 2, "c.conf:5: node 2: address"),
+        (good + "topology = donut\n", None, 2, "c.conf:5: topology: expected star"),
+        (good, "right 1\nsideways 2\n", 2, "routes.txt:2: sideways: turn must be right, straight or left"),
+        (good, "right 0\n", 2, "no turn has a positive weight"),
+        (good, "\x00\x01binary", 2, "routes.txt"),
+        ("\x00\xff" * 10, None, 2, "c.conf"),
+    ]
+    for k, (conf, routes, want_rc, want_msg) in enumerate(cases):
+        path = os.path.join(tmp, "c.conf")
+        with open(path, "w", encoding="latin-1") as f:
+            f.write(conf)
+        if routes is not None:
+            with open(os.path.join(tmp, "routes.txt"), "w", encoding="latin-1") as f:
+                f.write(routes)
+        r = subprocess.run([xroad, "--check-config", "--config", path], capture_output=True, text=True,
+                           timeout=20, errors="replace")
+        if r.returncode != want_rc or want_msg not in r.stderr:
+            fail("case %d: exit %d, stderr %r; expected exit %d and %r" %
+                 (k, r.returncode, r.stderr.strip(), want_rc, want_msg))
+        with open(os.path.join(tmp, "routes.txt"), "w") as f:
+            f.write("right 1\nstraight 2\n")
+    # The daemon itself refuses a bad routes file before it opens a socket.
+    with open(os.path.join(tmp, "c.conf"), "w") as f:
+        f.write(good)
+    with open(os.path.join(tmp, "routes.txt"), "w") as f:
+        f.write("left many\n")
+    r = subprocess.run([xroad, "--config", os.path.join(tmp, "c.conf"), "--id", "1"],
+                       capture_output=True, text=True, timeout=20)
+    if r.returncode != 2 or "routes.txt:1: left: weight must be a number" not in r.stderr:
+        fail("daemon with a bad routes file: exit %d, %r" % (r.returncode, r.stderr.strip()))
+    for bad in (["--id", "x"], ["--bogus"], ["--config"], ["--config", "c.conf", "--cloud", "gcp"]):
+        r = subprocess.run([xroad] + bad, capture_output=True, text=True, timeout=20)
+        if r.returncode != 2:
+            fail("xroad %s: exit %d, expected 2" % (" ".join(bad), r.returncode))
+    r = subprocess.run([xroad, "--help"], capture_output=True, text=True, timeout=20)
+    if r.returncode != 0 or "--trace FILE" not in r.stdout:
+        fail("xroad --help")
+    print("ok: %d configuration cases, daemon routes check, usage errors" % len(cases), flush=True)
+
+
+SCENARIOS = {"config": scenario_config, "rounds50": scenario_rounds50, "straight": scenario_straight,
+             "kill9": scenario_kill9, "garbage": scenario_garbage, "tcp": scenario_tcp}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("scenario", choices=sorted(SCENARIOS))
+    ap.add_argument("--build", default=os.environ.get("XROAD_BUILD_DIR", "build"))
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = ap.parse_args()
+    args.build = os.path.abspath(args.build)
+    if not os.access(os.path.join(args.build, "xroad"), os.X_OK):
+        fail("%s/xroad is missing" % args.build)
+    tmp = tempfile.mkdtemp(prefix="xrit-", dir="/tmp")
+    ok = False
+    try:
+        t0 = time.time()
+        SCENARIOS[args.scenario](args, tmp)
+        print("PASS %s in %.1fs" % (args.scenario, time.time() - t0), flush=True)
+        ok = True
+    finally:
+        if args.keep or not ok:
+            print("files kept in " + tmp, flush=True)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
