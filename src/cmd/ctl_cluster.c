@@ -44,8 +44,10 @@ int xr_ctl_cluster_open(struct xr_ctl_cluster *c)
 			struct xr_ctl_target *t = &c->nodes[c->n++];
 			t->id = c->config.nodes[i].id;
 			t->is_light = c->config.nodes[i].role == XR_ROLE_LIGHT;
-			snprintf(t->address, sizeof t->address, "%s",
-				 c->config.nodes[i].address);
+			/* Same size, NUL-terminated by the parser. */
+			memcpy(t->address, c->config.nodes[i].address,
+			       sizeof t->address);
+			t->address[sizeof t->address - 1] = '\0';
 		}
 		return 0;
 	}

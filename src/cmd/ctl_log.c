@@ -1,6 +1,7 @@
-/* xroadctl log [--top N] [--json]: the last N crossings of the crossings
- * table, newest first. Embedded cloud: the SQLite table in the configured
- * state_dir (state_dir/xroad.db), opened read-only. */
+/* xroadctl log [--top N] [--json]: the last N crossings of this run in the
+ * crossings table, newest first: the SQLite table in the configured
+ * state_dir (state_dir/xroad.db, read-only) with cloud = embedded, the
+ * DynamoDB table with cloud = aws (ctl_log_dynamodb.c). */
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "ctl.h"
 #include "ctl_cluster.h"
+#include "ctl_log.h"
 
 int xr_ctl_log(int argc, char **argv)
 {
@@ -46,12 +48,8 @@ int xr_ctl_log(int argc, char **argv)
 	int rc = xr_ctl_cluster_open(&c);
 	if (rc != 0)
 		return rc;
-	if (c.config.cloud != XR_CLOUD_EMBEDDED) {
-		fprintf(stderr, "xroadctl log: %s uses cloud = aws; read the "
-				"table with `aws dynamodb scan` (docs/DEPLOY.md)\n",
-			c.config.path);
-		return 1;
-	}
+	if (c.config.cloud != XR_CLOUD_EMBEDDED)
+		return xr_ctl_log_dynamodb(c.config.run, top, json);
 	char db[XR_PATH_MAX + 16];
 	snprintf(db, sizeof db, "%s/xroad.db", c.config.state_dir);
 	sqlite3 *h = NULL;
@@ -65,57 +63,76 @@ int xr_ctl_log(int argc, char **argv)
 	sqlite3_stmt *st = NULL;
 	const char *sql = "SELECT run, round, car, approach, turn, idx, "
 			  "crossed_ms, after_deadlock FROM crossings "
-			  "ORDER BY round DESC, idx DESC, car DESC LIMIT ?";
+			  "WHERE run = ? ORDER BY round DESC, idx DESC LIMIT ?";
 	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
 		fprintf(stderr, "xroadctl log: %s: %s\n", db, sqlite3_errmsg(h));
 		sqlite3_close(h);
 		return 1;
 	}
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)top);
-	if (json)
-		printf("{\"db\":");
-	if (json) {
-		xr_ctl_json_string(db);
-		printf(",\"crossings\":[");
-	} else {
-		printf("%-24s %5s %4s %-3s %-8s %5s %s\n", "run", "round", "car",
-		       "app", "turn", "index", "after deadlock");
+	sqlite3_bind_text(st, 1, c.config.run, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)top);
+	static struct xr_ctl_log_row rows[1000];
+	size_t n = 0;
+	int step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW &&
+	       n < sizeof rows / sizeof rows[0]) {
+		struct xr_ctl_log_row *r = &rows[n++];
+		const unsigned char *t;
+		t = sqlite3_column_text(st, 0);
+		snprintf(r->run, sizeof r->run, "%s", t ? (const char *)t : "?");
+		r->round = sqlite3_column_int64(st, 1);
+		r->car = sqlite3_column_int64(st, 2);
+		t = sqlite3_column_text(st, 3);
+		snprintf(r->approach, sizeof r->approach, "%s",
+			 t ? (const char *)t : "?");
+		t = sqlite3_column_text(st, 4);
+		snprintf(r->turn, sizeof r->turn, "%s", t ? (const char *)t : "?");
+		r->index = sqlite3_column_int64(st, 5);
+		r->crossed_ms = sqlite3_column_int64(st, 6);
+		r->after_deadlock = sqlite3_column_int64(st, 7) != 0;
 	}
-	int n = 0, step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *run = (const char *)sqlite3_column_text(st, 0);
-		const char *ap = (const char *)sqlite3_column_text(st, 3);
-		const char *turn = (const char *)sqlite3_column_text(st, 4);
-		if (json) {
-			printf("%s{\"run\":", n ? "," : "");
-			xr_ctl_json_string(run);
-			printf(",\"round\":%lld,\"car\":%lld,\"approach\":",
-			       sqlite3_column_int64(st, 1),
-			       sqlite3_column_int64(st, 2));
-			xr_ctl_json_string(ap);
-			printf(",\"turn\":");
-			xr_ctl_json_string(turn);
-			printf(",\"index\":%lld,\"crossed_ms\":%lld,"
-			       "\"after_deadlock\":%s}",
-			       sqlite3_column_int64(st, 5),
-			       sqlite3_column_int64(st, 6),
-			       sqlite3_column_int64(st, 7) ? "true" : "false");
-		} else {
-			printf("%-24s %5lld %4lld %-3s %-8s %5lld %s\n",
-			       run ? run : "?", sqlite3_column_int64(st, 1),
-			       sqlite3_column_int64(st, 2), ap ? ap : "?",
-			       turn ? turn : "?", sqlite3_column_int64(st, 5),
-			       sqlite3_column_int64(st, 7) ? "yes" : "no");
-		}
-		n++;
-	}
-	if (step != SQLITE_DONE)
+	int ok = step == SQLITE_DONE || step == SQLITE_ROW;
+	if (!ok)
 		fprintf(stderr, "xroadctl log: %s: %s\n", db, sqlite3_errmsg(h));
-	if (json)
-		printf("]}\n");
-	else if (n == 0)
-		printf("(no crossings yet in %s)\n", db);
 	sqlite3_finalize(st);
 	sqlite3_close(h);
-	return step == SQLITE_DONE ? 0 : 1;
+	if (!ok)
+		return 1;
+	xr_ctl_log_print(db, rows, n, json);
+	return 0;
+}
+
+void xr_ctl_log_print(const char *source, const struct xr_ctl_log_row *rows,
+		      size_t n, bool json)
+{
+	if (json) {
+		printf("{\"source\":");
+		xr_ctl_json_string(source);
+		printf(",\"crossings\":[");
+		for (size_t i = 0; i < n; i++) {
+			const struct xr_ctl_log_row *r = &rows[i];
+			printf("%s{\"run\":", i ? "," : "");
+			xr_ctl_json_string(r->run);
+			printf(",\"round\":%lld,\"car\":%lld,\"approach\":",
+			       r->round, r->car);
+			xr_ctl_json_string(r->approach);
+			printf(",\"turn\":");
+			xr_ctl_json_string(r->turn);
+			printf(",\"index\":%lld,\"crossed_ms\":%lld,"
+			       "\"after_deadlock\":%s}",
+			       r->index, r->crossed_ms,
+			       r->after_deadlock ? "true" : "false");
+		}
+		printf("]}\n");
+		return;
+	}
+	printf("%-24s %5s %4s %-3s %-8s %5s %s\n", "run", "round", "car", "app",
+	       "turn", "index", "after deadlock");
+	for (size_t i = 0; i < n; i++)
+		printf("%-24s %5lld %4lld %-3s %-8s %5lld %s\n", rows[i].run,
+		       rows[i].round, rows[i].car, rows[i].approach,
+		       rows[i].turn, rows[i].index,
+		       rows[i].after_deadlock ? "yes" : "no");
+	if (n == 0)
+		printf("(no crossings yet in %s)\n", source);
 }

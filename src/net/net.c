@@ -211,7 +211,9 @@ static void pipe_where(nng_msg *m, char *buf, size_t len)
 			 (unsigned)((sa.s_in.sa_port >> 8) | ((sa.s_in.sa_port & 0xff) << 8)));
 		snprintf(buf, len, "tcp://%s", a);
 	} else if (sa.s_family == NNG_AF_IPC) {
-		snprintf(buf, len, "ipc://%s", sa.s_ipc.sa_path);
+		/* For log lines: a long socket path may be cut short. */
+		int room = len > 7 ? (int)(len - 7) : 0;
+		snprintf(buf, len, "ipc://%.*s", room, sa.s_ipc.sa_path);
 	}
 }
 
