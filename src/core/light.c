@@ -312,10 +312,17 @@ static int on_crossed(struct xr_node *n, const struct xr_msg *m)
 	l->crossed |= XR_SET(car);
 	l->proceeding &= ~XR_SET(car);
 	progress(n);
-	xr_tracef(n, "car %u crossed -> log r%u #%u, notify all", car, c->round,
+	xr_tracef(n, "car %u crossed -> log r%u #%u, notify it and the waiting", car, c->round,
 		  c->index);
-	for (uint32_t i = 0; i < n->cfg.n_cars; i++)
-		send_notice(n, n->cfg.cars[i], c);
+	/* The crossing car needs its acknowledgement; a car still waiting
+	 * needs to drop its edge. The others (crossed, or not yet blocked)
+	 * learn it at the round's end, or from the light's answer to the
+	 * Blocked report every waiting car sends. */
+	for (uint32_t i = 0; i < n->cfg.n_cars; i++) {
+		uint32_t to = n->cfg.cars[i];
+		if (to == car || (!XR_HAS(l->crossed, to) && l->reports[to].valid))
+			send_notice(n, to, c);
+	}
 	if (remaining(n) == 0 && l->phase == XR_LIGHT_CROSSING)
 		start_end_wave(n);
 	return 0;
