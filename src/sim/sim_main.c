@@ -28,6 +28,7 @@ static int usage(const char *why, const char *arg)
 		"usage: xroad-sim --seeds N --first-seed S [--cars C]\n"
 		"                 [--topology star|ring|line|complete|random]\n"
 		"                 [--faults] [--rounds R] [--verbose] [--fifo]\n"
+		"                 [--snapshots]\n"
 		"                 [--cross-ms MS] [--resend-ms MS] [--stall-ms MS]\n"
 		"       xroad-sim --compare-light [--seeds N] [--first-seed S] "
 		"[--cars C]\n"
@@ -127,6 +128,8 @@ int main(int argc, char **argv)
 			cfg.faults = true;
 		} else if (strcmp(a, "--fifo") == 0) {
 			cfg.fifo = true;
+		} else if (strcmp(a, "--snapshots") == 0) {
+			cfg.snapshots = true;
 		} else if (strcmp(a, "--verbose") == 0) {
 			cfg.verbose = true;
 		} else if (strcmp(a, "--compare-light") == 0) {
@@ -178,6 +181,8 @@ int main(int argc, char **argv)
 		total.refused += res.stats.refused;
 		total.steps += res.stats.steps;
 		total.crashes += res.stats.crashes;
+		total.snapshots_started += res.stats.snapshots_started;
+		total.snapshots_checked += res.stats.snapshots_checked;
 		total.waves += res.stats.waves;
 		total.waves_exact += res.stats.waves_exact;
 		total.epochs += res.stats.epochs;
@@ -215,6 +220,9 @@ int main(int argc, char **argv)
 	       " max-in-flight=%u\n",
 	       total.sent, total.lost, total.duplicated, total.refused,
 	       total.crashes, total.steps, total.max_in_flight);
+	if (cfg.snapshots)
+		printf("snapshots: %u started, %u complete and checked for I6\n",
+		       total.snapshots_started, total.snapshots_checked);
 	printf("config: cars %u topology %s rounds %u %s, failed seeds %" PRIu64
 	       "\n",
 	       cfg.cars, sim_topology_name(cfg.topology), cfg.rounds,

@@ -99,6 +99,12 @@ struct world {
 	} *epochs;
 	uint32_t epoch_cap;
 	uint32_t last_rule_edges;
+	/* --snapshots: the snapshot in progress (0: none), whether a node
+	 * crashed while it ran, when to start the next. */
+	uint32_t snap_id;
+	bool snap_crashed;
+	uint64_t snap_started_ms, snap_next_ms;
+	struct sim_rng snap_rng;
 };
 
 const uint32_t sim_weights[XR_TURNS] = {[XR_RIGHT] = 1, [XR_STRAIGHT] = 2,
@@ -645,6 +651,7 @@ static void crash(struct world *w, uint32_t id)
 	 * it sent are already on the wire. */
 	w->up[id] = false;
 	w->st->crashes++;
+	w->snap_crashed = w->snap_id != 0;
 	if (w->cfg->verbose)
 		fprintf(w->cfg->out, "t=%" PRIu64 " crash node %u\n", w->now, id);
 }
@@ -731,6 +738,53 @@ static void cost_checks(struct world *w)
 	}
 }
 
+/* --snapshots: now and then a snapshot starts at a random live node; when
+ * every node has completed it, I6 is checked with the core's own check
+ * (xr_snapshot_check_i6). A snapshot that spans a crash or a change of
+ * coordinator cannot complete consistently and is abandoned, as the core
+ * makes it (docs/PROTOCOL.md, Snapshots). */
+static void snapshot_watch(struct world *w)
+{
+	if (w->snap_id == 0) {
+		if (w->now < w->snap_next_ms)
+			return;
+		uint32_t at = (uint32_t)sim_rng_range(&w->snap_rng, 0,
+						      w->n_nodes - 1);
+		if (!w->up[at])
+			return;
+		struct xr_event ev = {.type = XR_EV_COMMAND, .now_ms = w->now,
+				      .op = XR_CMD_SNAPSHOT};
+		step(w, at, &ev);
+		w->snap_id = w->nodes[at].snap.id;
+		w->snap_crashed = false;
+		w->snap_started_ms = w->now;
+		w->st->snapshots_started++;
+		return;
+	}
+	const struct xr_snapshot *all[XR_MAX_NODES];
+	for (uint32_t id = 0; id < w->n_nodes; id++) {
+		const struct xr_snapshot *sn = &w->nodes[id].snap;
+		if (!w->up[id] || sn->id != w->snap_id || !sn->complete) {
+			if (w->snap_crashed || sn->id > w->snap_id ||
+			    w->now - w->snap_started_ms > 10000) {
+				w->snap_id = 0; /* abandoned */
+				w->snap_next_ms =
+					w->now + sim_rng_range(&w->snap_rng, 5, 200);
+			}
+			return;
+		}
+		all[id] = sn;
+	}
+	char why[200];
+	int rv = xr_snapshot_check_i6(all, w->n_nodes, why, sizeof why);
+	if (rv == 0)
+		sim_violation(&w->v, w->now, "I6: %s", why);
+	else if (rv == 1)
+		w->st->snapshots_checked++;
+	w->snap_id = 0;
+	w->snap_next_ms = w->now + sim_rng_range(&w->snap_rng, 5, 200);
+}
+
 int sim_run(const struct sim_config *cfg, struct sim_result *res)
 {
 	memset(res, 0, sizeof *res);
@@ -754,6 +808,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		free(w);
 		return -1;
 	}
+	sim_rng_seed(&w->snap_rng, cfg->seed, 3);
 	for (uint32_t id = 0; id < w->n_nodes; id++) {
 		w->up[id] = true;
 		/* A fresh node's digest is the core's, whatever it is. */
@@ -814,6 +869,8 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 			break;
 		}
 		w->now = t;
+		if (cfg->snapshots)
+			snapshot_watch(w);
 		if (t_ctl <= t) {
 			control(w, &w->ctl[w->next_ctl++]);
 			continue;

@@ -19,6 +19,7 @@ struct sim_config {
 	bool faults;      /* fault phase (loss, duplication, delay spikes,
 			   * reordering, clogging, car crashes), then heal */
 	bool fifo;        /* keep every link FIFO even with faults */
+	bool snapshots;   /* take Chandy-Lamport snapshots, check I6 on each */
 	bool verbose;     /* every event, message, effect and core decision */
 	uint32_t cross_ms;
 	uint32_t resend_ms;
@@ -46,6 +47,7 @@ struct sim_stats {
 	uint64_t wave_msgs[XR_WAVE_KINDS];  /* sent, per wave kind */
 	uint64_t sent, delivered, lost, duplicated, refused, steps;
 	uint32_t crashes, restarts, clogged;
+	uint32_t snapshots_started, snapshots_checked; /* --snapshots */
 	uint32_t max_in_flight; /* most messages on the wire at once */
 	uint32_t edges;        /* |E| of the wave topology */
 	uint32_t waves;        /* distinct waves seen on the wire */
