@@ -53,5 +53,8 @@ struct xr_ctl_status {
 void xr_ctl_status_all(const struct xr_ctl_cluster *c, struct xr_ctl_status *s);
 void xr_ctl_status_free(const struct xr_ctl_cluster *c, struct xr_ctl_status *s);
 const char *xr_ctl_car_state_name(int state);
+/* status --json's object ({"nodes":[...]}), no newline (ctl_status.c). */
+void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
+			      const struct xr_ctl_status *s);
 
 #endif

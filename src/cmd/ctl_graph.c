@@ -106,7 +106,7 @@ static void print_dot(const struct xr_ctl_graph *g)
 	printf("}\n");
 }
 
-static void print_json(const struct xr_ctl_graph *g)
+void xr_ctl_graph_print_json(const struct xr_ctl_graph *g)
 {
 	printf("{\"round\":%u,\"cars\":[", g->round);
 	bool first = true;
@@ -136,7 +136,7 @@ static void print_json(const struct xr_ctl_graph *g)
 			printf(j ? ",%u" : "%u", g->cycles[k].ids[j]);
 		printf("]");
 	}
-	printf("],\"deadlock\":%s}\n", g->n_cycles ? "true" : "false");
+	printf("],\"deadlock\":%s}", g->n_cycles ? "true" : "false");
 }
 
 static void print_text(const struct xr_ctl_graph *g)
@@ -202,8 +202,10 @@ int xr_ctl_graph(int argc, char **argv)
 	xr_ctl_graph_build(&c, &s, &g);
 	if (mode == 1)
 		print_dot(&g);
-	else if (mode == 2)
-		print_json(&g);
+	else if (mode == 2) {
+		xr_ctl_graph_print_json(&g);
+		printf("\n");
+	}
 	else
 		print_text(&g);
 	xr_ctl_status_free(&c, &s);

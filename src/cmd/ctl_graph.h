@@ -27,5 +27,7 @@ struct xr_ctl_graph {
 void xr_ctl_graph_build(const struct xr_ctl_cluster *c,
 			const struct xr_ctl_status *s, struct xr_ctl_graph *g);
 bool xr_ctl_graph_on_cycle(const struct xr_ctl_graph *g, uint32_t u, uint32_t v);
+/* {"round","cars","edges","cycles","deadlock"}, no newline. */
+void xr_ctl_graph_print_json(const struct xr_ctl_graph *g);
 
 #endif

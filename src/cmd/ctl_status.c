@@ -43,8 +43,8 @@ static void json_ids(const char *key, const uint32_t *v, size_t n)
 	printf("]");
 }
 
-static void print_json(const struct xr_ctl_cluster *c,
-		       const struct xr_ctl_status *s)
+void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
+			      const struct xr_ctl_status *s)
 {
 	printf("{\"nodes\":[");
 	for (uint32_t i = 0; i < c->n; i++) {
@@ -82,7 +82,7 @@ static void print_json(const struct xr_ctl_cluster *c,
 		json_ids("last_deadlock", n->last_deadlock, n->n_last_deadlock);
 		printf("}");
 	}
-	printf("]}\n");
+	printf("]}");
 }
 
 static void print_table(const struct xr_ctl_cluster *c,
@@ -145,8 +145,10 @@ int xr_ctl_status(int argc, char **argv)
 		return rc;
 	static struct xr_ctl_status s;
 	xr_ctl_status_all(&c, &s);
-	if (json)
-		print_json(&c, &s);
+	if (json) {
+		xr_ctl_status_print_json(&c, &s);
+		printf("\n");
+	}
 	else
 		print_table(&c, &s);
 	int missing = 0;

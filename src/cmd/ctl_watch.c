@@ -179,15 +179,22 @@ static void draw(struct watch *w)
 int xr_ctl_watch(int argc, char **argv)
 {
 	long interval = 250, frames = 0;
+	bool json = false;
 	for (int i = 1; i < argc; i++) {
 		long *dst = NULL;
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+			continue;
+		}
 		if (strcmp(argv[i], "--interval") == 0)
 			dst = &interval;
 		else if (strcmp(argv[i], "--frames") == 0)
 			dst = &frames;
 		else if (strcmp(argv[i], "--help") == 0) {
 			printf("usage: xroadctl --config FILE watch [--interval "
-			       "MS] [--frames N]\n");
+			       "MS] [--frames N] [--json]\n"
+			       "--json: one line per frame, "
+			       "{\"frame\",\"status\",\"graph\"}\n");
 			return 0;
 		}
 		if (dst == NULL || i + 1 >= argc) {
@@ -213,7 +220,19 @@ int xr_ctl_watch(int argc, char **argv)
 	for (long f = 0; !stop && (frames == 0 || f < frames); f++) {
 		xr_ctl_status_all(&w.c, &w.now);
 		diff(&w);
-		draw(&w);
+		if (json) {
+			/* A stream of JSON objects, one line per frame. */
+			static struct xr_ctl_graph g;
+			xr_ctl_graph_build(&w.c, &w.now, &g);
+			printf("{\"frame\":%ld,\"status\":", f);
+			xr_ctl_status_print_json(&w.c, &w.now);
+			printf(",\"graph\":");
+			xr_ctl_graph_print_json(&g);
+			printf("}\n");
+			fflush(stdout);
+		} else {
+			draw(&w);
+		}
 		if (w.have_before)
 			xr_ctl_status_free(&w.c, &w.before);
 		w.before = w.now;
@@ -225,6 +244,7 @@ int xr_ctl_watch(int argc, char **argv)
 	}
 	if (w.have_before)
 		xr_ctl_status_free(&w.c, &w.before);
-	printf("\n");
+	if (!json)
+		printf("\n");
 	return 0;
 }

@@ -30,7 +30,7 @@ static const struct xr_ctl_command commands[] = {
 	 xr_ctl_status},
 	{"graph", "[--dot | --json]",
 	 "the live wait-for graph, cycles marked", xr_ctl_graph},
-	{"watch", "[--interval MS] [--frames N]",
+	{"watch", "[--interval MS] [--frames N] [--json]",
 	 "live view of the intersection, redrawn in place (80x24)",
 	 xr_ctl_watch},
 	{"log", "[--top N] [--json]", "the newest crossings of the table",

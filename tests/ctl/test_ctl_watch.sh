@@ -31,4 +31,15 @@ grep -q "+--+--+" <<<"$screen" || fail "no box"
 grep -q "^waits:" <<<"$screen" || fail "no wait-for line"
 grep -q "^last:" <<<"$screen" || fail "no events"
 awk 'length($0) > 80 { exit 1 }' <<<"$screen" || fail "a line wider than 80 columns"
+# --json: one object per frame, each with every node and the graph.
+"$build/xroadctl" --config "$dir/cluster.conf" watch --json --frames 3 --interval 50 >"$dir/watch.json"
+python3 - "$dir/watch.json" <<'PY' || fail "watch --json"
+import json, sys
+frames = [json.loads(l) for l in open(sys.argv[1])]
+assert len(frames) == 3, len(frames)
+for k, f in enumerate(frames):
+    assert f["frame"] == k
+    assert len(f["status"]["nodes"]) == 5
+    assert {"edges", "cycles", "cars"} <= set(f["graph"])
+PY
 echo "test_ctl_watch: ok"
