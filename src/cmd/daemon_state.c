@@ -230,6 +230,39 @@ static int log_truncate(struct xr_daemon *d, uint32_t count)
 	return 0;
 }
 
+/* "last_log=1:0:3,1:1:2" of the state line into durable->last_log; a
+ * malformed entry ends the list (what came before it is kept). */
+static void parse_last_log(const char *text, struct xr_durable *durable)
+{
+	const char *p = strstr(text, " last_log=");
+	durable->last_log_n = 0;
+	if (p == NULL)
+		return;
+	p += strlen(" last_log=");
+	while (durable->last_log_n < XR_MAX_CARS) {
+		unsigned long v[3];
+		for (int k = 0; k < 3; k++) {
+			char *end;
+			errno = 0;
+			v[k] = strtoul(p, &end, 10);
+			if (errno != 0 || end == p || v[k] > UINT32_MAX)
+				return;
+			p = end;
+			if (k < 2 && *p++ != ':')
+				return;
+		}
+		if (v[1] >= XR_MAX_CARS || v[2] >= XR_MAX_NODES)
+			return;
+		struct xr_crossing *c = &durable->last_log[durable->last_log_n++];
+		c->round = (uint32_t)v[0];
+		c->index = (uint32_t)v[1];
+		c->car = (uint32_t)v[2];
+		if (*p != ',')
+			return;
+		p++;
+	}
+}
+
 int xr_daemon_state_open(struct xr_daemon *d, struct xr_durable *durable,
 			 bool *have_durable)
 {
@@ -272,7 +305,11 @@ int xr_daemon_state_open(struct xr_daemon *d, struct xr_durable *durable,
 			DURABLE_U32(last_crossed_round)
 			DURABLE_U32(acked_round)
 			DURABLE_U32(snapshot_floor)
+			DURABLE_U32(epoch)
+			DURABLE_U32(target_round)
+			DURABLE_U32(entered_round)
 #undef DURABLE_U32
+			parse_last_log(text, durable);
 			*have_durable = true;
 		} else {
 			xr_log(XR_LOG_ERROR, "state_unreadable", "path=%s", d->state_path);
@@ -309,18 +346,30 @@ int xr_daemon_state_append(struct xr_daemon *d, const struct xr_crossing *c)
  * pwrite(): a process killed at any instant leaves either the old or the new
  * line (a single write to the page cache is not torn by SIGKILL). With
  * XROAD_FSYNC set, temp file + fsync + rename instead, for power loss. */
-#define STATE_LINE 240
+#define STATE_LINE 1024 /* one page at most: one pwrite is never torn */
 
 int xr_daemon_state_persist(struct xr_daemon *d)
 {
 	const struct xr_durable *u = &d->node.durable;
-	char line[320];
+	char line[STATE_LINE + 64];
 	int n = snprintf(line, sizeof line,
 			 "log_count=%" PRIu32 " log_digest=%" PRIu64 " last_round=%" PRIu32
 			 " crossings=%" PRIu32 " last_crossed_round=%" PRIu32
-			 " acked_round=%" PRIu32 " snapshot_floor=%" PRIu32 "\n",
+			 " acked_round=%" PRIu32 " snapshot_floor=%" PRIu32
+			 " epoch=%" PRIu32 " target_round=%" PRIu32
+			 " entered_round=%" PRIu32 " last_log=",
 			 u->log_count, u->log_digest, u->last_round, u->crossings,
-			 u->last_crossed_round, u->acked_round, u->snapshot_floor);
+			 u->last_crossed_round, u->acked_round, u->snapshot_floor,
+			 u->epoch, u->target_round, u->entered_round);
+	/* The last round's log, "round:index:car" joined by commas. */
+	for (uint32_t i = 0; i < u->last_log_n && i < XR_MAX_CARS && n > 0 &&
+			     (size_t)n < sizeof line; i++)
+		n += snprintf(line + n, sizeof line - (size_t)n, "%s%" PRIu32
+			      ":%" PRIu32 ":%" PRIu32, i ? "," : "",
+			      u->last_log[i].round, u->last_log[i].index,
+			      u->last_log[i].car);
+	if (n > 0 && (size_t)n < sizeof line)
+		n += snprintf(line + n, sizeof line - (size_t)n, " end\n");
 	int rc;
 
 	if (getenv("XROAD_FSYNC") == NULL) {

@@ -301,7 +301,7 @@ struct xr_durable {
 	uint32_t crossings;          /* car: crossings it made (I6) */
 	uint32_t last_crossed_round; /* car: round of its last crossing */
 	uint32_t entered_round;      /* car: round it last entered the box */
-	uint32_t acked_round;        /* car: last crossing the light logged */
+	uint32_t acked_round;        /* car: last crossing the light logged (diagnostic: traces, state file) */
 	uint32_t snapshot_floor;     /* newest snapshot recorded before a crash */
 	uint32_t epoch;              /* newest coordinator epoch known */
 	uint32_t target_round;       /* last round to run, from COLLECT waves */
