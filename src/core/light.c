@@ -142,7 +142,6 @@ static void start_detection(struct xr_node *n, const char *why)
 static void check_stall(struct xr_node *n)
 {
 	struct xr_light *l = &n->light;
-	l->proceeding &= ~l->crossed;
 	if (l->phase != XR_LIGHT_CROSSING || l->proceeding != 0)
 		return;
 	if (l->detecting && n->now_ms - l->epoch_started_ms < n->cfg.stall_ms)
@@ -255,7 +254,10 @@ void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 			l->overrides[l->n_overrides++] = ov;
 		l->override_epoch = ov.epoch;
 		l->phase = XR_LIGHT_CROSSING;
-		l->proceeding |= XR_SET(ov.winner);
+		/* A takeover may spread an override again after its winner
+		 * has crossed: nothing is left to wait for from it. */
+		if (!XR_HAS(l->crossed, ov.winner))
+			l->proceeding |= XR_SET(ov.winner);
 		l->proceed_sent |= XR_SET(ov.winner);
 		progress(n);
 		xr_tracef(n, "override e%u known to all -> %u proceeds",
