@@ -36,15 +36,15 @@ static int fail(struct xr_trace_writer *w, int code, const char *fmt, ...)
 	return code;
 }
 
-int xr_trace_open(const char *path, struct xr_trace_writer **out, char *why,
-		  size_t why_len)
+/* A writer on `path` opened with fopen `mode` ("wb" or "ab"). */
+static int writer_open(const char *path, const char *mode,
+		       struct xr_trace_writer **out, char *why, size_t why_len)
 {
-	*out = NULL;
 	struct xr_trace_writer *w = calloc(1, sizeof *w);
 	if (w == NULL)
 		return xr_why(why, why_len, XR_ENOMEM, "%s: out of memory",
 			      path);
-	w->f = fopen(path, "wb");
+	w->f = fopen(path, mode);
 	if (w->f == NULL) {
 		int e = errno;
 		free(w);
@@ -54,6 +54,13 @@ int xr_trace_open(const char *path, struct xr_trace_writer **out, char *why,
 	snprintf(w->path, sizeof w->path, "%s", path);
 	*out = w;
 	return 0;
+}
+
+int xr_trace_open(const char *path, struct xr_trace_writer **out, char *why,
+		  size_t why_len)
+{
+	*out = NULL;
+	return writer_open(path, "wb", out, why, why_len);
 }
 
 /* The offset just past the last whole record of `path`, or an error when the
@@ -118,20 +125,7 @@ int xr_trace_open_append(const char *path, struct xr_trace_writer **out,
 				      strerror(errno));
 		*dropped = size - good;
 	}
-	struct xr_trace_writer *w = calloc(1, sizeof *w);
-	if (w == NULL)
-		return xr_why(why, why_len, XR_ENOMEM, "%s: out of memory",
-			      path);
-	w->f = fopen(path, "ab");
-	if (w->f == NULL) {
-		int e = errno;
-		free(w);
-		return xr_why(why, why_len, XR_EIO, "%s: %s", path,
-			      strerror(e));
-	}
-	snprintf(w->path, sizeof w->path, "%s", path);
-	*out = w;
-	return 0;
+	return writer_open(path, "ab", out, why, why_len);
 }
 
 static size_t put_varint(uint8_t *p, uint64_t v)
