@@ -257,12 +257,14 @@ int xr_topology_parse(const char *s, enum xr_topology *out)
 
 enum key_id {
 	K_RUN, K_SEED, K_TOPOLOGY, K_ROUTES, K_CLOUD, K_STATE_DIR, K_ROUNDS,
-	K_CROSS_MS, K_RESEND_MS, K_STALL_MS, K_MAX_MSG, K_TLS_CA, K_KEYS
+	K_CROSS_MS, K_RESEND_MS, K_STALL_MS, K_MAX_MSG, K_TLS_CA, K_HEARTBEAT_MS,
+	K_FAIL_MS, K_KEYS
 };
 
 static const char *const key_names[K_KEYS] = {
 	"run", "seed", "topology", "routes", "cloud", "state_dir", "rounds",
-	"cross_ms", "resend_ms", "stall_ms", "max_msg", "tls_ca",
+	"cross_ms", "resend_ms", "stall_ms", "max_msg", "tls_ca", "heartbeat_ms",
+	"fail_ms",
 };
 
 static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
@@ -318,15 +320,20 @@ static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
 	case K_CROSS_MS:
 	case K_RESEND_MS:
 	case K_STALL_MS:
-	case K_MAX_MSG: {
-		uint32_t *dst = k == K_ROUNDS      ? &c->rounds
-				: k == K_CROSS_MS  ? &c->cross_ms
-				: k == K_RESEND_MS ? &c->resend_ms
-				: k == K_STALL_MS  ? &c->stall_ms
-						   : &c->max_msg;
+	case K_MAX_MSG:
+	case K_HEARTBEAT_MS:
+	case K_FAIL_MS: {
+		uint32_t *dst = k == K_ROUNDS         ? &c->rounds
+				: k == K_CROSS_MS     ? &c->cross_ms
+				: k == K_RESEND_MS    ? &c->resend_ms
+				: k == K_STALL_MS     ? &c->stall_ms
+				: k == K_HEARTBEAT_MS ? &c->heartbeat_ms
+				: k == K_FAIL_MS      ? &c->fail_ms
+						      : &c->max_msg;
 		if (parse_u64(v, UINT32_MAX, &u) != 0)
 			return fail(err, err_len, "%s: %s: not a number: \"%s\"", loc, key, v);
-		if ((k == K_RESEND_MS || k == K_STALL_MS) && u == 0)
+		if ((k == K_RESEND_MS || k == K_STALL_MS || k == K_HEARTBEAT_MS) &&
+		    u == 0)
 			return fail(err, err_len, "%s: %s: must be positive", loc, key);
 		if (k == K_MAX_MSG && (u < 1024 || u > (16u << 20)))
 			return fail(err, err_len, "%s: max_msg: must be 1024..16777216 bytes: %s",
@@ -407,6 +414,8 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 	c->resend_ms = 50;
 	c->stall_ms = 1000;
 	c->max_msg = 65536;
+	c->heartbeat_ms = 200;
+	c->fail_ms = 1000;
 	if (resolve_path(dir, "state", c->state_dir, sizeof c->state_dir) != 0)
 		return fail(err, err_len, "%s: state_dir: path too long", name);
 
@@ -515,6 +524,11 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 					    c->nodes[i].address);
 		}
 	}
+	if (c->fail_ms != 0 && c->fail_ms < 2 * c->heartbeat_ms)
+		return fail(err, err_len,
+			    "%s:%d: fail_ms: %u is less than two heartbeats (heartbeat_ms %u); a live coordinator would be taken for dead",
+			    name, seen_line[K_FAIL_MS] ? seen_line[K_FAIL_MS] : seen_line[K_HEARTBEAT_MS],
+			    (unsigned)c->fail_ms, (unsigned)c->heartbeat_ms);
 	if (c->tls_ca[0] == '\0')
 		for (i = 0; i < c->n_nodes; i++)
 			if (strncmp(c->nodes[i].address, "tls+", 4) == 0)
@@ -640,6 +654,8 @@ int xr_cluster_node_config(const struct xr_cluster *c, uint32_t id,
 	cfg->cross_ms = c->cross_ms;
 	cfg->resend_ms = c->resend_ms;
 	cfg->stall_ms = c->stall_ms;
+	cfg->heartbeat_ms = c->heartbeat_ms;
+	cfg->fail_ms = c->fail_ms;
 	cfg->rounds = c->rounds;
 	copy_str(cfg->run, sizeof cfg->run, c->run);
 	return 0;

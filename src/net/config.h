@@ -49,6 +49,8 @@ struct xr_cluster {
 	uint32_t cross_ms;
 	uint32_t resend_ms;
 	uint32_t stall_ms;
+	uint32_t heartbeat_ms;       /* coordinator's heartbeat period */
+	uint32_t fail_ms;            /* silence that means dead; 0: no failover */
 	uint32_t max_msg;            /* bytes; larger messages are refused */
 	char tls_ca[XR_PATH_MAX];    /* empty: no TLS */
 	uint32_t n_nodes;
