@@ -61,10 +61,11 @@ void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
 			printf("}");
 			continue;
 		}
-		printf(",\"round\":%u,\"epoch\":%u,\"crossings\":%u,"
-		       "\"deadlocks\":%u,\"rounds_done\":%u,\"rejected\":%u",
-		       n->round, n->epoch, n->crossings, n->deadlocks,
-		       n->rounds_done, n->rejected);
+		printf(",\"round\":%u,\"epoch\":%u,\"coordinator\":%u,"
+		       "\"crossings\":%u,\"deadlocks\":%u,\"rounds_done\":%u,"
+		       "\"rejected\":%u",
+		       n->round, n->epoch, n->coordinator, n->crossings,
+		       n->deadlocks, n->rounds_done, n->rejected);
 		if (!n->is_light) {
 			printf(",\"state\":\"%s\"", xr_ctl_car_state_name(n->state));
 			if (n->intent != NULL)
@@ -83,6 +84,28 @@ void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
 		printf("}");
 	}
 	printf("]}");
+}
+
+/* The newest epoch any reachable node knows, and who coordinates in it:
+ * after a failover this is a car, and the line says so. */
+static void print_coordinator(const struct xr_ctl_cluster *c,
+			      const struct xr_ctl_status *s)
+{
+	const Xroad__NodeStatus *best = NULL;
+	for (uint32_t i = 0; i < c->n; i++) {
+		const Xroad__NodeStatus *n =
+			s->replies[i] ? s->replies[i]->node : NULL;
+		if (n != NULL && (best == NULL || n->epoch > best->epoch))
+			best = n;
+	}
+	if (best == NULL)
+		return;
+	bool light = false;
+	for (uint32_t i = 0; i < c->n; i++)
+		if (c->nodes[i].id == best->coordinator)
+			light = c->nodes[i].is_light;
+	printf("coordinator: node %u (%s), epoch %u\n", best->coordinator,
+	       light ? "the light" : "a car, elected", best->epoch);
 }
 
 static void print_table(const struct xr_ctl_cluster *c,
@@ -120,6 +143,7 @@ static void print_table(const struct xr_ctl_cluster *c,
 			       "refused\n",
 			       n->epoch, n->rounds_done, n->rejected);
 	}
+	print_coordinator(c, s);
 }
 
 int xr_ctl_status(int argc, char **argv)

@@ -49,7 +49,8 @@ struct xr_daemon {
 	struct xr_cloud cloud;
 	bool cloud_open;
 	struct xr_poller poller;
-	bool poller_open;
+	bool poller_open;         /* owned by the worker thread after start */
+	bool poller_wanted;       /* this node coordinates (rep_mtx) */
 	struct xr_trace_writer *trace;
 	FILE *log_file;
 	int state_fd;             /* node-N.state, rewritten in place */
@@ -102,6 +103,9 @@ uint64_t xr_daemon_reports_next(const struct xr_daemon *d);
 int xr_daemon_worker_start(struct xr_daemon *d, char *err, size_t err_len);
 /* Wakes the worker (a report became ready). */
 void xr_daemon_worker_kick(struct xr_daemon *d);
+/* Tells the worker whether this node coordinates: the poller runs on the
+ * coordinator only. */
+void xr_daemon_worker_follow(struct xr_daemon *d, bool coordinating);
 /* Stops and joins the worker; the caller then owns the poller again. */
 void xr_daemon_worker_stop(struct xr_daemon *d);
 

@@ -2,7 +2,10 @@
  * no SQLite transaction or HTTP request ever holds up the event loop (a round
  * with cross_ms = 0 is a few ms; a queue write is about as long). It sends
  * the car's crossing reports as they become ready, with backoff on failure,
- * and runs the light's queue poller (batches of 5 to the store handler). */
+ * and, while this node coordinates, the queue poller (batches of 5 to the
+ * store handler): the poller stands in for Lambda's event source mapping, a
+ * duty of the light that a car elected coordinator takes over
+ * (docs/FAILURES.md). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,26 @@
 
 #define WORKER_IDLE_MS 100
 
+/* Opens or closes the poller as the loop thread asked (poller_wanted). A
+ * closed poller's held messages are not deleted: they come back after the
+ * queue's visibility timeout, to whichever node coordinates then. */
+static void follow_coordinator(struct xr_daemon *d, bool wanted)
+{
+	if (wanted && !d->poller_open) {
+		if (xr_poller_init(&d->poller, &d->worker_cloud, NULL) != 0) {
+			xr_log(XR_LOG_ERROR, "poller_failed", "why=\"%s\"",
+			       d->worker_cloud.err);
+			return;
+		}
+		d->poller_open = true;
+		xr_log(XR_LOG_INFO, "poller", "state=running node=%u", (unsigned)d->self);
+	} else if (!wanted && d->poller_open) {
+		xr_poller_close(&d->poller);
+		d->poller_open = false;
+		xr_log(XR_LOG_INFO, "poller", "state=stopped node=%u", (unsigned)d->self);
+	}
+}
+
 static void *worker_main(void *arg)
 {
 	struct xr_daemon *d = arg;
@@ -23,10 +46,11 @@ static void *worker_main(void *arg)
 		struct timespec until;
 
 		pthread_mutex_lock(&d->rep_mtx);
-		bool stop = d->worker_stop;
+		bool stop = d->worker_stop, wanted = d->poller_wanted;
 		pthread_mutex_unlock(&d->rep_mtx);
 		if (stop)
 			break;
+		follow_coordinator(d, wanted);
 		xr_daemon_reports_flush(d, &d->worker_cloud, now, false);
 		if (d->poller_open && xr_poller_next_ms(&d->poller) <= now) {
 			int rc = xr_poller_poll(&d->poller, now);
@@ -75,6 +99,9 @@ int xr_daemon_worker_start(struct xr_daemon *d, char *err, size_t err_len)
 		snprintf(err, err_len, "cloud worker: %s", d->worker_cloud.err);
 		return rc;
 	}
+	/* The light starts as coordinator; if its poller cannot open, the
+	 * node cannot do its job: refuse to start. */
+	d->poller_wanted = d->is_light;
 	if (d->is_light) {
 		if (xr_poller_init(&d->poller, &d->worker_cloud, NULL) != 0) {
 			snprintf(err, err_len, "poller: %s", d->worker_cloud.err);
@@ -94,6 +121,14 @@ int xr_daemon_worker_start(struct xr_daemon *d, char *err, size_t err_len)
 void xr_daemon_worker_kick(struct xr_daemon *d)
 {
 	pthread_mutex_lock(&d->rep_mtx);
+	pthread_cond_signal(&d->rep_cv);
+	pthread_mutex_unlock(&d->rep_mtx);
+}
+
+void xr_daemon_worker_follow(struct xr_daemon *d, bool coordinating)
+{
+	pthread_mutex_lock(&d->rep_mtx);
+	d->poller_wanted = coordinating;
 	pthread_cond_signal(&d->rep_cv);
 	pthread_mutex_unlock(&d->rep_mtx);
 }

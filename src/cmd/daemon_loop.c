@@ -26,6 +26,11 @@ static void log_set(char *buf, size_t len, const uint32_t *ids, uint32_t n)
 					(unsigned)ids[i]);
 }
 
+static bool coordinating(const struct xr_daemon *d)
+{
+	return d->node.coordinator == d->self;
+}
+
 static void apply_effect(struct xr_daemon *d, const struct xr_effect *fx,
 			 bool *persist)
 {
@@ -33,7 +38,7 @@ static void apply_effect(struct xr_daemon *d, const struct xr_effect *fx,
 
 	switch (fx->type) {
 	case XR_FX_ROUND_START:
-		xr_log(d->is_light ? XR_LOG_INFO : XR_LOG_DEBUG, "round_start",
+		xr_log(coordinating(d) ? XR_LOG_INFO : XR_LOG_DEBUG, "round_start",
 		       "round=%u at_ms=%" PRIu64, (unsigned)fx->round, d->node.now_ms);
 		break;
 	case XR_FX_INTENT:
@@ -72,7 +77,7 @@ static void apply_effect(struct xr_daemon *d, const struct xr_effect *fx,
 	case XR_FX_ROUND_END:
 		xr_log(XR_LOG_INFO, "round_end", "round=%u crossings=%u deadlocks=%u at_ms=%" PRIu64,
 		       (unsigned)fx->round, (unsigned)d->node.durable.log_count,
-		       (unsigned)(d->is_light ? d->node.light.deadlocks : d->node.car.deadlocks),
+		       (unsigned)(coordinating(d) ? d->node.light.deadlocks : d->node.car.deadlocks),
 		       d->node.now_ms);
 		break;
 	case XR_FX_DONE:
@@ -89,10 +94,13 @@ static void apply_effect(struct xr_daemon *d, const struct xr_effect *fx,
 	case XR_FX_COORDINATOR:
 		xr_log(XR_LOG_WARN, "coordinator", "epoch=%u node=%u", (unsigned)fx->round,
 		       (unsigned)d->self);
+		xr_daemon_worker_follow(d, true);
 		break;
 	case XR_FX_DEPOSED:
-		xr_log(XR_LOG_WARN, "deposed", "node=%u epoch=%u", (unsigned)d->self,
-		       (unsigned)d->node.coordinator_epoch);
+		xr_log(XR_LOG_WARN, "deposed", "node=%u epoch=%u coordinator=%u",
+		       (unsigned)d->self, (unsigned)d->node.coordinator_epoch,
+		       (unsigned)d->node.coordinator);
+		xr_daemon_worker_follow(d, false);
 		break;
 	}
 }

@@ -131,12 +131,14 @@ static void node_status(Xroad__Node_Service *svc, const Xroad__StatusRequest *in
 	s.is_light = d->is_light;
 	s.crossings = n->durable.log_count;
 	s.epoch = n->coordinator_epoch;
+	s.coordinator = n->coordinator;
 	s.rejected = n->rejected + (uint32_t)(st.rejected_malformed + st.rejected_toobig +
 					      st.rejected_sender);
+	if (n->coordinator == d->self)
+		s.rounds_done = n->light.rounds_done; /* the light, or a car elected */
 	if (d->is_light) {
 		s.round = n->light.round;
 		s.deadlocks = n->light.deadlocks;
-		s.rounds_done = n->light.rounds_done;
 		s.n_last_deadlock = n->light.n_last_cycle;
 		memcpy(cycle, n->light.last_cycle, sizeof cycle);
 	} else {

@@ -128,6 +128,17 @@ static void claim(struct xr_node *n, uint32_t who, uint32_t epoch,
 		n->election.last_heard_ms = n->now_ms;
 		return;
 	}
+	/* Two coordinators at one epoch (a light that restarted claimed the
+	 * epoch after the one it remembers, which a car had claimed while it
+	 * was down): rank settles it, and the winner moves to a newer epoch so
+	 * that every epoch names one coordinator. */
+	if (epoch == n->coordinator_epoch && n->coordinator == n->cfg.self &&
+	    who != n->cfg.self) {
+		xr_tracef(n, "%u also claims epoch %u -> claim a newer one", who,
+			  epoch);
+		become_coordinator(n);
+		return;
+	}
 	/* A stale claim: tell its sender who coordinates now. */
 	struct xr_msg *m = xr_out_msg(n, from, XR_MSG_COORDINATOR);
 	if (m != NULL)
