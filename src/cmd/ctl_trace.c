@@ -176,6 +176,10 @@ static void json_msg(FILE *o, const struct xr_msg *m)
 		fprintf(o, ",\"coordinator\":%u", m->u.coordinator.coordinator);
 		break;
 	case XR_MSG_HEARTBEAT:
+		fprintf(o, ",\"ack\":%s,\"stamp_ms\":%llu",
+			m->u.heartbeat.ack ? "true" : "false",
+			(unsigned long long)m->u.heartbeat.stamp_ms);
+		break;
 	case XR_MSG_ELECTION:
 	case XR_MSG_ANSWER:
 	case XR_MSG_RECOVER:

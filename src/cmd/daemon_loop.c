@@ -102,6 +102,10 @@ static void apply_effect(struct xr_daemon *d, const struct xr_effect *fx,
 		       (unsigned)d->node.coordinator);
 		xr_daemon_worker_follow(d, false);
 		break;
+	case XR_FX_CAR_LEFT:
+		xr_log(XR_LOG_WARN, "car_left", "round=%u car=%u why=\"silent for %u ms\"",
+		       (unsigned)fx->round, (unsigned)fx->car, (unsigned)d->cfg.fail_ms);
+		break;
 	}
 }
 

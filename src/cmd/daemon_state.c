@@ -257,6 +257,9 @@ static void parse_last_log(const char *text, struct xr_durable *durable)
 		c->round = (uint32_t)v[0];
 		c->index = (uint32_t)v[1];
 		c->car = (uint32_t)v[2];
+		c->left = p[0] == ':' && p[1] == 'L';
+		if (c->left)
+			p += 2;
 		if (*p != ',')
 			return;
 		p++;
@@ -308,6 +311,7 @@ int xr_daemon_state_open(struct xr_daemon *d, struct xr_durable *durable,
 			DURABLE_U32(epoch)
 			DURABLE_U32(target_round)
 			DURABLE_U32(entered_round)
+			DURABLE_U32(left_count)
 #undef DURABLE_U32
 			parse_last_log(text, durable);
 			*have_durable = true;
@@ -332,8 +336,9 @@ int xr_daemon_state_open(struct xr_daemon *d, struct xr_durable *durable,
 
 int xr_daemon_state_append(struct xr_daemon *d, const struct xr_crossing *c)
 {
-	if (fprintf(d->log_file, "%u %u %u\n", (unsigned)c->round,
-		    (unsigned)c->index, (unsigned)c->car) < 0 ||
+	/* "round index car", and " left" for a car taken out of the round. */
+	if (fprintf(d->log_file, "%u %u %u%s\n", (unsigned)c->round,
+		    (unsigned)c->index, (unsigned)c->car, c->left ? " left" : "") < 0 ||
 	    fflush(d->log_file) != 0) {
 		xr_log(XR_LOG_ERROR, "log_write_failed", "path=%s", d->log_path);
 		return XR_EIO;
@@ -357,17 +362,18 @@ int xr_daemon_state_persist(struct xr_daemon *d)
 			 " crossings=%" PRIu32 " last_crossed_round=%" PRIu32
 			 " acked_round=%" PRIu32 " snapshot_floor=%" PRIu32
 			 " epoch=%" PRIu32 " target_round=%" PRIu32
-			 " entered_round=%" PRIu32 " last_log=",
+			 " entered_round=%" PRIu32 " left_count=%" PRIu32 " last_log=",
 			 u->log_count, u->log_digest, u->last_round, u->crossings,
 			 u->last_crossed_round, u->acked_round, u->snapshot_floor,
-			 u->epoch, u->target_round, u->entered_round);
-	/* The last round's log, "round:index:car" joined by commas. */
+			 u->epoch, u->target_round, u->entered_round, u->left_count);
+	/* The last round's log, "round:index:car" joined by commas, ":L"
+	 * after a car taken out of the round. */
 	for (uint32_t i = 0; i < u->last_log_n && i < XR_MAX_CARS && n > 0 &&
 			     (size_t)n < sizeof line; i++)
 		n += snprintf(line + n, sizeof line - (size_t)n, "%s%" PRIu32
-			      ":%" PRIu32 ":%" PRIu32, i ? "," : "",
+			      ":%" PRIu32 ":%" PRIu32 "%s", i ? "," : "",
 			      u->last_log[i].round, u->last_log[i].index,
-			      u->last_log[i].car);
+			      u->last_log[i].car, u->last_log[i].left ? ":L" : "");
 	if (n > 0 && (size_t)n < sizeof line)
 		n += snprintf(line + n, sizeof line - (size_t)n, " end\n");
 	int rc;

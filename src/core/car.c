@@ -54,6 +54,28 @@ void xr_car_send_blocked(struct xr_node *n)
 			m->u.blocked.waits_for[m->u.blocked.n_waits++] = id;
 }
 
+static void reconsider(struct xr_node *n, bool report);
+
+/* May the car be in the box until now + cross_ms? Only while the
+ * coordinator cannot have taken it out of the round by then (light.c,
+ * "absent cars"): it takes nobody out before fail_ms after hearing from
+ * them, and lease_ms is a stamp of ours it has heard. */
+static bool lease_ok(const struct xr_node *n)
+{
+	if (!xr_failover_on(n) || n->coordinator == n->cfg.self)
+		return true;
+	uint64_t lease = n->election.lease_ms;
+	return lease != 0 &&
+	       n->now_ms + n->cfg.cross_ms + n->cfg.resend_ms <
+		       lease + n->cfg.fail_ms;
+}
+
+void xr_car_lease_renewed(struct xr_node *n)
+{
+	if (n->is_car && n->car.phase == XR_CAR_WAITING && !n->car.rejoining)
+		reconsider(n, false);
+}
+
 static void enter(struct xr_node *n)
 {
 	struct xr_car *c = &n->car;
@@ -91,6 +113,11 @@ static void reconsider(struct xr_node *n, bool report)
 	}
 	c->waits = compute_waits(n);
 	if (c->waits == 0 && !c->held) {
+		if (!lease_ok(n)) {
+			xr_tracef(n, "free to go, but no lease -> wait for a heartbeat");
+			xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+			return;
+		}
 		enter(n);
 		return;
 	}
@@ -321,6 +348,7 @@ void xr_car_start(struct xr_node *n)
 		return;
 	}
 	n->car.rejoining = true;
+	n->car.rejoin_ms = n->now_ms;
 	xr_tracef(n, "restart with %u logged crossings -> ask the light",
 		  n->durable.log_count);
 	send_rejoin(n);
@@ -335,11 +363,63 @@ void xr_car_start(struct xr_node *n)
 			n->cfg.approaches[xr_node_car_index(n, n->cfg.self)];
 		c->intent.turn = xr_pick_turn(n->cfg.seed, n->cfg.self,
 					      c->round, n->cfg.weights);
-		xr_tracef(n, "restarted in the box in round %u -> drive out",
-			  c->round);
-		enter(n);
+		if (!xr_failover_on(n)) {
+			xr_tracef(n, "restarted in the box in round %u -> drive out",
+				  c->round);
+			enter(n);
+		} else {
+			/* With failover the coordinator may have taken us out
+			 * of the round meanwhile (towed): ask first. */
+			c->restarted_in_box = true;
+			xr_tracef(n, "restarted in the box in round %u -> ask "
+				  "whether we are still in the round", c->round);
+		}
 	}
 	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+}
+
+/* A car restarted in the box, told where the round is: still in its round,
+ * it drives out (under the lease its Rejoin gave it); taken out of it (a
+ * `left` entry, or the round is over without it), it was towed away and
+ * makes no crossing. False: ask again. */
+static bool drive_out_or_tow(struct xr_node *n, const struct xr_rejoin_state *s)
+{
+	struct xr_car *c = &n->car;
+	uint32_t round = n->durable.entered_round;
+	bool left = false;
+	/* Out already: it drove out by another way meanwhile (as the
+	 * coordinator it answers its own waves). */
+	if (n->durable.last_crossed_round >= round ||
+	    c->phase == XR_CAR_CROSSING || c->phase == XR_CAR_CROSSED) {
+		c->restarted_in_box = false;
+		return true;
+	}
+	for (uint32_t i = 0; i < s->n_log; i++)
+		if (s->log[i].car == n->cfg.self && s->log[i].left)
+			left = true;
+	if (!s->intents_fixed || s->round != round || left) {
+		c->restarted_in_box = false;
+		n->durable.entered_round = n->durable.last_crossed_round;
+		xr_tracef(n, "taken out of round %u while in the box -> towed, "
+			  "no crossing", round);
+		return true;
+	}
+	/* The coordinator heard our first Rejoin, so it cannot take us out
+	 * before fail_ms after it. */
+	if (c->rejoin_ms > n->election.lease_ms)
+		n->election.lease_ms = c->rejoin_ms;
+	if (!lease_ok(n)) {
+		c->rejoining = true;
+		c->rejoin_ms = n->now_ms;
+		send_rejoin(n);
+		xr_tracef(n, "still in round %u, but the answer came late -> ask again",
+			  round);
+		return false;
+	}
+	c->restarted_in_box = false;
+	xr_tracef(n, "still in round %u -> drive out", round);
+	enter(n);
+	return true;
 }
 
 static void on_rejoin_state(struct xr_node *n, const struct xr_rejoin_state *s)
@@ -348,6 +428,8 @@ static void on_rejoin_state(struct xr_node *n, const struct xr_rejoin_state *s)
 	if (!c->rejoining)
 		return; /* a duplicate answer */
 	c->rejoining = false;
+	if (c->restarted_in_box && !drive_out_or_tow(n, s))
+		return;
 	if (!s->intents_fixed || s->round <= n->durable.last_round) {
 		xr_tracef(n, "light is between rounds (r%u) -> wait for a wave",
 			  s->round);

@@ -52,6 +52,13 @@ void xr_light_start(struct xr_node *n);
 int xr_light_receive(struct xr_node *n, const struct xr_msg *m);
 void xr_light_tick(struct xr_node *n);
 int xr_light_command(struct xr_node *n, const struct xr_event *ev);
+/* Absent cars (light.c): a car was heard from; everyone was (a start); the
+ * stamp to send back to node `id` in a heartbeat (0: no lease). */
+void xr_light_heard(struct xr_node *n, uint32_t car);
+void xr_light_hear_all(struct xr_node *n);
+uint64_t xr_light_lease_for(const struct xr_node *n, uint32_t id);
+/* A car's lease was renewed (car.c). */
+void xr_car_lease_renewed(struct xr_node *n);
 void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w);
 
 /* Car (car.c, car_probe.c). */

@@ -31,7 +31,7 @@
 
 static xr_set remaining(const struct xr_node *n)
 {
-	return n->car_set & ~n->light.crossed;
+	return n->light.have_intent & ~n->light.crossed;
 }
 
 /* The COLLECT wave of the current round; it carries the last round the
@@ -92,6 +92,7 @@ static void check_stall(struct xr_node *n);
 
 void xr_light_start(struct xr_node *n)
 {
+	xr_light_hear_all(n);
 	n->light.rounds_left = n->cfg.rounds;
 	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
 	if (n->light.rounds_left > 0)
@@ -217,13 +218,16 @@ void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 	struct xr_light *l = &n->light;
 	switch (w->down.kind) {
 	case XR_WAVE_COLLECT_INTENTS: {
-		xr_set have = 0;
+		/* The round is for the cars present: an absent car's
+		 * intent (it echoed, then fell silent) is left out. */
+		xr_set want = n->car_set & ~l->absent, have = 0;
 		for (uint32_t i = 0; i < w->up.n_intents; i++)
 			have |= XR_SET(w->up.intents[i].car);
-		if (have != n->car_set) {
+		have &= want;
+		if (have != want || have == 0) {
 			struct xr_wave_msg down = w->down;
-			xr_tracef(n, "intents of %d of %u cars -> collect again",
-				  xr_set_count(have), n->cfg.n_cars);
+			xr_tracef(n, "intents of %d of %d present cars -> collect again",
+				  xr_set_count(have), xr_set_count(want));
 			xr_wave_start(n, &down);
 			return;
 		}
@@ -232,7 +236,8 @@ void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 		l->n_intents = 0;
 		for (uint32_t id = 0; id < XR_MAX_NODES; id++)
 			for (uint32_t i = 0; i < w->up.n_intents; i++)
-				if (w->up.intents[i].car == id)
+				if (w->up.intents[i].car == id &&
+				    XR_HAS(have, id))
 					l->intents[l->n_intents++] =
 						w->up.intents[i];
 		l->have_intent = have;
@@ -295,27 +300,21 @@ static bool round_open(const struct xr_light *l)
 	       l->phase == XR_LIGHT_OVERRIDING || l->phase == XR_LIGHT_ENDING;
 }
 
-static int on_crossed(struct xr_node *n, const struct xr_msg *m)
+/* Appends `car` to the round's log, a crossing or (left) a car taken out of
+ * the round, and tells those who need it. */
+static void log_car(struct xr_node *n, uint32_t car, bool left)
 {
 	struct xr_light *l = &n->light;
-	uint32_t car = m->from;
-	if (m->u.crossed.round != l->round || !round_open(l))
-		return XR_EROUND;
-	if (XR_HAS(l->crossed, car)) {
-		for (uint32_t i = 0; i < l->n_log; i++)
-			if (l->log[i].car == car)
-				send_notice(n, car, &l->log[i]);
-		return 0;
-	}
 	struct xr_crossing *c = &l->log[l->n_log];
 	c->round = l->round;
 	c->index = l->n_log++;
 	c->car = car;
+	c->left = left;
 	l->crossed |= XR_SET(car);
 	l->proceeding &= ~XR_SET(car);
 	progress(n);
-	xr_tracef(n, "car %u crossed -> log r%u #%u, notify it and the waiting", car, c->round,
-		  c->index);
+	xr_tracef(n, "car %u %s -> log r%u #%u, notify it and the waiting", car,
+		  left ? "left the round" : "crossed", c->round, c->index);
 	/* The crossing car needs its acknowledgement; a car still waiting
 	 * needs to drop its edge. The others (crossed, or not yet blocked)
 	 * learn it at the round's end, or from the light's answer to the
@@ -327,6 +326,22 @@ static int on_crossed(struct xr_node *n, const struct xr_msg *m)
 	}
 	if (remaining(n) == 0 && l->phase == XR_LIGHT_CROSSING)
 		start_end_wave(n);
+}
+
+static int on_crossed(struct xr_node *n, const struct xr_msg *m)
+{
+	struct xr_light *l = &n->light;
+	uint32_t car = m->from;
+	if (m->u.crossed.round != l->round || !round_open(l) ||
+	    !XR_HAS(l->have_intent, car))
+		return XR_EROUND;
+	if (XR_HAS(l->crossed, car)) {
+		for (uint32_t i = 0; i < l->n_log; i++)
+			if (l->log[i].car == car)
+				send_notice(n, car, &l->log[i]);
+		return 0;
+	}
+	log_car(n, car, false);
 	return 0;
 }
 
@@ -487,6 +502,91 @@ static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
 	return 0;
 }
 
+/* ------------------------------------------------------------ absent cars
+ *
+ * A car the coordinator has not heard from for fail_ms (no heartbeat answer,
+ * no message at all) is absent: it is taken out of the round it is in, with
+ * a `left` entry in the round's log at the place its crossing would have
+ * had, so that every car drops its edges to it (as for a crossing) and the
+ * round ends without it; rounds to come are for the cars present. It comes
+ * back by speaking again.
+ *
+ * Why no two cars share the box because of it (I1): a car enters only under
+ * a lease (car.c): while now + cross_ms is before the newest of its own
+ * stamps the coordinator sent back, plus fail_ms. The coordinator sent that
+ * stamp back after hearing it, so it takes the car out at least fail_ms
+ * after the stamp: by then the car is out of the box. A car taken out gets no
+ * stamp back for the rest of the round. A car that died in the box and was
+ * taken out does not drive out when it comes back (it was towed, car.c). */
+static bool left_round(const struct xr_light *l, uint32_t car)
+{
+	for (uint32_t i = 0; i < l->n_log; i++)
+		if (l->log[i].car == car)
+			return l->log[i].left;
+	return false;
+}
+
+void xr_light_heard(struct xr_node *n, uint32_t car)
+{
+	struct xr_light *l = &n->light;
+	if (!XR_HAS(n->car_set, car))
+		return;
+	l->heard_ms[car] = n->now_ms;
+	if (XR_HAS(l->absent, car)) {
+		l->absent &= ~XR_SET(car);
+		xr_tracef(n, "absent car %u speaks again -> in the rounds to come",
+			  car);
+	}
+}
+
+void xr_light_hear_all(struct xr_node *n)
+{
+	for (uint32_t i = 0; i < n->cfg.n_cars; i++)
+		n->light.heard_ms[n->cfg.cars[i]] = n->now_ms;
+}
+
+uint64_t xr_light_lease_for(const struct xr_node *n, uint32_t id)
+{
+	const struct xr_light *l = &n->light;
+	if (!XR_HAS(n->car_set, id) || XR_HAS(l->absent, id) ||
+	    (round_open(l) && left_round(l, id)))
+		return 0;
+	return l->ack_stamp_ms[id];
+}
+
+static void check_absent(struct xr_node *n)
+{
+	struct xr_light *l = &n->light;
+	if (!xr_failover_on(n) || l->phase == XR_LIGHT_RECOVERING)
+		return;
+	for (uint32_t i = 0; i < n->cfg.n_cars; i++) {
+		uint32_t car = n->cfg.cars[i];
+		if (car == n->cfg.self || XR_HAS(l->absent, car) ||
+		    n->now_ms - l->heard_ms[car] < n->cfg.fail_ms)
+			continue;
+		l->absent |= XR_SET(car);
+		bool in_round = round_open(l) && XR_HAS(l->have_intent, car) &&
+				!XR_HAS(l->crossed, car);
+		xr_tracef(n, "car %u silent for %u ms -> absent%s", car,
+			  (unsigned)(n->now_ms - l->heard_ms[car]),
+			  in_round ? ", out of the round" : "");
+		struct xr_effect *fx = xr_out_effect(n, XR_FX_CAR_LEFT);
+		if (fx != NULL) {
+			fx->round = in_round ? l->round : 0;
+			fx->car = car;
+		}
+		if (in_round)
+			log_car(n, car, true);
+		/* A wave waiting for it starts again without it. */
+		struct xr_wave_state *w = &n->wave;
+		if (xr_wave_pending(n) && XR_HAS(w->nbrs, car) &&
+		    !XR_HAS(w->heard, car)) {
+			struct xr_wave_msg down = w->down;
+			xr_wave_start(n, &down);
+		}
+	}
+}
+
 int xr_light_receive(struct xr_node *n, const struct xr_msg *m)
 {
 	switch (m->type) {
@@ -510,6 +610,7 @@ void xr_light_tick(struct xr_node *n)
 	struct xr_light *l = &n->light;
 	xr_wave_tick(n);
 	xr_light_recover_tick(n);
+	check_absent(n);
 	if (l->phase == XR_LIGHT_CROSSING && remaining(n) != 0 &&
 	    n->now_ms - l->last_progress_ms >= n->cfg.stall_ms &&
 	    (!l->detecting ||

@@ -77,14 +77,18 @@ const char *xr_effect_type_name(enum xr_effect_type t)
 		return "Coordinator";
 	case XR_FX_DEPOSED:
 		return "Deposed";
+	case XR_FX_CAR_LEFT:
+		return "CarLeft";
 	}
 	return "?";
 }
 
 uint64_t xr_log_digest_step(uint64_t d, const struct xr_crossing *c)
 {
-	uint32_t words[3] = {c->round, c->index, c->car};
-	for (int w = 0; w < 3; w++) {
+	/* A left entry hashes one word more; plain crossings hash as they
+	 * always did, so older traces and state files keep their digests. */
+	uint32_t words[4] = {c->round, c->index, c->car, 1u};
+	for (int w = 0; w < (c->left ? 4 : 3); w++) {
 		for (int b = 0; b < 4; b++) {
 			d ^= (words[w] >> (8 * b)) & 0xffu;
 			d *= FNV_PRIME;
@@ -97,6 +101,8 @@ void xr_durable_append(struct xr_node *n, const struct xr_crossing *c)
 {
 	n->durable.log_count++;
 	n->durable.log_digest = xr_log_digest_step(n->durable.log_digest, c);
+	if (c->left)
+		n->durable.left_count++;
 	if (c->round != n->durable.last_round)
 		n->durable.last_log_n = 0;
 	if (n->durable.last_log_n < XR_MAX_CARS)
@@ -559,7 +565,12 @@ static int receive(struct xr_node *n, const struct xr_msg *m)
 	}
 	if (xr_snapshot_observe(n, m))
 		return 0;
-	return dispatch(n, m);
+	rv = dispatch(n, m);
+	/* Heard from: alive (light.c, "absent cars"). Only an accepted
+	 * message counts, so a refused one changes nothing. */
+	if (rv == 0 && n->coordinator == n->cfg.self)
+		xr_light_heard(n, m->from);
+	return rv;
 }
 
 static void start(struct xr_node *n)

@@ -79,6 +79,11 @@ struct xr_crossing {
 	uint32_t round;
 	uint32_t index;
 	uint32_t car;
+	/* The coordinator took the car out of the round after fail_ms of
+	 * silence (docs/FAILURES.md, "a dead car"): nobody waits for it any
+	 * more. Not a crossing, unless the car had crossed unheard: then its
+	 * own report, sent when it learns this entry, stores it. */
+	bool left;
 };
 
 struct xr_override {
@@ -172,6 +177,13 @@ struct xr_msg {
 		struct {
 			uint32_t coordinator;
 		} coordinator;
+		struct {
+			/* coordinator -> node: the newest stamp it has had
+			 * back from that node (the node's lease, see car.c);
+			 * node -> coordinator (ack): the node's own clock. */
+			bool ack;
+			uint64_t stamp_ms;
+		} heartbeat;
 		struct xr_recover_state {
 			struct xr_rejoin_state state; /* the car's view */
 			uint32_t crossed_round; /* durable: its last crossing */
@@ -184,6 +196,7 @@ struct xr_msg {
 			uint32_t detect_epoch;
 			uint32_t log_count;    /* durable log, for a light */
 			uint64_t log_digest;   /* that comes back */
+			uint32_t left_count;
 			uint32_t n_last_log;   /* durable log of logged_round */
 			struct xr_crossing last_log[XR_MAX_CARS];
 		} recover_state;
@@ -208,6 +221,9 @@ enum xr_effect_type {
 	XR_FX_SNAPSHOT_DONE,   /* every incoming channel of the snapshot closed */
 	XR_FX_COORDINATOR,     /* this node became coordinator (round = epoch) */
 	XR_FX_DEPOSED,         /* this node stopped being coordinator */
+	XR_FX_CAR_LEFT,        /* coordinator: `car` silent for fail_ms, taken
+				* out of `round` (crossing.left) or of rounds
+				* to come (round 0) */
 };
 
 struct xr_effect {
@@ -305,6 +321,7 @@ struct xr_durable {
 	uint32_t snapshot_floor;     /* newest snapshot recorded before a crash */
 	uint32_t epoch;              /* newest coordinator epoch known */
 	uint32_t target_round;       /* last round to run, from COLLECT waves */
+	uint32_t left_count;         /* log entries that are `left`, not crossings */
 	uint32_t last_log_n;         /* the log of last_round, in its order: */
 	struct xr_crossing last_log[XR_MAX_CARS]; /* a takeover re-runs it */
 };
@@ -381,6 +398,12 @@ struct xr_light {
 	struct xr_recover_state recovered[XR_MAX_NODES];
 	bool star;             /* waves run as a star around us */
 	bool respread_pending; /* spread `pending` again before Proceed */
+	/* Dead cars (light.c, "absent cars"): when each car was last heard
+	 * from, the stamp its last heartbeat answer carried, and the cars
+	 * silent for fail_ms, whom no round waits for until they speak. */
+	uint64_t heard_ms[XR_MAX_NODES];
+	uint64_t ack_stamp_ms[XR_MAX_NODES];
+	xr_set absent;
 };
 
 /* Bully election and failure detection (election.c). */
@@ -391,6 +414,11 @@ struct xr_election {
 	uint64_t answered_ms;
 	uint64_t last_heard_ms;  /* from the coordinator */
 	uint64_t last_beat_ms;   /* coordinator: last heartbeat sent */
+	/* A car's lease: the newest of its own stamps the coordinator sent
+	 * back. The coordinator takes nobody out of a round before fail_ms
+	 * after hearing it, so a car may enter the box only while
+	 * now + cross_ms stays before lease_ms + fail_ms (car.c). */
+	uint64_t lease_ms;
 };
 
 enum xr_car_phase {
@@ -404,6 +432,8 @@ enum xr_car_phase {
 struct xr_car {
 	enum xr_car_phase phase;
 	bool rejoining;         /* restarted: waiting for RejoinState */
+	uint64_t rejoin_ms;     /* when it first asked (a lease, see car.c) */
+	bool restarted_in_box;  /* crashed in the box: drive out, or towed? */
 	uint32_t closed_epoch;  /* its override is applied: probes are stale */
 	uint32_t round;
 	struct xr_car_intent intent;

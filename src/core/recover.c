@@ -27,6 +27,7 @@ void xr_light_takeover(struct xr_node *n)
 	l->next_wave = (n->coordinator_epoch << 20) + 1;
 	n->wave.active = false;
 	l->recover_deadline_ms = n->now_ms + n->cfg.fail_ms;
+	xr_light_hear_all(n); /* nobody is absent before fail_ms from now */
 	for (uint32_t i = 0; i < n->cfg.n_cars; i++)
 		xr_out_msg(n, n->cfg.cars[i], XR_MSG_RECOVER);
 	xr_tracef(n, "take over at epoch %u -> ask %u cars for their state",
@@ -64,6 +65,7 @@ void xr_car_on_recover(struct xr_node *n)
 	r->detect_epoch = c->epoch;
 	r->log_count = n->durable.log_count;
 	r->log_digest = n->durable.log_digest;
+	r->left_count = n->durable.left_count;
 	r->n_last_log = n->durable.last_log_n;
 	memcpy(r->last_log, n->durable.last_log,
 	       n->durable.last_log_n * sizeof r->last_log[0]);
@@ -99,6 +101,15 @@ static void add_override(struct xr_light *l, const struct xr_override *ov)
 	l->n_overrides++;
 }
 
+/* The cars of the round: those in its intent set. */
+static xr_set intent_cars(const struct xr_light *l)
+{
+	xr_set cars = 0;
+	for (uint32_t i = 0; i < l->n_intents; i++)
+		cars |= XR_SET(l->intents[i].car);
+	return cars;
+}
+
 static void finish(struct xr_node *n)
 {
 	struct xr_light *l = &n->light;
@@ -127,6 +138,7 @@ static void finish(struct xr_node *n)
 	    best_log->log_count > n->durable.log_count) {
 		n->durable.log_count = best_log->log_count;
 		n->durable.log_digest = best_log->log_digest;
+		n->durable.left_count = best_log->left_count;
 		n->durable.last_round = best_log->logged_round;
 	}
 	l->round = round;
@@ -165,7 +177,7 @@ static void finish(struct xr_node *n)
 		memcpy(l->log, r->last_log, r->n_last_log * sizeof l->log[0]);
 		for (uint32_t i = 0; i < l->n_log; i++)
 			l->crossed |= XR_SET(l->log[i].car);
-		l->have_intent = n->car_set;
+		l->have_intent = l->crossed;
 		xr_tracef(n, "car %u logged round %u -> end it again", id, round);
 		xr_light_resume_crossing(n);
 		return;
@@ -241,7 +253,7 @@ static void finish(struct xr_node *n)
 		l->log[i].index = i;
 		l->crossed |= XR_SET(l->log[i].car);
 	}
-	l->have_intent = n->car_set;
+	l->have_intent = intent_cars(l);
 	struct xr_override newest = {0};
 	if (l->n_overrides > 0) {
 		newest = l->overrides[l->n_overrides - 1];

@@ -79,8 +79,12 @@ static void record(struct xr_node *n, uint32_t id)
 		s->is_light = true;
 		s->unusable = l->phase == XR_LIGHT_RECOVERING;
 		s->round = l->round;
-		s->crossings = n->durable.log_count +
-			       (open && !counted ? l->n_log : 0);
+		/* Entries of cars taken out of a round are not crossings. */
+		uint32_t round_left = 0;
+		for (uint32_t i = 0; i < l->n_log; i++)
+			round_left += l->log[i].left;
+		s->crossings = n->durable.log_count - n->durable.left_count +
+			       (open && !counted ? l->n_log - round_left : 0);
 		if (open) {
 			s->n_logged = l->n_log;
 			for (uint32_t i = 0; i < l->n_log; i++)
@@ -95,8 +99,12 @@ static void record(struct xr_node *n, uint32_t id)
 		s->car_crossings = n->durable.crossings;
 		/* Crossed in a round its own log does not hold yet: the
 		 * coordinator may not have logged it (or may have lost it in
-		 * a takeover); it is in flight until the round's end. */
-		if (n->durable.last_crossed_round > n->durable.last_round)
+		 * a takeover); it is in flight until the round's end. A car
+		 * away when its round ended never holds that round's log:
+		 * once it is in a later round, the round it crossed in is
+		 * over and logged. */
+		if (n->durable.last_crossed_round > n->durable.last_round &&
+		    n->durable.last_crossed_round >= n->car.round)
 			s->pending_round = n->durable.last_crossed_round;
 	}
 	n->durable.snapshot_floor = id;

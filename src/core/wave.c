@@ -71,9 +71,10 @@ void xr_wave_start(struct xr_node *n, const struct xr_wave_msg *down)
 	w->down.echo = false;
 	/* A coordinator that is not the light runs waves as a star around
 	 * itself: the configured topology may have had the light at its
-	 * centre. */
-	w->down.star = n->light.star;
-	w->nbrs = w->down.star ? n->car_set & ~XR_SET(n->cfg.self)
+	 * centre. So does any coordinator while a car is absent: the
+	 * topology may need the absent car to reach the others. */
+	w->down.star = n->light.star || n->light.absent != 0;
+	w->nbrs = w->down.star ? n->car_set & ~XR_SET(n->cfg.self) & ~n->light.absent
 			       : n->neighbour_set;
 	w->up.kind = down->kind;
 	w->up.round = down->round;

@@ -219,6 +219,13 @@ int xr_msg_check(const struct xr_msg *m, char *why, size_t why_len)
 			if (rc != 0)
 				return rc;
 		}
+		if (m->type == XR_MSG_RECOVER_STATE) {
+			rc = check_log(m->u.recover_state.last_log,
+				       m->u.recover_state.n_last_log,
+				       "RecoverState.last_log", why, why_len);
+			if (rc != 0)
+				return rc;
+		}
 		rc = check_intents(r->intents, r->n_intents,
 				   "RejoinState.intents", why, why_len);
 		if (rc == 0)
@@ -266,6 +273,7 @@ static void build_log(struct xr_pb_env *s, const struct xr_crossing *log,
 		p->round = log[i].round;
 		p->index = log[i].index;
 		p->car = log[i].car;
+		p->left = log[i].left;
 		s->log_ptrs[i] = p;
 	}
 }
@@ -454,12 +462,25 @@ int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
 		p->detect_epoch = r->detect_epoch;
 		p->log_count = r->log_count;
 		p->log_digest = r->log_digest;
+		p->left_count = r->left_count;
+		for (uint32_t i = 0; i < r->n_last_log && i < XR_MAX_CARS; i++) {
+			xroad__crossing__init(&s->last_log[i]);
+			s->last_log[i].round = r->last_log[i].round;
+			s->last_log[i].index = r->last_log[i].index;
+			s->last_log[i].car = r->last_log[i].car;
+			s->last_log[i].left = r->last_log[i].left;
+			s->last_log_ptrs[i] = &s->last_log[i];
+		}
+		p->n_last_log = r->n_last_log;
+		p->last_log = s->last_log_ptrs;
 		e->body_case = XROAD__ENVELOPE__BODY_RECOVER_STATE;
 		e->recover_state = p;
 		break;
 	}
 	case XR_MSG_HEARTBEAT:
 		xroad__heartbeat__init(&s->body.heartbeat);
+		s->body.heartbeat.ack = m->u.heartbeat.ack;
+		s->body.heartbeat.stamp_ms = m->u.heartbeat.stamp_ms;
 		e->body_case = XROAD__ENVELOPE__BODY_HEARTBEAT;
 		e->heartbeat = &s->body.heartbeat;
 		break;
@@ -535,6 +556,7 @@ static void read_crossing(const Xroad__Crossing *c, struct xr_crossing *out)
 	out->round = c->round;
 	out->index = c->index;
 	out->car = c->car;
+	out->left = c->left;
 }
 
 static int read_log(Xroad__Crossing *const *in, size_t n,
@@ -703,11 +725,21 @@ static int read_body(const Xroad__Envelope *e, struct xr_msg *m, char *why,
 		r->detect_epoch = p->detect_epoch;
 		r->log_count = p->log_count;
 		r->log_digest = p->log_digest;
+		r->left_count = p->left_count;
+		int rc = read_log(p->last_log, p->n_last_log, r->last_log,
+				  &r->n_last_log, "RecoverState.last_log", why,
+				  why_len);
+		if (rc != 0)
+			return rc;
 		return read_rejoin_state(p->state, &r->state,
 					 "RecoverState.state", why, why_len);
 	}
 	case XROAD__ENVELOPE__BODY_HEARTBEAT:
 		m->type = XR_MSG_HEARTBEAT;
+		if (e->heartbeat != NULL) {
+			m->u.heartbeat.ack = e->heartbeat->ack;
+			m->u.heartbeat.stamp_ms = e->heartbeat->stamp_ms;
+		}
 		return 0;
 	case XROAD__ENVELOPE__BODY_ELECTION:
 		m->type = XR_MSG_ELECTION;

@@ -37,6 +37,8 @@ struct xr_pb_env {
 	} body;
 	Xroad__RejoinState inner_state; /* RecoverState.state */
 	Xroad__Override last_override;  /* RecoverState.last_override */
+	Xroad__Crossing last_log[XR_MAX_CARS]; /* RecoverState.last_log */
+	Xroad__Crossing *last_log_ptrs[XR_MAX_CARS];
 	Xroad__Intent intents[XR_MAX_CARS];
 	Xroad__Intent *intent_ptrs[XR_MAX_CARS];
 	Xroad__Crossing log[XR_MAX_CARS];

@@ -93,7 +93,7 @@ static void put_intents(struct line *l, const char *key,
 
 static void put_crossing(struct line *l, const struct xr_crossing *c)
 {
-	put(l, "r%u#%u:%u", c->round, c->index, c->car);
+	put(l, "r%u#%u:%u%s", c->round, c->index, c->car, c->left ? " left" : "");
 }
 
 static void put_log(struct line *l, const struct xr_crossing *c, uint32_t n)
@@ -247,6 +247,9 @@ size_t xr_msg_describe(const struct xr_msg *m, char *buf, size_t cap)
 		break;
 	}
 	case XR_MSG_HEARTBEAT:
+		put(&l, " %s stamp=%llu", m->u.heartbeat.ack ? "ack" : "beat",
+		    (unsigned long long)m->u.heartbeat.stamp_ms);
+		break;
 	case XR_MSG_ELECTION:
 	case XR_MSG_ANSWER:
 	case XR_MSG_RECOVER:

@@ -229,6 +229,7 @@ static int convert(struct xr_trace_reader *r, uint64_t at,
 			rec->durable.snapshot_floor = d->snapshot_floor;
 			rec->durable.epoch = d->epoch;
 			rec->durable.target_round = d->target_round;
+			rec->durable.left_count = d->left_count;
 			rec->durable.entered_round = d->entered_round;
 			if (d->n_last_log > XR_MAX_CARS)
 				return fail(r, at, XR_ETOOBIG,
@@ -246,6 +247,7 @@ static int convert(struct xr_trace_reader *r, uint64_t at,
 				rec->durable.last_log[i].index =
 					d->last_log[i]->index;
 				rec->durable.last_log[i].car = d->last_log[i]->car;
+				rec->durable.last_log[i].left = d->last_log[i]->left;
 			}
 			rec->durable.last_log_n = (uint32_t)d->n_last_log;
 		}

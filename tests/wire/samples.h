@@ -118,6 +118,9 @@ static inline void sample_msg(enum xr_msg_type t, bool full, struct xr_msg *m)
 		m->u.marker.snapshot = full ? 0xffffffffu : 2;
 		break;
 	case XR_MSG_HEARTBEAT:
+		m->u.heartbeat.ack = full;
+		m->u.heartbeat.stamp_ms = full ? UINT64_MAX : 5;
+		break;
 	case XR_MSG_ELECTION:
 	case XR_MSG_ANSWER:
 	case XR_MSG_RECOVER:
@@ -142,6 +145,11 @@ static inline void sample_msg(enum xr_msg_type t, bool full, struct xr_msg *m)
 		r->detect_epoch = 5;
 		r->log_count = full ? 0xffffffffu : 8;
 		r->log_digest = full ? 0xffffffffffffffffULL : 99;
+		r->left_count = full ? 0xffffffffu : 1;
+		r->n_last_log = n;
+		for (uint32_t i = 0; i < n; i++)
+			r->last_log[i] = (struct xr_crossing){
+				2, i, (i % (XR_MAX_NODES - 1)) + 1, i == 0};
 		break;
 	}
 	case XR_MSG_NONE:

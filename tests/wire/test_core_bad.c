@@ -136,7 +136,7 @@ static void wrong_round(void)
 	sample_msg(XR_MSG_NOTICE, false, &m);
 	m.from = 0;
 	m.to = 1;
-	m.u.notice.crossing = (struct xr_crossing){9, 0, 2};
+	m.u.notice.crossing = (struct xr_crossing){9, 0, 2, false};
 	refused(&car, &m, XR_EROUND, "CrossingNotice for round 9 at a car");
 }
 

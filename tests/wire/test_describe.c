@@ -35,13 +35,13 @@ static void messages(void)
 	m.u.wave.n_intents = 0;
 	m.u.wave.kind = XR_WAVE_ROUND_END;
 	m.u.wave.n_log = 2;
-	m.u.wave.log[0] = (struct xr_crossing){1, 0, 2};
-	m.u.wave.log[1] = (struct xr_crossing){1, 1, 4};
+	m.u.wave.log[0] = (struct xr_crossing){1, 0, 2, false};
+	m.u.wave.log[1] = (struct xr_crossing){1, 1, 4, true};
 	m.u.wave.has_override = true;
 	m.u.wave.override = (struct xr_override){1, 2, 3};
 	m.epoch = 2;
 	CHECK_EQ_STR(msg(&m), "0->2 ep=2 Wave#3 RoundEnd r1 echo "
-			      "override=e1:2>3 log=[r1#0:2 r1#1:4]");
+			      "override=e1:2>3 log=[r1#0:2 r1#1:4 left]");
 
 	memset(&m, 0, sizeof m);
 	m.from = 1;
@@ -143,7 +143,7 @@ static void effects(void)
 	memset(&fx, 0, sizeof fx);
 	fx.type = XR_FX_LOG_APPEND;
 	fx.round = 1;
-	fx.crossing = (struct xr_crossing){1, 0, 2};
+	fx.crossing = (struct xr_crossing){1, 0, 2, false};
 	xr_effect_describe(0, &fx, buf, sizeof buf);
 	CHECK_EQ_STR(buf, "fx 0 LogAppend r1 crossing=r1#0:2");
 
