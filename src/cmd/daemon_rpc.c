@@ -133,6 +133,8 @@ static void node_status(Xroad__Node_Service *svc, const Xroad__StatusRequest *in
 	s.epoch = n->coordinator_epoch;
 	s.rejected = n->rejected + (uint32_t)(st.rejected_malformed + st.rejected_toobig +
 					      st.rejected_sender);
+	s.rejected_tls = (uint32_t)st.rejected_tls;
+	s.tls_dial_failed = (uint32_t)st.tls_dial_failed;
 	if (d->is_light) {
 		s.round = n->light.round;
 		s.deadlocks = n->light.deadlocks;
