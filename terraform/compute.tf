@@ -16,7 +16,21 @@ locals {
     rounds    = var.rounds
     cross_ms  = var.cross_ms
     nodes     = local.nodes
+    # Each host holds only its own certificate and key, at one fixed path.
+    tls_ca   = local.tls ? "/etc/xroad/tls/ca.crt" : ""
+    tls_cert = local.tls ? "/etc/xroad/tls/node.crt" : ""
+    tls_key  = local.tls ? "/etc/xroad/tls/node.key" : ""
   })
+
+  # tools/gen-certs' files (var.tls_dir) by node: the CA and the node's own
+  # certificate and key travel in that node's user data only.
+  tls_files = [
+    for n in local.nodes : {
+      ca   = "${var.tls_dir}/ca.crt"
+      cert = "${var.tls_dir}/node-${n.id}.crt"
+      key  = "${var.tls_dir}/node-${n.id}.key"
+    }
+  ]
 
   # /etc/xroad/env: what the aws cloud backend (src/cloud/aws_cloud.c,
   # docs/CLOUD.md) and xroadctl read. The AWS CLI reads AWS_REGION too.
@@ -79,6 +93,11 @@ resource "aws_instance" "node" {
     artifact_version = aws_s3_object.xroad_artifact.version_id
     cluster_conf     = local.cluster_conf
     env              = local.node_env
+    # Empty without TLS. A missing file is the precondition's error below,
+    # not file()'s.
+    tls_ca_pem   = local.tls && fileexists(local.tls_files[count.index].ca) ? file(local.tls_files[count.index].ca) : ""
+    tls_cert_pem = local.tls && fileexists(local.tls_files[count.index].cert) ? file(local.tls_files[count.index].cert) : ""
+    tls_key_pem  = local.tls && fileexists(local.tls_files[count.index].key) ? sensitive(file(local.tls_files[count.index].key)) : ""
   })
 
   # IMDSv2 only; a hop limit of 1 keeps the role's credentials on the host.
@@ -106,6 +125,11 @@ resource "aws_instance" "node" {
     precondition {
       condition     = contains(data.aws_ec2_instance_type.node.supported_architectures, var.architecture)
       error_message = "instance_type does not run var.architecture: use t3.* (x86_64) or t4g.* (arm64)."
+    }
+
+    precondition {
+      condition     = !local.tls || alltrue([for f in values(local.tls_files[count.index]) : fileexists(f)])
+      error_message = "tls_dir lacks ca.crt, or node-ID.crt or node-ID.key of a node: run tools/gen-certs --nodes <1 + cars> --out <tls_dir> (docs/DEPLOY.md, \"Mutual TLS\")."
     }
   }
 }

@@ -14,13 +14,18 @@ locals {
   # Node 0 is the light; cars 1..N take the approaches S E N W in turn
   # (several cars on one approach queue in a lane).
   approaches = ["S", "E", "N", "W"]
+
+  # With tls_dir every node speaks mutual TLS; TLS is all or nothing
+  # (docs/CONFIG.md), so one scheme for every address.
+  tls    = var.tls_dir != ""
+  scheme = local.tls ? "tls+tcp" : "tcp"
   nodes = [
     for i in range(1 + var.cars) : {
       id         = i
       role       = i == 0 ? "light" : "car"
       approach   = i == 0 ? "-" : local.approaches[(i - 1) % 4]
       private_ip = cidrhost(local.subnet_cidr, 10 + i)
-      address    = "tcp://${cidrhost(local.subnet_cidr, 10 + i)}:${var.xroad_port}"
+      address    = "${local.scheme}://${cidrhost(local.subnet_cidr, 10 + i)}:${var.xroad_port}"
     }
   ]
 }

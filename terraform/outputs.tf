@@ -14,8 +14,14 @@ locals {
     rounds    = var.rounds
     cross_ms  = var.cross_ms
     nodes = [
-      for i, n in local.nodes : merge(n, { address = "tcp://${aws_instance.node[i].public_ip}:${var.xroad_port}" })
+      for i, n in local.nodes : merge(n, { address = "${local.scheme}://${aws_instance.node[i].public_ip}:${var.xroad_port}" })
     ]
+    # xroadctl finds ctl.crt and ctl.key beside the CA, where gen-certs put
+    # them; the nodes' certificates name their ids, not their IPs, so the
+    # public addresses verify as well as the private ones.
+    tls_ca   = local.tls ? abspath("${var.tls_dir}/ca.crt") : ""
+    tls_cert = ""
+    tls_key  = ""
   })
 }
 
@@ -60,7 +66,7 @@ output "xroadctl_command" {
 
 output "ssh_xroadctl_command" {
   description = "xroadctl on the light itself, over ssh (needs ssh_key_name)."
-  value       = var.ssh_key_name != "" ? "ssh ${local.ssh_user}@${aws_instance.node[0].public_ip} xroadctl --config /etc/xroad/cluster.conf status" : "ssh is closed: set ssh_key_name to open it from operator_cidr"
+  value       = var.ssh_key_name != "" ? "ssh ${local.ssh_user}@${aws_instance.node[0].public_ip} ${local.tls ? "sudo " : ""}xroadctl --config /etc/xroad/cluster.conf status" : "ssh is closed: set ssh_key_name to open it from operator_cidr"
 }
 
 output "bucket" {

@@ -100,6 +100,17 @@ variable "ssh_key_name" {
   default     = ""
 }
 
+variable "tls_dir" {
+  description = "Directory written by tools/gen-certs --nodes 1+cars (ca.crt, node-ID.crt, node-ID.key, ctl.crt, ctl.key). Set: the nodes speak mutual TLS (tls+tcp://) and each instance gets the CA and its own certificate and key in its user data; ca.key and ctl.key stay here. Empty (the default): plain tcp."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = !can(regex("\\s", var.tls_dir))
+    error_message = "tls_dir must be empty or a directory path without whitespace."
+  }
+}
+
 variable "xroad_artifact" {
   description = "Path of the xroad build artifact: a .tar.gz holding the xroad and xroadctl executables (see docs/DEPLOY.md). Empty means ../dist/xroad-<architecture>.tar.gz."
   type        = string

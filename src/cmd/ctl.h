@@ -27,6 +27,9 @@ struct xr_ctl_command {
 struct xr_ctl_global {
 	const char *config; /* --config FILE: the cluster configuration */
 	const char *node;   /* --node ADDR: one node's address */
+	const char *ca;     /* --ca FILE: the cluster CA (TLS) */
+	const char *cert;   /* --cert FILE: xroadctl's client certificate */
+	const char *key;    /* --key FILE: its private key */
 };
 extern struct xr_ctl_global xr_ctl_global;
 

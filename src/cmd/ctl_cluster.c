@@ -9,6 +9,7 @@
 #include "ctl.h"
 #include "err.h"
 #include "rpc.h"
+#include "tls.h"
 
 static int deadline_from_env(void)
 {
@@ -26,6 +27,71 @@ static int deadline_from_env(void)
 		return XR_CTL_DEADLINE_MS;
 	}
 	return (int)v;
+}
+
+/* `name` in the directory of `path`. */
+static void beside(const char *path, const char *name, char *out, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(out, cap, "%s", name);
+	else
+		snprintf(out, cap, "%.*s/%s", (int)(slash - path), path, name);
+}
+
+/* The material of the process: watch opens its cluster once, but a command
+ * may open it again; one load, kept until exit. */
+static struct xr_tls *ctl_tls;
+
+static int open_tls(struct xr_ctl_cluster *c, bool want, const char *what)
+{
+	const struct xr_ctl_global *g = &xr_ctl_global;
+	char cert[XR_PATH_MAX], key[XR_PATH_MAX], err[1024];
+	const char *ca;
+
+	if (!want) {
+		if (g->ca != NULL || g->cert != NULL || g->key != NULL) {
+			fprintf(stderr,
+				"xroadctl: --ca, --cert and --key are for TLS, and %s "
+				"has no tls+tcp:// address\n", what);
+			return 2;
+		}
+		return 0;
+	}
+	if ((g->cert == NULL) != (g->key == NULL)) {
+		fprintf(stderr, "xroadctl: --cert and --key go together\n");
+		return 2;
+	}
+	ca = g->ca != NULL ? g->ca : c->have_config ? c->config.tls_ca : NULL;
+	if (ca == NULL) {
+		fprintf(stderr,
+			"xroadctl: %s is a tls+tcp:// node: give the cluster CA "
+			"with --ca FILE (and --cert/--key, or ctl.crt and ctl.key "
+			"beside the CA)\n", what);
+		return 2;
+	}
+	if (ctl_tls == NULL) {
+		if (g->cert != NULL) {
+			snprintf(cert, sizeof cert, "%s", g->cert);
+			snprintf(key, sizeof key, "%s", g->key);
+		} else {
+			beside(ca, "ctl.crt", cert, sizeof cert);
+			beside(ca, "ctl.key", key, sizeof key);
+		}
+		int rc = xr_tls_load(&ctl_tls, ca, cert, key, NULL, err, sizeof err);
+		if (rc != 0) {
+			fprintf(stderr,
+				"xroadctl: %s\nxroadctl: %s uses TLS: xroadctl needs "
+				"the cluster CA and a client certificate it signed "
+				"(--ca, --cert, --key; by default ctl.crt and ctl.key "
+				"beside the CA, made by tools/gen-certs)\n",
+				rc == XR_ENOMEM ? "out of memory" : err, what);
+			return 1;
+		}
+	}
+	c->tls = ctl_tls;
+	return 0;
 }
 
 int xr_ctl_cluster_open(struct xr_ctl_cluster *c)
@@ -49,7 +115,8 @@ int xr_ctl_cluster_open(struct xr_ctl_cluster *c)
 			       sizeof t->address);
 			t->address[sizeof t->address - 1] = '\0';
 		}
-		return 0;
+		return open_tls(c, c->config.tls_ca[0] != '\0',
+				xr_ctl_global.config);
 	}
 	if (xr_ctl_global.node != NULL) {
 		struct xr_ctl_target *t = &c->nodes[c->n++];
@@ -57,7 +124,8 @@ int xr_ctl_cluster_open(struct xr_ctl_cluster *c)
 		t->is_light = true; /* unknown until it answers */
 		snprintf(t->address, sizeof t->address, "%s",
 			 xr_ctl_global.node);
-		return 0;
+		return open_tls(c, strncmp(t->address, "tls+", 4) == 0,
+				t->address);
 	}
 	fprintf(stderr, "xroadctl: this command needs --config FILE or "
 			"--node ADDR before it\n");
@@ -76,9 +144,16 @@ int xr_ctl_call(const struct xr_ctl_cluster *c, const struct xr_ctl_target *t,
 		unsigned method, const ProtobufCMessage *req,
 		ProtobufCMessage **reply, char *err, size_t err_len)
 {
-	char why[384];
-	int rv = xr_rpc_call(t->address, method, req, reply, c->deadline_ms,
-			     why, sizeof why);
+	char why[640], name[XR_TLS_NAME_MAX];
+	/* With --config the node's id is known, and so the name its
+	 * certificate must carry; --node gets any node the CA signed. */
+	struct xr_rpc_tls tls = {c->tls, NULL};
+	if (c->have_config) {
+		xr_tls_node_name(t->id, name, sizeof name);
+		tls.peer_name = name;
+	}
+	int rv = xr_rpc_call(t->address, c->tls != NULL ? &tls : NULL, method,
+			     req, reply, c->deadline_ms, why, sizeof why);
 	if (rv != 0)
 		snprintf(err, err_len, "node %u (%s): %s", t->id, t->address,
 			 why);

@@ -21,16 +21,24 @@ struct xr_ctl_target {
 	char address[XR_ADDR_MAX];
 };
 
+struct xr_tls;
+
 struct xr_ctl_cluster {
 	bool have_config;
 	struct xr_cluster config; /* when have_config */
 	uint32_t n;
 	struct xr_ctl_target nodes[XR_MAX_NODES];
 	int deadline_ms;
+	/* TLS (tls+tcp:// nodes): the CA and xroadctl's client certificate,
+	 * loaded once per process and kept until it exits; NULL without. */
+	const struct xr_tls *tls;
 };
 
-/* Loads the targets from the global --config or --node. Prints the reason
- * and returns 2 (usage) or 1 (unreadable config) on failure, 0 on success. */
+/* Loads the targets from the global --config or --node, and with TLS the CA
+ * and client certificate (--ca, --cert, --key, by default the tls_ca of the
+ * configuration and ctl.crt, ctl.key beside it). Prints the reason and
+ * returns 2 (usage) or 1 (unreadable config or certificate) on failure, 0 on
+ * success. */
 int xr_ctl_cluster_open(struct xr_ctl_cluster *c);
 
 /* The light's target, or NULL (with --node, the one node). */
@@ -48,7 +56,7 @@ void xr_ctl_json_string(const char *s);
  * did not answer (errs[i] says why). Free with xr_ctl_status_free. */
 struct xr_ctl_status {
 	Xroad__StatusReply *replies[XR_MAX_NODES];
-	char errs[XR_MAX_NODES][256];
+	char errs[XR_MAX_NODES][512];
 };
 void xr_ctl_status_all(const struct xr_ctl_cluster *c, struct xr_ctl_status *s);
 void xr_ctl_status_free(const struct xr_ctl_cluster *c, struct xr_ctl_status *s);

@@ -63,9 +63,10 @@ void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
 		}
 		printf(",\"round\":%u,\"epoch\":%u,\"coordinator\":%u,"
 		       "\"crossings\":%u,\"deadlocks\":%u,\"rounds_done\":%u,"
-		       "\"rejected\":%u",
+		       "\"rejected\":%u,\"rejected_tls\":%u,\"tls_dial_failed\":%u",
 		       n->round, n->epoch, n->coordinator, n->crossings,
-		       n->deadlocks, n->rounds_done, n->rejected);
+		       n->deadlocks, n->rounds_done, n->rejected, n->rejected_tls,
+		       n->tls_dial_failed);
 		if (!n->is_light) {
 			printf(",\"state\":\"%s\"", xr_ctl_car_state_name(n->state));
 			if (n->intent != NULL)
@@ -142,6 +143,11 @@ static void print_table(const struct xr_ctl_cluster *c,
 			printf("    epoch %u, %u rounds done, %u messages "
 			       "refused\n",
 			       n->epoch, n->rounds_done, n->rejected);
+		/* Only where it happened: on a healthy cluster, nothing. */
+		if (n->rejected_tls > 0 || n->tls_dial_failed > 0)
+			printf("    TLS: %u handshakes refused, %u dials "
+			       "failed\n",
+			       n->rejected_tls, n->tls_dial_failed);
 	}
 	print_coordinator(c, s);
 }

@@ -17,6 +17,7 @@
 #include "net.h"
 #include "node.h"
 #include "poller.h"
+#include "tls.h"
 #include "trace.h"
 
 #define XR_PENDING_MAX 256
@@ -46,6 +47,7 @@ struct xr_daemon {
 	struct xr_node node;
 	struct xr_node_config cfg;
 	struct xr_net *net;
+	struct xr_tls *tls;       /* TLS material, NULL without TLS */
 	struct xr_cloud cloud;
 	bool cloud_open;
 	struct xr_poller poller;

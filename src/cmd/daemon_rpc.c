@@ -136,6 +136,8 @@ static void node_status(Xroad__Node_Service *svc, const Xroad__StatusRequest *in
 					      st.rejected_sender);
 	if (n->coordinator == d->self)
 		s.rounds_done = n->light.rounds_done; /* the light, or a car elected */
+	s.rejected_tls = (uint32_t)st.rejected_tls;
+	s.tls_dial_failed = (uint32_t)st.tls_dial_failed;
 	if (d->is_light) {
 		s.round = n->light.round;
 		s.deadlocks = n->light.deadlocks;

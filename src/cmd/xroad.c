@@ -75,6 +75,34 @@ static int parse_id(const char *s, uint32_t *out)
 	return 0;
 }
 
+/* With TLS, node `id`'s material, checked (tls.h): a missing or wrong file
+ * is a configuration error, found before any socket opens. */
+static int load_tls(const struct xr_cluster *c, uint32_t id, struct xr_tls **out,
+		    char *err, size_t err_len)
+{
+	char cert[XR_PATH_MAX], key[XR_PATH_MAX], name[XR_TLS_NAME_MAX];
+	char why[768];
+	int rc;
+
+	*out = NULL;
+	if (c->tls_ca[0] == '\0')
+		return 0;
+	if (xr_cluster_tls_files(c, id, cert, key, sizeof cert) != 0) {
+		/* A cut message is better than none: snprintf's result is
+		 * only looked at to say so to the compiler. */
+		if (snprintf(err, err_len, "%s: node %u: tls_cert or tls_key: path too long",
+			     c->path, (unsigned)id) < 0)
+			err[0] = '\0';
+		return XR_ECONFIG;
+	}
+	xr_tls_node_name(id, name, sizeof name);
+	rc = xr_tls_load(out, c->tls_ca, cert, key, name, why, sizeof why);
+	if (rc != 0 && snprintf(err, err_len, "%s: node %u: %s", c->path, (unsigned)id,
+				rc == XR_ENOMEM ? "out of memory" : why) < 0)
+		err[0] = '\0';
+	return rc;
+}
+
 static int check_config(const char *path, bool one, uint32_t id)
 {
 	static struct xr_cluster c;
@@ -111,6 +139,12 @@ static int check_config(const char *path, bool one, uint32_t id)
 			fprintf(stderr, "xroad: %s: node %u: %s\n", path, (unsigned)i, err);
 			return 2;
 		}
+		struct xr_tls *tls;
+		if (load_tls(&c, i, &tls, err, sizeof err) != 0) {
+			fprintf(stderr, "xroad: %s\n", err);
+			return 2;
+		}
+		xr_tls_free(tls);
 	}
 	if (one && id >= c.n_nodes) {
 		fprintf(stderr, "xroad: %s: node %u: not declared (ids 0..%u)\n", path,
@@ -118,10 +152,11 @@ static int check_config(const char *path, bool one, uint32_t id)
 		return 2;
 	}
 	printf("%s: ok: run=%s nodes=%u light=%u cars=%u topology=%s routes=%s%s "
-	       "state_dir=%s\n",
+	       "state_dir=%s tls=%s%s\n",
 	       path, c.run, (unsigned)c.n_nodes, (unsigned)c.light,
 	       (unsigned)c.n_nodes - 1, xr_topology_name(c.topology), c.routes,
-	       have_routes ? "" : " (not checked: s3)", c.state_dir);
+	       have_routes ? "" : " (not checked: s3)", c.state_dir,
+	       c.tls_ca[0] != '\0' ? "on, ca " : "off", c.tls_ca);
 	return 0;
 }
 
@@ -180,16 +215,20 @@ static void shutdown_node(struct xr_daemon *d)
 		xr_log(XR_LOG_INFO, "net_stats",
 		       "received=%llu sent=%llu surveys=%llu responses=%llu dropped=%llu "
 		       "rejected_malformed=%llu rejected_toobig=%llu rejected_sender=%llu "
-		       "core_rejected=%u",
+		       "rejected_tls=%llu tls_dial_failed=%llu core_rejected=%u",
 		       (unsigned long long)st.received, (unsigned long long)st.sent,
 		       (unsigned long long)st.surveys, (unsigned long long)st.responses,
 		       (unsigned long long)st.send_dropped,
 		       (unsigned long long)st.rejected_malformed,
 		       (unsigned long long)st.rejected_toobig,
-		       (unsigned long long)st.rejected_sender, (unsigned)d->node.rejected);
+		       (unsigned long long)st.rejected_sender,
+		       (unsigned long long)st.rejected_tls,
+		       (unsigned long long)st.tls_dial_failed, (unsigned)d->node.rejected);
 	}
 	xr_net_close(d->net, 300);
 	d->net = NULL;
+	xr_tls_free(d->tls);
+	d->tls = NULL;
 	if (d->trace != NULL && xr_trace_close(d->trace) != 0)
 		xr_log(XR_LOG_ERROR, "trace_close_failed", "why=\"incomplete trace\"");
 	d->trace = NULL;
@@ -285,6 +324,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	d->is_light = id == d->cluster.light;
+	if (load_tls(&d->cluster, id, &d->tls, err, sizeof err) != 0) {
+		fprintf(stderr, "xroad: %s\n", err);
+		return 2;
+	}
 
 	if (d->cluster.cloud == XR_CLOUD_AWS)
 		rc = xr_cloud_open_aws(&d->cloud);
@@ -337,7 +380,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xroad: node %u: %s\n", (unsigned)id, err);
 		return 1;
 	}
-	rc = xr_net_open(&d->net, &d->cluster, id, err, sizeof err);
+	rc = xr_net_open(&d->net, &d->cluster, id, d->tls, err, sizeof err);
 	if (rc != 0) {
 		fprintf(stderr, "xroad: %s\n", err);
 		return 1;
@@ -346,10 +389,11 @@ int main(int argc, char **argv)
 	pthread_create(&sig_thread, NULL, signal_thread, d);
 	pthread_detach(sig_thread);
 	xr_log(XR_LOG_INFO, "started",
-	       "role=%s address=%s wave=%s topology=%s neighbours=%u restarted=%d "
+	       "role=%s address=%s wave=%s tls=%s topology=%s neighbours=%u restarted=%d "
 	       "crossings=%u weights=%u/%u/%u run=%s",
 	       d->is_light ? "light" : "car", d->cluster.nodes[id].address,
-	       d->cluster.nodes[id].wave_address, xr_topology_name(d->cluster.topology),
+	       d->cluster.nodes[id].wave_address, d->tls != NULL ? "on" : "off",
+	       xr_topology_name(d->cluster.topology),
 	       (unsigned)d->cfg.n_neighbours, have_durable ? 1 : 0,
 	       (unsigned)durable.log_count, (unsigned)d->cfg.weights[XR_RIGHT],
 	       (unsigned)d->cfg.weights[XR_STRAIGHT], (unsigned)d->cfg.weights[XR_LEFT],

@@ -54,11 +54,19 @@ static const struct xr_ctl_command commands[] = {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: xroadctl [--config FILE | --node ADDR] COMMAND [ARGS]\n"
+		"usage: xroadctl [--config FILE | --node ADDR] [--ca FILE] "
+		"[--cert FILE --key FILE]\n"
+		"                COMMAND [ARGS]\n"
 		"\n"
 		"Inspect and drive an xroad crossroad. Global options:\n"
 		"  --config FILE  the cluster configuration (docs/CONFIG.md)\n"
 		"  --node ADDR    one node's address, instead of --config\n"
+		"  --ca FILE      TLS (tls+tcp:// nodes): the cluster CA; default "
+		"tls_ca of --config\n"
+		"  --cert FILE    TLS: xroadctl's client certificate; default "
+		"ctl.crt beside the CA\n"
+		"  --key FILE     TLS: its private key; default ctl.key beside "
+		"the CA\n"
 		"  --help         this text; `xroadctl COMMAND --help` for a "
 		"command\n"
 		"\n"
@@ -103,6 +111,12 @@ int main(int argc, char **argv)
 			rc = option_value(argc, argv, &i, &xr_ctl_global.config);
 		} else if (strcmp(argv[i], "--node") == 0) {
 			rc = option_value(argc, argv, &i, &xr_ctl_global.node);
+		} else if (strcmp(argv[i], "--ca") == 0) {
+			rc = option_value(argc, argv, &i, &xr_ctl_global.ca);
+		} else if (strcmp(argv[i], "--cert") == 0) {
+			rc = option_value(argc, argv, &i, &xr_ctl_global.cert);
+		} else if (strcmp(argv[i], "--key") == 0) {
+			rc = option_value(argc, argv, &i, &xr_ctl_global.key);
 		} else {
 			fprintf(stderr,
 				"xroadctl: unknown option %s (try --help)\n",

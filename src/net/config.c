@@ -101,6 +101,58 @@ static int resolve_path(const char *dir, const char *p, char *out, size_t cap)
 	return (n < 0 || (size_t)n >= cap) ? -1 : 0;
 }
 
+/* A node file template may hold "{id}" and no other brace: "{ID}" or
+ * "%d" would otherwise name one file for every node without a word. */
+static int check_template(const char *p)
+{
+	for (; *p != '\0'; p++) {
+		if (*p == '{' && strncmp(p, "{id}", 4) == 0)
+			p += 3;
+		else if (*p == '{' || *p == '}')
+			return -1;
+	}
+	return 0;
+}
+
+/* Copies `tmpl` with every "{id}" replaced by `id`. */
+static int expand_id(const char *tmpl, uint32_t id, char *out, size_t cap)
+{
+	char num[16];
+	size_t o = 0, nl;
+
+	nl = (size_t)snprintf(num, sizeof num, "%u", (unsigned)id);
+	while (*tmpl != '\0') {
+		if (strncmp(tmpl, "{id}", 4) == 0) {
+			if (o + nl >= cap)
+				return -1;
+			memcpy(out + o, num, nl);
+			o += nl;
+			tmpl += 4;
+			continue;
+		}
+		if (o + 1 >= cap)
+			return -1;
+		out[o++] = *tmpl++;
+	}
+	if (cap == 0)
+		return -1;
+	out[o] = '\0';
+	return 0;
+}
+
+/* `name` in the directory of `path` (tls_ca's directory for the default
+ * node files). */
+static int beside(const char *path, const char *name, char *out, size_t cap)
+{
+	const char *slash = strrchr(path, '/');
+	int n;
+
+	if (slash == NULL)
+		return copy_str(out, cap, name);
+	n = snprintf(out, cap, "%.*s/%s", (int)(slash - path), path, name);
+	return (n < 0 || (size_t)n >= cap) ? -1 : 0;
+}
+
 /* tcp://HOST:PORT, tls+tcp://HOST:PORT or ipc:///path. On success the wave
  * endpoint is derived into `wave` and the tcp port (0 for ipc) returned. */
 static int check_address(const char *a, char *wave, size_t wave_len,
@@ -258,13 +310,13 @@ int xr_topology_parse(const char *s, enum xr_topology *out)
 enum key_id {
 	K_RUN, K_SEED, K_TOPOLOGY, K_ROUTES, K_CLOUD, K_STATE_DIR, K_ROUNDS,
 	K_CROSS_MS, K_RESEND_MS, K_STALL_MS, K_MAX_MSG, K_TLS_CA, K_HEARTBEAT_MS,
-	K_FAIL_MS, K_KEYS
+	K_FAIL_MS, K_TLS_CERT, K_TLS_KEY, K_KEYS
 };
 
 static const char *const key_names[K_KEYS] = {
 	"run", "seed", "topology", "routes", "cloud", "state_dir", "rounds",
 	"cross_ms", "resend_ms", "stall_ms", "max_msg", "tls_ca", "heartbeat_ms",
-	"fail_ms",
+	"fail_ms", "tls_cert", "tls_key",
 };
 
 static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
@@ -300,9 +352,18 @@ static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
 		return 0;
 	case K_ROUTES:
 	case K_STATE_DIR:
-	case K_TLS_CA: {
-		char *dst = k == K_ROUTES ? c->routes
-			    : k == K_STATE_DIR ? c->state_dir : c->tls_ca;
+	case K_TLS_CA:
+	case K_TLS_CERT:
+	case K_TLS_KEY: {
+		char *dst = k == K_ROUTES      ? c->routes
+			    : k == K_STATE_DIR ? c->state_dir
+			    : k == K_TLS_CA    ? c->tls_ca
+			    : k == K_TLS_CERT  ? c->tls_cert
+					       : c->tls_key;
+		if ((k == K_TLS_CERT || k == K_TLS_KEY) && check_template(v) != 0)
+			return fail(err, err_len,
+				    "%s: %s: only {id} is replaced in a path: \"%s\"",
+				    loc, key, v);
 		if (resolve_path(dir, v, dst, XR_PATH_MAX) != 0)
 			return fail(err, err_len, "%s: %s: path too long", loc, key);
 		return 0;
@@ -389,6 +450,54 @@ static int parse_node(struct xr_cluster *c, char **tok, int ntok, int line,
 			  host, sizeof host, &port, &why) != 0)
 		return fail(err, err_len, "%s: node %u: address: %s: \"%s\"", loc,
 			    (unsigned)id, why, tok[4]);
+	return 0;
+}
+
+/* TLS is all or nothing: a cluster where some links are plain would let a
+ * rogue process in through them, so a mix is refused, whichever way round. */
+static int check_tls(struct xr_cluster *c, const char *name,
+		     const int *seen_line, char *err, size_t err_len)
+{
+	uint32_t i;
+
+	if (c->tls_ca[0] == '\0') {
+		if (seen_line[K_TLS_CERT] != 0 || seen_line[K_TLS_KEY] != 0)
+			return fail(err, err_len,
+				    "%s:%d: %s: needs tls_ca (the cluster CA that turns TLS on)",
+				    name,
+				    seen_line[K_TLS_CERT] ? seen_line[K_TLS_CERT]
+							  : seen_line[K_TLS_KEY],
+				    seen_line[K_TLS_CERT] ? "tls_cert" : "tls_key");
+		for (i = 0; i < c->n_nodes; i++)
+			if (strncmp(c->nodes[i].address, "tls+", 4) == 0)
+				return fail(err, err_len,
+					    "%s:%d: node %u: tls+tcp address needs tls_ca",
+					    name, c->nodes[i].line, (unsigned)i);
+		return 0;
+	}
+	for (i = 0; i < c->n_nodes; i++)
+		if (strncmp(c->nodes[i].address, "tls+tcp://", 10) != 0)
+			return fail(err, err_len,
+				    "%s:%d: node %u: address %s is not tls+tcp://, but tls_ca is set (line %d): with TLS every node uses tls+tcp://",
+				    name, c->nodes[i].line, (unsigned)i,
+				    c->nodes[i].address, seen_line[K_TLS_CA]);
+	if (c->tls_cert[0] == '\0' &&
+	    beside(c->tls_ca, "node-{id}.crt", c->tls_cert, sizeof c->tls_cert) != 0)
+		return fail(err, err_len, "%s:%d: tls_ca: path too long", name,
+			    seen_line[K_TLS_CA]);
+	if (c->tls_key[0] == '\0' &&
+	    beside(c->tls_ca, "node-{id}.key", c->tls_key, sizeof c->tls_key) != 0)
+		return fail(err, err_len, "%s:%d: tls_ca: path too long", name,
+			    seen_line[K_TLS_CA]);
+	return 0;
+}
+
+int xr_cluster_tls_files(const struct xr_cluster *c, uint32_t id, char *cert,
+			 char *key, size_t cap)
+{
+	if (expand_id(c->tls_cert, id, cert, cap) != 0 ||
+	    expand_id(c->tls_key, id, key, cap) != 0)
+		return XR_ECONFIG;
 	return 0;
 }
 
@@ -529,12 +638,9 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 			    "%s:%d: fail_ms: %u is less than two heartbeats (heartbeat_ms %u); a live coordinator would be taken for dead",
 			    name, seen_line[K_FAIL_MS] ? seen_line[K_FAIL_MS] : seen_line[K_HEARTBEAT_MS],
 			    (unsigned)c->fail_ms, (unsigned)c->heartbeat_ms);
-	if (c->tls_ca[0] == '\0')
-		for (i = 0; i < c->n_nodes; i++)
-			if (strncmp(c->nodes[i].address, "tls+", 4) == 0)
-				return fail(err, err_len,
-					    "%s:%d: node %u: tls+tcp address needs tls_ca",
-					    name, c->nodes[i].line, (unsigned)i);
+	rc = check_tls(c, name, seen_line, err, err_len);
+	if (rc != 0)
+		return rc;
 	build_topology(c);
 	return 0;
 }

@@ -52,7 +52,14 @@ struct xr_cluster {
 	uint32_t heartbeat_ms;       /* coordinator's heartbeat period */
 	uint32_t fail_ms;            /* silence that means dead; 0: no failover */
 	uint32_t max_msg;            /* bytes; larger messages are refused */
-	char tls_ca[XR_PATH_MAX];    /* empty: no TLS */
+	/* Mutual TLS (docs/CONFIG.md): all or nothing. tls_ca empty: no TLS
+	 * and no tls+tcp:// address; set: every address is tls+tcp://. The
+	 * node files are templates, "{id}" standing for the node's id; by
+	 * default node-{id}.crt and node-{id}.key beside tls_ca. All three are
+	 * resolved against the file's directory. */
+	char tls_ca[XR_PATH_MAX];
+	char tls_cert[XR_PATH_MAX];
+	char tls_key[XR_PATH_MAX];
 	uint32_t n_nodes;
 	uint32_t light;              /* id of the light */
 	struct xr_cluster_node nodes[XR_MAX_NODES]; /* nodes[i].id == i */
@@ -68,6 +75,12 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 /* Reads and parses the file at `path`. */
 int xr_cluster_load(const char *path, struct xr_cluster *c, char *err,
 		    size_t err_len);
+
+/* With TLS: node `id`'s certificate and key files (tls_cert and tls_key
+ * with "{id}" replaced), each into a buffer of `cap` bytes. 0, or
+ * XR_ECONFIG when a path does not fit. */
+int xr_cluster_tls_files(const struct xr_cluster *c, uint32_t id, char *cert,
+			 char *key, size_t cap);
 
 /* Topology name <-> enum ("star"). */
 const char *xr_topology_name(enum xr_topology t);

@@ -25,6 +25,7 @@
 #include "err.h"
 #include "log.h"
 #include "rpc.h"
+#include "tls.h"
 #include "xroad.pb-c.h"
 
 #define N_REP 8
@@ -33,6 +34,7 @@
 #define N_RESP 8       /* surveys being answered */
 #define QUEUE_CAP 1024 /* waiting sends per peer / surveys */
 #define SEND_DEADLINE_MS 2000
+#define TLS_POLL_MS 500 /* how often nng's handshake counters are read */
 
 enum slot_kind { SLOT_REP, SLOT_REQ, SLOT_SURV, SLOT_RESP, SLOT_ANSWER };
 enum slot_state { ST_IDLE, ST_RECV, ST_SEND, ST_HELD, ST_DEAD };
@@ -68,8 +70,9 @@ struct ring {
 struct peer {
 	struct xr_net *net;
 	uint32_t id;
-	bool open;
+	bool open;         /* set under n->mtx (the TLS poll reads it) */
 	nng_socket sock;
+	nng_dialer dialer;
 	struct slot slots[N_REQ];
 	struct ring queue;
 };
@@ -90,6 +93,14 @@ struct xr_net {
 	struct slot resp_slots[N_RESP];
 	struct ring surv_queue;
 	uint32_t resp_dialer[XR_MAX_NODES]; /* nng_dialer id per neighbour */
+	nng_dialer resp_d[XR_MAX_NODES];
+	const struct xr_tls *tls;           /* NULL: tcp:// or ipc:// */
+	nng_listener rep_l, surv_l;
+	nng_aio *tls_aio;                   /* TLS_POLL_MS timer */
+	/* nng's handshake failure counts already turned into ours, per
+	 * listener (0 requests, 1 waves) and per peer dialed */
+	uint64_t tls_seen_in[2];
+	uint64_t tls_seen_out[XR_MAX_NODES];
 	struct peer peers[XR_MAX_NODES];
 	struct xr_net_stats st;
 	xr_net_handler handler;
@@ -179,7 +190,7 @@ static void log_reject(struct xr_net *n, const char *what, const char *where,
 	xr_log(XR_LOG_WARN, "rejected", "what=%s where=%s why=%s total=%llu",
 	       what, where, xr_log_quote(why, q, sizeof q),
 	       (unsigned long long)(n->st.rejected_malformed + n->st.rejected_toobig +
-				    n->st.rejected_sender));
+				    n->st.rejected_sender + n->st.rejected_tls));
 }
 
 void xr_net_reject(struct xr_net *n, const char *what, const char *where,
@@ -194,6 +205,146 @@ void xr_net_reject(struct xr_net *n, const char *what, const char *where,
 		n->st.rejected_malformed++;
 	nng_mtx_unlock(n->mtx);
 	log_reject(n, what, where, why);
+}
+
+/* ------------------------------------------------------------------ tls */
+
+/* A handshake that fails never becomes an nng pipe: no pipe event, no
+ * callback, no address. nng counts it, though, as an "auth" error of the
+ * listener or dialer (its statistics, on in Debian's build), whether our
+ * side refused the peer's certificate (none, or not signed by the CA) or the
+ * peer refused ours, or the peer did not speak TLS at all. This turns the
+ * growth of those counters into ours and into log lines: one line per
+ * endpoint and poll, with the number of new failures. */
+static uint64_t auth_errors(nng_stat *endpoint)
+{
+	nng_stat *a = endpoint != NULL ? nng_stat_find(endpoint, "auth") : NULL;
+
+	return a != NULL ? nng_stat_value(a) : 0;
+}
+
+/* The statistics of listener or dialer `id` ("listener" or "dialer" scope
+ * whose "id" is `id`). Not nng_stat_find_listener(): nng 1.5.2's returns the
+ * first listener whatever the id. */
+static nng_stat *find_endpoint(nng_stat *all, const char *kind, int id)
+{
+	for (nng_stat *c = nng_stat_child(all); c != NULL; c = nng_stat_next(c)) {
+		nng_stat *i;
+		if (strcmp(nng_stat_name(c), kind) != 0)
+			continue;
+		i = nng_stat_find(c, "id");
+		if (i != NULL && nng_stat_value(i) == (uint64_t)id)
+			return c;
+	}
+	return NULL;
+}
+
+static void tls_poll(struct xr_net *n)
+{
+	nng_stat *all;
+	nng_dialer req_d[XR_MAX_NODES], resp_d[XR_MAX_NODES];
+	bool req_open[XR_MAX_NODES];
+	uint64_t in[2], out[XR_MAX_NODES], new_in[2] = {0, 0}, new_out[XR_MAX_NODES];
+	uint64_t total = 0;
+	uint32_t j, nn = n->c->n_nodes;
+
+	nng_mtx_lock(n->mtx);
+	for (j = 0; j < nn; j++) {
+		req_open[j] = n->peers[j].open;
+		req_d[j] = n->peers[j].dialer;
+		resp_d[j] = n->resp_d[j];
+	}
+	nng_mtx_unlock(n->mtx);
+	if (nng_stats_get(&all) != 0)
+		return;
+	in[0] = auth_errors(find_endpoint(all, "listener", nng_listener_id(n->rep_l)));
+	in[1] = auth_errors(find_endpoint(all, "listener", nng_listener_id(n->surv_l)));
+	for (j = 0; j < nn; j++) {
+		out[j] = 0;
+		if (req_open[j])
+			out[j] += auth_errors(find_endpoint(all, "dialer",
+							    nng_dialer_id(req_d[j])));
+		if (n->resp_dialer[j] != 0)
+			out[j] += auth_errors(find_endpoint(all, "dialer",
+							    nng_dialer_id(resp_d[j])));
+	}
+	nng_stats_free(all);
+
+	/* Under the lock, so that two polls (the timer and a Status) count
+	 * each failure once. */
+	nng_mtx_lock(n->mtx);
+	for (int k = 0; k < 2; k++)
+		if (in[k] > n->tls_seen_in[k]) {
+			new_in[k] = in[k] - n->tls_seen_in[k];
+			n->tls_seen_in[k] = in[k];
+			n->st.rejected_tls += new_in[k];
+		}
+	for (j = 0; j < nn; j++) {
+		new_out[j] = 0;
+		if (out[j] > n->tls_seen_out[j]) {
+			new_out[j] = out[j] - n->tls_seen_out[j];
+			n->tls_seen_out[j] = out[j];
+			n->st.tls_dial_failed += new_out[j];
+		}
+	}
+	total = n->st.rejected_malformed + n->st.rejected_toobig +
+		n->st.rejected_sender + n->st.rejected_tls;
+	nng_mtx_unlock(n->mtx);
+
+	for (int k = 0; k < 2; k++)
+		if (new_in[k] > 0)
+			xr_log(XR_LOG_WARN, "rejected",
+			       "what=tls where=%s count=%llu why=\"TLS handshake failed: "
+			       "no client certificate, one the cluster CA did not sign, or not TLS\" "
+			       "total=%llu",
+			       k == 0 ? n->c->nodes[n->self].address
+				      : n->c->nodes[n->self].wave_address,
+			       (unsigned long long)new_in[k], (unsigned long long)total);
+	for (j = 0; j < nn; j++)
+		if (new_out[j] > 0) {
+			char name[XR_TLS_NAME_MAX];
+			xr_tls_node_name(j, name, sizeof name);
+			xr_log(XR_LOG_WARN, "tls_dial_failed",
+			       "to=%u url=%s count=%llu why=\"TLS handshake failed: the node refused "
+			       "our certificate, or its own is not signed by the CA or is not %s\"",
+			       (unsigned)j, n->c->nodes[j].address,
+			       (unsigned long long)new_out[j], name);
+		}
+}
+
+static void tls_timer_cb(void *arg)
+{
+	struct xr_net *n = arg;
+
+	if (nng_aio_result(n->tls_aio) != 0)
+		return; /* stopped: the net is closing */
+	tls_poll(n);
+	nng_mtx_lock(n->mtx);
+	if (!n->closing)
+		nng_sleep_aio(TLS_POLL_MS, n->tls_aio);
+	nng_mtx_unlock(n->mtx);
+}
+
+/* Listens on `url`: TLS when the cluster uses it. */
+static int listen_on(struct xr_net *n, nng_socket s, const char *url,
+		     nng_listener *l)
+{
+	if (n->tls != NULL)
+		return xr_tls_listen(s, url, n->tls, l);
+	return nng_listen(s, url, l, 0);
+}
+
+/* Dials node `to` at `url` without waiting (nng redials on its own); with
+ * TLS the node must show the certificate with its own name. */
+static int dial_to(struct xr_net *n, nng_socket s, uint32_t to, const char *url,
+		   nng_dialer *d)
+{
+	char name[XR_TLS_NAME_MAX];
+
+	if (n->tls == NULL)
+		return nng_dial(s, url, d, NNG_FLAG_NONBLOCK);
+	xr_tls_node_name(to, name, sizeof name);
+	return xr_tls_dial(s, url, n->tls, name, NNG_FLAG_NONBLOCK, d);
 }
 
 static void pipe_where(nng_msg *m, char *buf, size_t len)
@@ -373,6 +524,7 @@ static void req_cb(void *arg)
 static int peer_open(struct xr_net *n, struct peer *p)
 {
 	const char *url = n->c->nodes[p->id].address;
+	nng_dialer d;
 	int rv, i;
 
 	if ((rv = nng_req0_open(&p->sock)) != 0)
@@ -391,9 +543,12 @@ static int peer_open(struct xr_net *n, struct peer *p)
 		    (rv = nng_ctx_open(&s->ctx, p->sock)) != 0)
 			return rv;
 	}
-	if ((rv = nng_dial(p->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0)
+	if ((rv = dial_to(n, p->sock, p->id, url, &d)) != 0)
 		return rv;
+	nng_mtx_lock(n->mtx);
+	p->dialer = d;
 	p->open = true;
+	nng_mtx_unlock(n->mtx);
 	return 0;
 }
 
@@ -843,6 +998,8 @@ void xr_net_release(struct xr_net *n, struct xr_net_item *it)
 
 void xr_net_get_stats(struct xr_net *n, struct xr_net_stats *st)
 {
+	if (n->tls != NULL)
+		tls_poll(n); /* a Status right after a refusal shows it */
 	nng_mtx_lock(n->mtx);
 	*st = n->st;
 	nng_mtx_unlock(n->mtx);
@@ -886,7 +1043,8 @@ static int open_slots(struct xr_net *n, struct slot *slots, int count,
 }
 
 int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
-		uint32_t self, char *err, size_t err_len)
+		uint32_t self, const struct xr_tls *tls, char *err,
+		size_t err_len)
 {
 	struct xr_net *n;
 	const struct xr_cluster_node *me;
@@ -898,14 +1056,16 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 		return fail(err, err_len, XR_EINVAL, "node %u not in %s", (unsigned)self,
 			    c->path);
 	me = &c->nodes[self];
-	if (strncmp(me->address, "tls+", 4) == 0)
-		return fail(err, err_len, XR_ENET,
-			    "%s: node %u: tls+tcp is not supported by this build (see docs/NET.md)",
-			    c->path, (unsigned)self);
+	if ((c->tls_ca[0] != '\0') != (tls != NULL))
+		return fail(err, err_len, XR_EINVAL,
+			    "%s: node %u: TLS material %s, but the configuration %s TLS",
+			    c->path, (unsigned)self, tls != NULL ? "given" : "not loaded",
+			    c->tls_ca[0] != '\0' ? "uses" : "does not use");
 	n = calloc(1, sizeof *n);
 	if (n == NULL)
 		return XR_ENOMEM;
 	n->c = c;
+	n->tls = tls;
 	n->self = self;
 	n->max_msg = c->max_msg;
 	hard = (size_t)n->max_msg * 4;
@@ -927,7 +1087,7 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 	nng_socket_set_size(n->rep, NNG_OPT_RECVMAXSZ, hard);
 	if ((rv = open_slots(n, n->rep_slots, N_REP, SLOT_REP, n->rep, rep_cb)) != 0)
 		goto nng_fail;
-	if ((rv = nng_listen(n->rep, me->address, NULL, 0)) != 0) {
+	if ((rv = listen_on(n, n->rep, me->address, &n->rep_l)) != 0) {
 		xr_net_close(n, 0);
 		return fail(err, err_len, XR_ENET, "listen %s (node %u requests): %s",
 			    me->address, (unsigned)self, nng_strerror(rv));
@@ -942,7 +1102,7 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 	for (i = 0; i < N_SURV; i++)
 		nng_ctx_set_ms(n->surv_slots[i].ctx, NNG_OPT_SURVEYOR_SURVEYTIME,
 			       (nng_duration)(c->resend_ms * 4 > 250 ? c->resend_ms * 4 : 250));
-	if ((rv = nng_listen(n->surv, me->wave_address, NULL, 0)) != 0) {
+	if ((rv = listen_on(n, n->surv, me->wave_address, &n->surv_l)) != 0) {
 		xr_net_close(n, 0);
 		return fail(err, err_len, XR_ENET, "listen %s (node %u waves): %s",
 			    me->wave_address, (unsigned)self, nng_strerror(rv));
@@ -960,13 +1120,18 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 		nng_dialer d;
 		if (!(c->adj[self] & ((xr_set)1 << j)))
 			continue;
-		if ((rv = nng_dial(n->resp, c->nodes[j].wave_address, &d,
-				   NNG_FLAG_NONBLOCK)) != 0) {
+		if ((rv = dial_to(n, n->resp, j, c->nodes[j].wave_address, &d)) != 0) {
 			xr_net_close(n, 0);
 			return fail(err, err_len, XR_ENET, "dial %s (node %u waves): %s",
 				    c->nodes[j].wave_address, (unsigned)j, nng_strerror(rv));
 		}
 		n->resp_dialer[j] = (uint32_t)nng_dialer_id(d);
+		n->resp_d[j] = d;
+	}
+	if (tls != NULL) {
+		if ((rv = nng_aio_alloc(&n->tls_aio, tls_timer_cb, n)) != 0)
+			goto nng_fail;
+		nng_sleep_aio(TLS_POLL_MS, n->tls_aio);
 	}
 
 	for (i = 0; i < N_REP; i++)
@@ -1014,6 +1179,10 @@ void xr_net_close(struct xr_net *n, int grace_ms)
 	}
 	n->in_head = n->in_tail = NULL;
 	nng_mtx_unlock(n->mtx);
+	if (n->tls_aio != NULL) {
+		nng_aio_stop(n->tls_aio);
+		nng_aio_free(n->tls_aio);
+	}
 	if (n->rep_open)
 		nng_close(n->rep);
 	if (n->surv_open)

@@ -51,6 +51,9 @@ struct xr_net_stats {
 	uint64_t rejected_malformed;
 	uint64_t rejected_toobig;
 	uint64_t rejected_sender;
+	uint64_t rejected_tls;      /* handshakes refused on our listeners
+				     * (docs/NET.md, "TLS") */
+	uint64_t tls_dial_failed;   /* handshakes that failed on our dials */
 	uint64_t send_dropped;      /* send queue full or deadline passed */
 	uint64_t surveys;           /* surveys sent (one may carry a wave
 				     * message to several neighbours) */
@@ -58,11 +61,14 @@ struct xr_net_stats {
 };
 
 /* Opens node `self` of cluster `c`: listens on its request and wave
- * endpoints, dials the neighbours' wave endpoints. *out is malloc'ed and
- * freed by xr_net_close(). XR_ENET with "listen tcp://...: address in use"
- * and such in `err`. */
+ * endpoints, dials the neighbours' wave endpoints. `tls` is the node's
+ * material (tls.h) when the cluster uses TLS, else NULL; it is borrowed and
+ * must outlive the net. *out is malloc'ed and freed by xr_net_close().
+ * XR_ENET with "listen tcp://...: address in use" and such in `err`. */
+struct xr_tls;
 int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
-		uint32_t self, char *err, size_t err_len);
+		uint32_t self, const struct xr_tls *tls, char *err,
+		size_t err_len);
 
 /* Stops everything: pending sends get up to `grace_ms` to complete, then the
  * sockets close and every callback has returned when this returns. */

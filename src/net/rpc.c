@@ -11,6 +11,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "err.h"
+#include "tls.h"
 #include "xroad.pb-c.h"
 
 static int why_set(char *why, size_t why_len, int code, const char *fmt, ...)
@@ -116,9 +117,42 @@ int xr_rpc_frame(unsigned method, const ProtobufCMessage *msg, uint8_t **buf,
 	return 0;
 }
 
-int xr_rpc_call(const char *url, unsigned method, const ProtobufCMessage *req,
-		ProtobufCMessage **reply, int timeout_ms, char *err,
-		size_t err_len)
+/* The dial, with a reason a person can act on: nng says only "Cryptographic
+ * error" or "Connection shutdown" when a handshake fails. */
+static int dial(nng_socket s, const char *url, const struct xr_rpc_tls *tls,
+		char *err, size_t err_len)
+{
+	nng_dialer d;
+	int rv;
+
+	if (tls == NULL || tls->tls == NULL) {
+		rv = nng_dial(s, url, NULL, 0);
+		if (rv == 0)
+			return 0;
+		if (strncmp(url, "tls+", 4) == 0)
+			return why_set(err, err_len, XR_ENET,
+				       "dial %s: %s (a tls+tcp:// node needs a CA and a client certificate)",
+				       url, nng_strerror(rv));
+		return why_set(err, err_len, XR_ENET, "dial %s: %s", url, nng_strerror(rv));
+	}
+	rv = xr_tls_dial(s, url, tls->tls, tls->peer_name, 0, &d);
+	if (rv == 0)
+		return 0;
+	if (rv == NNG_ECRYPTO || rv == NNG_EPEERAUTH || rv == NNG_ECONNSHUT ||
+	    rv == NNG_ECLOSED)
+		return why_set(err, err_len, XR_ENET,
+			       "dial %s: TLS handshake failed (%s): the node refused our "
+			       "certificate (not signed by its CA?), or its certificate is not "
+			       "signed by %s%s%s",
+			       url, nng_strerror(rv), xr_tls_ca_path(tls->tls),
+			       tls->peer_name != NULL ? " or is not " : "",
+			       tls->peer_name != NULL ? tls->peer_name : "");
+	return why_set(err, err_len, XR_ENET, "dial %s: %s", url, nng_strerror(rv));
+}
+
+int xr_rpc_call(const char *url, const struct xr_rpc_tls *tls, unsigned method,
+		const ProtobufCMessage *req, ProtobufCMessage **reply,
+		int timeout_ms, char *err, size_t err_len)
 {
 	const ProtobufCServiceDescriptor *d = &xroad__node__descriptor;
 	nng_socket s;
@@ -141,9 +175,9 @@ int xr_rpc_call(const char *url, unsigned method, const ProtobufCMessage *req,
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, timeout_ms);
 	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, timeout_ms);
 	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, timeout_ms);
-	if ((rv = nng_dial(s, url, NULL, 0)) != 0) {
+	if ((rc = dial(s, url, tls, err, err_len)) != 0) {
 		nng_close(s);
-		return why_set(err, err_len, XR_ENET, "dial %s: %s", url, nng_strerror(rv));
+		return rc;
 	}
 	if ((rc = xr_rpc_frame(method, req, &frame, &flen)) != 0) {
 		nng_close(s);

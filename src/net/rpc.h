@@ -36,14 +36,23 @@ enum xr_node_method {
 	XR_METHOD_SNAPSHOT = 3,
 };
 
-/* One synchronous call for tools (xroadctl, tests, bench): dials `url`, sends
- * `req` as method `method` of xroad.Node, waits at most `timeout_ms` for the
- * reply and unpacks it into *reply (the method's output type; the caller frees
- * it with protobuf_c_message_free_unpacked(*reply, NULL)). Errors are XR_E*
- * with a reason in `err`. Not for use inside the daemon's event loop. */
-int xr_rpc_call(const char *url, unsigned method, const ProtobufCMessage *req,
-		ProtobufCMessage **reply, int timeout_ms, char *err,
-		size_t err_len);
+/* How a tool reaches a node over TLS: its material (tls.h, borrowed) and
+ * the name the node's certificate must carry (NULL: any the CA signed). */
+struct xr_tls;
+struct xr_rpc_tls {
+	const struct xr_tls *tls;
+	const char *peer_name;
+};
+
+/* One synchronous call for tools (xroadctl, tests, bench): dials `url` (over
+ * TLS with `tls` when it is not NULL), sends `req` as method `method` of
+ * xroad.Node, waits at most `timeout_ms` for the reply and unpacks it into
+ * *reply (the method's output type; the caller frees it with
+ * protobuf_c_message_free_unpacked(*reply, NULL)). Errors are XR_E* with a
+ * reason in `err`. Not for use inside the daemon's event loop. */
+int xr_rpc_call(const char *url, const struct xr_rpc_tls *tls, unsigned method,
+		const ProtobufCMessage *req, ProtobufCMessage **reply,
+		int timeout_ms, char *err, size_t err_len);
 
 /* The server side: unpacks `body` as the input type of method `method` of
  * svc->descriptor (protoc-c's ProtobufCServiceDescriptor), invokes it, and

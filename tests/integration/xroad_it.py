@@ -23,7 +23,16 @@ Scenarios (each < 120 s on 2 cores; every process is killed at the end):
                 request port and to its wave port: refused (counter + log
                 line), the run completes
   tcp           like rounds50 on tcp, 10 rounds, ring topology
-  config        broken configuration and routes files: exit 2, file:line
+  tls           five nodes on tls+tcp (mutual TLS, certificates from
+                tools/gen-certs), complete topology; xroadctl with its ctl
+                certificate; rogue clients (a foreign CA's certificate, no
+                certificate, plain tcp, a foreign xroadctl) are refused and
+                counted by the node they tried, and by no other; I1-I5
+  config        broken configuration and routes files, TLS files included:
+                exit 2, file:line or the file named
+  gencerts      tools/gen-certs: files and modes, names, a second run keeps
+                everything, a changed host or a foreign file is refused,
+                --force starts over
 
 How the invariants are checked (docs/NET.md, "Integration tests"):
   I1  from the cars' `enter` / `crossing` log lines: their at_ms is the
@@ -60,6 +69,9 @@ CELLS = {  # DESIGN.md section 1
     ("W", "right"): ["SW"], ("W", "straight"): ["SW", "SE"], ("W", "left"): ["SW", "SE", "NE"],
 }
 KV = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)')
+SOURCE = os.environ.get("XROAD_SOURCE_DIR") or os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))
+GEN_CERTS = os.path.join(SOURCE, "tools", "gen-certs")
 
 
 def fail(msg):
@@ -74,7 +86,7 @@ def parse_line(line):
 class Cluster:
     def __init__(self, build, tmp, cars=4, rounds=10, cross_ms=20, routes=None,
                  topology="star", transport="ipc", stall_ms=300, trace=False, hosts=None,
-                 prefix=None):
+                 prefix=None, settings=()):
         self.build, self.tmp, self.cars, self.rounds = build, tmp, cars, rounds
         self.procs = {}
         self.prefix = prefix or (lambda i: [])
@@ -88,11 +100,15 @@ class Cluster:
                  "routes = routes.txt", "state_dir = state", "rounds = %d" % rounds,
                  "cross_ms = %d" % cross_ms, "resend_ms = 50", "stall_ms = %d" % stall_ms]
         self.addr = []
+        lines += list(settings)
+        if transport == "tls":
+            lines.append("tls_ca = certs/ca.crt")
         for i in range(cars + 1):
             if hosts is not None:
                 addr = "tcp://%s:7100" % hosts[i]
-            elif transport == "tcp":
-                addr = "tcp://127.0.0.1:%d" % free_port_pair()
+            elif transport in ("tcp", "tls"):
+                addr = "%s://127.0.0.1:%d" % ("tls+tcp" if transport == "tls" else "tcp",
+                                              free_port_pair())
             else:
                 addr = "ipc://%s/n%d" % (tmp, i)
             self.addr.append(addr)
@@ -102,6 +118,8 @@ class Cluster:
                 lines.append("node %d car %s %s" % (i, APPROACHES[(i - 1) % 4], addr))
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
+        if transport == "tls":
+            gen_certs(["--config", self.conf, "--out", os.path.join(tmp, "certs")])
         self.run = "it-%d" % os.getpid()
         self.state = os.path.join(tmp, "state")
         self.db = os.path.join(self.state, "xroad.db")
@@ -168,6 +186,14 @@ class Cluster:
             if p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+def gen_certs(args, want_rc=0):
+    r = subprocess.run([GEN_CERTS] + args, capture_output=True, text=True, timeout=60)
+    if r.returncode != want_rc:
+        fail("gen-certs %s: exit %d, expected %d\n%s%s" %
+             (" ".join(args), r.returncode, want_rc, r.stdout, r.stderr))
+    return r
 
 
 def free_port_pair():
@@ -711,6 +737,343 @@ def scenario_garbage(args, tmp):
         c.kill_all()
 
 
+def ctl(build, *argv, timeout=30):
+    return subprocess.run([os.path.join(build, "xroadctl")] + list(argv), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def tls_counts(c, build):
+    """{node id: (rejected_tls, tls_dial_failed)} from `xroadctl status --json`."""
+    r = ctl(build, "--config", c.conf, "status", "--json")
+    if r.returncode != 0:
+        fail("xroadctl status with the ctl certificate: exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
+    import json
+    nodes = json.loads(r.stdout)["nodes"]
+    if not all(n["reachable"] for n in nodes):
+        fail("a node is unreachable over TLS: %s" % r.stdout)
+    return {n["id"]: (n["rejected_tls"], n["tls_dial_failed"]) for n in nodes}
+
+
+def scenario_tls(args, tmp):
+    if shutil.which("nngcat") is None:
+        fail("nngcat is missing (tools/install-deps installs nng-utils)")
+    # Every connection starts with a handshake (two P-256 signatures and
+    # three verifications a side): about 15 ms of CPU, so five nodes dialing
+    # each other on two shared cores spend most of a second on it before the
+    # first round moves, longer in a sanitizer build. fail_ms = 3000 keeps
+    # that start from looking like a dead light; failover is not what this
+    # test is about (docs/NET.md, "TLS", cost).
+    c = Cluster(args.build, tmp, rounds=15, cross_ms=20, transport="tls", topology="star",
+                settings=["fail_ms = 3000"])
+    # A foreign CA's certificates, with the very names the cluster's carry:
+    # what a rogue holds when it copied everything but the cluster's CA key.
+    rogue = os.path.join(tmp, "rogue")
+    gen_certs(["--nodes", "5", "--out", rogue])
+    certs = os.path.join(tmp, "certs")
+    target = 0
+    addr = c.addr[target]
+    try:
+        c.start_all()
+        end = time.time() + 20
+        while time.time() < end and not c.lines(target, "round_start"):
+            time.sleep(0.05)
+        before = tls_counts(c, args.build)
+        if any(v != (0, 0) for v in before.values()):
+            fail("TLS failures before any rogue came: %s" % before)
+        print("ok: xroadctl status over TLS with ctl.crt: 5 nodes reachable", flush=True)
+
+        deliver = b"XR\x01\x00" + bytes([0x08, 1, 0x5a, 0x02, 0x08, 0x01])  # from=1, crossed{round=1}
+        payload = os.path.join(tmp, "deliver.bin")
+        with open(payload, "wb") as f:
+            f.write(deliver)
+        status = os.path.join(tmp, "status.bin")
+        with open(status, "wb") as f:
+            f.write(b"XR\x01\x01")
+        # (what, argv, listener: 0 requests / 1 waves). nngcat dials once
+        # and gives up on a failed handshake. --insecure: the rogue does not
+        # care who the node is; refusing is the node's job.
+        rogue_cert = ["--cert", os.path.join(rogue, "node-1.crt"), "--key", os.path.join(rogue, "node-1.key")]
+        attempts = [
+            ("Deliver with a foreign CA's certificate",
+             ["nngcat", "--req", "--dial", addr, "--insecure"] + rogue_cert + ["--file", payload, "--count", "1", "--quoted"], 0),
+            ("Status without a certificate",
+             ["nngcat", "--req", "--dial", addr, "--insecure", "--file", status, "--count", "1", "--quoted"], 0),
+            ("Status in plain tcp",
+             ["nngcat", "--req", "--dial", addr.replace("tls+tcp://", "tcp://"), "--file", status,
+              "--count", "1", "--quoted", "--recv-timeout", "2"], 0),
+            ("a respondent with a foreign CA's certificate on the wave port",
+             ["nngcat", "--respondent", "--dial", wave_addr(addr), "--insecure"] + rogue_cert +
+             ["--data", "garbage", "--recv-timeout", "2"], 1),
+        ]
+        want = [0, 0]
+        for what, argv, listener in attempts:
+            r = subprocess.run(argv, capture_output=True, timeout=30)
+            if r.returncode == 0 or r.stdout:
+                fail("%s: not refused (exit %d, reply %r)" % (what, r.returncode, r.stdout[:80]))
+            want[listener] += 1
+            print("ok: refused: %s (%s)" % (what, r.stderr.decode(errors="replace").strip()), flush=True)
+            # nng stops accepting for 100 ms after a "Cryptographic error"
+            # and does not report what fails meanwhile (docs/NET.md, "TLS"):
+            # space the attempts so that each one is counted.
+            time.sleep(0.4)
+
+        # xroadctl itself: a foreign xroadctl (its CA and certificate) is
+        # refused by the node; a plain one too; both say why.
+        r = ctl(args.build, "--node", addr, "--ca", os.path.join(rogue, "ca.crt"),
+                "--cert", os.path.join(rogue, "ctl.crt"), "--key", os.path.join(rogue, "ctl.key"), "status")
+        if r.returncode != 1 or "TLS handshake failed" not in r.stdout + r.stderr:
+            fail("foreign xroadctl: exit %d, %r" % (r.returncode, (r.stdout + r.stderr)[-400:]))
+        want[0] += 1
+        time.sleep(0.4)
+        r = ctl(args.build, "--node", addr.replace("tls+tcp://", "tcp://"), "status")
+        if r.returncode != 1 or "reach" not in r.stdout or "NO" not in r.stdout:
+            fail("plain xroadctl on a TLS node: exit %d, %r" % (r.returncode, (r.stdout + r.stderr)[-400:]))
+        want[0] += 1
+        time.sleep(0.4)
+        print("ok: refused: xroadctl with a foreign CA and certificate; xroadctl in plain tcp", flush=True)
+
+        # Refused before anything is sent: no certificate, a certificate the
+        # cluster's CA did not sign, half a pair, TLS options on a plain node.
+        local = [
+            (["--node", addr, "status"], 2, "give the cluster CA with --ca FILE"),
+            (["--config", c.conf, "--cert", os.path.join(rogue, "ctl.crt"), "--key",
+              os.path.join(rogue, "ctl.key"), "status"], 1, "ctl.crt: not signed by the CA in"),
+            (["--config", c.conf, "--cert", os.path.join(tmp, "none.crt"), "--key",
+              os.path.join(tmp, "none.key"), "status"], 1, "none.crt: No such file or directory"),
+            (["--config", c.conf, "--cert", os.path.join(certs, "ctl.crt"), "status"], 2,
+             "--cert and --key go together"),
+            (["--node", "tcp://127.0.0.1:1", "--ca", os.path.join(certs, "ca.crt"), "status"], 2,
+             "no tls+tcp:// address"),
+        ]
+        for argv, rc, msg in local:
+            r = ctl(args.build, *argv)
+            if r.returncode != rc or msg not in r.stderr:
+                fail("xroadctl %s: exit %d, stderr %r; expected exit %d and %r" %
+                     (" ".join(argv), r.returncode, r.stderr.strip()[-300:], rc, msg))
+        print("ok: xroadctl refuses to start without a certificate the CA signed (%d cases)" % len(local),
+              flush=True)
+
+        after = tls_counts(c, args.build)
+        expect = {i: (sum(want) if i == target else 0, 0) for i in after}
+        if after != expect:
+            fail("TLS counters (rejected_tls, tls_dial_failed) by node: %s, expected %s" % (after, expect))
+        print("ok: node %d counted %d refused handshakes (%d requests, %d waves); the other nodes none"
+              % (target, sum(want), want[0], want[1]), flush=True)
+
+        c.wait_done(90)
+        c.stop_all()
+        lines = c.lines(target, "rejected")
+        by_where = {}
+        for l in lines:
+            if l.get("what") == "tls":
+                by_where[l["where"]] = by_where.get(l["where"], 0) + int(l["count"])
+        if by_where != {addr: want[0], wave_addr(addr): want[1]}:
+            fail("rejected what=tls lines on node %d: %s, expected %s" %
+                 (target, by_where, {addr: want[0], wave_addr(addr): want[1]}))
+        for i in range(1, c.cars + 1):
+            if any(l.get("what") == "tls" for l in c.lines(i, "rejected")) or c.lines(i, "tls_dial_failed"):
+                fail("node %d logged TLS failures:\n%s" % (i, tail(c.log(i))))
+        stats = c.lines(target, "net_stats")[-1]
+        if int(stats["rejected_tls"]) != sum(want):
+            fail("net_stats rejected_tls=%s, expected %d" % (stats["rejected_tls"], sum(want)))
+        if not all(l.get("tls") == "on" for i in range(c.cars + 1) for l in c.lines(i, "started")):
+            fail("a node did not start with tls=on")
+        check_invariants(c)
+    finally:
+        c.kill_all()
+
+
+def scenario_gencerts(args, tmp):
+    """tools/gen-certs: what it writes, and that it never replaces a file
+    it was not asked to replace."""
+    import stat
+    out = os.path.join(tmp, "certs")
+    conf = os.path.join(tmp, "c.conf")
+    with open(conf, "w") as f:
+        f.write("run = t\nroutes = r.txt\ntls_ca = certs/ca.crt\n"
+                "node 0 light - tls+tcp://127.0.0.1:7100  # the light\n"
+                "node 1 car S tls+tcp://10.1.2.3:7100\n"
+                "node 2 car E tls+tcp://node-2.example:7100\n")
+    r = gen_certs(["--config", conf, "--out", out])
+    files = sorted(os.listdir(out))
+    want = sorted(["ca.crt", "ca.key", "ctl.crt", "ctl.key"] +
+                  ["node-%d.%s" % (i, e) for i in range(3) for e in ("crt", "key")])
+    if files != want:
+        fail("gen-certs wrote %s, expected %s" % (files, want))
+    for name in files:
+        mode = stat.S_IMODE(os.stat(os.path.join(out, name)).st_mode)
+        if mode != (0o600 if name.endswith(".key") else 0o644):
+            fail("%s has mode %o" % (name, mode))
+    if stat.S_IMODE(os.stat(out).st_mode) != 0o700:
+        fail("%s is not 0700" % out)
+
+    def text(name):
+        return subprocess.run(["openssl", "x509", "-in", os.path.join(out, name), "-noout", "-text"],
+                              capture_output=True, text=True, check=True).stdout
+    for name, names in (("node-0.crt", ["DNS:xroad-node-0", "IP Address:127.0.0.1"]),
+                        ("node-1.crt", ["DNS:xroad-node-1", "IP Address:10.1.2.3"]),
+                        ("node-2.crt", ["DNS:xroad-node-2", "DNS:node-2.example"]),
+                        ("ctl.crt", ["DNS:xroadctl"])):
+        t = text(name)
+        missing = [n for n in names if n not in t]
+        if missing:
+            fail("%s lacks %s" % (name, missing))
+        usage = "TLS Web Server Authentication, TLS Web Client Authentication" if name != "ctl.crt" \
+            else "TLS Web Client Authentication"
+        if usage not in t:
+            fail("%s: extended key usage is not %s" % (name, usage))
+    v = subprocess.run(["openssl", "verify", "-CAfile", os.path.join(out, "ca.crt")] +
+                       [os.path.join(out, n) for n in files if n.endswith(".crt") and n != "ca.crt"],
+                       capture_output=True, text=True)
+    if v.returncode != 0:
+        fail("openssl verify: %s" % (v.stdout + v.stderr))
+    # The daemon accepts them: the check it runs at start, on every node.
+    with open(os.path.join(tmp, "r.txt"), "w") as f:
+        f.write("right 1\n")
+    x = subprocess.run([os.path.join(args.build, "xroad"), "--check-config", "--config", conf],
+                       capture_output=True, text=True, timeout=20)
+    if x.returncode != 0 or "tls=on" not in x.stdout:
+        fail("xroad --check-config on gen-certs' files: exit %d %s" % (x.returncode, x.stderr))
+
+    digest = {n: open(os.path.join(out, n), "rb").read() for n in files}
+    r = gen_certs(["--config", conf, "--out", out])
+    if {n: open(os.path.join(out, n), "rb").read() for n in files} != digest or "wrote" in r.stdout:
+        fail("a second run changed files:\n" + r.stdout)
+    # A new node is issued by the same CA, the rest kept.
+    with open(conf, "a") as f:
+        f.write("node 3 car N tls+tcp://127.0.0.1:7110\n")
+    r = gen_certs(["--config", conf, "--out", out])
+    if "wrote %s/node-3.crt" % out not in r.stdout or r.stdout.count("wrote") != 1:
+        fail("adding node 3:\n" + r.stdout)
+    # A host that changed, a certificate of another CA: refused, untouched.
+    with open(conf) as f:
+        moved = f.read().replace("10.1.2.3", "10.1.2.4")
+    with open(conf, "w") as f:
+        f.write(moved)
+    r = gen_certs(["--config", conf, "--out", out], want_rc=2)
+    if "node-1.crt does not carry the names" not in r.stderr:
+        fail("moved host: %r" % r.stderr)
+    if open(os.path.join(out, "node-1.crt"), "rb").read() != digest["node-1.crt"]:
+        fail("moved host: node-1.crt was replaced without --force")
+    other = os.path.join(tmp, "other")
+    gen_certs(["--nodes", "2", "--out", other])
+    shutil.copy(os.path.join(other, "node-0.crt"), os.path.join(out, "node-0.crt"))
+    r = gen_certs(["--config", conf, "--out", out], want_rc=2)
+    if "node-0.crt is not signed by" not in r.stderr:
+        fail("foreign node-0.crt: %r" % r.stderr)
+    r = gen_certs(["--config", conf, "--out", out, "--force"])
+    if open(os.path.join(out, "ca.crt"), "rb").read() == digest["ca.crt"] or r.stdout.count("wrote") != 6:
+        fail("--force did not start over:\n" + r.stdout)
+    for bad, msg in ((["--nodes", "1"], "--nodes: expected 2..32"), ([], "give --config FILE or --nodes N"),
+                     (["--nodes", "3", "--days", "x"], "--days: expected"),
+                     (["--config", os.path.join(tmp, "none.conf")], "cannot read it")):
+        r = gen_certs(bad + ["--out", os.path.join(tmp, "x")], want_rc=2)
+        if msg not in r.stderr:
+            fail("gen-certs %s: %r" % (bad, r.stderr))
+    h = subprocess.run([GEN_CERTS, "--help"], capture_output=True, text=True)
+    if h.returncode != 0 or "--config FILE" not in h.stdout:
+        fail("gen-certs --help")
+    print("ok: gen-certs: 10 files with their modes and names, kept on a second run, node added, "
+          "moved host and foreign certificate refused, --force, usage errors", flush=True)
+
+
+def tls_config_cases(xroad, tmp):
+    """TLS settings and files the daemon refuses, each with the file named."""
+    d = os.path.join(tmp, "tls")
+    os.makedirs(d)
+    with open(os.path.join(d, "routes.txt"), "w") as f:
+        f.write("right 1\n")
+    base = ("run = t\nroutes = routes.txt\n%s"
+            "node 0 light - tls+tcp://127.0.0.1:7100\nnode 1 car S tls+tcp://127.0.0.1:7110\n")
+    conf = os.path.join(d, "c.conf")
+    with open(conf, "w") as f:
+        f.write(base % "tls_ca = certs/ca.crt\n")
+    gen_certs(["--config", conf, "--out", os.path.join(d, "certs")])
+    gen_certs(["--nodes", "2", "--out", os.path.join(d, "rogue")])
+    certs = os.path.join(d, "certs")
+    saved = {n: open(os.path.join(certs, n), "rb").read() for n in os.listdir(certs)}
+
+    def restore():
+        for n, b in saved.items():
+            with open(os.path.join(certs, n), "wb") as f:
+                f.write(b)
+
+    def put(name, data):
+        with open(os.path.join(certs, name), "wb") as f:
+            f.write(data)
+
+    def remove(name):
+        os.remove(os.path.join(certs, name))
+
+    rogue = lambda n: open(os.path.join(d, "rogue", n), "rb").read()
+    tls = "tls_ca = certs/ca.crt\n"
+    cases = [
+        # (settings, file change, exit, message)
+        (tls, None, 0, ""),
+        (tls, lambda: remove("node-1.key"), 2, "c.conf: node 1: %s/node-1.key: No such file or directory" % certs),
+        (tls, lambda: remove("ca.crt"), 2, "%s/ca.crt: No such file or directory" % certs),
+        (tls, lambda: put("node-1.crt", b"not a certificate\n"), 2, "node-1.crt: no \"-----BEGIN CERTIFICATE-----\" block"),
+        (tls, lambda: put("node-1.crt", saved["node-0.crt"]) or put("node-1.key", saved["node-0.key"]), 2,
+         "node-1.crt: does not carry the name xroad-node-1"),
+        (tls, lambda: put("node-1.key", saved["node-0.key"]), 2, "node-1.key: not the key of the certificate"),
+        (tls, lambda: put("node-1.crt", rogue("node-1.crt")) or put("node-1.key", rogue("node-1.key")), 2,
+         "node-1.crt: not signed by the CA in"),
+        (tls, lambda: put("node-1.crt", saved["ctl.crt"]) or put("node-1.key", saved["ctl.key"]), 2,
+         "node-1.crt: does not carry the name xroad-node-1"),
+        (tls, lambda: put("node-1.crt", b"\x30\x82\x01\x00binary"), 2, "node-1.crt: binary, not a PEM certificate"),
+        ("tls_ca = certs/ca.crt\ntls_cert = keys/{id}/cert.pem\ntls_key = keys/{id}/key.pem\n", None, 2,
+         "c.conf: node 0: %s/keys/0/cert.pem: No such file or directory" % d),
+        ("tls_ca = certs/ca.crt\ntls_cert = certs/node-{ID}.crt\n", None, 2,
+         "c.conf:4: tls_cert: only {id} is replaced in a path"),
+        ("tls_cert = certs/node-{id}.crt\n", None, 2, "c.conf:3: tls_cert: needs tls_ca"),
+        ("", None, 2, "c.conf:3: node 0: tls+tcp address needs tls_ca"),
+    ]
+    for k, (settings, change, want_rc, want_msg) in enumerate(cases):
+        with open(conf, "w") as f:
+            f.write(base % settings)
+        restore()
+        if change:
+            change()
+        r = subprocess.run([xroad, "--check-config", "--config", conf], capture_output=True, text=True,
+                           timeout=20)
+        if r.returncode != want_rc or want_msg not in r.stderr:
+            fail("TLS case %d: exit %d, stderr %r; expected exit %d and %r" %
+                 (k, r.returncode, r.stderr.strip(), want_rc, want_msg))
+    # Custom paths with {id}: the files of every node are found.
+    keys = os.path.join(d, "keys")
+    for i in range(2):
+        os.makedirs(os.path.join(keys, str(i)))
+        shutil.copy(os.path.join(certs, "node-%d.crt" % i), os.path.join(keys, str(i), "cert.pem"))
+        shutil.copy(os.path.join(certs, "node-%d.key" % i), os.path.join(keys, str(i), "key.pem"))
+    with open(conf, "w") as f:
+        f.write(base % "tls_ca = certs/ca.crt\ntls_cert = keys/{id}/cert.pem\ntls_key = keys/{id}/key.pem\n")
+    r = subprocess.run([xroad, "--check-config", "--config", conf], capture_output=True, text=True, timeout=20)
+    if r.returncode != 0:
+        fail("tls_cert/tls_key with {id}: %s" % r.stderr)
+    # Mixed: one plain node in a TLS cluster, either way round.
+    mixed = base.replace("tls+tcp://127.0.0.1:7110", "tcp://127.0.0.1:7110")
+    with open(conf, "w") as f:
+        f.write(mixed % tls)
+    r = subprocess.run([xroad, "--check-config", "--config", conf], capture_output=True, text=True, timeout=20)
+    if r.returncode != 2 or "c.conf:5: node 1: address tcp://127.0.0.1:7110 is not tls+tcp://, but tls_ca is set (line 3)" not in r.stderr:
+        fail("mixed tls/tcp: exit %d, %r" % (r.returncode, r.stderr))
+    with open(conf, "w") as f:
+        f.write(mixed % "")
+    r = subprocess.run([xroad, "--check-config", "--config", conf], capture_output=True, text=True, timeout=20)
+    if r.returncode != 2 or "node 0: tls+tcp address needs tls_ca" not in r.stderr:
+        fail("mixed tls/tcp without tls_ca: exit %d, %r" % (r.returncode, r.stderr))
+    # The daemon itself: a missing key is exit 2, before any socket opens.
+    with open(conf, "w") as f:
+        f.write(base % tls)
+    restore()
+    remove("node-1.key")
+    r = subprocess.run([xroad, "--config", conf, "--id", "1"], capture_output=True, text=True, timeout=20)
+    if r.returncode != 2 or "node-1.key: No such file or directory" not in r.stderr or \
+            os.path.exists(os.path.join(d, "state")):
+        fail("daemon with a missing key: exit %d, %r" % (r.returncode, r.stderr))
+    return len(cases) + 4
+
+
 def scenario_config(args, tmp):
     """Broken configuration and routes files: exit 2 with file:line: key."""
     xroad = os.path.join(args.build, "xroad")
@@ -768,12 +1131,16 @@ def scenario_config(args, tmp):
     r = subprocess.run([xroad, "--help"], capture_output=True, text=True, timeout=20)
     if r.returncode != 0 or "--trace FILE" not in r.stdout:
         fail("xroad --help")
-    print("ok: %d configuration cases, daemon routes check, usage errors" % len(cases), flush=True)
+    n_tls = tls_config_cases(xroad, tmp)
+    print("ok: %d configuration cases, %d TLS cases, daemon routes check, usage errors" %
+          (len(cases), n_tls), flush=True)
 
 
 SCENARIOS = {"config": scenario_config, "rounds50": scenario_rounds50, "straight": scenario_straight,
              "kill9": scenario_kill9, "kill9_light": scenario_kill9_light,
-             "dead_car": scenario_dead_car, "netns_partition": scenario_netns_partition, "garbage": scenario_garbage, "tcp": scenario_tcp}
+             "dead_car": scenario_dead_car, "netns_partition": scenario_netns_partition,
+             "garbage": scenario_garbage, "tcp": scenario_tcp,
+             "tls": scenario_tls, "gencerts": scenario_gencerts}
 
 
 def main():

@@ -41,6 +41,35 @@ const SKIP = 77;
       const p = spawnSync(xroad, ["--check-config", "--config", bad, "--id", "0"], { encoding: "utf8", timeout: 20000 });
       c.ok(p.status !== 0 && p.status !== null, "xroad --check-config refuses the same file with cross_ms = fast", `status ${p.status}`);
     }
+    // With tls_dir: each node's check also reads the TLS files its user data
+    // writes to /etc/xroad/tls, here in a folder of its own, so the daemon
+    // checks exactly the certificate and key that node would boot with.
+    {
+      const { rendered } = await L.renderNodes(model, { tls_dir: L.genCerts(5) });
+      c.ok(rendered.every((r) => r.tls.ca && r.tls.cert && r.tls.key), "with tls_dir every node's user data writes ca.crt, node.crt and node.key");
+      const prepare = (r, files) => {
+        const dir = path.join(tmp, `tls-${r.id}`);
+        fs.mkdirSync(dir, { recursive: true });
+        for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
+        const conf = path.join(tmp, `cluster-tls-${r.id}.conf`);
+        fs.writeFileSync(conf, r.clusterConf.replaceAll("/etc/xroad/tls/", `${dir}/`));
+        return conf;
+      };
+      if (!fs.existsSync(xroad)) {
+        c.skip("xroad --check-config on the TLS configuration", `${xroad} not built`);
+      } else {
+        for (const r of rendered) {
+          const conf = prepare(r, { "ca.crt": r.tls.ca || "", "node.crt": r.tls.cert || "", "node.key": r.tls.key || "" });
+          const p = spawnSync(xroad, ["--check-config", "--config", conf, "--id", String(r.id)], { encoding: "utf8", timeout: 20000 });
+          c.ok(p.status === 0 && /tls=on/.test(p.stdout), `xroad --check-config --id ${r.id} accepts the TLS files node ${r.id}'s user data writes`, `status ${p.status}: ${(p.stderr || "").trim()}`.slice(0, 600));
+        }
+        // And a node given its neighbour's files is refused, by name.
+        const [a, b] = rendered;
+        const conf = prepare({ ...a, id: "swapped" }, { "ca.crt": b.tls.ca, "node.crt": b.tls.cert, "node.key": b.tls.key });
+        const p = spawnSync(xroad, ["--check-config", "--config", conf, "--id", String(a.id)], { encoding: "utf8", timeout: 20000 });
+        c.ok(p.status === 2 && /does not carry the name xroad-node-0/.test(p.stderr), "xroad --check-config refuses node 0 with node 1's certificate", `status ${p.status}: ${(p.stderr || "").trim()}`);
+      }
+    }
     // The libraries the binaries need are the ones the user data installs:
     // each NEEDED entry -> its Debian package (dpkg -S) -> on the apt-get line.
     const { rendered } = await L.renderNodes(model, {});

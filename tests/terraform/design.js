@@ -220,6 +220,30 @@ async function check(c, dir = L.TF_DIR) {
     }
   });
 
+  // ---- mutual TLS (var.tls_dir) ----
+  await c.run("tls", async () => {
+    const dir = L.genCerts(5);
+    const T = ev({ tls_dir: dir });
+    const nodes = await T.local("nodes");
+    c.ok(nodes.every((n) => n.address.startsWith("tls+tcp://")), "tls_dir set: every node address is tls+tcp://");
+    c.ok((await E.local("nodes")).every((n) => n.address.startsWith("tcp://")), "tls_dir empty: every node address is tcp://");
+    // The operator's configuration: public addresses, the CA where
+    // gen-certs left it, xroadctl's certificate beside it.
+    const op = L.checkClusterConf(await T.local("operator_conf"), "operator.conf");
+    c.ok(op.errors.length === 0, "the operator's configuration with TLS follows docs/CONFIG.md", op.errors.join("; "));
+    c.ok(op.settings.tls_ca === path.join(dir, "ca.crt") && !op.settings.tls_cert, "the operator's configuration names tls_dir's CA by its absolute path (xroadctl finds ctl.crt beside it)", JSON.stringify(op.settings));
+    c.ok(op.nodes.every((n) => /^tls\+tcp:\/\/198\.51\.100\.\d+:7100$/.test(n.address)), "the operator reaches the nodes' public addresses over tls+tcp://", op.nodes.map((n) => n.address).join(" "));
+    const plain = L.checkClusterConf(await E.local("operator_conf"), "operator.conf");
+    c.ok(!plain.settings.tls_ca && plain.nodes.every((n) => n.address.startsWith("tcp://")), "without tls_dir the operator's configuration has no TLS");
+    const ssh = await ev({ tls_dir: dir, ssh_key_name: "k" }).value(model.outputs.ssh_xroadctl_command.body.value, {});
+    c.ok(/ sudo xroadctl /.test(ssh), "with TLS, xroadctl on an instance runs under sudo (the node's key is not the login user's)", ssh);
+    // Nothing new may read the keys: TLS adds no S3 object and no grant.
+    c.ok(one("aws_s3_object").every((o) => !/tls/.test(JSON.stringify(o.body))), "no certificate or key goes to S3");
+    const inst = one("aws_instance")[0];
+    const pre = JSON.stringify((inst.body.lifecycle || [])[0] || {});
+    c.ok(/fileexists/.test(pre) && /tls_files/.test(pre), "a precondition names the missing TLS file before anything is created");
+  });
+
   // ---- variables, locals, references ----
   await c.run("references", async () => {
     const used = new Map(); // var name -> files

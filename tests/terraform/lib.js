@@ -501,6 +501,20 @@ class Evaluator {
         return JSON.stringify(a[0]);
       case "fileexists":
         return fs.existsSync(path.resolve(this.tfDir, a[0]));
+      case "file":
+        return fs.readFileSync(path.resolve(this.tfDir, a[0]), "utf8");
+      case "abspath":
+        return path.resolve(this.tfDir, a[0]);
+      case "sensitive":
+        return a[0]; // only hides the value in terraform's output
+      case "chomp":
+        return a[0].replace(/(\r?\n)+$/, "");
+      case "values":
+        return Object.keys(a[0])
+          .sort()
+          .map((k) => a[0][k]);
+      case "alltrue":
+        return a[0].every((x) => x === true);
       case "filemd5":
       case "filebase64sha256":
         return `<${name} ${a[0]}>`;
@@ -638,12 +652,27 @@ function tokenizeTemplate(src, where) {
     lit += src[i++];
   }
   flush();
-  // Strip markers eat the whitespace (newlines included) of the neighbouring literal.
+  // Strip markers eat the whitespace of the neighbouring literal token. HCL's
+  // scanner cuts template literals into one token per line (newline
+  // included), so a marker reaches one line at most: "~}" trims the text up
+  // to and including the next newline, "{~" the last line before it (and its
+  // newline). A blank line after "~}" therefore survives, as in Terraform.
   for (let k = 0; k < toks.length; k++) {
     const tk = toks[k];
     if (tk.t === "lit") continue;
-    if (tk.stripL && toks[k - 1] && toks[k - 1].t === "lit") toks[k - 1].v = toks[k - 1].v.replace(/\s+$/u, "");
-    if (tk.stripR && toks[k + 1] && toks[k + 1].t === "lit") toks[k + 1].v = toks[k + 1].v.replace(/^\s+/u, "");
+    const prev = toks[k - 1];
+    const next = toks[k + 1];
+    if (tk.stripL && prev && prev.t === "lit") {
+      const v = prev.v;
+      const start = v.lastIndexOf("\n", v.length - 2) + 1;
+      prev.v = v.slice(0, start) + v.slice(start).replace(/\s+$/u, "");
+    }
+    if (tk.stripR && next && next.t === "lit") {
+      const v = next.v;
+      const nl = v.indexOf("\n");
+      const end = nl < 0 ? v.length : nl + 1;
+      next.v = v.slice(0, end).replace(/^\s+/u, "") + v.slice(end);
+    }
   }
   return buildTemplateTree(toks, where);
 }
@@ -803,7 +832,7 @@ module.exports = {
 // ---- rendering every node's user data, as terraform apply would ----
 
 // Renders aws_instance.node's user data for every node. Returns
-// [{ id, role, userData, clusterConf, env, unit }].
+// [{ id, role, userData, clusterConf, env, unit, ctl, tls: { ca, cert, key } }].
 async function renderNodes(model, vars = {}, tfDir = TF_DIR) {
   const ev = new Evaluator(model, { tfDir, vars: { operator_cidr: "203.0.113.7/32", ...vars } });
   const inst = resourcesOfType(model, "aws_instance")[0];
@@ -819,6 +848,13 @@ async function renderNodes(model, vars = {}, tfDir = TF_DIR) {
       clusterConf: heredoc(userData, "/etc/xroad/cluster.conf"),
       env: heredoc(userData, "/etc/xroad/env"),
       unit: heredoc(userData, "/etc/systemd/system/xroad.service"),
+      ctl: heredoc(userData, "/usr/local/bin/xroadctl"),
+      // What the instance will hold in /etc/xroad/tls (null without TLS).
+      tls: {
+        ca: heredoc(userData, "/etc/xroad/tls/ca.crt"),
+        cert: heredoc(userData, "/etc/xroad/tls/node.crt"),
+        key: heredoc(userData, "/etc/xroad/tls/node.key"),
+      },
     });
   }
   return { nodes, rendered: out, ev };
@@ -840,6 +876,8 @@ function checkClusterConf(text, file = "cluster.conf") {
     resend_ms: /^\d+$/,
     stall_ms: /^\d+$/,
     tls_ca: /^\S+$/,
+    tls_cert: /^[^\s{}]*(\{id\}[^\s{}]*)*$/,
+    tls_key: /^[^\s{}]*(\{id\}[^\s{}]*)*$/,
   };
   const seen = {};
   const nodes = [];
@@ -875,6 +913,12 @@ function checkClusterConf(text, file = "cluster.conf") {
     const port = /:(\d+)$/.exec(n.address);
     if (port && (Number(port[1]) < 1 || Number(port[1]) > 65534)) errs.push(`${n.at}: node: port out of range (the wave port is PORT+1)`);
   });
+  // TLS is all or nothing: tls_ca <=> every address tls+tcp://.
+  for (const n of nodes) {
+    if (seen.tls_ca && !n.address.startsWith("tls+tcp://")) errs.push(`${n.at}: node: ${n.address} is not tls+tcp://, but tls_ca is set`);
+    if (!seen.tls_ca && n.address.startsWith("tls+tcp://")) errs.push(`${n.at}: node: tls+tcp:// address without tls_ca`);
+  }
+  if (!seen.tls_ca && (seen.tls_cert || seen.tls_key)) errs.push(`${file}: tls_cert/tls_key without tls_ca`);
   const sorted = [...ids].sort((a, b) => a - b);
   if (!sorted.every((id, i) => id === i)) errs.push(`${file}: node: ids must be 0..n-1, each once (got ${ids.join(",")})`);
   if (nodes.filter((n) => n.role === "light").length !== 1) errs.push(`${file}: node: exactly one light wanted`);
@@ -891,5 +935,22 @@ function checkClusterConf(text, file = "cluster.conf") {
   return { errors: errs, settings: Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, v.value])), nodes };
 }
 
+// tools/gen-certs --nodes N into a fresh directory (once per N and process):
+// the files var.tls_dir points to in the TLS variants of the checks.
+const certDirs = new Map();
+function genCerts(nodes) {
+  if (!certDirs.has(nodes)) {
+    const { spawnSync } = require("child_process");
+    const os = require("os");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "xroad-tf-certs-"));
+    const p = spawnSync(path.join(SOURCE_DIR, "tools", "gen-certs"), ["--nodes", String(nodes), "--out", dir], { encoding: "utf8" });
+    if (p.status !== 0) throw new Error(`tools/gen-certs --nodes ${nodes}: ${p.stderr || p.error}`);
+    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    certDirs.set(nodes, dir);
+  }
+  return certDirs.get(nodes);
+}
+
 module.exports.renderNodes = renderNodes;
+module.exports.genCerts = genCerts;
 module.exports.checkClusterConf = checkClusterConf;

@@ -29,6 +29,10 @@ const CASES = [
   ["two lights", "nodes.tf", /role\s+= i == 0 \? "light" : "car"/, 'role       = i <= 1 ? "light" : "car"', "user_data.js", "follows docs/CONFIG.md"],
   ["bash syntax error", "templates/user_data.sh.tftpl", /\ndone\n/, "\ndone fi\n", "user_data.js", "bash -n accepts"],
   ["unparsable .tf", "queue.tf", /^/, 'resource "aws_sqs_queue" "x" {\n  name = \n}\n', "parse.js", "queue.tf parses"],
+  ["TLS key written world-readable", "templates/user_data.sh.tftpl", /\numask 077\n/, "\n", "user_data.js", "the key is written under umask 077"],
+  ["every node gets node 0's key", "compute.tf", /node-\$\{n\.id\}\.key/, "node-0.key", "user_data.js", "writes its own key"],
+  ["the CA's key shipped as the CA", "compute.tf", /\/ca\.crt"\n/, '/ca.key"\n', "user_data.js", "writes the CA of tls_dir"],
+  ["TLS without tls+tcp:// addresses", "nodes.tf", /local\.tls \? "tls\+tcp" : "tcp"/, '"tcp"', "user_data.js", "every address is tls+tcp://"],
 ];
 
 const CHECKS = { "parse.js": require("./parse"), "design.js": require("./design"), "user_data.js": require("./user_data") };

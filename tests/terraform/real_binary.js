@@ -57,7 +57,7 @@ function consoleJson(out) {
     const evalTf = (expr, vars) => terraform(["console", "-no-color", ...varArgs(vars)], { cwd: tmp, input: `${expr}\n` });
     const failed = (p) => p.status !== 0 || /^Error: /m.test(p.stderr);
 
-    for (const vars of [{}, { cars: 1 }, { cars: 31, topology: "ring", vpc_cidr: "10.9.0.0/20", xroad_port: 9000 }]) {
+    for (const vars of [{}, { tls_dir: L.genCerts(5) }, { cars: 1 }, { cars: 31, topology: "ring", vpc_cidr: "10.9.0.0/20", xroad_port: 9000 }]) {
       const all = { operator_cidr: "203.0.113.7/32", ...vars };
       const label = JSON.stringify(vars);
       const { rendered, ev } = await L.renderNodes(model, vars);

@@ -26,10 +26,12 @@ async function check(c, dir = L.TF_DIR, opts = {}) {
   // shellcheck is a bonus where it is installed (Debian package shellcheck).
   const haveShellcheck = !opts.quick && spawnSync("shellcheck", ["--version"]).status === 0;
 
-  // opts.quick (mutations.js): the default cluster only.
-  const variants = [{}, { cars: 1 }, { cars: 31, topology: "ring", vpc_cidr: "10.9.0.0/20", xroad_port: 9000 }];
-  for (const vars of opts.quick ? variants.slice(0, 1) : variants) {
-    const label = Object.keys(vars).length ? ` ${JSON.stringify(vars)}` : "";
+  // opts.quick (mutations.js): the default cluster, plain and with TLS.
+  const tlsDir = L.genCerts(5);
+  const variants = [{}, { tls_dir: tlsDir }, { cars: 1 }, { cars: 31, topology: "ring", vpc_cidr: "10.9.0.0/20", xroad_port: 9000 }];
+  for (const vars of opts.quick ? variants.slice(0, 2) : variants) {
+    const label = Object.keys(vars).length ? ` ${JSON.stringify(vars.tls_dir ? { ...vars, tls_dir: "<gen-certs --nodes 5>" } : vars)}` : "";
+    const tls = !!vars.tls_dir;
     await c.run(`render${label}`, async () => {
       const { nodes, rendered, ev } = await L.renderNodes(model, vars, dir);
       const cars = vars.cars || 4;
@@ -60,7 +62,24 @@ async function check(c, dir = L.TF_DIR, opts = {}) {
         c.ok(/^s3:\/\/[^/]+\/routes\.txt$/.test(settings.routes || ""), `${who}: routes from the S3 object`, settings.routes);
         const me = confNodes.find((n) => Number(n.id) === r.id);
         c.ok(me && me.role === (r.id === 0 ? "light" : "car"), `${who}: its line in cluster.conf has role ${r.role}`);
-        c.ok(me && me.address === nodes[r.id].address && me.address.startsWith(`tcp://${nodes[r.id].private_ip}:`), `${who}: listens on its fixed private IP`, me && me.address);
+        const scheme = tls ? "tls+tcp" : "tcp";
+        c.ok(me && me.address === nodes[r.id].address && me.address.startsWith(`${scheme}://${nodes[r.id].private_ip}:`), `${who}: listens on its fixed private IP (${scheme}://)`, me && me.address);
+        c.ok(confNodes.every((n) => n.address.startsWith(`${scheme}://`)), `${who}: every address is ${scheme}:// (TLS is all or nothing)`);
+        if (tls) {
+          const file = (name) => fs.readFileSync(path.join(vars.tls_dir, name), "utf8");
+          c.ok(settings.tls_ca === "/etc/xroad/tls/ca.crt" && settings.tls_cert === "/etc/xroad/tls/node.crt" && settings.tls_key === "/etc/xroad/tls/node.key", `${who}: cluster.conf points tls_ca, tls_cert, tls_key at /etc/xroad/tls`, JSON.stringify(settings));
+          c.ok(r.tls.ca === file("ca.crt"), `${who}: writes the CA of tls_dir byte for byte`);
+          c.ok(r.tls.cert === file(`node-${r.id}.crt`), `${who}: writes its own certificate node-${r.id}.crt byte for byte`);
+          c.ok(r.tls.key === file(`node-${r.id}.key`), `${who}: writes its own key node-${r.id}.key byte for byte`);
+          const others = rendered.filter((o) => o.id !== r.id).map((o) => file(`node-${o.id}.key`).trim());
+          c.ok(others.every((k) => !ud.includes(k)) && !ud.includes(file("ca.key").trim()) && !ud.includes(file("ctl.key").trim()), `${who}: carries no other key (other nodes', the CA's, xroadctl's)`);
+          c.ok(/\numask 077\ncat > \/etc\/xroad\/tls\/node\.key <<'/.test(ud) && /\nchown xroad:xroad \/etc\/xroad\/tls\/node\.key\n/.test(ud), `${who}: the key is written under umask 077 and given to the xroad user`);
+          c.ok(/\numask 022\n/.test(ud.slice(ud.indexOf("/etc/xroad/tls/node.key <<'"))), `${who}: the umask is restored after the key`);
+          c.ok((r.ctl || "").includes("exec /opt/xroad/bin/xroadctl --cert /etc/xroad/tls/node.crt --key /etc/xroad/tls/node.key \"$@\""), `${who}: xroadctl on the instance shows the node's certificate`, r.ctl);
+        } else {
+          c.ok(!ud.includes("/etc/xroad/tls") && !settings.tls_ca, `${who}: no TLS files or settings without tls_dir`);
+          c.ok((r.ctl || "").includes('exec /opt/xroad/bin/xroadctl "$@"'), `${who}: plain xroadctl wrapper`, r.ctl);
+        }
         c.ok(r.unit !== null, `${who}: writes xroad.service`);
         const unit = r.unit || "";
         c.ok(unit.includes(`\nExecStart=/opt/xroad/bin/xroad --config /etc/xroad/cluster.conf --id ${r.id}\n`), `${who}: xroad.service runs xroad --config /etc/xroad/cluster.conf --id ${r.id}`);
@@ -68,11 +87,11 @@ async function check(c, dir = L.TF_DIR, opts = {}) {
         c.ok(/\nEnvironmentFile=\/etc\/xroad\/env\n/.test(unit), `${who}: the unit reads /etc/xroad/env`);
         c.ok(/\nsystemctl enable --now xroad\.service\n/.test(ud), `${who}: enables and starts xroad.service`);
         c.ok(ud.includes(`xroad --check-config --config /etc/xroad/cluster.conf --id ${r.id}\n`), `${who}: checks the configuration before starting`);
-        c.ok(/apt-get install[^\n]*\n[^\n]*libnng1 libprotobuf-c1 libcurl4/.test(ud), `${who}: installs the runtime libraries`);
+        c.ok(/apt-get install[^\n]*\n[^\n]*libnng1 libprotobuf-c1 libcurl4[^\n]* libmbedx509-1 libmbedcrypto7/.test(ud), `${who}: installs the runtime libraries`);
         c.ok(/aws s3api get-object [^\n]*--bucket "[^"$]+" --key "xroad\/[^"]+\.tar\.gz"/.test(ud), `${who}: fetches the artifact from the bucket`);
         const env = Object.fromEntries((r.env || "").trim().split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2)));
         c.ok(env.XROAD_DYNAMODB_TABLE === table && env.XROAD_REPORT_FUNCTION === fn && /^https:\/\/sqs\./.test(env.XROAD_SQS_QUEUE_URL || "") && env.AWS_REGION, `${who}: /etc/xroad/env names the table, function, queue and region`, JSON.stringify(env));
-        const suffix = label ? `-cars${cars}` : "";
+        const suffix = label ? `-cars${cars}${tls ? "-tls" : ""}` : "";
         if (out) {
           fs.writeFileSync(path.join(out, `user_data-${r.id}${suffix}.sh`), ud);
           if (r.id === 0) fs.writeFileSync(path.join(out, `cluster${suffix}.conf`), r.clusterConf || "");
