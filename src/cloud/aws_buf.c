@@ -1,6 +1,7 @@
 /* Growable, bounded byte buffer; see aws_buf.h. */
 #include "aws_buf.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,12 +105,3 @@ void xr_buf_free(struct xr_buf *b)
 	xr_buf_init(b, max);
 }
 
-void xr_errf(char *dst, size_t n, const char *fmt, ...)
-{
-	if (dst == NULL || n == 0)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(dst, n, fmt, ap);
-	va_end(ap);
-}

@@ -5,7 +5,6 @@
 #ifndef XR_AWS_BUF_H
 #define XR_AWS_BUF_H
 
-#include <stdarg.h>
 #include <stddef.h>
 
 struct xr_buf {
@@ -28,10 +27,5 @@ int xr_buf_err(const struct xr_buf *b);
  * then NULL and the buffer is freed). The buffer is empty afterwards. */
 char *xr_buf_take(struct xr_buf *b);
 void xr_buf_free(struct xr_buf *b);
-
-/* snprintf for one-line error messages, where cutting a long message short
- * is the intended behaviour. */
-void xr_errf(char *dst, size_t n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 #endif

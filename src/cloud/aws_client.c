@@ -63,7 +63,7 @@ int xr_aws_init(struct xr_aws *a, char *err, size_t errlen)
 		long v = xr_aws_env_ulong(knobs[i].env, knobs[i].dflt,
 					  knobs[i].lo, knobs[i].hi);
 		if (v < 0) {
-			xr_errf(err, errlen,
+			xr_why(err, errlen, XR_OK,
 				 "aws: %s must be a whole number in [%ld, %ld]",
 				 knobs[i].env, knobs[i].lo, knobs[i].hi);
 			return XR_ECONFIG;
@@ -80,7 +80,7 @@ int xr_aws_init(struct xr_aws *a, char *err, size_t errlen)
 	size_t rl = strlen(region);
 	if (rl >= sizeof(a->region) ||
 	    strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") != rl) {
-		xr_errf(err, errlen, "aws: AWS_REGION '%.64s' is not a region",
+		xr_why(err, errlen, XR_OK, "aws: AWS_REGION '%.64s' is not a region",
 			 region);
 		return XR_ECONFIG;
 	}
@@ -91,7 +91,7 @@ int xr_aws_init(struct xr_aws *a, char *err, size_t errlen)
 	a->curl = curl_easy_init();
 	if (a->curl == NULL) {
 		xr_aws_credsrc_free(&a->creds);
-		xr_errf(err, errlen, "aws: curl_easy_init failed");
+		xr_why(err, errlen, XR_OK, "aws: curl_easy_init failed");
 		return XR_ENOMEM;
 	}
 	return 0;
@@ -116,7 +116,7 @@ int xr_aws_endpoint_init(struct xr_aws_endpoint *ep, const char *service,
 	if (v != NULL && v[0] != '\0') {
 		ep->overridden = 1;
 		if (strlen(v) >= sizeof(url)) {
-			xr_errf(err, errlen, "aws: %s too long", env_var);
+			xr_why(err, errlen, XR_OK, "aws: %s too long", env_var);
 			return XR_ECONFIG;
 		}
 		snprintf(url, sizeof(url), "%s", v);
@@ -136,7 +136,7 @@ int xr_aws_endpoint_init(struct xr_aws_endpoint *ep, const char *service,
 		host = NULL;
 	if (host == NULL || host[0] == '\0' || strpbrk(host, "/?#@ ") != NULL ||
 	    strlen(host) >= sizeof(ep->host)) {
-		xr_errf(err, errlen,
+		xr_why(err, errlen, XR_OK,
 			 "aws: %s='%.100s' is not an http(s)://host[:port] URL",
 			 env_var ? env_var : service, url);
 		return XR_ECONFIG;
@@ -340,7 +340,7 @@ static int attempt(struct xr_aws *a, const struct xr_aws_call *c,
 	struct xr_sigv4_result res;
 	int rc = xr_sigv4_sign(&sreq, &screds, &p, &res);
 	if (rc != 0) {
-		xr_errf(err, errlen, "cannot sign the request: %s",
+		xr_why(err, errlen, XR_OK, "cannot sign the request: %s",
 			 xr_strerror(rc));
 		return rc;
 	}
@@ -401,7 +401,7 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 		int rc = xr_aws_creds_get(&a->creds, time(NULL), &cr, cerr,
 					  sizeof(cerr));
 		if (rc != 0) {
-			xr_errf(err, errlen, "%s %s%s%s: %s", c->ep->service,
+			xr_why(err, errlen, XR_OK, "%s %s%s%s: %s", c->ep->service,
 				 c->op, sp, what, cerr);
 			return rc;
 		}
@@ -426,7 +426,7 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 		} else if (rc != 0) {
 			if (rc == XR_ETOOBIG)
 				snprintf(why, sizeof(why), "%s", resp->curl_err);
-			xr_errf(err, errlen, "%s %s%s%s: %s", c->ep->service,
+			xr_why(err, errlen, XR_OK, "%s %s%s%s: %s", c->ep->service,
 				 c->op, sp, what, why[0] ? why : xr_strerror(rc));
 			xr_http_resp_free(resp);
 			return rc;
@@ -464,12 +464,12 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 		xr_aws_sleep_ms(pause);
 	}
 	if (status != 0)
-		xr_errf(err, errlen, "%s %s%s%s: HTTP %ld: %s%s%s (after %u attempt%s)",
+		xr_why(err, errlen, XR_OK, "%s %s%s%s: HTTP %ld: %s%s%s (after %u attempt%s)",
 			 c->ep->service, c->op, sp, what, status,
 			 code[0] ? code : "no error code", msg[0] ? ": " : "",
 			 msg, n, n == 1 ? "" : "s");
 	else
-		xr_errf(err, errlen, "%s %s%s%s: %s: %s%s%s (after %u attempt%s)",
+		xr_why(err, errlen, XR_OK, "%s %s%s%s: %s: %s%s%s (after %u attempt%s)",
 			 c->ep->service, c->op, sp, what,
 			 last == XR_ETIMEDOUT ? "timed out" : "network error",
 			 why[0] ? why : "no response", msg[0] ? "; " : "", msg,

@@ -39,7 +39,7 @@ static struct aws_impl *impl(struct xr_cloud *c)
 static int fail(struct xr_cloud *c, int rc, const char *fmt, const char *a,
 		const char *b)
 {
-	xr_errf(c->err, sizeof(c->err), fmt, a, b ? b : "");
+	xr_why(c->err, sizeof(c->err), XR_OK, fmt, a, b ? b : "");
 	return rc;
 }
 
@@ -179,7 +179,7 @@ static int aws_invoke_report(struct xr_cloud *c, const char *payload)
 	if (r.function_error[0] != '\0') {
 		char code[128], msg[256];
 		xr_aws_error_code(&r, code, sizeof(code), msg, sizeof(msg));
-		xr_errf(c->err, sizeof(c->err),
+		xr_why(c->err, sizeof(c->err), XR_OK,
 			 "lambda Invoke %s: HTTP %ld: function error %.60s: %.100s%s%.200s",
 			 a->function, r.status, r.function_error,
 			 code[0] ? code : "", code[0] && msg[0] ? ": " : "", msg);
@@ -321,7 +321,7 @@ static int aws_queue_receive(struct xr_cloud *c, struct xr_queue_msg *msgs,
 		    strlen(rh) >= sizeof(msgs[k].receipt)) {
 			/* leave it: it comes back after the visibility
 			 * timeout, and a bad one ends in the DLQ */
-			xr_errf(c->err, sizeof(c->err),
+			xr_why(c->err, sizeof(c->err), XR_OK,
 				 "sqs ReceiveMessage %s: skipped a malformed "
 				 "message",
 				 a->queue_name);
@@ -423,7 +423,7 @@ static int delete_chunk(struct xr_cloud *c, const struct xr_queue_msg *msgs,
 	}
 	if (left == 0)
 		return 0;
-	xr_errf(c->err, sizeof(c->err),
+	xr_why(c->err, sizeof(c->err), XR_OK,
 		 "sqs DeleteMessageBatch %s: %zu of %zu entries failed: %s",
 		 a->queue_name, left, n, last[0] ? last : "no answer for them");
 	return XR_ECLOUD;
@@ -707,7 +707,7 @@ static int aws_table_put(struct xr_cloud *c,
 		}
 		if (left > 0 && first_err[0] == '\0') {
 			if (!call_failed)
-				xr_errf(c->err, sizeof(c->err),
+				xr_why(c->err, sizeof(c->err), XR_OK,
 					 "dynamodb BatchWriteItem %s: %zu "
 					 "items still unprocessed",
 					 a->table, left);
@@ -715,7 +715,7 @@ static int aws_table_put(struct xr_cloud *c,
 		}
 	}
 	if (bad > 0)
-		xr_errf(c->err, sizeof(c->err), "%s", first_err);
+		xr_why(c->err, sizeof(c->err), XR_OK, "%s", first_err);
 	return 0;
 }
 
@@ -750,7 +750,7 @@ static int env_copy(struct xr_cloud *c, const char *var, char *dst, size_t n,
 		v = "";
 	size_t l = strlen(v);
 	if (l >= n || (allowed && strspn(v, allowed) != l)) {
-		xr_errf(c->err, sizeof(c->err), "aws: %s='%.80s' is not valid",
+		xr_why(c->err, sizeof(c->err), XR_OK, "aws: %s='%.80s' is not valid",
 			 var, v);
 		return XR_ECONFIG;
 	}
@@ -767,7 +767,7 @@ int xr_cloud_open_aws(struct xr_cloud *c)
 	static int curl_ready;
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			xr_errf(c->err, sizeof(c->err),
+			xr_why(c->err, sizeof(c->err), XR_OK,
 				 "aws: curl_global_init failed");
 			return XR_ENOMEM;
 		}
@@ -775,7 +775,7 @@ int xr_cloud_open_aws(struct xr_cloud *c)
 	}
 	struct aws_impl *a = calloc(1, sizeof(*a));
 	if (a == NULL) {
-		xr_errf(c->err, sizeof(c->err), "aws: out of memory");
+		xr_why(c->err, sizeof(c->err), XR_OK, "aws: out of memory");
 		return XR_ENOMEM;
 	}
 	int rc = xr_aws_init(&a->aws, c->err, sizeof(c->err));
@@ -804,7 +804,7 @@ int xr_cloud_open_aws(struct xr_cloud *c)
 	}
 	const char *fn = getenv("XROAD_REPORT_FUNCTION");
 	if (fn != NULL && strncmp(fn, "arn:", 4) == 0) {
-		xr_errf(c->err, sizeof(c->err),
+		xr_why(c->err, sizeof(c->err), XR_OK,
 			 "aws: XROAD_REPORT_FUNCTION must be the function's "
 			 "name, not its ARN");
 		xr_aws_free(&a->aws);
@@ -822,7 +822,7 @@ int xr_cloud_open_aws(struct xr_cloud *c)
 	if (a->queue_url[0] != '\0') {
 		if (strncmp(a->queue_url, "http://", 7) != 0 &&
 		    strncmp(a->queue_url, "https://", 8) != 0) {
-			xr_errf(c->err, sizeof(c->err),
+			xr_why(c->err, sizeof(c->err), XR_OK,
 				 "aws: XROAD_SQS_QUEUE_URL must be the queue's "
 				 "http(s) URL");
 			xr_aws_free(&a->aws);

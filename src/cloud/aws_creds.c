@@ -34,7 +34,7 @@ int xr_aws_credsrc_init(struct xr_aws_credsrc *s, char *err, size_t errlen)
 		if (copy(s->cur.access_key, sizeof(s->cur.access_key), ak) ||
 		    copy(s->cur.secret_key, sizeof(s->cur.secret_key), sk) ||
 		    copy(s->cur.token, sizeof(s->cur.token), tok ? tok : "")) {
-			xr_errf(err, errlen,
+			xr_why(err, errlen, XR_OK,
 				 "aws credentials: AWS_ACCESS_KEY_ID, "
 				 "AWS_SECRET_ACCESS_KEY or AWS_SESSION_TOKEN "
 				 "too long");
@@ -53,7 +53,7 @@ int xr_aws_credsrc_init(struct xr_aws_credsrc *s, char *err, size_t errlen)
 		l--;
 	if (l >= sizeof(s->imds) ||
 	    (strncmp(ep, "http://", 7) != 0 && strncmp(ep, "https://", 8) != 0)) {
-		xr_errf(err, errlen,
+		xr_why(err, errlen, XR_OK,
 			 "aws credentials: AWS_EC2_METADATA_SERVICE_ENDPOINT "
 			 "must be an http(s) URL");
 		return XR_ECONFIG;
@@ -133,12 +133,12 @@ static int imds_call(struct xr_aws_credsrc *s, const char *method,
 	}
 	curl_slist_free_all(h);
 	if (rc != 0) {
-		xr_errf(err, errlen, "imds %s %s: %s", method, path,
+		xr_why(err, errlen, XR_OK, "imds %s %s: %s", method, path,
 			 r->curl_err[0] ? r->curl_err : xr_strerror(rc));
 		return rc == XR_ETOOBIG ? XR_ECLOUD : XR_ENET;
 	}
 	if (r->status != 200) {
-		xr_errf(err, errlen, "imds %s %s: HTTP %ld", method, path,
+		xr_why(err, errlen, XR_OK, "imds %s %s: HTTP %ld", method, path,
 			 r->status);
 		return XR_ECLOUD;
 	}
@@ -159,7 +159,7 @@ static int fetch_imds(struct xr_aws_credsrc *s, char *err, size_t errlen)
 		goto out;
 	size_t tl = strcspn(r.body.p, "\r\n");
 	if (tl == 0 || tl >= sizeof(token)) {
-		xr_errf(err, errlen, "imds PUT /latest/api/token: bad token");
+		xr_why(err, errlen, XR_OK, "imds PUT /latest/api/token: bad token");
 		rc = XR_ECLOUD;
 		goto out;
 	}
@@ -174,7 +174,7 @@ static int fetch_imds(struct xr_aws_credsrc *s, char *err, size_t errlen)
 	if (rl == 0 || rl >= sizeof(role) ||
 	    strspn(r.body.p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 			     "0123456789+=,.@_-") < rl) {
-		xr_errf(err, errlen,
+		xr_why(err, errlen, XR_OK,
 			 "imds: no valid IAM role attached to this instance");
 		rc = XR_ECONFIG;
 		goto out;
@@ -205,7 +205,7 @@ static int fetch_imds(struct xr_aws_credsrc *s, char *err, size_t errlen)
 	    copy(c.secret_key, sizeof(c.secret_key), sk) ||
 	    copy(c.token, sizeof(c.token), tk) ||
 	    xr_aws_parse_iso8601(ex, &c.expires) != 0) {
-		xr_errf(err, errlen,
+		xr_why(err, errlen, XR_OK,
 			 "imds GET %s: malformed role credentials (Code %s)",
 			 path, code ? code : "missing");
 		rc = XR_ECLOUD;
@@ -228,7 +228,7 @@ int xr_aws_creds_get(struct xr_aws_credsrc *s, time_t now,
 		return 0;
 	}
 	if (s->imds_disabled) {
-		xr_errf(err, errlen,
+		xr_why(err, errlen, XR_OK,
 			 "aws credentials: none in the environment "
 			 "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and "
 			 "instance metadata is disabled");
@@ -247,7 +247,7 @@ int xr_aws_creds_get(struct xr_aws_credsrc *s, time_t now,
 			*out = s->cur; /* refresh failed, old ones still good */
 			return 0;
 		}
-		xr_errf(err, errlen,
+		xr_why(err, errlen, XR_OK,
 			 "aws credentials: none in the environment and %s",
 			 ierr);
 		return rc;

@@ -58,17 +58,6 @@ int xr_cloud_err_wrap(struct xr_cloud *c, int code, const char *prefix)
 	return xr_cloud_errf(c, code, "%s: %s", prefix, inner);
 }
 
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || err_len == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-}
-
 static const char *const approaches[] = {"S", "E", "N", "W"};
 static const char *const turns[] = {"right", "straight", "left"};
 
@@ -104,38 +93,38 @@ int xr_crossing_record_check(const struct xr_crossing_record *r, char *err,
 			     size_t err_len)
 {
 	if (!xr_cloud_run_valid(r->run)) {
-		set_err(err, err_len,
+		xr_why(err, err_len, XR_OK,
 			"run: must be 1-%d characters of [A-Za-z0-9._:-]",
 			XR_RUN_MAX - 1);
 		return XR_ERANGE;
 	}
 	if (r->car >= XR_MAX_NODES) {
-		set_err(err, err_len, "car: %" PRIu32 " out of range 0..%d",
+		xr_why(err, err_len, XR_OK, "car: %" PRIu32 " out of range 0..%d",
 			r->car, XR_MAX_NODES - 1);
 		return XR_ERANGE;
 	}
 	if (memchr(r->approach, '\0', sizeof r->approach) == NULL ||
 	    !in_list(r->approach, approaches, 4)) {
-		set_err(err, err_len, "approach: not one of S E N W");
+		xr_why(err, err_len, XR_OK, "approach: not one of S E N W");
 		return XR_ERANGE;
 	}
 	if (memchr(r->turn, '\0', sizeof r->turn) == NULL ||
 	    !in_list(r->turn, turns, 3)) {
-		set_err(err, err_len, "turn: not one of right straight left");
+		xr_why(err, err_len, XR_OK, "turn: not one of right straight left");
 		return XR_ERANGE;
 	}
 	if (r->index >= XR_MAX_CARS) {
-		set_err(err, err_len, "index: %" PRIu32 " out of range 0..%d",
+		xr_why(err, err_len, XR_OK, "index: %" PRIu32 " out of range 0..%d",
 			r->index, XR_MAX_CARS - 1);
 		return XR_ERANGE;
 	}
 	if (r->crossed_ms > XR_JSON_INT_MAX) {
-		set_err(err, err_len, "crossed_ms: %" PRIu64 " above 2^53-1",
+		xr_why(err, err_len, XR_OK, "crossed_ms: %" PRIu64 " above 2^53-1",
 			r->crossed_ms);
 		return XR_ERANGE;
 	}
 	if (r->after_deadlock != 0 && r->after_deadlock != 1) {
-		set_err(err, err_len, "after_deadlock: not 0 or 1");
+		xr_why(err, err_len, XR_OK, "after_deadlock: not 0 or 1");
 		return XR_ERANGE;
 	}
 	return 0;
@@ -178,17 +167,17 @@ static int get_uint(const cJSON *item, const char *name, uint64_t max,
 	double d;
 
 	if (!cJSON_IsNumber(item)) {
-		set_err(err, err_len, "%s: not a number", name);
+		xr_why(err, err_len, XR_OK, "%s: not a number", name);
 		return XR_EDECODE;
 	}
 	d = item->valuedouble;
 	if (!(d >= 0) || d > (double)max) {
-		set_err(err, err_len, "%s: %g out of range 0..%" PRIu64, name,
+		xr_why(err, err_len, XR_OK, "%s: %g out of range 0..%" PRIu64, name,
 			d, max);
 		return XR_ERANGE;
 	}
 	if (d != (double)(uint64_t)d) {
-		set_err(err, err_len, "%s: %g is not an integer", name, d);
+		xr_why(err, err_len, XR_OK, "%s: %g is not an integer", name, d);
 		return XR_EDECODE;
 	}
 	*out = (uint64_t)d;
@@ -201,12 +190,12 @@ static int get_str(const cJSON *item, const char *name, char *out,
 	size_t n;
 
 	if (!cJSON_IsString(item) || item->valuestring == NULL) {
-		set_err(err, err_len, "%s: not a string", name);
+		xr_why(err, err_len, XR_OK, "%s: not a string", name);
 		return XR_EDECODE;
 	}
 	n = strlen(item->valuestring);
 	if (n >= out_len) {
-		set_err(err, err_len, "%s: longer than %zu bytes", name,
+		xr_why(err, err_len, XR_OK, "%s: longer than %zu bytes", name,
 			out_len - 1);
 		return XR_ERANGE;
 	}
@@ -254,12 +243,12 @@ static int collect_fields(const cJSON *obj, const cJSON **items, char *err,
 			    strcmp(it->string, field_names[f]) == 0)
 				break;
 		if (f == F_COUNT) {
-			set_err(err, err_len, "unknown field \"%.40s\"",
+			xr_why(err, err_len, XR_OK, "unknown field \"%.40s\"",
 				it->string != NULL ? it->string : "");
 			return XR_EDECODE;
 		}
 		if (items[f] != NULL) {
-			set_err(err, err_len, "%s: given twice",
+			xr_why(err, err_len, XR_OK, "%s: given twice",
 				field_names[f]);
 			return XR_EDECODE;
 		}
@@ -267,7 +256,7 @@ static int collect_fields(const cJSON *obj, const cJSON **items, char *err,
 	}
 	for (int f = 0; f < F_COUNT; f++) {
 		if (items[f] == NULL) {
-			set_err(err, err_len, "%s: missing", field_names[f]);
+			xr_why(err, err_len, XR_OK, "%s: missing", field_names[f]);
 			return XR_EDECODE;
 		}
 	}
@@ -306,7 +295,7 @@ static int fill_record(const cJSON **items, struct xr_crossing_record *r,
 		return rc;
 	r->crossed_ms = v;
 	if (!cJSON_IsBool(items[F_AFTER_DEADLOCK])) {
-		set_err(err, err_len, "after_deadlock: not true or false");
+		xr_why(err, err_len, XR_OK, "after_deadlock: not true or false");
 		return XR_EDECODE;
 	}
 	r->after_deadlock = cJSON_IsTrue(items[F_AFTER_DEADLOCK]) ? 1 : 0;
@@ -334,29 +323,29 @@ int xr_crossing_record_from_json(const char *json, struct xr_crossing_record *r,
 	size_t len;
 	int rc;
 
-	set_err(err, err_len, "ok");
+	xr_why(err, err_len, XR_OK, "ok");
 	if (json == NULL || r == NULL) {
-		set_err(err, err_len, "no input");
+		xr_why(err, err_len, XR_OK, "no input");
 		return XR_EINVAL;
 	}
 	len = strnlen(json, XR_CROSSING_JSON_MAX + 1);
 	if (len > XR_CROSSING_JSON_MAX) {
-		set_err(err, err_len, "larger than %d bytes",
+		xr_why(err, err_len, XR_OK, "larger than %d bytes",
 			XR_CROSSING_JSON_MAX);
 		return XR_ETOOBIG;
 	}
 	if (has_nul_escape(json, len)) {
-		set_err(err, err_len, "\\u0000 in a string");
+		xr_why(err, err_len, XR_OK, "\\u0000 in a string");
 		return XR_EDECODE;
 	}
 	root = cJSON_ParseWithLengthOpts(json, len + 1, NULL, 1);
 	if (root == NULL) {
-		set_err(err, err_len, "not valid JSON");
+		xr_why(err, err_len, XR_OK, "not valid JSON");
 		return XR_EDECODE;
 	}
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
-		set_err(err, err_len, "not a JSON object");
+		xr_why(err, err_len, XR_OK, "not a JSON object");
 		return XR_EDECODE;
 	}
 	memset(&tmp, 0, sizeof tmp);

@@ -7,7 +7,6 @@
  * transaction: a writer waits for the lock instead of failing, and a kill at
  * any point leaves either the whole transaction or none of it (I5). */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,22 +58,12 @@ static const char schema[] =
 	" idx INTEGER, crossed_ms INTEGER, after_deadlock INTEGER,"
 	" PRIMARY KEY(run, round, car));";
 
-int xr_emb_err(struct xr_cloud *c, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(c->err, sizeof c->err, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
 int xr_emb_sqlerr(struct xr_cloud *c, const char *what)
 {
 	struct xr_embedded *e = c->impl;
 	int rc = sqlite3_extended_errcode(e->db);
 
-	return xr_emb_err(c, rc == SQLITE_NOMEM ? XR_ENOMEM : XR_EIO,
+	return xr_cloud_errf(c, rc == SQLITE_NOMEM ? XR_ENOMEM : XR_EIO,
 			  "embedded %s: %s: %s", what, e->db_path,
 			  sqlite3_errmsg(e->db));
 }
@@ -138,7 +127,7 @@ static int env_uint(struct xr_cloud *c, const char *name, uint32_t *out)
 	v = strtoul(s, &end, 10);
 	if (errno != 0 || *end != '\0' || s[0] == '-' || s[0] == '+' ||
 	    v > UINT32_MAX)
-		return xr_emb_err(c, XR_ECONFIG,
+		return xr_cloud_errf(c, XR_ECONFIG,
 				  "embedded: %s: not a whole number: \"%.40s\"",
 				  name, s);
 	*out = (uint32_t)v;
@@ -158,7 +147,7 @@ static int env_sync(struct xr_cloud *c, const char **pragma)
 		*pragma = "PRAGMA synchronous=FULL";
 		return 0;
 	}
-	return xr_emb_err(c, XR_ECONFIG,
+	return xr_cloud_errf(c, XR_ECONFIG,
 			  "embedded: XROAD_EMBEDDED_SYNC: not normal or full: "
 			  "\"%.40s\"",
 			  s);
@@ -171,7 +160,7 @@ static int make_dirs(struct xr_cloud *c, const char *dir)
 	size_t n = strlen(dir);
 
 	if (n == 0 || n >= sizeof path)
-		return xr_emb_err(c, XR_EINVAL,
+		return xr_cloud_errf(c, XR_EINVAL,
 				  "embedded: state_dir: empty or too long");
 	memcpy(path, dir, n + 1);
 	for (size_t i = 1; i <= n; i++) {
@@ -179,7 +168,7 @@ static int make_dirs(struct xr_cloud *c, const char *dir)
 			continue;
 		path[i] = '\0';
 		if (mkdir(path, 0755) != 0 && errno != EEXIST)
-			return xr_emb_err(c, XR_EIO, "embedded: mkdir %s: %s",
+			return xr_cloud_errf(c, XR_EIO, "embedded: mkdir %s: %s",
 					  path, strerror(errno));
 		path[i] = i == n ? '\0' : '/';
 	}
@@ -208,7 +197,7 @@ static int set_wal(struct xr_cloud *c)
 			rc = 0;
 			if (mode == NULL ||
 			    sqlite3_stricmp((const char *)mode, "wal") != 0)
-				rc = xr_emb_err(c, XR_EIO,
+				rc = xr_cloud_errf(c, XR_EIO,
 						"embedded journal_mode=WAL: %s: "
 						"got \"%s\" (a file system "
 						"without shared memory?)",
@@ -237,7 +226,7 @@ static int open_db(struct xr_cloud *c, const char *sync_pragma)
 			     NULL);
 	if (rc != SQLITE_OK) {
 		if (e->db == NULL)
-			return xr_emb_err(c, XR_ENOMEM, "embedded open %s: %s",
+			return xr_cloud_errf(c, XR_ENOMEM, "embedded open %s: %s",
 					  e->db_path, sqlite3_errstr(rc));
 		return xr_emb_sqlerr(c, "open");
 	}
@@ -278,10 +267,10 @@ int xr_cloud_open_embedded(struct xr_cloud *c, const char *state_dir)
 		return XR_EINVAL;
 	memset(c, 0, sizeof *c);
 	if (state_dir == NULL)
-		return xr_emb_err(c, XR_EINVAL, "embedded: no state_dir");
+		return xr_cloud_errf(c, XR_EINVAL, "embedded: no state_dir");
 	e = calloc(1, sizeof *e);
 	if (e == NULL)
-		return xr_emb_err(c, XR_ENOMEM, "embedded: out of memory");
+		return xr_cloud_errf(c, XR_ENOMEM, "embedded: out of memory");
 	e->visibility_ms = XR_EMBEDDED_VISIBILITY_MS;
 	e->max_receives = XR_EMBEDDED_MAX_RECEIVES;
 	e->now_ms = wall_ms;
@@ -289,7 +278,7 @@ int xr_cloud_open_embedded(struct xr_cloud *c, const char *state_dir)
 		     XR_EMBEDDED_DB);
 	if (n < 0 || (size_t)n >= sizeof e->db_path) {
 		free(e);
-		return xr_emb_err(c, XR_EINVAL, "embedded: state_dir too long");
+		return xr_cloud_errf(c, XR_EINVAL, "embedded: state_dir too long");
 	}
 	c->ops = &xr_embedded_ops;
 	c->impl = e;

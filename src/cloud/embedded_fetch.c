@@ -21,35 +21,35 @@ int xr_emb_fetch(struct xr_cloud *c, const char *source, char **data,
 	int fd;
 
 	if (data == NULL || len == NULL)
-		return xr_emb_err(c, XR_EINVAL, "fetch: no output");
+		return xr_cloud_errf(c, XR_EINVAL, "fetch: no output");
 	*data = NULL;
 	*len = 0;
 	if (source == NULL || *source == '\0')
-		return xr_emb_err(c, XR_EINVAL, "fetch: empty source");
+		return xr_cloud_errf(c, XR_EINVAL, "fetch: empty source");
 	if (strncmp(source, "s3://", 5) == 0)
-		return xr_emb_err(c, XR_EINVAL,
+		return xr_cloud_errf(c, XR_EINVAL,
 				  "fetch %.200s: s3:// needs the aws backend "
 				  "(cloud = aws)",
 				  source);
 	fd = open(source, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return xr_emb_err(c, errno == ENOENT ? XR_ENOTFOUND : XR_EIO,
+		return xr_cloud_errf(c, errno == ENOENT ? XR_ENOTFOUND : XR_EIO,
 				  "fetch %.200s: %s", source, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return xr_emb_err(c, XR_EIO, "fetch %.200s: not a regular file",
+		return xr_cloud_errf(c, XR_EIO, "fetch %.200s: not a regular file",
 				  source);
 	}
 	if (st.st_size > (off_t)XR_EMBEDDED_FETCH_MAX) {
 		close(fd);
-		return xr_emb_err(
+		return xr_cloud_errf(
 			c, XR_ETOOBIG, "fetch %.200s: %lld bytes, more than %u",
 			source, (long long)st.st_size, XR_EMBEDDED_FETCH_MAX);
 	}
 	buf = malloc(XR_EMBEDDED_FETCH_MAX + 1);
 	if (buf == NULL) {
 		close(fd);
-		return xr_emb_err(c, XR_ENOMEM, "fetch %.200s: out of memory",
+		return xr_cloud_errf(c, XR_ENOMEM, "fetch %.200s: out of memory",
 				  source);
 	}
 	/* Read to EOF rather than trusting st_size: the file may grow. One
@@ -65,7 +65,7 @@ int xr_emb_fetch(struct xr_cloud *c, const char *source, char **data,
 
 			close(fd);
 			free(buf);
-			return xr_emb_err(c, XR_EIO, "fetch %.200s: read: %s",
+			return xr_cloud_errf(c, XR_EIO, "fetch %.200s: read: %s",
 					  source, strerror(saved));
 		}
 		if (r == 0)
@@ -74,7 +74,7 @@ int xr_emb_fetch(struct xr_cloud *c, const char *source, char **data,
 		if (have > XR_EMBEDDED_FETCH_MAX) {
 			close(fd);
 			free(buf);
-			return xr_emb_err(c, XR_ETOOBIG,
+			return xr_cloud_errf(c, XR_ETOOBIG,
 					  "fetch %.200s: more than %u bytes",
 					  source, XR_EMBEDDED_FETCH_MAX);
 		}

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "cloud.h"
+#include "cloud_err.h"
 
 struct xr_embedded {
 	sqlite3 *db;
@@ -20,10 +21,7 @@ struct xr_embedded {
 
 extern const struct xr_cloud_ops xr_embedded_ops;
 
-/* Writes a one-line message to c->err and returns `code`. */
-int xr_emb_err(struct xr_cloud *c, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-/* Same, with SQLite's own message for the failed call appended. */
+/* xr_cloud_errf with SQLite's own message for the failed call appended. */
 int xr_emb_sqlerr(struct xr_cloud *c, const char *what);
 
 uint64_t xr_emb_now(struct xr_embedded *e);

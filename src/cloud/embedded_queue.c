@@ -56,12 +56,12 @@ int xr_emb_queue_send(struct xr_cloud *c, const char *body)
 	int rc;
 
 	if (body == NULL)
-		return xr_emb_err(c, XR_EINVAL, "queue send: no body");
+		return xr_cloud_errf(c, XR_EINVAL, "queue send: no body");
 	len = strnlen(body, XR_EMBEDDED_BODY_MAX + 1);
 	if (len == 0)
-		return xr_emb_err(c, XR_EINVAL, "queue send: empty body");
+		return xr_cloud_errf(c, XR_EINVAL, "queue send: empty body");
 	if (len > XR_EMBEDDED_BODY_MAX)
-		return xr_emb_err(c, XR_ETOOBIG,
+		return xr_cloud_errf(c, XR_ETOOBIG,
 				  "queue send: body larger than %u bytes",
 				  XR_EMBEDDED_BODY_MAX);
 	new_message_id(id);
@@ -163,7 +163,7 @@ static int receive_once(struct xr_cloud *c, struct xr_queue_msg *msgs,
 		snprintf(m->receipt, sizeof m->receipt, "%s#%s", m->id, nonce);
 		m->body = malloc((size_t)body_len + 1);
 		if (m->body == NULL) {
-			rc = xr_emb_err(c, XR_ENOMEM,
+			rc = xr_cloud_errf(c, XR_ENOMEM,
 					"queue receive: out of memory");
 			goto fail;
 		}
@@ -217,10 +217,10 @@ int xr_emb_queue_receive(struct xr_cloud *c, struct xr_queue_msg *msgs,
 	uint64_t start = mono_ms();
 
 	if (n == NULL || msgs == NULL)
-		return xr_emb_err(c, XR_EINVAL, "queue receive: no output");
+		return xr_cloud_errf(c, XR_EINVAL, "queue receive: no output");
 	*n = 0;
 	if (max == 0 || max > XR_QUEUE_BATCH_MAX)
-		return xr_emb_err(c, XR_EINVAL,
+		return xr_cloud_errf(c, XR_EINVAL,
 				  "queue receive: max %zu not in 1..%d", max,
 				  XR_QUEUE_BATCH_MAX);
 	for (size_t i = 0; i < max; i++)
@@ -252,7 +252,7 @@ int xr_emb_queue_delete(struct xr_cloud *c, const struct xr_queue_msg *msgs,
 	if (n == 0)
 		return 0;
 	if (msgs == NULL || n > XR_QUEUE_BATCH_MAX)
-		return xr_emb_err(c, XR_EINVAL,
+		return xr_cloud_errf(c, XR_EINVAL,
 				  "queue delete: %zu messages, not 1..%d", n,
 				  XR_QUEUE_BATCH_MAX);
 	if ((rc = xr_emb_begin(c, "queue delete")) != 0)

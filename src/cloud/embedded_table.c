@@ -39,7 +39,7 @@ int xr_emb_table_put(struct xr_cloud *c,
 	if (n == 0)
 		return 0;
 	if (records == NULL || failed == NULL)
-		return xr_emb_err(c, XR_EINVAL, "table put: no records");
+		return xr_cloud_errf(c, XR_EINVAL, "table put: no records");
 	for (size_t i = 0; i < n; i++)
 		failed[i] = 1;
 	if ((rc = xr_emb_begin(c, "table put")) != 0)
@@ -58,7 +58,7 @@ int xr_emb_table_put(struct xr_cloud *c,
 	for (size_t i = 0; i < n; i++) {
 		/* The table is the last line of defence for the key. */
 		if (xr_crossing_record_check(&records[i], why, sizeof why)) {
-			xr_emb_err(c, XR_ERANGE, "table put: record %zu: %s", i,
+			xr_cloud_errf(c, XR_ERANGE, "table put: record %zu: %s", i,
 				   why);
 			continue;
 		}

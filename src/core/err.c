@@ -1,5 +1,8 @@
 #include "err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 const char *xr_strerror(int code)
 {
 	switch ((enum xr_error)code) {
@@ -12,4 +15,15 @@ const char *xr_strerror(int code)
 #undef XR_ERR_CASE
 	}
 	return "unknown error code";
+}
+
+int xr_why(char *why, size_t why_len, int code, const char *fmt, ...)
+{
+	if (why != NULL && why_len > 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, why_len, fmt, ap);
+		va_end(ap);
+	}
+	return code;
 }

@@ -5,6 +5,8 @@
 #ifndef XR_ERR_H
 #define XR_ERR_H
 
+#include <stddef.h>
+
 #define XR_ERRORS(X)                                                        \
 	X(XR_ENOMEM, -1, "out of memory")                                   \
 	X(XR_EINVAL, -2, "invalid argument")                                \
@@ -33,5 +35,10 @@ enum xr_error {
 
 /* A static string for `code`; never NULL. */
 const char *xr_strerror(int code);
+
+/* snprintf into `why` when it is not NULL; returns `code` so that a failure
+ * is one line: `return xr_why(why, why_len, XR_ERANGE, "...", ...);`. */
+int xr_why(char *why, size_t why_len, int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

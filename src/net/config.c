@@ -6,7 +6,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,21 +14,6 @@
 #include "err.h"
 
 #define LINE_MAX_LEN 4096
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && err_len > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return XR_ECONFIG;
-}
 
 static int copy_str(char *dst, size_t cap, const char *src)
 {
@@ -329,24 +313,24 @@ static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
 	switch (k) {
 	case K_RUN:
 		if (strlen(v) >= sizeof c->run)
-			return fail(err, err_len, "%s: run: longer than %zu characters: \"%s\"",
+			return xr_why(err, err_len, XR_ECONFIG, "%s: run: longer than %zu characters: \"%s\"",
 				    loc, sizeof c->run - 1, v);
 		for (const char *p = v; *p != '\0'; p++)
 			if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
 			    *p != '.')
-				return fail(err, err_len,
+				return xr_why(err, err_len, XR_ECONFIG,
 					    "%s: run: only letters, digits, '-', '_' and '.' allowed: \"%s\"",
 					    loc, v);
 		copy_str(c->run, sizeof c->run, v);
 		return 0;
 	case K_SEED:
 		if (parse_u64(v, UINT64_MAX, &u) != 0)
-			return fail(err, err_len, "%s: seed: not a number: \"%s\"", loc, v);
+			return xr_why(err, err_len, XR_ECONFIG, "%s: seed: not a number: \"%s\"", loc, v);
 		c->seed = u;
 		return 0;
 	case K_TOPOLOGY:
 		if (xr_topology_parse(v, &c->topology) != 0)
-			return fail(err, err_len,
+			return xr_why(err, err_len, XR_ECONFIG,
 				    "%s: topology: expected star, ring, line, complete or random: \"%s\"",
 				    loc, v);
 		return 0;
@@ -361,11 +345,11 @@ static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
 			    : k == K_TLS_CERT  ? c->tls_cert
 					       : c->tls_key;
 		if ((k == K_TLS_CERT || k == K_TLS_KEY) && check_template(v) != 0)
-			return fail(err, err_len,
+			return xr_why(err, err_len, XR_ECONFIG,
 				    "%s: %s: only {id} is replaced in a path: \"%s\"",
 				    loc, key, v);
 		if (resolve_path(dir, v, dst, XR_PATH_MAX) != 0)
-			return fail(err, err_len, "%s: %s: path too long", loc, key);
+			return xr_why(err, err_len, XR_ECONFIG, "%s: %s: path too long", loc, key);
 		return 0;
 	}
 	case K_CLOUD:
@@ -374,7 +358,7 @@ static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
 		else if (strcasecmp(v, "aws") == 0)
 			c->cloud = XR_CLOUD_AWS;
 		else
-			return fail(err, err_len, "%s: cloud: expected embedded or aws: \"%s\"",
+			return xr_why(err, err_len, XR_ECONFIG, "%s: cloud: expected embedded or aws: \"%s\"",
 				    loc, v);
 		return 0;
 	case K_ROUNDS:
@@ -392,12 +376,12 @@ static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
 				: k == K_FAIL_MS      ? &c->fail_ms
 						      : &c->max_msg;
 		if (parse_u64(v, UINT32_MAX, &u) != 0)
-			return fail(err, err_len, "%s: %s: not a number: \"%s\"", loc, key, v);
+			return xr_why(err, err_len, XR_ECONFIG, "%s: %s: not a number: \"%s\"", loc, key, v);
 		if ((k == K_RESEND_MS || k == K_STALL_MS || k == K_HEARTBEAT_MS) &&
 		    u == 0)
-			return fail(err, err_len, "%s: %s: must be positive", loc, key);
+			return xr_why(err, err_len, XR_ECONFIG, "%s: %s: must be positive", loc, key);
 		if (k == K_MAX_MSG && (u < 1024 || u > (16u << 20)))
-			return fail(err, err_len, "%s: max_msg: must be 1024..16777216 bytes: %s",
+			return xr_why(err, err_len, XR_ECONFIG, "%s: max_msg: must be 1024..16777216 bytes: %s",
 				    loc, v);
 		*dst = (uint32_t)u;
 		return 0;
@@ -405,7 +389,7 @@ static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
 	case K_KEYS:
 		break;
 	}
-	return fail(err, err_len, "%s: %s: unknown", loc, key);
+	return xr_why(err, err_len, XR_ECONFIG, "%s: %s: unknown", loc, key);
 }
 
 static int parse_node(struct xr_cluster *c, char **tok, int ntok, int line,
@@ -418,37 +402,37 @@ static int parse_node(struct xr_cluster *c, char **tok, int ntok, int line,
 	unsigned port;
 
 	if (ntok != 5)
-		return fail(err, err_len,
+		return xr_why(err, err_len, XR_ECONFIG,
 			    "%s: node: expected \"node ID ROLE APPROACH ADDRESS\" (approach - for the light)",
 			    loc);
 	if (parse_u64(tok[1], XR_MAX_NODES - 1, &id) != 0)
-		return fail(err, err_len, "%s: node: id must be a number 0..%d: \"%s\"",
+		return xr_why(err, err_len, XR_ECONFIG, "%s: node: id must be a number 0..%d: \"%s\"",
 			    loc, XR_MAX_NODES - 1, tok[1]);
 	nd = &c->nodes[id];
 	if (nd->line != 0)
-		return fail(err, err_len, "%s: node: id %u already declared at line %d",
+		return xr_why(err, err_len, XR_ECONFIG, "%s: node: id %u already declared at line %d",
 			    loc, (unsigned)id, nd->line);
 	nd->id = (uint32_t)id;
 	nd->line = line;
 	if (strcasecmp(tok[2], "light") == 0) {
 		nd->role = XR_ROLE_LIGHT;
 		if (strcmp(tok[3], "-") != 0)
-			return fail(err, err_len, "%s: node %u: the light has no approach, write -: \"%s\"",
+			return xr_why(err, err_len, XR_ECONFIG, "%s: node %u: the light has no approach, write -: \"%s\"",
 				    loc, (unsigned)id, tok[3]);
 	} else if (strcasecmp(tok[2], "car") == 0) {
 		nd->role = XR_ROLE_CAR;
 		if (xr_approach_parse(tok[3], &nd->approach) != 0)
-			return fail(err, err_len, "%s: node %u: approach must be S, E, N or W: \"%s\"",
+			return xr_why(err, err_len, XR_ECONFIG, "%s: node %u: approach must be S, E, N or W: \"%s\"",
 				    loc, (unsigned)id, tok[3]);
 	} else {
-		return fail(err, err_len, "%s: node %u: role must be light or car: \"%s\"",
+		return xr_why(err, err_len, XR_ECONFIG, "%s: node %u: role must be light or car: \"%s\"",
 			    loc, (unsigned)id, tok[2]);
 	}
 	if (copy_str(nd->address, sizeof nd->address, tok[4]) != 0)
-		return fail(err, err_len, "%s: node %u: address too long", loc, (unsigned)id);
+		return xr_why(err, err_len, XR_ECONFIG, "%s: node %u: address too long", loc, (unsigned)id);
 	if (check_address(nd->address, nd->wave_address, sizeof nd->wave_address,
 			  host, sizeof host, &port, &why) != 0)
-		return fail(err, err_len, "%s: node %u: address: %s: \"%s\"", loc,
+		return xr_why(err, err_len, XR_ECONFIG, "%s: node %u: address: %s: \"%s\"", loc,
 			    (unsigned)id, why, tok[4]);
 	return 0;
 }
@@ -462,7 +446,7 @@ static int check_tls(struct xr_cluster *c, const char *name,
 
 	if (c->tls_ca[0] == '\0') {
 		if (seen_line[K_TLS_CERT] != 0 || seen_line[K_TLS_KEY] != 0)
-			return fail(err, err_len,
+			return xr_why(err, err_len, XR_ECONFIG,
 				    "%s:%d: %s: needs tls_ca (the cluster CA that turns TLS on)",
 				    name,
 				    seen_line[K_TLS_CERT] ? seen_line[K_TLS_CERT]
@@ -470,24 +454,24 @@ static int check_tls(struct xr_cluster *c, const char *name,
 				    seen_line[K_TLS_CERT] ? "tls_cert" : "tls_key");
 		for (i = 0; i < c->n_nodes; i++)
 			if (strncmp(c->nodes[i].address, "tls+", 4) == 0)
-				return fail(err, err_len,
+				return xr_why(err, err_len, XR_ECONFIG,
 					    "%s:%d: node %u: tls+tcp address needs tls_ca",
 					    name, c->nodes[i].line, (unsigned)i);
 		return 0;
 	}
 	for (i = 0; i < c->n_nodes; i++)
 		if (strncmp(c->nodes[i].address, "tls+tcp://", 10) != 0)
-			return fail(err, err_len,
+			return xr_why(err, err_len, XR_ECONFIG,
 				    "%s:%d: node %u: address %s is not tls+tcp://, but tls_ca is set (line %d): with TLS every node uses tls+tcp://",
 				    name, c->nodes[i].line, (unsigned)i,
 				    c->nodes[i].address, seen_line[K_TLS_CA]);
 	if (c->tls_cert[0] == '\0' &&
 	    beside(c->tls_ca, "node-{id}.crt", c->tls_cert, sizeof c->tls_cert) != 0)
-		return fail(err, err_len, "%s:%d: tls_ca: path too long", name,
+		return xr_why(err, err_len, XR_ECONFIG, "%s:%d: tls_ca: path too long", name,
 			    seen_line[K_TLS_CA]);
 	if (c->tls_key[0] == '\0' &&
 	    beside(c->tls_ca, "node-{id}.key", c->tls_key, sizeof c->tls_key) != 0)
-		return fail(err, err_len, "%s:%d: tls_ca: path too long", name,
+		return xr_why(err, err_len, XR_ECONFIG, "%s:%d: tls_ca: path too long", name,
 			    seen_line[K_TLS_CA]);
 	return 0;
 }
@@ -526,7 +510,7 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 	c->heartbeat_ms = 200;
 	c->fail_ms = 1000;
 	if (resolve_path(dir, "state", c->state_dir, sizeof c->state_dir) != 0)
-		return fail(err, err_len, "%s: state_dir: path too long", name);
+		return xr_why(err, err_len, XR_ECONFIG, "%s: state_dir: path too long", name);
 
 	while (*p != '\0') {
 		size_t len;
@@ -539,13 +523,13 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
 		snprintf(loc, sizeof loc, "%s:%d", name, line);
 		if (len >= sizeof buf)
-			return fail(err, err_len, "%s: line longer than %zu bytes", loc,
+			return xr_why(err, err_len, XR_ECONFIG, "%s: line longer than %zu bytes", loc,
 				    sizeof buf - 1);
 		memcpy(buf, p, len);
 		buf[len] = '\0';
 		p = nl != NULL ? nl + 1 : p + len;
 		if (memchr(buf, '\0', len) != NULL && strlen(buf) != len)
-			return fail(err, err_len, "%s: NUL byte in line", loc);
+			return xr_why(err, err_len, XR_ECONFIG, "%s: NUL byte in line", loc);
 		hash = strchr(buf, '#');
 		if (hash != NULL)
 			*hash = '\0';
@@ -563,13 +547,13 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 				if (strcmp(k, key_names[kid]) == 0)
 					break;
 			if (kid == K_KEYS)
-				return fail(err, err_len, "%s: %s: unknown key", loc, k);
+				return xr_why(err, err_len, XR_ECONFIG, "%s: %s: unknown key", loc, k);
 			if (seen_line[kid] != 0)
-				return fail(err, err_len, "%s: %s: duplicate key (first at line %d)",
+				return xr_why(err, err_len, XR_ECONFIG, "%s: %s: duplicate key (first at line %d)",
 					    loc, k, seen_line[kid]);
 			seen_line[kid] = line;
 			if (*v == '\0')
-				return fail(err, err_len, "%s: %s: empty value", loc, k);
+				return xr_why(err, err_len, XR_ECONFIG, "%s: %s: empty value", loc, k);
 			rc = parse_setting(c, (enum key_id)kid, v, dir, loc, err, err_len);
 			if (rc != 0)
 				return rc;
@@ -577,7 +561,7 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 		}
 		ntok = split(s, tok, 5);
 		if (strcmp(tok[0], "node") != 0)
-			return fail(err, err_len,
+			return xr_why(err, err_len, XR_ECONFIG,
 				    "%s: %s: unknown setting (expected \"key = value\" or \"node ...\")",
 				    loc, tok[0]);
 		rc = parse_node(c, tok, ntok, line, loc, err, err_len);
@@ -587,23 +571,23 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 	}
 
 	if (seen_line[K_RUN] == 0)
-		return fail(err, err_len, "%s: run: missing required setting", name);
+		return xr_why(err, err_len, XR_ECONFIG, "%s: run: missing required setting", name);
 	if (seen_line[K_ROUTES] == 0)
-		return fail(err, err_len, "%s: routes: missing required setting", name);
+		return xr_why(err, err_len, XR_ECONFIG, "%s: routes: missing required setting", name);
 	if (!any)
-		return fail(err, err_len, "%s: node: no nodes declared", name);
+		return xr_why(err, err_len, XR_ECONFIG, "%s: node: no nodes declared", name);
 	for (i = 0; i < XR_MAX_NODES; i++)
 		if (c->nodes[i].line != 0)
 			max_id = i;
 	c->n_nodes = max_id + 1;
 	for (i = 0; i < c->n_nodes; i++) {
 		if (c->nodes[i].line == 0)
-			return fail(err, err_len,
+			return xr_why(err, err_len, XR_ECONFIG,
 				    "%s: node: ids must be 0..%u without gaps, %u is missing",
 				    name, (unsigned)max_id, (unsigned)i);
 		if (c->nodes[i].role == XR_ROLE_LIGHT) {
 			if (lights++ > 0)
-				return fail(err, err_len,
+				return xr_why(err, err_len, XR_ECONFIG,
 					    "%s:%d: node %u: a second light (node %u is the light)",
 					    name, c->nodes[i].line, (unsigned)i,
 					    (unsigned)c->light);
@@ -611,9 +595,9 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 		}
 	}
 	if (lights == 0)
-		return fail(err, err_len, "%s: node: no light declared", name);
+		return xr_why(err, err_len, XR_ECONFIG, "%s: node: no light declared", name);
 	if (c->n_nodes < 2)
-		return fail(err, err_len, "%s: node: at least one car is needed", name);
+		return xr_why(err, err_len, XR_ECONFIG, "%s: node: at least one car is needed", name);
 	for (i = 0; i < c->n_nodes; i++) {
 		char hi[XR_ADDR_MAX], hj[XR_ADDR_MAX], w[XR_ADDR_MAX + 8];
 		unsigned pi, pj;
@@ -626,7 +610,7 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 			if (strcmp(c->nodes[i].address, c->nodes[j].address) == 0 ||
 			    (pi != 0 && pj != 0 && strcmp(hi, hj) == 0 &&
 			     (pi == pj || pi + 1 == pj || pj + 1 == pi)))
-				return fail(err, err_len,
+				return xr_why(err, err_len, XR_ECONFIG,
 					    "%s:%d: node %u: address %s clashes with node %u (%s); tcp ports must be at least 2 apart",
 					    name, c->nodes[j].line, (unsigned)j,
 					    c->nodes[j].address, (unsigned)i,
@@ -634,7 +618,7 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 		}
 	}
 	if (c->fail_ms != 0 && c->fail_ms < 2 * c->heartbeat_ms)
-		return fail(err, err_len,
+		return xr_why(err, err_len, XR_ECONFIG,
 			    "%s:%d: fail_ms: %u is less than two heartbeats (heartbeat_ms %u); a live coordinator would be taken for dead",
 			    name, seen_line[K_FAIL_MS] ? seen_line[K_FAIL_MS] : seen_line[K_HEARTBEAT_MS],
 			    (unsigned)c->fail_ms, (unsigned)c->heartbeat_ms);
@@ -653,7 +637,7 @@ int xr_read_file(const char *path, size_t max, char **data, size_t *len,
 	size_t n = 0, cap = 4096;
 
 	if (f == NULL)
-		return fail(err, err_len, "%s: %s", path, strerror(errno)), XR_EIO;
+		return xr_why(err, err_len, XR_ECONFIG, "%s: %s", path, strerror(errno)), XR_EIO;
 	buf = malloc(cap);
 	if (buf == NULL) {
 		fclose(f);
@@ -666,7 +650,7 @@ int xr_read_file(const char *path, size_t max, char **data, size_t *len,
 			if (cap > max) {
 				free(buf);
 				fclose(f);
-				fail(err, err_len, "%s: larger than %zu bytes", path, max);
+				xr_why(err, err_len, XR_ECONFIG, "%s: larger than %zu bytes", path, max);
 				return XR_ETOOBIG;
 			}
 			nb = realloc(buf, cap * 2);
@@ -686,19 +670,19 @@ int xr_read_file(const char *path, size_t max, char **data, size_t *len,
 	if (ferror(f)) {
 		free(buf);
 		fclose(f);
-		fail(err, err_len, "%s: read error", path);
+		xr_why(err, err_len, XR_ECONFIG, "%s: read error", path);
 		return XR_EIO;
 	}
 	fclose(f);
 	if (n > max) {
 		free(buf);
-		fail(err, err_len, "%s: larger than %zu bytes", path, max);
+		xr_why(err, err_len, XR_ECONFIG, "%s: larger than %zu bytes", path, max);
 		return XR_ETOOBIG;
 	}
 	buf[n] = '\0';
 	if (strlen(buf) != n) {
 		free(buf);
-		fail(err, err_len, "%s: contains a NUL byte (not a text file)", path);
+		xr_why(err, err_len, XR_ECONFIG, "%s: contains a NUL byte (not a text file)", path);
 		return XR_ECONFIG;
 	}
 	*data = buf;
@@ -727,7 +711,7 @@ int xr_cluster_load(const char *path, struct xr_cluster *c, char *err,
 		dir[n] = '\0';
 	} else {
 		free(text);
-		return fail(err, err_len, "%s: path too long", path);
+		return xr_why(err, err_len, XR_ECONFIG, "%s: path too long", path);
 	}
 	rc = xr_cluster_parse(text, path, dir, c, err, err_len);
 	free(text);
@@ -741,7 +725,7 @@ int xr_cluster_node_config(const struct xr_cluster *c, uint32_t id,
 	uint32_t i;
 
 	if (id >= c->n_nodes)
-		return fail(err, err_len, "%s: node %u: not declared (ids 0..%u)",
+		return xr_why(err, err_len, XR_ECONFIG, "%s: node %u: not declared (ids 0..%u)",
 			    c->path, (unsigned)id, (unsigned)c->n_nodes - 1);
 	memset(cfg, 0, sizeof *cfg);
 	cfg->self = id;
@@ -788,7 +772,7 @@ int xr_routes_parse(const char *text, const char *name,
 		nl = strchr(p, '\n');
 		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
 		if (len >= sizeof buf)
-			return fail(err, err_len, "%s:%d: line longer than %zu bytes", name,
+			return xr_why(err, err_len, XR_ECONFIG, "%s:%d: line longer than %zu bytes", name,
 				    line, sizeof buf - 1);
 		memcpy(buf, p, len);
 		buf[len] = '\0';
@@ -801,22 +785,22 @@ int xr_routes_parse(const char *text, const char *name,
 			continue;
 		ntok = split(s, tok, 2);
 		if (ntok != 2)
-			return fail(err, err_len, "%s:%d: expected \"TURN WEIGHT\" (e.g. \"left 1\")",
+			return xr_why(err, err_len, XR_ECONFIG, "%s:%d: expected \"TURN WEIGHT\" (e.g. \"left 1\")",
 				    name, line);
 		if (xr_turn_parse(tok[0], &t) != 0)
-			return fail(err, err_len, "%s:%d: %s: turn must be right, straight or left",
+			return xr_why(err, err_len, XR_ECONFIG, "%s:%d: %s: turn must be right, straight or left",
 				    name, line, tok[0]);
 		if (seen[t] != 0)
-			return fail(err, err_len, "%s:%d: %s: duplicate (first at line %d)", name,
+			return xr_why(err, err_len, XR_ECONFIG, "%s:%d: %s: duplicate (first at line %d)", name,
 				    line, tok[0], seen[t]);
 		if (parse_u64(tok[1], 1000000, &w) != 0)
-			return fail(err, err_len, "%s:%d: %s: weight must be a number 0..1000000: \"%s\"",
+			return xr_why(err, err_len, XR_ECONFIG, "%s:%d: %s: weight must be a number 0..1000000: \"%s\"",
 				    name, line, tok[0], tok[1]);
 		seen[t] = line;
 		weights[t] = (uint32_t)w;
 		total += w;
 	}
 	if (total == 0)
-		return fail(err, err_len, "%s: no turn has a positive weight", name);
+		return xr_why(err, err_len, XR_ECONFIG, "%s: no turn has a positive weight", name);
 	return 0;
 }

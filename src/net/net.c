@@ -9,7 +9,6 @@
  *   respondent: RECV -> (inbox) -> SEND | RECV                                */
 #include "net.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,21 +107,6 @@ struct xr_net {
 };
 
 static void item_fill(struct slot *s, struct xr_net_item *it);
-
-static int fail(char *err, size_t err_len, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t err_len, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && err_len > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 uint64_t xr_net_now(void)
 {
@@ -1053,11 +1037,11 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 	size_t hard;
 
 	if (self >= c->n_nodes)
-		return fail(err, err_len, XR_EINVAL, "node %u not in %s", (unsigned)self,
+		return xr_why(err, err_len, XR_EINVAL, "node %u not in %s", (unsigned)self,
 			    c->path);
 	me = &c->nodes[self];
 	if ((c->tls_ca[0] != '\0') != (tls != NULL))
-		return fail(err, err_len, XR_EINVAL,
+		return xr_why(err, err_len, XR_EINVAL,
 			    "%s: node %u: TLS material %s, but the configuration %s TLS",
 			    c->path, (unsigned)self, tls != NULL ? "given" : "not loaded",
 			    c->tls_ca[0] != '\0' ? "uses" : "does not use");
@@ -1089,7 +1073,7 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 		goto nng_fail;
 	if ((rv = listen_on(n, n->rep, me->address, &n->rep_l)) != 0) {
 		xr_net_close(n, 0);
-		return fail(err, err_len, XR_ENET, "listen %s (node %u requests): %s",
+		return xr_why(err, err_len, XR_ENET, "listen %s (node %u requests): %s",
 			    me->address, (unsigned)self, nng_strerror(rv));
 	}
 
@@ -1104,7 +1088,7 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 			       (nng_duration)(c->resend_ms * 4 > 250 ? c->resend_ms * 4 : 250));
 	if ((rv = listen_on(n, n->surv, me->wave_address, &n->surv_l)) != 0) {
 		xr_net_close(n, 0);
-		return fail(err, err_len, XR_ENET, "listen %s (node %u waves): %s",
+		return xr_why(err, err_len, XR_ENET, "listen %s (node %u waves): %s",
 			    me->wave_address, (unsigned)self, nng_strerror(rv));
 	}
 
@@ -1122,7 +1106,7 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 			continue;
 		if ((rv = dial_to(n, n->resp, j, c->nodes[j].wave_address, &d)) != 0) {
 			xr_net_close(n, 0);
-			return fail(err, err_len, XR_ENET, "dial %s (node %u waves): %s",
+			return xr_why(err, err_len, XR_ENET, "dial %s (node %u waves): %s",
 				    c->nodes[j].wave_address, (unsigned)j, nng_strerror(rv));
 		}
 		n->resp_dialer[j] = (uint32_t)nng_dialer_id(d);
@@ -1142,7 +1126,7 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 
 nng_fail:
 	xr_net_close(n, 0);
-	return fail(err, err_len, XR_ENET, "node %u: nng: %s", (unsigned)self,
+	return xr_why(err, err_len, XR_ENET, "node %u: nng: %s", (unsigned)self,
 		    nng_strerror(rv));
 }
 

@@ -2,7 +2,6 @@
  * service descriptor (rpc.h). */
 #include "rpc.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,21 +12,6 @@
 #include "err.h"
 #include "tls.h"
 #include "xroad.pb-c.h"
-
-static int why_set(char *why, size_t why_len, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int why_set(char *why, size_t why_len, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why != NULL && why_len > 0) {
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 struct closure_out {
 	bool called;
@@ -74,11 +58,11 @@ int xr_rpc_dispatch(ProtobufCService *svc, unsigned method, const uint8_t *body,
 	struct closure_out o = {0};
 
 	if (method >= d->n_methods)
-		return why_set(why, why_len, XR_EINVAL, "%s: no method %u", d->name,
+		return xr_why(why, why_len, XR_EINVAL, "%s: no method %u", d->name,
 			       method);
 	in = protobuf_c_message_unpack(d->methods[method].input, NULL, len, body);
 	if (in == NULL)
-		return why_set(why, why_len, XR_EDECODE,
+		return xr_why(why, why_len, XR_EDECODE,
 			       "%s.%s: %zu bytes are not a valid %s", d->name,
 			       d->methods[method].name, len,
 			       d->methods[method].input->name);
@@ -89,10 +73,10 @@ int xr_rpc_dispatch(ProtobufCService *svc, unsigned method, const uint8_t *body,
 	raw_len = 0;
 	protobuf_c_message_free_unpacked(in, NULL);
 	if (!o.called)
-		return why_set(why, why_len, XR_EINVAL, "%s.%s: no reply", d->name,
+		return xr_why(why, why_len, XR_EINVAL, "%s.%s: no reply", d->name,
 			       d->methods[method].name);
 	if (o.rc != 0)
-		return why_set(why, why_len, o.rc, "%s.%s: reply not packed", d->name,
+		return xr_why(why, why_len, o.rc, "%s.%s: reply not packed", d->name,
 			       d->methods[method].name);
 	*out = o.buf;
 	*out_len = o.len;
@@ -130,24 +114,24 @@ static int dial(nng_socket s, const char *url, const struct xr_rpc_tls *tls,
 		if (rv == 0)
 			return 0;
 		if (strncmp(url, "tls+", 4) == 0)
-			return why_set(err, err_len, XR_ENET,
+			return xr_why(err, err_len, XR_ENET,
 				       "dial %s: %s (a tls+tcp:// node needs a CA and a client certificate)",
 				       url, nng_strerror(rv));
-		return why_set(err, err_len, XR_ENET, "dial %s: %s", url, nng_strerror(rv));
+		return xr_why(err, err_len, XR_ENET, "dial %s: %s", url, nng_strerror(rv));
 	}
 	rv = xr_tls_dial(s, url, tls->tls, tls->peer_name, 0, &d);
 	if (rv == 0)
 		return 0;
 	if (rv == NNG_ECRYPTO || rv == NNG_EPEERAUTH || rv == NNG_ECONNSHUT ||
 	    rv == NNG_ECLOSED)
-		return why_set(err, err_len, XR_ENET,
+		return xr_why(err, err_len, XR_ENET,
 			       "dial %s: TLS handshake failed (%s): the node refused our "
 			       "certificate (not signed by its CA?), or its certificate is not "
 			       "signed by %s%s%s",
 			       url, nng_strerror(rv), xr_tls_ca_path(tls->tls),
 			       tls->peer_name != NULL ? " or is not " : "",
 			       tls->peer_name != NULL ? tls->peer_name : "");
-	return why_set(err, err_len, XR_ENET, "dial %s: %s", url, nng_strerror(rv));
+	return xr_why(err, err_len, XR_ENET, "dial %s: %s", url, nng_strerror(rv));
 }
 
 int xr_rpc_call(const char *url, const struct xr_rpc_tls *tls, unsigned method,
@@ -164,14 +148,14 @@ int xr_rpc_call(const char *url, const struct xr_rpc_tls *tls, unsigned method,
 	int rv, rc;
 
 	if (method >= d->n_methods)
-		return why_set(err, err_len, XR_EINVAL, "xroad.Node has no method %u",
+		return xr_why(err, err_len, XR_EINVAL, "xroad.Node has no method %u",
 			       method);
 	if (req->descriptor != d->methods[method].input)
-		return why_set(err, err_len, XR_EINVAL, "xroad.Node.%s takes %s, not %s",
+		return xr_why(err, err_len, XR_EINVAL, "xroad.Node.%s takes %s, not %s",
 			       d->methods[method].name, d->methods[method].input->name,
 			       req->descriptor->name);
 	if ((rv = nng_req0_open(&s)) != 0)
-		return why_set(err, err_len, XR_ENET, "nng req: %s", nng_strerror(rv));
+		return xr_why(err, err_len, XR_ENET, "nng req: %s", nng_strerror(rv));
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, timeout_ms);
 	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, timeout_ms);
 	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, timeout_ms);
@@ -181,7 +165,7 @@ int xr_rpc_call(const char *url, const struct xr_rpc_tls *tls, unsigned method,
 	}
 	if ((rc = xr_rpc_frame(method, req, &frame, &flen)) != 0) {
 		nng_close(s);
-		return why_set(err, err_len, rc, "xroad.Node.%s: %s", d->methods[method].name,
+		return xr_why(err, err_len, rc, "xroad.Node.%s: %s", d->methods[method].name,
 			       xr_strerror(rc));
 	}
 	rv = nng_send(s, frame, flen, 0);
@@ -190,24 +174,24 @@ int xr_rpc_call(const char *url, const struct xr_rpc_tls *tls, unsigned method,
 		rv = nng_recvmsg(s, &m, 0);
 	if (rv != 0) {
 		nng_close(s);
-		return why_set(err, err_len, rv == NNG_ETIMEDOUT ? XR_ETIMEDOUT : XR_ENET,
+		return xr_why(err, err_len, rv == NNG_ETIMEDOUT ? XR_ETIMEDOUT : XR_ENET,
 			       "%s xroad.Node.%s: %s", url, d->methods[method].name,
 			       nng_strerror(rv));
 	}
 	b = nng_msg_body(m);
 	blen = nng_msg_len(m);
 	if (blen < XR_FRAME_HDR || b[0] != 'X' || b[1] != 'R') {
-		rc = why_set(err, err_len, XR_EDECODE, "%s xroad.Node.%s: reply is not an xroad frame",
+		rc = xr_why(err, err_len, XR_EDECODE, "%s xroad.Node.%s: reply is not an xroad frame",
 			     url, d->methods[method].name);
 	} else if (b[2] == XR_FRAME_ERROR) {
 		int k = blen - XR_FRAME_HDR > 400 ? 400 : (int)(blen - XR_FRAME_HDR);
-		rc = why_set(err, err_len, XR_EINVAL, "%s xroad.Node.%s: refused: %.*s", url,
+		rc = xr_why(err, err_len, XR_EINVAL, "%s xroad.Node.%s: refused: %.*s", url,
 			     d->methods[method].name, k, (const char *)b + XR_FRAME_HDR);
 	} else {
 		*reply = protobuf_c_message_unpack(d->methods[method].output, NULL,
 						   blen - XR_FRAME_HDR, b + XR_FRAME_HDR);
 		rc = *reply == NULL
-			     ? why_set(err, err_len, XR_EDECODE, "%s xroad.Node.%s: reply is not a %s",
+			     ? xr_why(err, err_len, XR_EDECODE, "%s xroad.Node.%s: reply is not a %s",
 				       url, d->methods[method].name,
 				       d->methods[method].output->name)
 			     : 0;

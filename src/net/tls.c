@@ -6,7 +6,6 @@
  * fail later with nng's "Cryptographic error" and nothing else to go by. */
 #include "tls.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,21 +30,6 @@ struct xr_tls {
 	char *key;  /* PEM, unencrypted */
 	size_t key_len;
 };
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && err_len > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return XR_ECONFIG;
-}
 
 void xr_tls_node_name(uint32_t id, char *buf, size_t len)
 {
@@ -90,16 +74,16 @@ static int read_pem(const char *path, const char *what, const char *begin,
 	if (rc == XR_ENOMEM)
 		return rc;
 	if (rc == XR_ECONFIG) /* xr_read_file: a NUL byte */
-		return fail(err, err_len,
+		return xr_why(err, err_len, XR_ECONFIG,
 			    "%s: binary, not a PEM %s (DER? `openssl x509 -inform der` "
 			    "or `openssl pkey -inform der` converts it)",
 			    path, what);
 	if (rc != 0)
-		return fail(err, err_len, "%s (%s)", why, what);
+		return xr_why(err, err_len, XR_ECONFIG, "%s (%s)", why, what);
 	if (strstr(*out, begin) == NULL) {
 		free(*out);
 		*out = NULL;
-		return fail(err, err_len, "%s: no \"%s\" block: not a PEM %s",
+		return xr_why(err, err_len, XR_ECONFIG, "%s: no \"%s\" block: not a PEM %s",
 			    path, begin, what);
 	}
 	return 0;
@@ -184,12 +168,12 @@ static int check_material(const struct xr_tls *t, const char *cert_path,
 	rc = mbedtls_x509_crt_parse(&ca, (const unsigned char *)t->ca,
 				    strlen(t->ca) + 1);
 	if (rc < 0) {
-		fail(err, err_len, "%s: not a CA certificate: %s", t->ca_path,
+		xr_why(err, err_len, XR_ECONFIG, "%s: not a CA certificate: %s", t->ca_path,
 		     mbed_why(rc, mw, sizeof mw));
 		goto out;
 	}
 	if (rc > 0) {
-		fail(err, err_len, "%s: %d of its certificates do not parse",
+		xr_why(err, err_len, XR_ECONFIG, "%s: %d of its certificates do not parse",
 		     t->ca_path, rc);
 		goto out;
 	}
@@ -197,10 +181,10 @@ static int check_material(const struct xr_tls *t, const char *cert_path,
 				    strlen(t->cert) + 1);
 	if (rc != 0) {
 		if (rc > 0)
-			fail(err, err_len, "%s: %d of its certificates do not parse",
+			xr_why(err, err_len, XR_ECONFIG, "%s: %d of its certificates do not parse",
 			     cert_path, rc);
 		else
-			fail(err, err_len, "%s: not a certificate: %s", cert_path,
+			xr_why(err, err_len, XR_ECONFIG, "%s: not a certificate: %s", cert_path,
 			     mbed_why(rc, mw, sizeof mw));
 		goto out;
 	}
@@ -212,14 +196,14 @@ static int check_material(const struct xr_tls *t, const char *cert_path,
 				  t->key_len + 1, NULL, 0);
 #endif
 	if (rc == MBEDTLS_ERR_PK_PASSWORD_REQUIRED) {
-		fail(err, err_len,
+		xr_why(err, err_len, XR_ECONFIG,
 		     "%s: the key is encrypted; xroad reads unencrypted keys only "
 		     "(keep it 0600; `openssl pkey -in KEY -out KEY` decrypts it)",
 		     key_path);
 		goto out;
 	}
 	if (rc != 0) {
-		fail(err, err_len, "%s: not a private key: %s", key_path,
+		xr_why(err, err_len, XR_ECONFIG, "%s: not a private key: %s", key_path,
 		     mbed_why(rc, mw, sizeof mw));
 		goto out;
 	}
@@ -229,14 +213,14 @@ static int check_material(const struct xr_tls *t, const char *cert_path,
 	rc = mbedtls_pk_check_pair(&crt.pk, &pk);
 #endif
 	if (rc != 0) {
-		fail(err, err_len, "%s: not the key of the certificate in %s",
+		xr_why(err, err_len, XR_ECONFIG, "%s: not the key of the certificate in %s",
 		     key_path, cert_path);
 		goto out;
 	}
 	rc = mbedtls_x509_crt_verify(&crt, &ca, NULL, name, &flags, NULL, NULL);
 	if (rc != 0 || flags != 0) {
 		verify_why(flags, &crt, t->ca_path, name, why, sizeof why);
-		fail(err, err_len, "%s: %s", cert_path,
+		xr_why(err, err_len, XR_ECONFIG, "%s: %s", cert_path,
 		     why[0] != '\0' ? why : mbed_why(rc, mw, sizeof mw));
 		goto out;
 	}
@@ -244,7 +228,7 @@ static int check_material(const struct xr_tls *t, const char *cert_path,
 	 * bare "Cryptographic error": say it here, on ours. */
 	if (!eku_allows(&crt, MBEDTLS_OID_CLIENT_AUTH,
 			MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH))) {
-		fail(err, err_len,
+		xr_why(err, err_len, XR_ECONFIG,
 		     "%s: its extendedKeyUsage does not allow clientAuth (every xroad process dials)",
 		     cert_path);
 		goto out;
@@ -252,7 +236,7 @@ static int check_material(const struct xr_tls *t, const char *cert_path,
 	if (name != NULL &&
 	    !eku_allows(&crt, MBEDTLS_OID_SERVER_AUTH,
 			MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))) {
-		fail(err, err_len,
+		xr_why(err, err_len, XR_ECONFIG,
 		     "%s: its extendedKeyUsage does not allow serverAuth (a node listens)",
 		     cert_path);
 		goto out;
@@ -276,7 +260,7 @@ int xr_tls_load(struct xr_tls **out, const char *ca, const char *cert,
 		return XR_ENOMEM;
 	if (strlen(ca) >= sizeof t->ca_path) {
 		free(t);
-		return fail(err, err_len, "%s: path too long", ca);
+		return xr_why(err, err_len, XR_ECONFIG, "%s: path too long", ca);
 	}
 	memcpy(t->ca_path, ca, strlen(ca) + 1);
 	if ((rc = read_pem(ca, "CA certificate", "-----BEGIN CERTIFICATE-----",

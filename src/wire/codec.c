@@ -7,23 +7,11 @@
  * structs. */
 #include "codec.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "codec_pb.h"
 #include "err.h"
-
-int xr_why(char *why, size_t why_len, int code, const char *fmt, ...)
-{
-	if (why != NULL && why_len > 0) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(why, why_len, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 /* ------------------------------------------------------------ enum mapping */
 

@@ -10,6 +10,7 @@
 
 
 #include "codec.h"
+#include "err.h"
 #include "xroad.pb-c.h"
 
 /* Everything one Envelope points to, so that it can be built on the stack.
@@ -57,10 +58,5 @@ int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
 /* Validates an unpacked Envelope and copies it into *out (zeroed first). */
 int xr_pb_env_read(const Xroad__Envelope *e, struct xr_msg *out, char *why,
 		   size_t why_len);
-
-/* snprintf into `why` when it is not NULL; returns `code` so that a failure
- * is one line: `return xr_why(why, why_len, XR_ERANGE, "...", ...);`. */
-int xr_why(char *why, size_t why_len, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
 #endif
