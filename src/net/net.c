@@ -91,8 +91,7 @@ struct xr_net {
 	struct slot surv_slots[N_SURV];
 	struct slot resp_slots[N_RESP];
 	struct ring surv_queue;
-	uint32_t resp_dialer[XR_MAX_NODES]; /* nng_dialer id per neighbour */
-	nng_dialer resp_d[XR_MAX_NODES];
+	nng_dialer resp_d[XR_MAX_NODES];    /* per neighbour; id 0: not dialed */
 	const struct xr_tls *tls;           /* NULL: tcp:// or ipc:// */
 	nng_listener rep_l, surv_l;
 	nng_aio *tls_aio;                   /* TLS_POLL_MS timer */
@@ -248,7 +247,7 @@ static void tls_poll(struct xr_net *n)
 		if (req_open[j])
 			out[j] += auth_errors(find_endpoint(all, "dialer",
 							    nng_dialer_id(req_d[j])));
-		if (n->resp_dialer[j] != 0)
+		if (nng_dialer_id(resp_d[j]) > 0)
 			out[j] += auth_errors(find_endpoint(all, "dialer",
 							    nng_dialer_id(resp_d[j])));
 	}
@@ -773,8 +772,8 @@ static void resp_cb(void *arg)
 	{
 		nng_dialer d = nng_pipe_dialer(nng_msg_get_pipe(m));
 		for (uint32_t i = 0; i < n->c->n_nodes; i++)
-			if (n->resp_dialer[i] != 0 &&
-			    n->resp_dialer[i] == (uint32_t)nng_dialer_id(d))
+			if (nng_dialer_id(n->resp_d[i]) > 0 &&
+			    nng_dialer_id(n->resp_d[i]) == nng_dialer_id(d))
 				s->from = (int)i;
 	}
 	s->msg = m;
@@ -1109,7 +1108,6 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 			return xr_why(err, err_len, XR_ENET, "dial %s (node %u waves): %s",
 				    c->nodes[j].wave_address, (unsigned)j, nng_strerror(rv));
 		}
-		n->resp_dialer[j] = (uint32_t)nng_dialer_id(d);
 		n->resp_d[j] = d;
 	}
 	if (tls != NULL) {
