@@ -54,8 +54,6 @@ void xr_car_send_blocked(struct xr_node *n)
 			m->u.blocked.waits_for[m->u.blocked.n_waits++] = id;
 }
 
-static void reconsider(struct xr_node *n, bool report);
-
 /* May the car be in the box until now + cross_ms? Only while the
  * coordinator cannot have taken it out of the round by then (light.c,
  * "absent cars"): it takes nobody out before fail_ms after hearing from
@@ -68,12 +66,6 @@ static bool lease_ok(const struct xr_node *n)
 	return lease != 0 &&
 	       n->now_ms + n->cfg.cross_ms + n->cfg.resend_ms <
 		       lease + n->cfg.fail_ms;
-}
-
-void xr_car_lease_renewed(struct xr_node *n)
-{
-	if (n->is_car && n->car.phase == XR_CAR_WAITING && !n->car.rejoining)
-		reconsider(n, false);
 }
 
 static void enter(struct xr_node *n)
@@ -124,6 +116,12 @@ static void reconsider(struct xr_node *n, bool report)
 	if (report)
 		xr_car_send_blocked(n);
 	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+}
+
+void xr_car_lease_renewed(struct xr_node *n)
+{
+	if (n->is_car && n->car.phase == XR_CAR_WAITING && !n->car.rejoining)
+		reconsider(n, false);
 }
 
 static void reset_round(struct xr_car *c, uint32_t round)
@@ -386,7 +384,6 @@ static bool drive_out_or_tow(struct xr_node *n, const struct xr_rejoin_state *s)
 {
 	struct xr_car *c = &n->car;
 	uint32_t round = n->durable.entered_round;
-	bool left = false;
 	/* Out already: it drove out by another way meanwhile (as the
 	 * coordinator it answers its own waves). */
 	if (n->durable.last_crossed_round >= round ||
@@ -394,9 +391,8 @@ static bool drive_out_or_tow(struct xr_node *n, const struct xr_rejoin_state *s)
 		c->restarted_in_box = false;
 		return true;
 	}
-	for (uint32_t i = 0; i < s->n_log; i++)
-		if (s->log[i].car == n->cfg.self && s->log[i].left)
-			left = true;
+	const struct xr_crossing *mine = xr_log_find(s->log, s->n_log, n->cfg.self);
+	bool left = mine != NULL && mine->left;
 	if (!s->intents_fixed || s->round != round || left) {
 		c->restarted_in_box = false;
 		n->durable.entered_round = n->durable.last_crossed_round;

@@ -55,37 +55,6 @@ static void send_all(struct xr_node *n, enum xr_msg_type type)
 	}
 }
 
-static void claim(struct xr_node *n, uint32_t who, uint32_t epoch,
-		  uint32_t from);
-
-/* A node's answer to the coordinator's heartbeat: its own clock, which the
- * coordinator sends back as the node's lease (light.c, "absent cars"). */
-static void on_heartbeat(struct xr_node *n, const struct xr_msg *m)
-{
-	if (m->u.heartbeat.ack) {
-		if (n->coordinator == n->cfg.self &&
-		    XR_HAS(n->car_set, m->from) &&
-		    m->u.heartbeat.stamp_ms > n->light.ack_stamp_ms[m->from])
-			/* The car's clock, not ours: stored, never compared. */
-			n->light.ack_stamp_ms[m->from] = m->u.heartbeat.stamp_ms;
-		return;
-	}
-	claim(n, m->from, m->epoch, m->from);
-	if (n->coordinator != m->from || !n->is_car)
-		return;
-	struct xr_msg *ack = xr_out_msg(n, m->from, XR_MSG_HEARTBEAT);
-	if (ack != NULL) {
-		ack->u.heartbeat.ack = true;
-		ack->u.heartbeat.stamp_ms = n->now_ms;
-	}
-	/* A stamp from the future is not ours: ignore it. */
-	if (m->u.heartbeat.stamp_ms > n->election.lease_ms &&
-	    m->u.heartbeat.stamp_ms <= n->now_ms) {
-		n->election.lease_ms = m->u.heartbeat.stamp_ms;
-		xr_car_lease_renewed(n);
-	}
-}
-
 static void set_epoch(struct xr_node *n, uint32_t epoch, uint32_t who)
 {
 	bool was = n->coordinator == n->cfg.self;
@@ -176,6 +145,34 @@ static void claim(struct xr_node *n, uint32_t who, uint32_t epoch,
 	struct xr_msg *m = xr_out_msg(n, from, XR_MSG_COORDINATOR);
 	if (m != NULL)
 		m->u.coordinator.coordinator = n->coordinator;
+}
+
+/* A node's answer to the coordinator's heartbeat: its own clock, which the
+ * coordinator sends back as the node's lease (light.c, "absent cars"). */
+static void on_heartbeat(struct xr_node *n, const struct xr_msg *m)
+{
+	if (m->u.heartbeat.ack) {
+		if (n->coordinator == n->cfg.self &&
+		    XR_HAS(n->car_set, m->from) &&
+		    m->u.heartbeat.stamp_ms > n->light.ack_stamp_ms[m->from])
+			/* The car's clock, not ours: stored, never compared. */
+			n->light.ack_stamp_ms[m->from] = m->u.heartbeat.stamp_ms;
+		return;
+	}
+	claim(n, m->from, m->epoch, m->from);
+	if (n->coordinator != m->from || !n->is_car)
+		return;
+	struct xr_msg *ack = xr_out_msg(n, m->from, XR_MSG_HEARTBEAT);
+	if (ack != NULL) {
+		ack->u.heartbeat.ack = true;
+		ack->u.heartbeat.stamp_ms = n->now_ms;
+	}
+	/* A stamp from the future is not ours: ignore it. */
+	if (m->u.heartbeat.stamp_ms > n->election.lease_ms &&
+	    m->u.heartbeat.stamp_ms <= n->now_ms) {
+		n->election.lease_ms = m->u.heartbeat.stamp_ms;
+		xr_car_lease_renewed(n);
+	}
 }
 
 int xr_election_receive(struct xr_node *n, const struct xr_msg *m)

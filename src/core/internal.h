@@ -52,6 +52,9 @@ void xr_light_start(struct xr_node *n);
 int xr_light_receive(struct xr_node *n, const struct xr_msg *m);
 void xr_light_tick(struct xr_node *n);
 int xr_light_command(struct xr_node *n, const struct xr_event *ev);
+/* The entry of `car` in a round's log, or NULL (node.c). */
+const struct xr_crossing *xr_log_find(const struct xr_crossing *log,
+				      uint32_t n, uint32_t car);
 /* Absent cars (light.c): a car was heard from; everyone was (a start); the
  * stamp to send back to node `id` in a heartbeat (0: no lease). */
 void xr_light_heard(struct xr_node *n, uint32_t car);

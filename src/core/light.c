@@ -336,9 +336,9 @@ static int on_crossed(struct xr_node *n, const struct xr_msg *m)
 	    !XR_HAS(l->have_intent, car))
 		return XR_EROUND;
 	if (XR_HAS(l->crossed, car)) {
-		for (uint32_t i = 0; i < l->n_log; i++)
-			if (l->log[i].car == car)
-				send_notice(n, car, &l->log[i]);
+		const struct xr_crossing *x = xr_log_find(l->log, l->n_log, car);
+		if (x != NULL)
+			send_notice(n, car, x);
 		return 0;
 	}
 	log_car(n, car, false);
@@ -520,10 +520,8 @@ static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
  * taken out does not drive out when it comes back (it was towed, car.c). */
 static bool left_round(const struct xr_light *l, uint32_t car)
 {
-	for (uint32_t i = 0; i < l->n_log; i++)
-		if (l->log[i].car == car)
-			return l->log[i].left;
-	return false;
+	const struct xr_crossing *x = xr_log_find(l->log, l->n_log, car);
+	return x != NULL && x->left;
 }
 
 void xr_light_heard(struct xr_node *n, uint32_t car)

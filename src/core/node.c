@@ -97,6 +97,15 @@ uint64_t xr_log_digest_step(uint64_t d, const struct xr_crossing *c)
 	return d;
 }
 
+const struct xr_crossing *xr_log_find(const struct xr_crossing *log,
+				      uint32_t n, uint32_t car)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (log[i].car == car)
+			return &log[i];
+	return NULL;
+}
+
 void xr_durable_append(struct xr_node *n, const struct xr_crossing *c)
 {
 	n->durable.log_count++;

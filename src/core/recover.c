@@ -73,10 +73,7 @@ void xr_car_on_recover(struct xr_node *n)
 
 static bool in_log(const struct xr_light *l, uint32_t car)
 {
-	for (uint32_t i = 0; i < l->n_log; i++)
-		if (l->log[i].car == car)
-			return true;
-	return false;
+	return xr_log_find(l->log, l->n_log, car) != NULL;
 }
 
 static bool have_override(const struct xr_light *l, uint32_t epoch)
