@@ -20,15 +20,22 @@
 /* Opens or closes the poller as the loop thread asked (poller_wanted). A
  * closed poller's held messages are not deleted: they come back after the
  * queue's visibility timeout, to whichever node coordinates then. */
+static int open_poller(struct xr_daemon *d)
+{
+	if (xr_poller_init(&d->poller, &d->worker_cloud, NULL) != 0)
+		return XR_ECLOUD;
+	d->poller_open = true;
+	return 0;
+}
+
 static void follow_coordinator(struct xr_daemon *d, bool wanted)
 {
 	if (wanted && !d->poller_open) {
-		if (xr_poller_init(&d->poller, &d->worker_cloud, NULL) != 0) {
+		if (open_poller(d) != 0) {
 			xr_log(XR_LOG_ERROR, "poller_failed", "why=\"%s\"",
 			       d->worker_cloud.err);
 			return;
 		}
-		d->poller_open = true;
 		xr_log(XR_LOG_INFO, "poller", "state=running node=%u", (unsigned)d->self);
 	} else if (!wanted && d->poller_open) {
 		xr_poller_close(&d->poller);
@@ -102,13 +109,10 @@ int xr_daemon_worker_start(struct xr_daemon *d, char *err, size_t err_len)
 	/* The light starts as coordinator; if its poller cannot open, the
 	 * node cannot do its job: refuse to start. */
 	d->poller_wanted = d->is_light;
-	if (d->is_light) {
-		if (xr_poller_init(&d->poller, &d->worker_cloud, NULL) != 0) {
-			snprintf(err, err_len, "poller: %s", d->worker_cloud.err);
-			xr_cloud_close(&d->worker_cloud);
-			return XR_ECLOUD;
-		}
-		d->poller_open = true;
+	if (d->is_light && open_poller(d) != 0) {
+		snprintf(err, err_len, "poller: %s", d->worker_cloud.err);
+		xr_cloud_close(&d->worker_cloud);
+		return XR_ECLOUD;
 	}
 	if (pthread_create(&d->worker, NULL, worker_main, d) != 0) {
 		snprintf(err, err_len, "cloud worker: cannot start a thread");
