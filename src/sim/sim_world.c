@@ -364,7 +364,7 @@ static void count_sent(struct world *w, const struct xr_msg *m)
 		/* The light's intents right now: edges only reverse, so the
 		 * count holds for the whole epoch. */
 		if (ei->initiators == 0)
-			ei->edges = sim_rule_edges(&w->nodes[0].light);
+			ei->edges = sim_rule_edges(&w->nodes[m->from].light);
 		ei->initiators |= BIT(m->to);
 	} else {
 		ei->probes++;
@@ -457,6 +457,7 @@ static void transmit(struct world *w, const struct xr_msg *m)
 static void apply_outbox(struct world *w, uint32_t id)
 {
 	struct xr_node *n = &w->nodes[id];
+	sim_check_log_adopted(&w->chk, n, id, w->now);
 	/* 1. effects: made durable before anything is sent. */
 	for (uint32_t i = 0; i < n->out.n_effects; i++) {
 		const struct xr_effect *fx = &n->out.effects[i];
@@ -472,8 +473,6 @@ static void apply_outbox(struct world *w, uint32_t id)
 			if (ei != NULL)
 				ei->overrides++;
 		}
-		if (fx->type == XR_FX_ROUND_END && id == 0)
-			w->st->rounds++;
 	}
 	w->saved[id] = n->durable;
 	/* 2. messages, in order. */
@@ -493,6 +492,7 @@ static void step(struct world *w, uint32_t id, const struct xr_event *ev)
 {
 	struct xr_node *n = &w->nodes[id];
 	w->st->steps++;
+	sim_check_step_begin(&w->chk, n, id);
 	int rv = xr_node_step(n, ev);
 	if (rv != 0)
 		w->st->refused++;
@@ -649,6 +649,7 @@ static void crash(struct world *w, uint32_t id)
 		return;
 	/* Everything but the durable struct is gone; the in-flight messages
 	 * it sent are already on the wire. */
+	sim_check_crash(&w->chk, &w->nodes[id], id);
 	w->up[id] = false;
 	w->st->crashes++;
 	w->snap_crashed = w->snap_id != 0;
@@ -664,6 +665,7 @@ static void restart(struct world *w, uint32_t id)
 	if (w->cfg->verbose)
 		fprintf(w->cfg->out, "t=%" PRIu64 " restart node %u\n", w->now,
 			id);
+	sim_check_restart(&w->chk, id);
 	start_node(w, id, true);
 }
 
@@ -850,7 +852,12 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 			break; /* quiescent */
 		if (t < w->now)
 			t = w->now; /* a timer armed in the past fires now */
-		if (w->chk.done && t > w->chk.done_ms + DRAIN_MS)
+		/* Done: the light has said so, still coordinates, and the
+		 * faults are over; then late messages drain. */
+		if (w->chk.done && !w->faulty &&
+		    t > (w->chk.done_ms > w->st->heal_ms ? w->chk.done_ms
+							 : w->st->heal_ms) +
+				DRAIN_MS)
 			break;
 		uint64_t limit = (cfg->faults ? w->f.heal_ms : bound_from) + bound;
 		if (t > limit) {
@@ -916,6 +923,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		sim_check_final(&w->chk, w->nodes, w->now);
 	cost_checks(w);
 	w->st->done_ms = w->chk.done ? w->chk.done_ms : 0;
+	w->st->rounds = w->chk.rounds_ended;
 	w->st->end_ms = w->now;
 	if (cfg->exit_ms != NULL) {
 		for (uint32_t c = 1; c <= cfg->cars; c++)
