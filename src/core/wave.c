@@ -35,6 +35,9 @@ static void send_wave(struct xr_node *n, uint32_t to, bool echo, bool retry)
 		m->u.wave.kind = w->down.kind;
 		m->u.wave.round = w->down.round;
 		m->u.wave.echo = true;
+		/* A star echo goes to a coordinator that may not be a
+		 * topology neighbour: without the flag it is refused. */
+		m->u.wave.star = w->down.star;
 	} else {
 		m->u.wave = w->down;
 		m->u.wave.echo = false;
