@@ -43,6 +43,10 @@ void xr_light_collect(struct xr_node *n)
 	struct xr_wave_msg down = {.kind = XR_WAVE_COLLECT_INTENTS,
 				   .round = l->round,
 				   .target_round = l->round + l->rounds_left};
+	/* The coordinator keeps the target too: a takeover before any car
+	 * has seen this wave must not conclude that no round is left. */
+	if (down.target_round > n->durable.target_round)
+		n->durable.target_round = down.target_round;
 	xr_wave_start(n, &down);
 }
 

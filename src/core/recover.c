@@ -121,6 +121,10 @@ static void finish(struct xr_node *n)
 	}
 	if (logged > round)
 		round = logged;
+	/* Our own target counts too: a light deposed or restarted before
+	 * any car saw its first COLLECT wave knows it alone. */
+	if (n->durable.target_round > target)
+		target = n->durable.target_round;
 	/* A light that comes back missed rounds: it takes the log's digest
 	 * from the cars, who all agree on it (I4). */
 	if (n->is_light && best_log != NULL &&
