@@ -128,7 +128,11 @@ static void claim(struct xr_node *n, uint32_t who, uint32_t epoch,
 		n->election.last_heard_ms = n->now_ms;
 		return;
 	}
-	/* A stale claim: tell its sender who coordinates now. */
+	/* A stale claim: tell its sender who coordinates now (nobody we
+	 * know of after a restart: then our next election tells it our
+	 * epoch). */
+	if (n->coordinator >= XR_MAX_NODES)
+		return;
 	struct xr_msg *m = xr_out_msg(n, from, XR_MSG_COORDINATOR);
 	if (m != NULL)
 		m->u.coordinator.coordinator = n->coordinator;
@@ -148,7 +152,15 @@ int xr_election_receive(struct xr_node *n, const struct xr_msg *m)
 		if (xr_rank(n, m->from) >= xr_rank(n, n->cfg.self))
 			return 0;
 		xr_out_msg(n, m->from, XR_MSG_ANSWER);
-		if (n->coordinator == n->cfg.self) {
+		/* The asker knows a newer epoch than ours: a coordinator we
+		 * never heard of ruled there (elected while cut off from us),
+		 * so our claim would be refused. We take over above it. */
+		if (m->epoch > n->durable.epoch)
+			n->durable.epoch = m->epoch;
+		if (n->coordinator == n->cfg.self &&
+		    m->epoch > n->coordinator_epoch) {
+			become_coordinator(n);
+		} else if (n->coordinator == n->cfg.self) {
 			struct xr_msg *c = xr_out_msg(n, m->from,
 						      XR_MSG_COORDINATOR);
 			if (c != NULL)
