@@ -377,7 +377,6 @@ struct xr_light {
 	uint32_t rounds_done;
 	/* Takeover by a new coordinator (recover.c). */
 	xr_set recover_have;   /* cars whose RecoverState arrived */
-	uint64_t recover_deadline_ms;
 	struct xr_recover_state recovered[XR_MAX_NODES];
 	bool star;             /* waves run as a star around us */
 	bool respread_pending; /* spread `pending` again before Proceed */
