@@ -456,6 +456,7 @@ struct xr_snapshot {
 	bool is_light;      /* recorded as the coordinator: counts what it logged */
 	bool is_car;        /* recorded as a car: counts what it crossed */
 	bool unusable;      /* coordinator still taking over: no count to give */
+	uint32_t epoch;     /* newest coordinator epoch the node knew */
 	uint32_t car_crossings; /* car: crossings it made (I6) */
 	bool complete;      /* every incoming channel closed */
 	uint32_t resends;   /* marker resends left */
@@ -474,7 +475,8 @@ struct xr_snapshot {
  * crossings in flight (Crossed messages recorded on channels to the light,
  * and crossings a car made that the light had not acknowledged, each once).
  * Returns 1 when it holds, 0 when not, XR_EINVAL when the set is unusable
- * (no light, an incomplete or foreign snapshot); `why` says which. */
+ * (no coordinator, one mid-takeover or stale, an incomplete or foreign
+ * snapshot); `why` says which. */
 int xr_snapshot_check_i6(const struct xr_snapshot *const *snaps, size_t n,
 			 char *why, size_t why_len);
 
