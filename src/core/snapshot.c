@@ -82,7 +82,15 @@ static void record(struct xr_node *n, uint32_t id)
 		s->round = l->round;
 		s->crossings = n->durable.log_count +
 			       (open && !counted ? l->n_log : 0);
-		if (open) {
+		if (counted) {
+			/* The round is whole in the durable log: every car of
+			 * it is logged, and a late Crossed of it is no
+			 * crossing in flight (the log's copy may be gone: a
+			 * takeover starts from the cars' views). */
+			s->n_logged = n->cfg.n_cars;
+			for (uint32_t i = 0; i < n->cfg.n_cars; i++)
+				s->logged[i] = n->cfg.cars[i];
+		} else if (open) {
 			s->n_logged = l->n_log;
 			for (uint32_t i = 0; i < l->n_log; i++)
 				s->logged[i] = l->log[i].car;
