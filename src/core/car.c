@@ -54,18 +54,26 @@ void xr_car_send_blocked(struct xr_node *n)
 			m->u.blocked.waits_for[m->u.blocked.n_waits++] = id;
 }
 
-/* May the car be in the box until now + cross_ms? Only while the
- * coordinator cannot have taken it out of the round by then (light.c,
- * "absent cars"): it takes nobody out before fail_ms after hearing from
- * them, and lease_ms is a stamp of ours it has heard. */
+/* May the car enter the box now (light.c, "absent cars")? Only once the
+ * coordinator of this epoch granted this round: it then knows the car may
+ * have crossed and never takes it out. And only under a lease, while the
+ * coordinator cannot have taken it out by the time it is through: it takes
+ * nobody out before fail_ms after hearing from them, and lease_ms is a
+ * stamp of ours it has heard. */
 static bool lease_ok(const struct xr_node *n)
 {
-	if (!xr_failover_on(n) || n->coordinator == n->cfg.self)
+	if (!xr_failover_on(n))
 		return true;
-	uint64_t lease = n->election.lease_ms;
-	return lease != 0 &&
+	/* Coordinating ourselves: unless the log we took over has us out. */
+	if (n->coordinator == n->cfg.self)
+		return !xr_light_took_out(n, n->cfg.self, n->car.round);
+	const struct xr_election *e = &n->election;
+	if (e->grant_round != n->car.round ||
+	    e->grant_epoch != n->coordinator_epoch)
+		return false;
+	return e->lease_ms != 0 &&
 	       n->now_ms + n->cfg.cross_ms + n->cfg.resend_ms <
-		       lease + n->cfg.fail_ms;
+		       e->lease_ms + n->cfg.fail_ms;
 }
 
 static void enter(struct xr_node *n)
@@ -106,7 +114,10 @@ static void reconsider(struct xr_node *n, bool report)
 	c->waits = compute_waits(n);
 	if (c->waits == 0 && !c->held) {
 		if (!lease_ok(n)) {
-			xr_tracef(n, "free to go, but no lease -> wait for a heartbeat");
+			/* Our Blocked report with no wait asks for the grant. */
+			xr_tracef(n, "free to go, no grant or lease -> ask the "
+				     "coordinator");
+			xr_car_send_blocked(n);
 			xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
 			return;
 		}
@@ -337,6 +348,15 @@ void xr_car_new_coordinator(struct xr_node *n)
 		xr_car_send_blocked(n);
 }
 
+void xr_car_catch_up(struct xr_node *n)
+{
+	if (!n->is_car || n->car.rejoining || n->coordinator == n->cfg.self)
+		return;
+	n->car.rejoining = true;
+	n->car.rejoin_ms = n->now_ms;
+	send_rejoin(n);
+}
+
 void xr_car_start(struct xr_node *n)
 {
 	/* A first start has acknowledged nothing yet: it simply answers the
@@ -361,71 +381,27 @@ void xr_car_start(struct xr_node *n)
 			n->cfg.approaches[xr_node_car_index(n, n->cfg.self)];
 		c->intent.turn = xr_pick_turn(n->cfg.seed, n->cfg.self,
 					      c->round, n->cfg.weights);
-		if (!xr_failover_on(n)) {
-			xr_tracef(n, "restarted in the box in round %u -> drive out",
-				  c->round);
-			enter(n);
-		} else {
-			/* With failover the coordinator may have taken us out
-			 * of the round meanwhile (towed): ask first. */
-			c->restarted_in_box = true;
-			xr_tracef(n, "restarted in the box in round %u -> ask "
-				  "whether we are still in the round", c->round);
-		}
+		/* Nobody takes a car out of a round it may have entered
+		 * (light.c, "absent cars"), and no coordinator resumes a round
+		 * while a car is in the box (it answers Recover only once out,
+		 * xr_car_on_recover). */
+		xr_tracef(n, "restarted in the box in round %u -> drive out",
+			  c->round);
+		enter(n);
 	}
 	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
-}
-
-/* A car restarted in the box, told where the round is: still in its round,
- * it drives out (under the lease its Rejoin gave it); taken out of it (a
- * `left` entry, or the round is over without it), it was towed away and
- * makes no crossing. False: ask again. */
-static bool drive_out_or_tow(struct xr_node *n, const struct xr_rejoin_state *s)
-{
-	struct xr_car *c = &n->car;
-	uint32_t round = n->durable.entered_round;
-	/* Out already: it drove out by another way meanwhile (as the
-	 * coordinator it answers its own waves). */
-	if (n->durable.last_crossed_round >= round ||
-	    c->phase == XR_CAR_CROSSING || c->phase == XR_CAR_CROSSED) {
-		c->restarted_in_box = false;
-		return true;
-	}
-	const struct xr_crossing *mine = xr_log_find(s->log, s->n_log, n->cfg.self);
-	bool left = mine != NULL && mine->left;
-	if (!s->intents_fixed || s->round != round || left) {
-		c->restarted_in_box = false;
-		n->durable.entered_round = n->durable.last_crossed_round;
-		xr_tracef(n, "taken out of round %u while in the box -> towed, "
-			  "no crossing", round);
-		return true;
-	}
-	/* The coordinator heard our first Rejoin, so it cannot take us out
-	 * before fail_ms after it. */
-	if (c->rejoin_ms > n->election.lease_ms)
-		n->election.lease_ms = c->rejoin_ms;
-	if (!lease_ok(n)) {
-		c->rejoining = true;
-		c->rejoin_ms = n->now_ms;
-		send_rejoin(n);
-		xr_tracef(n, "still in round %u, but the answer came late -> ask again",
-			  round);
-		return false;
-	}
-	c->restarted_in_box = false;
-	xr_tracef(n, "still in round %u -> drive out", round);
-	enter(n);
-	return true;
 }
 
 static void on_rejoin_state(struct xr_node *n, const struct xr_rejoin_state *s)
 {
 	struct xr_car *c = &n->car;
-	if (!c->rejoining)
-		return; /* a duplicate answer */
-	c->rejoining = false;
-	if (c->restarted_in_box && !drive_out_or_tow(n, s))
+	/* Unasked, the coordinator sends it to a car that was away while the
+	 * round went on: taken only when it tells us a round we lack. Else a
+	 * duplicate answer. */
+	bool news = s->intents_fixed && (s->round > c->round || !c->have_set);
+	if (!c->rejoining && !news)
 		return;
+	c->rejoining = false;
 	if (!s->intents_fixed || s->round <= n->durable.last_round) {
 		xr_tracef(n, "light is between rounds (r%u) -> wait for a wave",
 			  s->round);

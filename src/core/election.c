@@ -50,8 +50,10 @@ static void send_all(struct xr_node *n, enum xr_msg_type type)
 		struct xr_msg *m = xr_out_msg(n, id, type);
 		if (m != NULL && type == XR_MSG_COORDINATOR)
 			m->u.coordinator.coordinator = n->cfg.self;
-		if (m != NULL && type == XR_MSG_HEARTBEAT)
+		if (m != NULL && type == XR_MSG_HEARTBEAT) {
 			m->u.heartbeat.stamp_ms = xr_light_lease_for(n, id);
+			m->u.heartbeat.grant_round = xr_light_grant_for(n, id);
+		}
 	}
 }
 
@@ -128,6 +130,15 @@ static void claim(struct xr_node *n, uint32_t who, uint32_t epoch,
 	}
 	if (epoch == n->coordinator_epoch && who == n->coordinator) {
 		n->election.last_heard_ms = n->now_ms;
+		/* We were cut off from it long enough to hold an election:
+		 * the round went on without us (waves that did not wait for
+		 * us), so we ask where it is. */
+		if (n->election.running) {
+			n->election.running = false;
+			xr_tracef(n, "%u still coordinates at epoch %u -> catch up",
+				  who, epoch);
+			xr_car_catch_up(n);
+		}
 		return;
 	}
 	/* Two coordinators at one epoch (a light that restarted claimed the
@@ -141,7 +152,11 @@ static void claim(struct xr_node *n, uint32_t who, uint32_t epoch,
 		become_coordinator(n);
 		return;
 	}
-	/* A stale claim: tell its sender who coordinates now. */
+	/* A stale claim: tell its sender who coordinates now (nobody we
+	 * know of after a restart: then our next election tells it our
+	 * epoch). */
+	if (n->coordinator >= XR_MAX_NODES)
+		return;
 	struct xr_msg *m = xr_out_msg(n, from, XR_MSG_COORDINATOR);
 	if (m != NULL)
 		m->u.coordinator.coordinator = n->coordinator;
@@ -167,12 +182,22 @@ static void on_heartbeat(struct xr_node *n, const struct xr_msg *m)
 		ack->u.heartbeat.ack = true;
 		ack->u.heartbeat.stamp_ms = n->now_ms;
 	}
+	bool renewed = false;
 	/* A stamp from the future is not ours: ignore it. */
 	if (m->u.heartbeat.stamp_ms > n->election.lease_ms &&
 	    m->u.heartbeat.stamp_ms <= n->now_ms) {
 		n->election.lease_ms = m->u.heartbeat.stamp_ms;
-		xr_car_lease_renewed(n);
+		renewed = true;
 	}
+	if (m->u.heartbeat.grant_round != 0 &&
+	    (m->u.heartbeat.grant_round != n->election.grant_round ||
+	     m->epoch != n->election.grant_epoch)) {
+		n->election.grant_round = m->u.heartbeat.grant_round;
+		n->election.grant_epoch = m->epoch;
+		renewed = true;
+	}
+	if (renewed)
+		xr_car_lease_renewed(n);
 }
 
 int xr_election_receive(struct xr_node *n, const struct xr_msg *m)
@@ -189,7 +214,15 @@ int xr_election_receive(struct xr_node *n, const struct xr_msg *m)
 		if (xr_rank(n, m->from) >= xr_rank(n, n->cfg.self))
 			return 0;
 		xr_out_msg(n, m->from, XR_MSG_ANSWER);
-		if (n->coordinator == n->cfg.self) {
+		/* The asker knows a newer epoch than ours: a coordinator we
+		 * never heard of ruled there (elected while cut off from us),
+		 * so our claim would be refused. We take over above it. */
+		if (m->epoch > n->durable.epoch)
+			n->durable.epoch = m->epoch;
+		if (n->coordinator == n->cfg.self &&
+		    m->epoch > n->coordinator_epoch) {
+			become_coordinator(n);
+		} else if (n->coordinator == n->cfg.self) {
 			struct xr_msg *c = xr_out_msg(n, m->from,
 						      XR_MSG_COORDINATOR);
 			if (c != NULL)

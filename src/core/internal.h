@@ -41,6 +41,9 @@ void xr_light_takeover(struct xr_node *n);
 int xr_light_on_recover_state(struct xr_node *n, const struct xr_msg *m);
 void xr_light_recover_tick(struct xr_node *n);
 void xr_car_on_recover(struct xr_node *n);
+/* A car cut off from its coordinator (it held an election) hears it again:
+ * it asks for the round's state, as after a restart. */
+void xr_car_catch_up(struct xr_node *n);
 void xr_car_new_coordinator(struct xr_node *n);
 
 /* Light (light.c). */
@@ -60,6 +63,10 @@ const struct xr_crossing *xr_log_find(const struct xr_crossing *log,
 void xr_light_heard(struct xr_node *n, uint32_t car);
 void xr_light_hear_all(struct xr_node *n);
 uint64_t xr_light_lease_for(const struct xr_node *n, uint32_t id);
+/* Has this coordinator taken `car` out of `round`? */
+bool xr_light_took_out(const struct xr_node *n, uint32_t car, uint32_t round);
+/* The round in which car `id` may enter (it is granted), or 0. */
+uint32_t xr_light_grant_for(const struct xr_node *n, uint32_t id);
 /* A car's lease was renewed (car.c). */
 void xr_car_lease_renewed(struct xr_node *n);
 void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w);

@@ -43,6 +43,10 @@ void xr_light_collect(struct xr_node *n)
 	struct xr_wave_msg down = {.kind = XR_WAVE_COLLECT_INTENTS,
 				   .round = l->round,
 				   .target_round = l->round + l->rounds_left};
+	/* The coordinator keeps the target too: a takeover before any car
+	 * has seen this wave must not conclude that no round is left. */
+	if (down.target_round > n->durable.target_round)
+		n->durable.target_round = down.target_round;
 	xr_wave_start(n, &down);
 }
 
@@ -54,6 +58,7 @@ static void start_round(struct xr_node *n)
 	l->have_intent = 0;
 	l->n_log = 0;
 	l->crossed = 0;
+	l->granted = 0;
 	l->epoch_acted = false;
 	l->detecting = false;
 	l->n_overrides = 0;
@@ -345,6 +350,21 @@ static int on_crossed(struct xr_node *n, const struct xr_msg *m)
 	return 0;
 }
 
+/* A car waits for nobody: it may enter once granted (failover on). The
+ * grant goes at once in a heartbeat, with the car's lease. */
+static void grant(struct xr_node *n, uint32_t car)
+{
+	struct xr_light *l = &n->light;
+	if (!xr_failover_on(n) || XR_HAS(l->absent, car))
+		return;
+	l->granted |= XR_SET(car);
+	struct xr_msg *m = xr_out_msg(n, car, XR_MSG_HEARTBEAT);
+	if (m != NULL) {
+		m->u.heartbeat.stamp_ms = xr_light_lease_for(n, car);
+		m->u.heartbeat.grant_round = xr_light_grant_for(n, car);
+	}
+}
+
 static int on_blocked(struct xr_node *n, const struct xr_msg *m)
 {
 	struct xr_light *l = &n->light;
@@ -363,6 +383,8 @@ static int on_blocked(struct xr_node *n, const struct xr_msg *m)
 		send_notice(n, car, &l->log[i]);
 	if (r->held && XR_HAS(l->proceed_sent, car))
 		send_proceed(n, car);
+	if (r->n_waits == 0 && !r->held)
+		grant(n, car);
 	if (!r->held)
 		l->proceeding &= ~XR_SET(car);
 	check_stall(n);
@@ -444,17 +466,14 @@ static int on_deadlock(struct xr_node *n, const struct xr_msg *m)
 	return 0;
 }
 
-static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
+/* Tells `car` where the round is: its intent set, log and overrides (a car
+ * that restarted, or was away while the round went on without it). */
+static void send_round_state(struct xr_node *n, uint32_t car)
 {
-	struct xr_light *l = &n->light;
-	uint32_t car = m->from;
-	/* Taking over: there is no state to give yet. The car asks again. */
-	if (l->phase == XR_LIGHT_RECOVERING)
-		return 0;
-	l->reports[car].valid = false;
+	const struct xr_light *l = &n->light;
 	struct xr_msg *out = xr_out_msg(n, car, XR_MSG_REJOIN_STATE);
 	if (out == NULL)
-		return 0;
+		return;
 	struct xr_rejoin_state *s = &out->u.rejoin_state;
 	s->round = l->round;
 	s->intents_fixed = round_open(l);
@@ -467,12 +486,15 @@ static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
 		 * round (so the car knows how far the light has got). An
 		 * override whose wave still runs is decided too: the car may
 		 * have applied and echoed it before it crashed, and the wave
-		 * will not ask it again. */
+		 * will not ask it again, and so is one a takeover is about to
+		 * spread again (a car without it would go by the rules while
+		 * its winner goes by the override). */
 		const struct xr_override *last = NULL;
 		for (uint32_t i = 0; i <= l->n_overrides; i++) {
 			const struct xr_override *ov =
 				i < l->n_overrides ? &l->overrides[i] : NULL;
-			if (ov == NULL && l->phase == XR_LIGHT_OVERRIDING)
+			if (ov == NULL && (l->phase == XR_LIGHT_OVERRIDING ||
+					   l->respread_pending))
 				ov = &l->pending;
 			if (ov == NULL)
 				break;
@@ -495,6 +517,17 @@ static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
 				s->proceed[s->n_proceed++] = c;
 		}
 	}
+}
+
+static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
+{
+	struct xr_light *l = &n->light;
+	uint32_t car = m->from;
+	/* Taking over: there is no state to give yet. The car asks again. */
+	if (l->phase == XR_LIGHT_RECOVERING)
+		return 0;
+	l->reports[car].valid = false;
+	send_round_state(n, car);
 	xr_tracef(n, "car %u rejoins -> send state of round %u", car, l->round);
 	/* It dropped the running wave while it rejoined: ask it again now
 	 * rather than at the next resend. */
@@ -505,19 +538,30 @@ static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
 /* ------------------------------------------------------------ absent cars
  *
  * A car the coordinator has not heard from for fail_ms (no heartbeat answer,
- * no message at all) is absent: it is taken out of the round it is in, with
- * a `left` entry in the round's log at the place its crossing would have
- * had, so that every car drops its edges to it (as for a crossing) and the
- * round ends without it; rounds to come are for the cars present. It comes
- * back by speaking again.
+ * no message at all) is absent. If it is in the open round and was never
+ * granted the box, it is taken out of the round: a `left` entry in the
+ * round's log at the place its crossing would have had, so that every car
+ * drops its edges to it (as for a crossing) and the round ends without it.
+ * Rounds to come are for the cars present. It comes back by speaking again,
+ * and is then told where the round it is in stands.
  *
- * Why no two cars share the box because of it (I1): a car enters only under
- * a lease (car.c): while now + cross_ms is before the newest of its own
- * stamps the coordinator sent back, plus fail_ms. The coordinator sent that
- * stamp back after hearing it, so it takes the car out at least fail_ms
- * after the stamp: by then the car is out of the box. A car taken out gets no
- * stamp back for the rest of the round. A car that died in the box and was
- * taken out does not drive out when it comes back (it was towed, car.c). */
+ * The grant, why no crossing is lost (I5) and no car is taken out in the
+ * box (I1): a car that waits for nobody asks (a Blocked report with no
+ * wait) and enters only once this coordinator, at this epoch, granted it
+ * this round (car.c). A granted car may have crossed with its report lost,
+ * or be in the box, dead: only it knows, so it is never taken out; the
+ * round waits for its Crossed, resent when it is back. A car never granted
+ * cannot have entered, so taking it out loses nothing. A new coordinator
+ * grants afresh, and hears every car's state first, which a car in the box
+ * gives only once out (recover.c).
+ *
+ * Only a coordinator that hears from a majority of the nodes takes anybody
+ * out: one cut off from most of the cluster is the one that is away, and the
+ * others may have elected a coordinator of their own.
+ *
+ * The lease (a stamp of the car's that the coordinator echoed, plus fail_ms,
+ * must outlast the crossing) came first and still holds at entry; with the
+ * grant it no longer decides anything (docs/FAILURES.md). */
 static bool left_round(const struct xr_light *l, uint32_t car)
 {
 	const struct xr_crossing *x = xr_log_find(l->log, l->n_log, car);
@@ -532,8 +576,16 @@ void xr_light_heard(struct xr_node *n, uint32_t car)
 	l->heard_ms[car] = n->now_ms;
 	if (XR_HAS(l->absent, car)) {
 		l->absent &= ~XR_SET(car);
-		xr_tracef(n, "absent car %u speaks again -> in the rounds to come",
-			  car);
+		/* Still in the round (it may have crossed): the round went on
+		 * without it, with waves that did not wait for it, so it is
+		 * told where the round is. */
+		bool in_round = round_open(l) && XR_HAS(l->have_intent, car) &&
+				!XR_HAS(l->crossed, car);
+		xr_tracef(n, "absent car %u speaks again -> %s", car,
+			  in_round ? "send state of the round it is in"
+				   : "in the rounds to come");
+		if (in_round)
+			send_round_state(n, car);
 	}
 }
 
@@ -552,11 +604,49 @@ uint64_t xr_light_lease_for(const struct xr_node *n, uint32_t id)
 	return l->ack_stamp_ms[id];
 }
 
+bool xr_light_took_out(const struct xr_node *n, uint32_t car, uint32_t round)
+{
+	const struct xr_light *l = &n->light;
+	return round_open(l) && l->round == round && left_round(l, car);
+}
+
+uint32_t xr_light_grant_for(const struct xr_node *n, uint32_t id)
+{
+	const struct xr_light *l = &n->light;
+	if (!round_open(l) || !XR_HAS(l->granted, id) || XR_HAS(l->absent, id))
+		return 0;
+	return l->round;
+}
+
+/* Does the coordinator hear from a majority of the nodes (the light and
+ * the cars, itself included)? Only then does it take anybody out: a
+ * coordinator cut off from most of the cluster is the one that is away,
+ * and the others may have elected a coordinator of their own; taking
+ * them out would end rounds the two decide differently (I4). */
+static bool hears_majority(const struct xr_node *n)
+{
+	uint32_t present = 1; /* itself */
+	for (uint32_t i = 0; i < n->cfg.n_cars; i++) {
+		uint32_t car = n->cfg.cars[i];
+		if (car != n->cfg.self &&
+		    n->now_ms - n->light.heard_ms[car] < n->cfg.fail_ms)
+			present++;
+	}
+	return 2 * present > n->cfg.n_cars + 1;
+}
+
 static void check_absent(struct xr_node *n)
 {
 	struct xr_light *l = &n->light;
 	if (!xr_failover_on(n) || l->phase == XR_LIGHT_RECOVERING)
 		return;
+	if (!hears_majority(n)) {
+		if (!l->minority)
+			xr_tracef(n, "hears from no majority -> take nobody out");
+		l->minority = true;
+		return;
+	}
+	l->minority = false;
 	for (uint32_t i = 0; i < n->cfg.n_cars; i++) {
 		uint32_t car = n->cfg.cars[i];
 		if (car == n->cfg.self || XR_HAS(l->absent, car) ||
@@ -565,9 +655,19 @@ static void check_absent(struct xr_node *n)
 		l->absent |= XR_SET(car);
 		bool in_round = round_open(l) && XR_HAS(l->have_intent, car) &&
 				!XR_HAS(l->crossed, car);
+		/* Granted, it may have crossed with its report lost (or be in
+		 * the box, dead): only the car knows, and taking it out would
+		 * lose that crossing (I5). The round waits for its Crossed,
+		 * resent once it is back. */
+		bool may_have_crossed = in_round && XR_HAS(l->granted, car);
+		if (may_have_crossed)
+			in_round = false;
 		xr_tracef(n, "car %u silent for %u ms -> absent%s", car,
 			  (unsigned)(n->now_ms - l->heard_ms[car]),
-			  in_round ? ", out of the round" : "");
+			  in_round	     ? ", out of the round"
+			  : may_have_crossed ? "; it may have crossed -> the "
+					       "round waits for it"
+					     : "");
 		struct xr_effect *fx = xr_out_effect(n, XR_FX_CAR_LEFT);
 		if (fx != NULL) {
 			fx->round = in_round ? l->round : 0;

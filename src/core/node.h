@@ -183,6 +183,9 @@ struct xr_msg {
 			 * node -> coordinator (ack): the node's own clock. */
 			bool ack;
 			uint64_t stamp_ms;
+			/* coordinator -> car: may enter in this round (0 =
+			 * no); light.c, "absent cars". */
+			uint32_t grant_round;
 		} heartbeat;
 		struct xr_recover_state {
 			struct xr_rejoin_state state; /* the car's view */
@@ -394,7 +397,6 @@ struct xr_light {
 	uint32_t rounds_done;
 	/* Takeover by a new coordinator (recover.c). */
 	xr_set recover_have;   /* cars whose RecoverState arrived */
-	uint64_t recover_deadline_ms;
 	struct xr_recover_state recovered[XR_MAX_NODES];
 	bool star;             /* waves run as a star around us */
 	bool respread_pending; /* spread `pending` again before Proceed */
@@ -404,6 +406,8 @@ struct xr_light {
 	uint64_t heard_ms[XR_MAX_NODES];
 	uint64_t ack_stamp_ms[XR_MAX_NODES];
 	xr_set absent;
+	xr_set granted; /* cars told they may enter this round */
+	bool minority; /* hears from no majority: takes nobody out */
 };
 
 /* Bully election and failure detection (election.c). */
@@ -419,6 +423,10 @@ struct xr_election {
 	 * after hearing it, so a car may enter the box only while
 	 * now + cross_ms stays before lease_ms + fail_ms (car.c). */
 	uint64_t lease_ms;
+	/* A car's grant: the round, and the coordinator's epoch, in which it
+	 * may enter (light.c, "absent cars"). */
+	uint32_t grant_round;
+	uint32_t grant_epoch;
 };
 
 enum xr_car_phase {
@@ -433,7 +441,6 @@ struct xr_car {
 	enum xr_car_phase phase;
 	bool rejoining;         /* restarted: waiting for RejoinState */
 	uint64_t rejoin_ms;     /* when it first asked (a lease, see car.c) */
-	bool restarted_in_box;  /* crashed in the box: drive out, or towed? */
 	uint32_t closed_epoch;  /* its override is applied: probes are stale */
 	uint32_t round;
 	struct xr_car_intent intent;
@@ -487,6 +494,7 @@ struct xr_snapshot {
 	bool is_light;      /* recorded as the coordinator: counts what it logged */
 	bool is_car;        /* recorded as a car: counts what it crossed */
 	bool unusable;      /* coordinator still taking over: no count to give */
+	uint32_t epoch;     /* newest coordinator epoch the node knew */
 	uint32_t car_crossings; /* car: crossings it made (I6) */
 	bool complete;      /* every incoming channel closed */
 	uint32_t resends;   /* marker resends left */
@@ -505,7 +513,8 @@ struct xr_snapshot {
  * crossings in flight (Crossed messages recorded on channels to the light,
  * and crossings a car made that the light had not acknowledged, each once).
  * Returns 1 when it holds, 0 when not, XR_EINVAL when the set is unusable
- * (no light, an incomplete or foreign snapshot); `why` says which. */
+ * (no coordinator, one mid-takeover or stale, an incomplete or foreign
+ * snapshot); `why` says which. */
 int xr_snapshot_check_i6(const struct xr_snapshot *const *snaps, size_t n,
 			 char *why, size_t why_len);
 

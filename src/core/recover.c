@@ -10,7 +10,16 @@
  * has them; the newest override may have reached only some cars, so if any
  * car lacks it the coordinator spreads it again before releasing its winner.
  * A round whose end wave reached some cars is over for all (every car had
- * crossed), and the end wave is re-run so the rest log it too. */
+ * crossed), and the end wave is re-run so the rest log it too.
+ *
+ * All of that holds only if the merge hears from every car: a car that
+ * follows us has stopped listening to any older coordinator, so once all
+ * have answered, what they told us is all that any coordinator before us
+ * made anyone know. Resuming without a car that was merely cut off (or
+ * following a rival coordinator of the same epoch) loses what only it
+ * knows: an override it holds as a winner, a crossing acknowledged to it,
+ * an index it holds for another car. So the takeover waits for every car,
+ * however long; the round could not end without them anyway. */
 #include <string.h>
 
 #include "internal.h"
@@ -26,7 +35,6 @@ void xr_light_takeover(struct xr_node *n)
 	/* Wave ids only grow, across coordinators too. */
 	l->next_wave = (n->coordinator_epoch << 20) + 1;
 	n->wave.active = false;
-	l->recover_deadline_ms = n->now_ms + n->cfg.fail_ms;
 	xr_light_hear_all(n); /* nobody is absent before fail_ms from now */
 	for (uint32_t i = 0; i < n->cfg.n_cars; i++)
 		xr_out_msg(n, n->cfg.cars[i], XR_MSG_RECOVER);
@@ -39,6 +47,14 @@ void xr_light_takeover(struct xr_node *n)
 void xr_car_on_recover(struct xr_node *n)
 {
 	const struct xr_car *c = &n->car;
+	/* Not while in the box: a coordinator that resumes without knowing
+	 * we are inside (it may have lost the round we entered in) could let
+	 * a car in across our path. It asks again until we are out. */
+	if (c->phase == XR_CAR_CROSSING) {
+		xr_tracef(n, "asked for our state while in the box -> answer "
+			     "once out");
+		return;
+	}
 	struct xr_msg *m = xr_out_msg(n, n->coordinator, XR_MSG_RECOVER_STATE);
 	if (m == NULL)
 		return;
@@ -129,6 +145,10 @@ static void finish(struct xr_node *n)
 	}
 	if (logged > round)
 		round = logged;
+	/* Our own target counts too: a light deposed or restarted before
+	 * any car saw its first COLLECT wave knows it alone. */
+	if (n->durable.target_round > target)
+		target = n->durable.target_round;
 	/* A light that comes back missed rounds: it takes the log's digest
 	 * from the cars, who all agree on it (I4). */
 	if (n->is_light && best_log != NULL &&
@@ -180,7 +200,7 @@ static void finish(struct xr_node *n)
 		return;
 	}
 	/* Only when no car kept the round's log (or there was no round) does
-	 * the cluster go straight on: a car that did not answer would
+	 * the cluster go straight on: a car that has not logged it would
 	 * otherwise never see the round end. */
 	if (round == 0 || all_logged) {
 		l->phase = XR_LIGHT_IDLE;
@@ -219,8 +239,9 @@ static void finish(struct xr_node *n)
 	/* An index no car saw belonged to a car that never got its own
 	 * notice: it still reports "crossed, not acknowledged". Such cars
 	 * fill the gaps (no car holds those indexes, so nobody disagrees),
-	 * then go at the end. Only when a car did not answer can a gap stay;
-	 * it is closed, at the cost of renumbering what follows. */
+	 * then go at the end. Every car answered, so every gap has its car;
+	 * should one stay all the same, it is closed, at the cost of
+	 * renumbering what follows. */
 	xr_set unacked = 0;
 	for (uint32_t id = 0; id < XR_MAX_NODES; id++)
 		if (XR_HAS(l->recover_have, id) &&
@@ -305,12 +326,7 @@ void xr_light_recover_tick(struct xr_node *n)
 	struct xr_light *l = &n->light;
 	if (l->phase != XR_LIGHT_RECOVERING)
 		return;
-	if (n->now_ms >= l->recover_deadline_ms && l->recover_have != 0) {
-		xr_tracef(n, "%d cars did not answer in time -> resume without",
-			  xr_set_count(n->car_set & ~l->recover_have));
-		finish(n);
-		return;
-	}
+	/* No deadline: see the top of this file. */
 	for (uint32_t i = 0; i < n->cfg.n_cars; i++)
 		if (!XR_HAS(l->recover_have, n->cfg.cars[i]))
 			xr_out_msg(n, n->cfg.cars[i], XR_MSG_RECOVER);

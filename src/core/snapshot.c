@@ -63,6 +63,7 @@ static void record(struct xr_node *n, uint32_t id)
 	s->id = id;
 	s->node = n->cfg.self;
 	s->is_light = n->is_light;
+	s->epoch = n->durable.epoch;
 	s->resends = XR_SNAP_MARKER_RESENDS;
 	/* The coordinator (the light, or a car that took over) counts what it
 	 * logged; a car counts what it crossed; a coordinator that is a car
@@ -85,7 +86,15 @@ static void record(struct xr_node *n, uint32_t id)
 			round_left += l->log[i].left;
 		s->crossings = n->durable.log_count - n->durable.left_count +
 			       (open && !counted ? l->n_log - round_left : 0);
-		if (open) {
+		if (counted) {
+			/* The round is whole in the durable log: every car of
+			 * it is logged, and a late Crossed of it is no
+			 * crossing in flight (the log's copy may be gone: a
+			 * takeover starts from the cars' views). */
+			s->n_logged = n->cfg.n_cars;
+			for (uint32_t i = 0; i < n->cfg.n_cars; i++)
+				s->logged[i] = n->cfg.cars[i];
+		} else if (open) {
 			s->n_logged = l->n_log;
 			for (uint32_t i = 0; i < l->n_log; i++)
 				s->logged[i] = l->log[i].car;
@@ -236,6 +245,20 @@ int xr_snapshot_check_i6(const struct xr_snapshot *const *snaps, size_t n,
 	if (light == NULL) {
 		snprintf(why, why_len, "no coordinator among the %zu nodes", n);
 		return XR_EINVAL;
+	}
+	/* A node that knew a newer epoch than the one recording as
+	 * coordinator followed another coordinator, which may have logged
+	 * crossings this one never saw (a light cut off by a partition goes
+	 * on believing it coordinates): no current coordinator's count. */
+	for (size_t i = 0; i < n; i++) {
+		if (snaps[i]->epoch > light->epoch) {
+			snprintf(why, why_len,
+				 "snapshot %u: node %u recorded as coordinator "
+				 "at epoch %u, node %u knew epoch %u",
+				 light->id, light->node, light->epoch,
+				 snaps[i]->node, snaps[i]->epoch);
+			return XR_EINVAL;
+		}
 	}
 	struct flight_set flight = {0};
 	uint32_t by_cars = 0;

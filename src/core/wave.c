@@ -186,6 +186,12 @@ void xr_wave_tick(struct xr_node *n)
 	struct xr_wave_state *w = &n->wave;
 	if (!w->active)
 		return;
+	/* A car coordinating a cluster of one car has nobody on its star:
+	 * no message will ever arrive to complete its waves, so the tick
+	 * does (not the start itself: deciding there would start the next
+	 * wave from inside this one). */
+	if (w->is_root && w->nbrs == 0)
+		maybe_finish(n);
 	/* Resend on every edge we have sent on but not heard back, once
 	 * resend_ms has passed since we last sent. A node that has echoed
 	 * waits for its father to ask again (a retry). */

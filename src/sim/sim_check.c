@@ -1,23 +1,41 @@
-/* Invariant checkers (DESIGN.md section 3) over the effect stream.
+/* Invariant checkers (DESIGN.md section 3) over the effect stream, for any
+ * coordinator: the light, a car that took over, or the light back again.
  *
  * I1 safety: the simulator keeps the physical box from ENTER and EXIT
  *   effects; a car entering while a car with a conflicting path is inside is
  *   a violation. A car that crashes inside the box stays physically inside
- *   (the car does not vanish with its process) until it drives out.
- * I3 no phantom deadlock: on every DEADLOCK effect the declared cycle is
- *   judged against the true global wait-for graph computed here: the round's
- *   intents as the light holds them, xr_yields for the edges, every override
- *   whose wave has completed applied as a reversal, and no car that has
- *   entered or left the box (a car that entered waits for nobody). Every
- *   edge cycle[i] -> cycle[i+1] must exist. The winner must be the earliest
- *   (arrival_ms, car) of the cycle and the loser its successor.
- * I4 agreement: during the run, each entry a car appends must equal the
- *   light's entry at that (round, index), as the light holds it in memory or
- *   has appended it; at the end every node's durable log_count/log_digest
- *   must equal the light's and the digest of its own LOG_APPEND effects.
- * I2 liveness: at the end, every requested round ended, every car crossed in
- *   every round exactly once, and the box is empty. The time bound is the
- *   driver's (sim_world.c), since only it knows when the faults stopped. */
+ *   (the car does not vanish with its process) until it drives out. A car
+ *   entering again in a round it has left the box in is a violation.
+ * I3 no phantom deadlock: a DEADLOCK effect must come from a node that
+ *   coordinates, and its cycle must be real when declared: no car of it has
+ *   entered or left the box (the physical record), and each car is blocked
+ *   on the next one by what it knows, its own wait-for edges (for a car
+ *   that is down or has not relearnt the round since a restart: the edges
+ *   it had when it went down). The winner must be the earliest
+ *   (arrival_ms, car) of the cycle in the declaring coordinator's intent
+ *   set, and the loser its successor.
+ * I4 agreement: the agreed log is set by the first node to append each
+ *   entry of a round; every later append of that entry, by any node, must
+ *   be the same car (crossed, or taken out), and every node appends a
+ *   round's entries in order, rounds in order, so every node's log is the
+ *   agreed log with whole rounds missing (a node away when a round ended
+ *   never gets it: light.c, "absent cars"). A light that takes the log's
+ *   length and digest from the cars without appending must land on a point
+ *   some node's log has been at. At the end every node's durable
+ *   log_count/log_digest is the digest of its own LOG_APPEND effects, each
+ *   round a node holds is whole, and the light holds the whole agreed log.
+ * I5 exactly once: a car appears at most once in a round's agreed log; as a
+ *   crossing only after it has physically left the box in that round, as
+ *   taken out (`left`) only if it never leaves the box in that round; at
+ *   the end every crossing made is in it as a crossing.
+ * I1 also: a car is never taken out of its round while it is in the box,
+ *   driving or dead there (light.c, "absent cars": a car enters only once
+ *   granted, and a granted car is never taken out).
+ * I2 liveness: a round ends only after the one before it, with its log
+ *   agreed from its first entry with no gap; at the end every requested
+ *   round ended, every car crossed or was taken out in every round it was
+ *   in, and the box is empty. The time bound is the driver's
+ *   (sim_world.c), since only it knows when the faults stopped. */
 #include "sim_check.h"
 
 #include <stdlib.h>
@@ -51,18 +69,27 @@ int sim_check_init(struct sim_checker *c, uint32_t cars, uint32_t rounds,
 	memset(c, 0, sizeof *c);
 	c->cars = cars;
 	c->rounds = rounds;
+	c->first_digest = first_digest;
 	c->v = v;
 	size_t nr = (size_t)rounds + 2;
 	c->exited = calloc(nr, sizeof *c->exited);
 	c->exits = calloc((cars + 1) * nr, sizeof *c->exits);
 	c->exit_ms = calloc((cars + 1) * nr, sizeof *c->exit_ms);
-	c->log = calloc((cars + 1) * nr * cars, sizeof *c->log);
-	if (!c->exited || !c->exits || !c->exit_ms || !c->log) {
+	c->agreed = calloc(nr * cars, sizeof *c->agreed);
+	c->node_round_len = calloc((cars + 1) * nr, sizeof *c->node_round_len);
+	c->max_points = (uint32_t)((cars + 1) * (nr * cars + 1));
+	c->points = calloc(c->max_points, sizeof *c->points);
+	c->ended = calloc(nr, sizeof *c->ended);
+	if (!c->exited || !c->exits || !c->exit_ms || !c->agreed ||
+	    !c->node_round_len || !c->points || !c->ended) {
 		sim_check_free(c);
 		return -1;
 	}
 	for (uint32_t i = 0; i <= cars; i++)
 		c->digest[i] = first_digest;
+	c->points[c->n_points++] =
+		(struct sim_log_point){.count = 0, .digest = first_digest};
+	c->stepping = XR_MAX_NODES;
 	return 0;
 }
 
@@ -71,18 +98,74 @@ void sim_check_free(struct sim_checker *c)
 	free(c->exited);
 	free(c->exits);
 	free(c->exit_ms);
-	free(c->log);
+	free(c->agreed);
+	free(c->node_round_len);
+	free(c->points);
+	free(c->ended);
 	c->exited = NULL;
 	c->exits = NULL;
 	c->exit_ms = NULL;
-	c->log = NULL;
+	c->agreed = NULL;
+	c->node_round_len = NULL;
+	c->points = NULL;
+	c->ended = NULL;
 }
 
-static uint32_t *log_at(struct sim_checker *c, uint32_t node, uint32_t round,
-			uint32_t index)
+static uint32_t *agreed_at(struct sim_checker *c, uint32_t round,
+			   uint32_t index)
 {
-	return &c->log[((size_t)node * (c->rounds + 2) + round) * c->cars +
-		       index];
+	return &c->agreed[(size_t)round * c->cars + index];
+}
+
+static uint32_t *round_len_at(struct sim_checker *c, uint32_t node,
+			      uint32_t round)
+{
+	return &c->node_round_len[(size_t)node * (c->rounds + 2) + round];
+}
+
+/* Entries of `round` agreed from index 0 with no gap. */
+static uint32_t agreed_len(struct sim_checker *c, uint32_t round)
+{
+	uint32_t k = 0;
+	while (k < c->cars && *agreed_at(c, round, k) != 0)
+		k++;
+	return k;
+}
+
+/* Where `car` is in the agreed log of `round`, or -1. */
+static int agreed_index(struct sim_checker *c, uint32_t round, uint32_t car)
+{
+	for (uint32_t i = 0; i < c->cars; i++)
+		if ((*agreed_at(c, round, i) & ~SIM_LEFT) == car + 1)
+			return (int)i;
+	return -1;
+}
+
+/* The whole agreed log: its length and digest. */
+static void agreed_whole(struct sim_checker *c, uint32_t *len, uint64_t *out)
+{
+	uint64_t d = c->first_digest;
+	uint32_t n = 0;
+	for (uint32_t r = 1; r <= c->rounds; r++) {
+		uint32_t k = agreed_len(c, r);
+		for (uint32_t i = 0; i < k; i++) {
+			uint32_t a = *agreed_at(c, r, i);
+			struct xr_crossing x = {.round = r, .index = i,
+						.car = (a & ~SIM_LEFT) - 1,
+						.left = (a & SIM_LEFT) != 0};
+			d = xr_log_digest_step(d, &x);
+		}
+		n += k;
+	}
+	*len = n;
+	*out = d;
+}
+
+static void add_point(struct sim_checker *c, uint32_t node)
+{
+	if (c->n_points < c->max_points)
+		c->points[c->n_points++] = (struct sim_log_point){
+			.count = c->count[node], .digest = c->digest[node]};
 }
 
 static const struct xr_car_intent *intent_of(const struct xr_light *l,
@@ -104,37 +187,62 @@ uint32_t sim_rule_edges(const struct xr_light *l)
 	return e;
 }
 
-/* Does `a` wait for `b` in the true graph? Rules, then every completed
- * override in order, as a reversal (the order matters only if one pair was
- * overridden twice, and the cars apply them in this same order). */
-static bool true_edge(const struct xr_light *l, const struct xr_car_intent *a,
-		      const struct xr_car_intent *b)
+void sim_check_step_begin(struct sim_checker *c, const struct xr_node *n,
+			  uint32_t id)
 {
-	bool e = xr_yields(a, b);
-	uint32_t cap = sizeof l->overrides / sizeof l->overrides[0];
-	for (uint32_t i = 0; i < l->n_overrides && i < cap; i++) {
-		const struct xr_override *ov = &l->overrides[i];
-		if (ov->winner == a->car && ov->loser == b->car)
-			e = false;
-		else if (ov->loser == a->car && ov->winner == b->car)
-			e = true;
+	/* Only a coordinator that is a car can change its own edges in the
+	 * step that declares a deadlock; copying every node at every step
+	 * would cost more than the rest of the checks. */
+	c->stepping = XR_MAX_NODES;
+	if (!n->car.rejoining)
+		c->restarting &= ~BIT(id);
+	if (n->is_car && n->coordinator == id) {
+		c->stepping = id;
+		c->stepping_car = n->car;
 	}
-	return e;
+}
+
+/* What `car` knows of `round` at the start of this step: its memory if it
+ * is up and has the round's intent set, else what it knew when it last
+ * went down knowing the round, else NULL. */
+static const struct xr_car *knowledge(const struct sim_checker *c,
+				      const struct xr_node *nodes, uint32_t car,
+				      uint32_t round)
+{
+	const struct xr_car *now =
+		car == c->stepping ? &c->stepping_car : &nodes[car].car;
+	bool relearning = HAS(c->restarting, car) && now->rejoining;
+	if (!HAS(c->down, car) && !relearning && now->have_set &&
+	    now->round == round)
+		return now;
+	const struct xr_car *then = &c->known[car];
+	if (then->have_set && then->round == round)
+		return then;
+	return NULL;
 }
 
 static void check_deadlock(struct sim_checker *c, const struct xr_node *nodes,
-			   const struct xr_effect *fx, uint64_t now)
+			   uint32_t node, const struct xr_effect *fx,
+			   uint64_t now)
 {
-	const struct xr_light *l = &nodes[0].light;
+	const struct xr_light *l = &nodes[node].light;
 	uint32_t n = fx->n_cycle;
 	c->deadlocks++;
+	if (nodes[node].coordinator != node) {
+		sim_violation(c->v, now,
+			      "I3: node %u declares a deadlock while node %u "
+			      "coordinates",
+			      node, nodes[node].coordinator);
+		return;
+	}
 	if (n < 2 || n > XR_MAX_CARS) {
 		sim_violation(c->v, now, "I3: deadlock declared with %u cars", n);
 		return;
 	}
-	if (fx->round != l->round || fx->round > c->rounds) {
-		sim_violation(c->v, now, "I3: deadlock for round %u, light in %u",
-			      fx->round, l->round);
+	if (fx->round != l->round || fx->round == 0 || fx->round > c->rounds) {
+		sim_violation(c->v, now,
+			      "I3: deadlock for round %u, coordinator %u in %u",
+			      fx->round, node, l->round);
 		return;
 	}
 	xr_set gone = c->exited[fx->round] | c->in_box;
@@ -155,20 +263,30 @@ static void check_deadlock(struct sim_checker *c, const struct xr_node *nodes,
 				      HAS(c->in_box, a) ? "entered" : "left");
 			return;
 		}
-		const struct xr_car_intent *ia = intent_of(l, a),
-					   *ib = intent_of(l, b);
-		if (ia == NULL || ib == NULL) {
+		const struct xr_car *k = knowledge(c, nodes, a, fx->round);
+		if (k == NULL) {
 			sim_violation(c->v, now,
-				      "I3: cycle edge %u->%u: no intent at the "
-				      "light",
-				      a, b);
+				      "I3: car %u of the cycle has never known "
+				      "round %u's intent set",
+				      a, fx->round);
 			return;
 		}
-		if (!true_edge(l, ia, ib)) {
+		if (k->phase != XR_CAR_WAITING || !HAS(k->waits, b)) {
 			sim_violation(c->v, now,
-				      "I3: phantom deadlock in round %u: %u does "
-				      "not wait for %u (%u overrides applied)",
-				      fx->round, a, b, l->n_overrides);
+				      "I3: phantom deadlock in round %u: car %u "
+				      "does not wait for %u (%s, %u overrides "
+				      "of its own)",
+				      fx->round, a, b,
+				      k->phase == XR_CAR_WAITING ? "waiting"
+								 : "not waiting",
+				      k->n_overrides);
+			return;
+		}
+		if (intent_of(l, a) == NULL) {
+			sim_violation(c->v, now,
+				      "I3: car %u of the cycle has no intent at "
+				      "coordinator %u",
+				      a, node);
 			return;
 		}
 	}
@@ -191,6 +309,13 @@ static void check_deadlock(struct sim_checker *c, const struct xr_node *nodes,
 static void check_enter(struct sim_checker *c, uint32_t car,
 			const struct xr_effect *fx, uint64_t now)
 {
+	if (fx->round == 0 || fx->round > c->rounds) {
+		sim_violation(c->v, now,
+			      "I1: car %u enters the box in round %u, rounds "
+			      "1..%u were run",
+			      car, fx->round, c->rounds);
+		return;
+	}
 	if (HAS(c->in_box, car)) {
 		/* Restarted inside the box: still the same physical car. */
 		if (c->in_box_round[car] != fx->round)
@@ -203,7 +328,7 @@ static void check_enter(struct sim_checker *c, uint32_t car,
 	/* Physically the car is past the crossroad; a process that forgot
 	 * its crossing (crash before the light logged it) must not drive in
 	 * again: the others already treat it as crossed. */
-	if (fx->round <= c->rounds + 1 && HAS(c->exited[fx->round], car))
+	if (HAS(c->exited[fx->round], car))
 		sim_violation(c->v, now,
 			      "I1: car %u enters the box again in round %u after "
 			      "leaving it",
@@ -236,21 +361,25 @@ static void check_exit(struct sim_checker *c, uint32_t car,
 		return;
 	}
 	c->in_box &= ~BIT(car);
-	if (fx->round <= c->rounds + 1) {
-		c->exited[fx->round] |= BIT(car);
-		size_t k = (size_t)car * (c->rounds + 2) + fx->round;
-		if (c->exits[k]++ == 0)
-			c->exit_ms[k] = fx->at_ms;
-	}
+	c->exited[fx->round] |= BIT(car);
+	int at = agreed_index(c, fx->round, car);
+	if (at >= 0 && (*agreed_at(c, fx->round, (uint32_t)at) & SIM_LEFT))
+		sim_violation(c->v, now,
+			      "I5: car %u leaves the box in round %u, which it "
+			      "was taken out of: the crossing is lost",
+			      car, fx->round);
+	size_t k = (size_t)car * (c->rounds + 2) + fx->round;
+	if (c->exits[k]++ == 0)
+		c->exit_ms[k] = fx->at_ms;
 }
 
-static void check_append(struct sim_checker *c, const struct xr_node *nodes,
-			 uint32_t node, const struct xr_effect *fx,
-			 uint64_t now)
+static void check_append(struct sim_checker *c, uint32_t node,
+			 const struct xr_effect *fx, uint64_t now)
 {
 	const struct xr_crossing *x = &fx->crossing;
 	c->digest[node] = xr_log_digest_step(c->digest[node], x);
 	c->count[node]++;
+	add_point(c, node);
 	if (x->round == 0 || x->round > c->rounds || x->index >= c->cars ||
 	    x->car == 0 || x->car > c->cars) {
 		sim_violation(c->v, now,
@@ -258,63 +387,185 @@ static void check_append(struct sim_checker *c, const struct xr_node *nodes,
 			      node, x->round, x->index, x->car);
 		return;
 	}
-	uint32_t *mine = log_at(c, node, x->round, x->index);
-	if (*mine != 0) {
+	/* Rounds in order, each from its first entry, no entry skipped. */
+	uint32_t *len = round_len_at(c, node, x->round);
+	if (x->round < c->last_round[node] || x->index != *len) {
 		sim_violation(c->v, now,
-			      "I4: node %u appends r%u #%u twice (car %u, then "
-			      "%u)",
-			      node, x->round, x->index, *mine - 1, x->car);
+			      "I4: node %u appends r%u #%u (car %u) after r%u "
+			      "#%u; it belongs elsewhere",
+			      node, x->round, x->index, x->car,
+			      c->last_round[node],
+			      *round_len_at(c, node, c->last_round[node]));
 		return;
 	}
-	*mine = x->car + 1;
-	const struct xr_light *l = &nodes[0].light;
-	if (node != 0) {
-		uint32_t truth = *log_at(c, 0, x->round, x->index);
-		if (truth == 0 && l->round == x->round && x->index < l->n_log)
-			truth = l->log[x->index].car + 1;
-		if (truth != 0 && truth != x->car + 1)
+	c->last_round[node] = x->round;
+	(*len)++;
+	uint32_t want = (x->car + 1) | (x->left ? SIM_LEFT : 0);
+	uint32_t *agreed = agreed_at(c, x->round, x->index);
+	if (*agreed != 0) {
+		if (*agreed != want)
 			sim_violation(c->v, now,
-				      "I4: car %u has car %u at r%u #%u, the "
-				      "light car %u",
-				      node, x->car, x->round, x->index,
-				      truth - 1);
+				      "I4: node %u has car %u%s at r%u #%u, the "
+				      "agreed log car %u%s",
+				      node, x->car, x->left ? " (left)" : "",
+				      x->round, x->index,
+				      (*agreed & ~SIM_LEFT) - 1,
+				      (*agreed & SIM_LEFT) ? " (left)" : "");
 		return;
 	}
-	for (uint32_t n = 1; n <= c->cars; n++) {
-		uint32_t other = *log_at(c, n, x->round, x->index);
-		if (other != 0 && other != x->car + 1)
-			sim_violation(c->v, now,
-				      "I4: light logs car %u at r%u #%u, car %u "
-				      "has car %u",
-				      x->car, x->round, x->index, n, other - 1);
+	/* The first node to append this entry: it becomes the agreed one,
+	 * unless it counts a car twice, a crossing that never happened, or
+	 * takes out a car that crossed. */
+	int before = agreed_index(c, x->round, x->car);
+	if (before >= 0) {
+		sim_violation(c->v, now,
+			      "I5: node %u logs car %u at r%u #%u, the "
+			      "agreed log has it at #%d",
+			      node, x->car, x->round, x->index, before);
+		return;
 	}
+	if (!x->left && !HAS(c->exited[x->round], x->car)) {
+		sim_violation(c->v, now,
+			      "I5: node %u logs car %u in round %u, which has "
+			      "not left the box in that round",
+			      node, x->car, x->round);
+		return;
+	}
+	if (x->left && HAS(c->exited[x->round], x->car)) {
+		sim_violation(c->v, now,
+			      "I5: node %u takes car %u out of round %u, which "
+			      "it crossed: the crossing is lost",
+			      node, x->car, x->round);
+		return;
+	}
+	*agreed = want;
 }
 
-static void check_round_end(struct sim_checker *c, const struct xr_effect *fx,
-			    uint64_t now)
+void sim_check_log_adopted(struct sim_checker *c, const struct xr_node *n,
+			   uint32_t id, uint64_t now)
 {
-	c->rounds_ended++;
-	if (fx->round != c->rounds_ended)
-		sim_violation(c->v, now, "I2: round %u ended as the %u-th round",
-			      fx->round, c->rounds_ended);
-	if (fx->round == 0 || fx->round > c->rounds) {
-		sim_violation(c->v, now, "I2: round %u ended, %u requested",
-			      fx->round, c->rounds);
+	uint32_t appends = 0;
+	for (uint32_t i = 0; i < n->out.n_effects; i++)
+		appends += n->out.effects[i].type == XR_FX_LOG_APPEND;
+	if (n->durable.log_count < appends ||
+	    n->durable.log_count - appends < c->count[id]) {
+		sim_violation(c->v, now,
+			      "I4: node %u's durable log shrank from %u entries",
+			      id, c->count[id]);
 		return;
 	}
-	/* Every car exactly once in the light's log of the round. */
-	xr_set seen = 0;
-	for (uint32_t i = 0; i < c->cars; i++) {
-		uint32_t car = *log_at(c, 0, fx->round, i);
-		if (car == 0 || HAS(seen, car - 1)) {
+	uint32_t before = n->durable.log_count - appends;
+	if (before == c->count[id])
+		return;
+	/* Only a light coming back adopts the cars' log (recover.c): a car
+	 * appends every entry it holds. */
+	if (id != 0) {
+		sim_violation(c->v, now,
+			      "I4: car %u's durable log grew from %u to %u "
+			      "entries without LOG_APPEND",
+			      id, c->count[id], before);
+		return;
+	}
+	/* The length and digest it takes must be a point some node's log
+	 * has been at; its appends of this step (a round ended again) go on
+	 * from there to its durable digest. */
+	bool found = false;
+	uint64_t d = 0;
+	for (uint32_t i = 0; i < c->n_points && !found; i++) {
+		if (c->points[i].count != before)
+			continue;
+		uint64_t step = c->points[i].digest;
+		for (uint32_t e = 0; e < n->out.n_effects; e++)
+			if (n->out.effects[e].type == XR_FX_LOG_APPEND)
+				step = xr_log_digest_step(
+					step, &n->out.effects[e].crossing);
+		if (step == n->durable.log_digest) {
+			found = true;
+			d = c->points[i].digest;
+		}
+	}
+	if (!found) {
+		sim_violation(c->v, now,
+			      "I4: node %u takes a log of %u entries that no "
+			      "node's log has been",
+			      id, before);
+		return;
+	}
+	c->count[id] = before;
+	c->digest[id] = d; /* the final check compares it with the durable */
+	if (n->durable.last_round > c->last_round[id])
+		c->last_round[id] = n->durable.last_round;
+}
+
+static void check_round_end(struct sim_checker *c, const struct xr_node *nodes,
+			    uint32_t node, const struct xr_effect *fx,
+			    uint64_t now)
+{
+	uint32_t r = fx->round;
+	if (nodes[node].coordinator != node) {
+		sim_violation(c->v, now,
+			      "I2: node %u ends round %u while node %u "
+			      "coordinates",
+			      node, r, nodes[node].coordinator);
+		return;
+	}
+	if (r == 0 || r > c->rounds) {
+		sim_violation(c->v, now, "I2: round %u ended, %u requested", r,
+			      c->rounds);
+		return;
+	}
+	if (r < c->last_ended) {
+		sim_violation(c->v, now, "I4: round %u ended again after round %u",
+			      r, c->last_ended);
+		return;
+	}
+	if (r > 1 && !c->ended[r - 1]) {
+		sim_violation(c->v, now, "I2: round %u ended before round %u", r,
+			      r - 1);
+		return;
+	}
+	/* The round's log is agreed from its first entry with no gap, and
+	 * the coordinator ending it holds that much (appends refuse a car
+	 * twice, so each car of the round is there once). */
+	uint32_t k = agreed_len(c, r);
+	for (uint32_t i = k; i < c->cars; i++) {
+		if (*agreed_at(c, r, i) != 0 || k == 0) {
 			sim_violation(c->v, now,
-				      "I2: round %u ended with log #%u %s",
-				      fx->round, i,
-				      car == 0 ? "missing" : "a repeated car");
+				      "I2: round %u ended with log #%u missing",
+				      r, k);
 			return;
 		}
-		seen |= BIT(car - 1);
 	}
+	if (*round_len_at(c, node, r) != k &&
+	    nodes[node].durable.last_round < r) {
+		sim_violation(c->v, now,
+			      "I2: node %u ends round %u holding %u of its "
+			      "%u entries",
+			      node, r, *round_len_at(c, node, r), k);
+		return;
+	}
+	if (!c->ended[r]) {
+		c->ended[r] = true;
+		c->rounds_ended++;
+	}
+	c->last_ended = r;
+}
+
+/* A car taken out of its round: never one in the box, driving or dead
+ * there (it was granted the box, so it may have crossed: light.c, "absent
+ * cars"). */
+static void check_taken_out(struct sim_checker *c, const struct xr_effect *fx,
+			    uint64_t now)
+{
+	if (fx->round == 0)
+		return; /* absent, not out of a round */
+	c->taken_out++;
+	if (fx->car != 0 && fx->car <= c->cars && HAS(c->in_box, fx->car))
+		sim_violation(c->v, now,
+			      "I1: car %u taken out of round %u while it is in "
+			      "the box (%s)",
+			      fx->car, fx->round,
+			      HAS(c->down, fx->car) ? "dead" : "driving");
 }
 
 void sim_check_effect(struct sim_checker *c, const struct xr_node *nodes,
@@ -335,31 +586,51 @@ void sim_check_effect(struct sim_checker *c, const struct xr_node *nodes,
 			check_exit(c, node, fx, now);
 		return;
 	case XR_FX_LOG_APPEND:
-		check_append(c, nodes, node, fx, now);
+		check_append(c, node, fx, now);
 		return;
 	case XR_FX_DEADLOCK:
-		if (node != 0) {
-			sim_violation(c->v, now, "I3: car %u declares a deadlock",
-				      node);
-			return;
-		}
-		check_deadlock(c, nodes, fx, now);
+		check_deadlock(c, nodes, node, fx, now);
 		return;
 	case XR_FX_ROUND_END:
-		if (node == 0)
-			check_round_end(c, fx, now);
+		check_round_end(c, nodes, node, fx, now);
+		return;
+	case XR_FX_CAR_LEFT:
+		check_taken_out(c, fx, now);
 		return;
 	case XR_FX_DONE:
+		/* A car coordinating may run out of rounds too, but the run
+		 * ends only with the light back in charge (it outranks every
+		 * car, and the heal restarts it). */
 		if (node == 0 && !c->done) {
 			c->done = true;
 			c->done_ms = now;
 		}
 		return;
+	case XR_FX_DEPOSED:
+		if (node == 0)
+			c->done = false;
+		return;
 	default:
-		/* ROUND_START, INTENT, SHUTDOWN, snapshots: no invariant of
-		 * this checker depends on them. */
+		/* ROUND_START, INTENT, SHUTDOWN, snapshots, COORDINATOR: no
+		 * invariant of this checker depends on them. */
 		return;
 	}
+}
+
+void sim_check_crash(struct sim_checker *c, const struct xr_node *n,
+		     uint32_t id)
+{
+	c->down |= BIT(id);
+	if (id == 0)
+		c->done = false;
+	else if (n->car.have_set && n->car.round >= c->known[id].round)
+		c->known[id] = n->car;
+}
+
+void sim_check_restart(struct sim_checker *c, uint32_t id)
+{
+	c->down &= ~BIT(id);
+	c->restarting |= BIT(id);
 }
 
 void sim_check_final(struct sim_checker *c, const struct xr_node *nodes,
@@ -371,17 +642,34 @@ void sim_check_final(struct sim_checker *c, const struct xr_node *nodes,
 	if (c->in_box != 0)
 		sim_violation(c->v, now, "I2: cars still in the box (set %#llx)",
 			      (unsigned long long)c->in_box);
-	for (uint32_t r = 1; r <= c->rounds_ended && r <= c->rounds; r++) {
+	/* Every crossing made is in its round's log as a crossing (I5); every
+	 * round a node holds, it holds whole (I4). */
+	for (uint32_t r = 1; r <= c->rounds; r++) {
+		uint32_t k = agreed_len(c, r);
 		for (uint32_t car = 1; car <= c->cars; car++) {
-			if (!HAS(c->exited[r], car)) {
+			if (!HAS(c->exited[r], car))
+				continue;
+			int at = agreed_index(c, r, car);
+			if (at < 0 || (*agreed_at(c, r, (uint32_t)at) & SIM_LEFT)) {
 				sim_violation(c->v, now,
-					      "I2: car %u never crossed in round %u",
+					      "I5: car %u crossed in round %u and "
+					      "is not logged as crossing",
 					      car, r);
 				return;
 			}
 		}
+		for (uint32_t n = 0; n <= c->cars; n++) {
+			uint32_t held = *round_len_at(c, n, r);
+			if (held != 0 && held != k)
+				sim_violation(c->v, now,
+					      "I4: node %u holds %u of round "
+					      "%u's %u entries",
+					      n, held, r, k);
+		}
 	}
-	const struct xr_durable *ld = &nodes[0].durable;
+	uint32_t whole_len = 0;
+	uint64_t whole = 0;
+	agreed_whole(c, &whole_len, &whole);
 	for (uint32_t n = 0; n <= c->cars; n++) {
 		const struct xr_durable *d = &nodes[n].durable;
 		if (d->log_count != c->count[n] || d->log_digest != c->digest[n])
@@ -389,14 +677,13 @@ void sim_check_final(struct sim_checker *c, const struct xr_node *nodes,
 				      "I4: node %u durable log (%u entries) is not "
 				      "what its LOG_APPEND effects built (%u)",
 				      n, d->log_count, c->count[n]);
-		if (n > 0 && (d->log_count != ld->log_count ||
-			      d->log_digest != ld->log_digest))
+		else if (n == 0 && (d->log_count != whole_len ||
+				    d->log_digest != whole))
 			sim_violation(c->v, now,
-				      "I4: car %u log has %u entries digest "
-				      "%016llx, the light %u digest %016llx",
+				      "I4: node %u log has %u entries digest "
+				      "%016llx, the agreed log %u digest %016llx",
 				      n, d->log_count,
 				      (unsigned long long)d->log_digest,
-				      ld->log_count,
-				      (unsigned long long)ld->log_digest);
+				      whole_len, (unsigned long long)whole);
 	}
 }

@@ -1,7 +1,10 @@
 /* The invariant checkers of DESIGN.md section 3, run by the simulator after
- * every step on what the nodes emitted (effects) and on the light's state.
+ * every step on what the nodes emitted (effects) and on their state.
  * They judge against the physical world the simulator keeps itself (who is
- * in the box, who has left it), never against a node's own opinion. */
+ * in the box, who has left it) and against a log agreed by every node that
+ * has appended, never against one node's opinion, and never assume that the
+ * light coordinates: with failover any car may take the light's role, and
+ * the light may crash and come back (docs/SIM.md, "Invariants"). */
 #ifndef XR_SIM_CHECK_H
 #define XR_SIM_CHECK_H
 
@@ -28,6 +31,7 @@ void sim_violation(struct sim_violations *v, uint64_t now_ms,
 struct sim_checker {
 	uint32_t cars;   /* car ids are 1..cars, the light is 0 */
 	uint32_t rounds; /* rounds requested */
+	uint64_t first_digest; /* log digest of a fresh node */
 	struct sim_violations *v;
 	/* I1: the physical box. */
 	xr_set in_box;
@@ -36,15 +40,41 @@ struct sim_checker {
 	xr_set *exited;       /* [round], rounds + 2 entries: left the box */
 	uint32_t *exits;      /* [car * (rounds + 2) + round]: EXIT effects */
 	uint64_t *exit_ms;    /* same index: first EXIT time, 0 = none */
-	/* I4: every node's log as its LOG_APPEND effects built it:
-	 * log[(node * (rounds + 2) + round) * cars + index] = car + 1. */
-	uint32_t *log;
-	uint64_t digest[XR_MAX_NODES]; /* running digest of those effects */
-	uint32_t count[XR_MAX_NODES];
+	/* I3: nodes that are down, and what each car knew of its round the
+	 * last time it went down knowing one (its memory is gone, but it
+	 * was blocked on exactly those edges when it died). */
+	xr_set down;
+	/* Restarted and still asking where the round is: its memory of the
+	 * round may be partial (a car that only catches up keeps all of it). */
+	xr_set restarting;
+	struct xr_car known[XR_MAX_NODES];
+	/* A car that coordinates declares a deadlock and applies its override
+	 * in one step: it is judged by its memory before that step. */
+	uint32_t stepping;      /* node being stepped, or XR_MAX_NODES */
+	struct xr_car stepping_car;
+	/* I4: the agreed log, round by round, set by the first node to
+	 * append each entry: agreed[round * cars + index] = car + 1, plus
+	 * SIM_LEFT for a car taken out of the round; 0 = nobody yet. A round
+	 * holds the cars that were in it (absent cars are not), so a round
+	 * may be shorter than `cars`; a node away when a round ended never
+	 * gets that round, so each node's log is the agreed log with whole
+	 * rounds missing. */
+	uint32_t *agreed;
+	uint32_t *node_round_len; /* [node * (rounds + 2) + round] appended */
+	uint32_t last_round[XR_MAX_NODES]; /* round of each node's last entry */
+	uint64_t digest[XR_MAX_NODES]; /* running digest of each node's */
+	uint32_t count[XR_MAX_NODES];  /* LOG_APPEND effects (or adoption) */
+	/* Every (count, digest) each node's log has been at: a light coming
+	 * back may take its log's length and digest from any car. */
+	struct sim_log_point { uint32_t count; uint64_t digest; } *points;
+	uint32_t n_points, max_points;
+	uint32_t taken_out; /* cars taken out of a round (CAR_LEFT) */
 	/* I2 bookkeeping. */
-	uint32_t rounds_ended;
+	bool *ended;           /* [round]: some coordinator ended it */
+	uint32_t rounds_ended; /* distinct rounds ended */
+	uint32_t last_ended;   /* highest round ended */
 	uint32_t deadlocks;
-	bool done;
+	bool done;       /* the light said DONE and still coordinates */
 	uint64_t done_ms;
 };
 
@@ -54,19 +84,39 @@ int sim_check_init(struct sim_checker *c, uint32_t cars, uint32_t rounds,
 		   uint64_t first_digest, struct sim_violations *v);
 void sim_check_free(struct sim_checker *c);
 
-/* One effect of node `node` at `now`; `nodes` is the world (the light is
- * nodes[0]) for the checks that need the light's state. */
+/* Before node `id` (`n`) takes a step. */
+void sim_check_step_begin(struct sim_checker *c, const struct xr_node *n,
+			  uint32_t id);
+
+/* Before the effects of a step of node `id`: a light that comes back after
+ * missing rounds takes the log's length and digest from the cars without
+ * appending (recover.c); such a jump must land on a prefix of the agreed
+ * log. `n` is the node after the step. */
+void sim_check_log_adopted(struct sim_checker *c, const struct xr_node *n,
+			   uint32_t id, uint64_t now);
+
+/* One effect of node `node` at `now`; `nodes` is the world, node i at
+ * nodes[i], for the checks that need a node's state. */
 void sim_check_effect(struct sim_checker *c, const struct xr_node *nodes,
 		      uint32_t node, const struct xr_effect *fx, uint64_t now);
 
-/* End of run: I2 (all rounds, everyone crossed each, box empty) and I4
- * (every car's durable log equals the light's, and equals its effects). */
+/* Node `id` crashes (its memory `n` is about to be lost), or restarts. */
+void sim_check_crash(struct sim_checker *c, const struct xr_node *n,
+		     uint32_t id);
+void sim_check_restart(struct sim_checker *c, uint32_t id);
+
+/* End of run: I2 (all rounds, everyone crossed each, box empty), I4 (every
+ * node's durable log is the whole agreed log, and what its LOG_APPEND
+ * effects built) and I5 (every crossing in the log exactly once). */
 void sim_check_final(struct sim_checker *c, const struct xr_node *nodes,
 		     uint64_t now);
 
-/* Number of wait-for edges of the round's intents as the light holds them
- * (every ordered pair a, b with xr_yields(a, b)); overrides reverse edges,
- * so this is also the count after any overrides. */
+/* Bit set in an agreed entry for a car taken out of the round. */
+#define SIM_LEFT 0x10000u
+
+/* Number of wait-for edges of the round's intents as a coordinator holds
+ * them (every ordered pair a, b with xr_yields(a, b)); overrides reverse
+ * edges, so this is also the count after any overrides. */
 uint32_t sim_rule_edges(const struct xr_light *l);
 
 #endif

@@ -181,6 +181,14 @@ int main(int argc, char **argv)
 		total.refused += res.stats.refused;
 		total.steps += res.stats.steps;
 		total.crashes += res.stats.crashes;
+		total.light_crashes += res.stats.light_crashes;
+		total.partitions += res.stats.partitions;
+		total.cut += res.stats.cut;
+		total.coordinators += res.stats.coordinators;
+		total.car_coordinators += res.stats.car_coordinators;
+		total.car_rounds += res.stats.car_rounds;
+		total.car_deadlocks += res.stats.car_deadlocks;
+		total.cars_taken_out += res.stats.cars_taken_out;
 		total.snapshots_started += res.stats.snapshots_started;
 		total.snapshots_checked += res.stats.snapshots_checked;
 		total.waves += res.stats.waves;
@@ -220,6 +228,14 @@ int main(int argc, char **argv)
 	       " max-in-flight=%u\n",
 	       total.sent, total.lost, total.duplicated, total.refused,
 	       total.crashes, total.steps, total.max_in_flight);
+	if (cfg.faults)
+		printf("failover: light-crashes=%u partitions=%u cut=%" PRIu64
+		       " elections-won=%u by-cars=%u rounds-ended-by-cars=%u "
+		       "deadlocks-broken-by-cars=%u cars-taken-out=%u\n",
+		       total.light_crashes, total.partitions, total.cut,
+		       total.coordinators, total.car_coordinators,
+		       total.car_rounds, total.car_deadlocks,
+		       total.cars_taken_out);
 	if (cfg.snapshots)
 		printf("snapshots: %u started, %u complete and checked for I6\n",
 		       total.snapshots_started, total.snapshots_checked);

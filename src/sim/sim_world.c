@@ -1,6 +1,7 @@
 /* The simulator's world: a discrete-event scheduler driving every node's
  * core, a network that delays, reorders, loses and duplicates messages, and
- * a fault schedule that clogs nodes and crashes and restarts cars.
+ * a fault schedule that clogs nodes, cuts the network in two, and crashes
+ * and restarts cars and the light.
  *
  * Each step is one event for one node (a message, a timer, a start); its
  * outbox is applied in the documented order of node.h (effects, then
@@ -10,9 +11,9 @@
  * by a sequence number, so a seed replays exactly.
  *
  * The run has a fault phase and a heal phase (TigerBeetle VOPR's safety and
- * liveness modes): at heal time every crashed car restarts, clogs lift and
- * the network stops losing, duplicating and spiking; from then on all rounds
- * must finish within a bound of simulated time (I2). */
+ * liveness modes): at heal time every crashed node restarts, clogs lift,
+ * cuts mend and the network stops losing, duplicating and spiking; from
+ * then on all rounds must finish within a bound of simulated time (I2). */
 #include "sim_world.h"
 
 #include <inttypes.h>
@@ -32,13 +33,14 @@
 #define MAX_STEPS 50000000ull
 #define MAX_CONTROL 64
 #define DRAIN_MS 2000 /* keep running after DONE: late messages must be harmless */
+#define MAX_CUTS 3
 
-enum control_kind { CTL_CRASH, CTL_RESTART, CTL_HEAL };
+enum control_kind { CTL_CRASH, CTL_RESTART, CTL_CUT, CTL_MEND, CTL_HEAL };
 
 struct control {
 	uint64_t at;
 	enum control_kind kind;
-	uint32_t node;
+	uint32_t node; /* CRASH, RESTART: the node; CUT, MEND: the cut */
 };
 
 /* Fault parameters, drawn per seed so that 2,000 seeds cover gentle and
@@ -48,6 +50,10 @@ struct faults {
 	uint32_t p_loss, p_dup, p_spike;
 	uint32_t delay_max, spike_max;
 	uint64_t clog_from[XR_MAX_NODES], clog_to[XR_MAX_NODES];
+	/* Partitions: while cut k is made, a message between a node of
+	 * side[k] and a node outside it is dropped, in either direction. */
+	uint32_t n_cuts;
+	xr_set side[MAX_CUTS];
 };
 
 struct flight {
@@ -79,6 +85,7 @@ struct world {
 	bool faulty; /* faults on and not yet healed */
 	struct control ctl[MAX_CONTROL];
 	uint32_t n_ctl, next_ctl;
+	uint32_t cuts_made; /* bit k: cut k is made now */
 	uint64_t link_last[XR_MAX_NODES][XR_MAX_NODES]; /* FIFO per link */
 	/* In-flight messages: a pool of slots and a min-heap on (at, seq). */
 	struct flight *pool;
@@ -120,6 +127,13 @@ void sim_config_defaults(struct sim_config *cfg)
 	cfg->cross_ms = 50;
 	cfg->resend_ms = 100;
 	cfg->stall_ms = 400;
+	/* Failover in fault runs: a heartbeat per resend period, and a light
+	 * is given up after five silent ones. That is more than any delay of
+	 * the network model (40 ms, spikes up to 600 ms are rare), so most
+	 * elections follow a real crash or cut; a long clog of the light
+	 * starts one too, which is a fault worth having. */
+	cfg->heartbeat_ms = 100;
+	cfg->fail_ms = 500;
 	cfg->out = stdout;
 }
 
@@ -308,6 +322,16 @@ static bool clogged(const struct world *w, uint32_t node)
 	       w->now < w->f.clog_to[node];
 }
 
+/* Is a cut made now between nodes a and b? */
+static bool cut_between(const struct world *w, uint32_t a, uint32_t b)
+{
+	for (uint32_t k = 0; k < w->f.n_cuts; k++)
+		if (((w->cuts_made >> k) & 1u) &&
+		    HAS(w->f.side[k], a) != HAS(w->f.side[k], b))
+			return true;
+	return false;
+}
+
 /* The cost record of detection epoch e, grown on demand; NULL for epoch 0
  * or when out of memory (the counters are then incomplete, not wrong). */
 static struct epoch_info *epoch_at(struct world *w, uint32_t e)
@@ -364,7 +388,7 @@ static void count_sent(struct world *w, const struct xr_msg *m)
 		/* The light's intents right now: edges only reverse, so the
 		 * count holds for the whole epoch. */
 		if (ei->initiators == 0)
-			ei->edges = sim_rule_edges(&w->nodes[0].light);
+			ei->edges = sim_rule_edges(&w->nodes[m->from].light);
 		ei->initiators |= BIT(m->to);
 	} else {
 		ei->probes++;
@@ -404,6 +428,10 @@ static void transmit(struct world *w, const struct xr_msg *m)
 		return;
 	}
 	int copies = 1;
+	if (cut_between(w, m->from, m->to)) {
+		w->st->cut++;
+		return;
+	}
 	if (w->faulty) {
 		if (sim_rng_chance(&w->net, w->f.p_loss)) {
 			w->st->lost++;
@@ -457,6 +485,7 @@ static void transmit(struct world *w, const struct xr_msg *m)
 static void apply_outbox(struct world *w, uint32_t id)
 {
 	struct xr_node *n = &w->nodes[id];
+	sim_check_log_adopted(&w->chk, n, id, w->now);
 	/* 1. effects: made durable before anything is sent. */
 	for (uint32_t i = 0; i < n->out.n_effects; i++) {
 		const struct xr_effect *fx = &n->out.effects[i];
@@ -466,14 +495,21 @@ static void apply_outbox(struct world *w, uint32_t id)
 				w->now, id, xr_effect_type_name(fx->type),
 				fx->round, fx->car);
 		sim_check_effect(&w->chk, w->nodes, id, fx, w->now);
+		if (fx->type == XR_FX_ROUND_END)
+			w->st->car_rounds += id != 0;
+		if (fx->type == XR_FX_CAR_LEFT)
+			w->st->cars_taken_out += fx->round != 0;
 		if (fx->type == XR_FX_DEADLOCK) {
 			w->st->deadlocks++;
+			w->st->car_deadlocks += id != 0;
 			struct epoch_info *ei = epoch_at(w, fx->override.epoch);
 			if (ei != NULL)
 				ei->overrides++;
 		}
-		if (fx->type == XR_FX_ROUND_END && id == 0)
-			w->st->rounds++;
+		if (fx->type == XR_FX_COORDINATOR) {
+			w->st->coordinators++;
+			w->st->car_coordinators += id != 0;
+		}
 	}
 	w->saved[id] = n->durable;
 	/* 2. messages, in order. */
@@ -493,6 +529,7 @@ static void step(struct world *w, uint32_t id, const struct xr_event *ev)
 {
 	struct xr_node *n = &w->nodes[id];
 	w->st->steps++;
+	sim_check_step_begin(&w->chk, n, id);
 	int rv = xr_node_step(n, ev);
 	if (rv != 0)
 		w->st->refused++;
@@ -530,8 +567,61 @@ static void add_control(struct world *w, uint64_t at, enum control_kind k,
 	w->ctl[i] = c;
 }
 
-/* The fault schedule of this seed: network parameters, a swizzle-clog, and
- * car crashes with restarts, all inside [0, heal_ms). */
+/* Light crashes and partitions, from a stream of their own so that adding
+ * them left the other faults of every seed as they were. In a third of the
+ * seeds each:
+ * - one or two light crashes, each down 1 ms to 4 s, with the fault phase
+ *   made up to 4 s longer: long enough, often, for a car to be elected
+ *   (fail_ms of silence, then fail_ms / 2 for answers), take the round
+ *   over and run rounds before the light is back;
+ * - up to MAX_CUTS cuts, each isolating the light, isolating one car, or
+ *   splitting the cars (a random subset on its own, the light with the
+ *   rest), 1 ms to 2 s long.
+ * Cuts may overlap each other and anything else. */
+static void plan_failover_faults(struct world *w, struct sim_rng *r)
+{
+	struct faults *f = &w->f;
+	uint32_t cars = w->cfg->cars;
+	xr_set all_cars = (((xr_set)1 << cars) - 1) << 1;
+	if (sim_rng_chance(r, 333333)) {
+		f->heal_ms += sim_rng_range(r, 0, 4000);
+		uint32_t crashes = (uint32_t)sim_rng_range(r, 1, 2);
+		for (uint32_t i = 0; i < crashes; i++) {
+			uint64_t at = sim_rng_range(r, 1, f->heal_ms);
+			uint64_t down = sim_rng_range(r, 1, 4000);
+			add_control(w, at, CTL_CRASH, 0);
+			if (at + down < f->heal_ms)
+				add_control(w, at + down, CTL_RESTART, 0);
+		}
+	}
+	if (sim_rng_chance(r, 333333)) {
+		f->n_cuts = (uint32_t)sim_rng_range(r, 1, MAX_CUTS);
+		for (uint32_t k = 0; k < f->n_cuts; k++) {
+			switch (sim_rng_range(r, 0, 2)) {
+			case 0: /* the light alone */
+				f->side[k] = BIT(0);
+				break;
+			case 1: /* one car alone */
+				f->side[k] = BIT(sim_rng_range(r, 1, cars));
+				break;
+			default: /* some cars apart from the light and the rest */
+				f->side[k] = sim_rng_next(r) & all_cars;
+				if (f->side[k] == 0)
+					f->side[k] = BIT(sim_rng_range(r, 1, cars));
+				break;
+			}
+			uint64_t at = sim_rng_range(r, 0, f->heal_ms - 1);
+			uint64_t until = at + sim_rng_range(r, 1, 2000);
+			add_control(w, at, CTL_CUT, k);
+			if (until < f->heal_ms)
+				add_control(w, until, CTL_MEND, k);
+		}
+	}
+}
+
+/* The fault schedule of this seed: network parameters, a swizzle-clog, car
+ * crashes with restarts, partitions and light crashes, all inside
+ * [0, heal_ms). */
 static void plan_faults(struct world *w)
 {
 	struct sim_rng r;
@@ -579,6 +669,9 @@ static void plan_faults(struct world *w)
 		if (at + down < f->heal_ms)
 			add_control(w, at + down, CTL_RESTART, car);
 	}
+	struct sim_rng rf;
+	sim_rng_seed(&rf, w->cfg->seed, 5);
+	plan_failover_faults(w, &rf);
 	add_control(w, f->heal_ms, CTL_HEAL, 0);
 }
 
@@ -608,6 +701,10 @@ static int build(struct world *w)
 		nc->resend_ms = cfg->resend_ms;
 		nc->stall_ms = cfg->stall_ms;
 		nc->rounds = cfg->rounds;
+		if (cfg->faults) {
+			nc->heartbeat_ms = cfg->heartbeat_ms;
+			nc->fail_ms = cfg->fail_ms;
+		}
 		snprintf(nc->run, sizeof nc->run, "sim-%" PRIu64, cfg->seed);
 		if (cfg->verbose) {
 			nc->tracer = tracer;
@@ -649,8 +746,10 @@ static void crash(struct world *w, uint32_t id)
 		return;
 	/* Everything but the durable struct is gone; the in-flight messages
 	 * it sent are already on the wire. */
+	sim_check_crash(&w->chk, &w->nodes[id], id);
 	w->up[id] = false;
 	w->st->crashes++;
+	w->st->light_crashes += id == 0;
 	w->snap_crashed = w->snap_id != 0;
 	if (w->cfg->verbose)
 		fprintf(w->cfg->out, "t=%" PRIu64 " crash node %u\n", w->now, id);
@@ -664,6 +763,7 @@ static void restart(struct world *w, uint32_t id)
 	if (w->cfg->verbose)
 		fprintf(w->cfg->out, "t=%" PRIu64 " restart node %u\n", w->now,
 			id);
+	sim_check_restart(&w->chk, id);
 	start_node(w, id, true);
 }
 
@@ -676,12 +776,28 @@ static void control(struct world *w, const struct control *c)
 	case CTL_RESTART:
 		restart(w, c->node);
 		break;
+	case CTL_CUT:
+	case CTL_MEND:
+		if (c->kind == CTL_CUT) {
+			w->cuts_made |= 1u << c->node;
+			w->st->partitions++;
+		} else {
+			w->cuts_made &= ~(1u << c->node);
+		}
+		if (w->cfg->verbose)
+			fprintf(w->cfg->out,
+				"t=%" PRIu64 " %s %u: nodes %#llx apart\n",
+				w->now, c->kind == CTL_CUT ? "cut" : "mend",
+				c->node,
+				(unsigned long long)w->f.side[c->node]);
+		break;
 	case CTL_HEAL:
 		w->faulty = false;
+		w->cuts_made = 0;
 		w->st->heal_ms = w->now;
 		if (w->cfg->verbose)
 			fprintf(w->cfg->out, "t=%" PRIu64 " heal\n", w->now);
-		for (uint32_t id = 1; id < w->n_nodes; id++)
+		for (uint32_t id = 0; id < w->n_nodes; id++)
 			restart(w, id);
 		break;
 	}
@@ -850,7 +966,12 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 			break; /* quiescent */
 		if (t < w->now)
 			t = w->now; /* a timer armed in the past fires now */
-		if (w->chk.done && t > w->chk.done_ms + DRAIN_MS)
+		/* Done: the light has said so, still coordinates, and the
+		 * faults are over; then late messages drain. */
+		if (w->chk.done && !w->faulty &&
+		    t > (w->chk.done_ms > w->st->heal_ms ? w->chk.done_ms
+							 : w->st->heal_ms) +
+				DRAIN_MS)
 			break;
 		uint64_t limit = (cfg->faults ? w->f.heal_ms : bound_from) + bound;
 		if (t > limit) {
@@ -878,7 +999,11 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		if (t_msg <= t) {
 			uint32_t slot = heap_pop(w);
 			const struct xr_msg *m = &w->pool[slot].msg;
-			if (w->up[m->to]) {
+			/* A cut made while the message was on its way
+			 * drops it too. */
+			if (cut_between(w, m->from, m->to)) {
+				w->st->cut++;
+			} else if (w->up[m->to]) {
 				if (cfg->verbose) {
 					char line[200];
 					describe(m, line, sizeof line);
@@ -916,6 +1041,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		sim_check_final(&w->chk, w->nodes, w->now);
 	cost_checks(w);
 	w->st->done_ms = w->chk.done ? w->chk.done_ms : 0;
+	w->st->rounds = w->chk.rounds_ended;
 	w->st->end_ms = w->now;
 	if (cfg->exit_ms != NULL) {
 		for (uint32_t c = 1; c <= cfg->cars; c++)

@@ -17,13 +17,19 @@ struct sim_config {
 	enum sim_topology topology;
 	uint32_t rounds;  /* rounds the light runs */
 	bool faults;      /* fault phase (loss, duplication, delay spikes,
-			   * reordering, clogging, car crashes), then heal */
+			   * reordering, clogging, partitions, crashes and
+			   * restarts of cars and of the light), then heal */
 	bool fifo;        /* keep every link FIFO even with faults */
 	bool snapshots;   /* take Chandy-Lamport snapshots, check I6 on each */
 	bool verbose;     /* every event, message, effect and core decision */
 	uint32_t cross_ms;
 	uint32_t resend_ms;
 	uint32_t stall_ms;
+	/* Failover (heartbeats, bully election, takeover), on in fault runs
+	 * only: the light may crash there. Fault-free runs keep it off, so
+	 * their message costs are the protocol's alone. */
+	uint32_t heartbeat_ms;
+	uint32_t fail_ms;
 	/* --compare-light: car c cannot start round r (the COLLECT_INTENTS
 	 * wave does not reach it) before arrivals[c * (rounds + 1) + r], the
 	 * time its r-th vehicle arrives. NULL otherwise. Borrowed. */
@@ -47,6 +53,14 @@ struct sim_stats {
 	uint64_t wave_msgs[XR_WAVE_KINDS];  /* sent, per wave kind */
 	uint64_t sent, delivered, lost, duplicated, refused, steps;
 	uint32_t crashes, restarts, clogged;
+	uint32_t light_crashes;  /* of the crashes, the light's */
+	uint32_t partitions;     /* cuts made */
+	uint64_t cut;            /* messages dropped by a cut */
+	uint32_t coordinators;   /* COORDINATOR effects: elections won */
+	uint32_t car_coordinators; /* of those, won by a car */
+	uint32_t car_rounds;     /* rounds a car ended as coordinator */
+	uint32_t car_deadlocks;  /* deadlocks a car declared as coordinator */
+	uint32_t cars_taken_out; /* cars taken out of a round (absent) */
 	uint32_t snapshots_started, snapshots_checked; /* --snapshots */
 	uint32_t max_in_flight; /* most messages on the wire at once */
 	uint32_t edges;        /* |E| of the wave topology */
@@ -56,7 +70,7 @@ struct sim_stats {
 	uint32_t epochs_within_bound; /* probes <= edges x initiators */
 	uint64_t probes_max_epoch;    /* most probes in one epoch */
 	uint32_t deadlocks;    /* DEADLOCK effects at the light */
-	uint32_t rounds;       /* ROUND_END effects at the light */
+	uint32_t rounds;       /* rounds ended (by whichever coordinator) */
 	uint64_t heal_ms;      /* end of the fault phase (0 without faults) */
 	uint64_t done_ms;      /* DONE effect, 0 = never */
 	uint64_t end_ms;       /* simulated time at the end */

@@ -469,6 +469,7 @@ int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
 		xroad__heartbeat__init(&s->body.heartbeat);
 		s->body.heartbeat.ack = m->u.heartbeat.ack;
 		s->body.heartbeat.stamp_ms = m->u.heartbeat.stamp_ms;
+		s->body.heartbeat.grant_round = m->u.heartbeat.grant_round;
 		e->body_case = XROAD__ENVELOPE__BODY_HEARTBEAT;
 		e->heartbeat = &s->body.heartbeat;
 		break;
@@ -727,6 +728,7 @@ static int read_body(const Xroad__Envelope *e, struct xr_msg *m, char *why,
 		if (e->heartbeat != NULL) {
 			m->u.heartbeat.ack = e->heartbeat->ack;
 			m->u.heartbeat.stamp_ms = e->heartbeat->stamp_ms;
+			m->u.heartbeat.grant_round = e->heartbeat->grant_round;
 		}
 		return 0;
 	case XROAD__ENVELOPE__BODY_ELECTION:

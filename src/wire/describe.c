@@ -249,6 +249,8 @@ size_t xr_msg_describe(const struct xr_msg *m, char *buf, size_t cap)
 	case XR_MSG_HEARTBEAT:
 		put(&l, " %s stamp=%llu", m->u.heartbeat.ack ? "ack" : "beat",
 		    (unsigned long long)m->u.heartbeat.stamp_ms);
+		if (m->u.heartbeat.grant_round != 0)
+			put(&l, " grant=r%u", m->u.heartbeat.grant_round);
 		break;
 	case XR_MSG_ELECTION:
 	case XR_MSG_ANSWER:

@@ -37,6 +37,7 @@ void xr_snapshot_to_pb(const struct xr_snapshot *s, xr_set members,
 	out->is_car = s->is_car;
 	out->car_crossings = s->car_crossings;
 	out->unusable = s->unusable;
+	out->epoch = s->epoch;
 	out->state = s->is_car ? car_state(s->car_phase)
 			       : XROAD__CAR_STATE__CAR_STATE_UNSPECIFIED;
 	memcpy(st->logged, s->logged, s->n_logged * sizeof s->logged[0]);
@@ -98,6 +99,7 @@ int xr_snapshot_from_pb(const Xroad__NodeSnapshot *in, struct xr_snapshot *s,
 	s->is_car = in->is_car;
 	s->car_crossings = in->car_crossings;
 	s->unusable = in->unusable;
+	s->epoch = in->epoch;
 	switch (in->state) {
 	case XROAD__CAR_STATE__CAR_IDLE:
 		s->car_phase = XR_CAR_IDLE;
