@@ -210,3 +210,52 @@ const char *xr_ctl_car_state_name(int state)
 		return "-";
 	}
 }
+
+/* The election's ranks (src/core/election.c): the light above every car,
+ * then cars by id. */
+static uint32_t rank(const struct xr_ctl_cluster *c, uint32_t id)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (c->nodes[i].id == id && c->nodes[i].is_light)
+			return XR_MAX_NODES;
+	return id;
+}
+
+static int index_of(const struct xr_ctl_cluster *c, uint32_t id)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (c->nodes[i].id == id)
+			return (int)i;
+	return -1;
+}
+
+void xr_ctl_find_coordinator(const struct xr_ctl_cluster *c,
+			     const struct xr_ctl_status *s,
+			     struct xr_ctl_coordinator *out)
+{
+	memset(out, 0, sizeof *out);
+	out->index = -1;
+	for (uint32_t i = 0; i < c->n; i++) {
+		const Xroad__NodeStatus *n =
+			s->replies[i] ? s->replies[i]->node : NULL;
+		if (n == NULL)
+			continue;
+		/* A node back from a crash follows nobody (an id out of
+		 * range) until it hears from the coordinator. */
+		if (n->coordinator >= XR_MAX_NODES) {
+			if (!out->known && n->epoch > out->epoch)
+				out->epoch = n->epoch;
+			continue;
+		}
+		bool newer = !out->known || n->epoch > out->epoch ||
+			     (n->epoch == out->epoch &&
+			      rank(c, n->coordinator) > rank(c, out->id));
+		if (newer) {
+			out->known = true;
+			out->id = n->coordinator;
+			out->epoch = n->epoch;
+		}
+	}
+	if (out->known)
+		out->index = index_of(c, out->id);
+}

@@ -61,6 +61,23 @@ struct xr_ctl_status {
 void xr_ctl_status_all(const struct xr_ctl_cluster *c, struct xr_ctl_status *s);
 void xr_ctl_status_free(const struct xr_ctl_cluster *c, struct xr_ctl_status *s);
 const char *xr_ctl_car_state_name(int state);
+
+/* Who coordinates now, read from the answers in `s` (as `status` shows it):
+ * the coordinator named at the newest epoch any node knows; of two named at
+ * one epoch (a claim still being settled), the higher-ranked, the light
+ * before the cars, then the highest car id, as the election settles it.
+ * Answers that name no coordinator (a node back from a crash, before it
+ * hears from one) are skipped. */
+struct xr_ctl_coordinator {
+	bool known;       /* some answer names a coordinator */
+	uint32_t id;      /* when known */
+	uint32_t epoch;   /* when known, its epoch; else the newest answered */
+	int index;        /* its entry in c->nodes; -1 if unknown or not there
+			   * (--node: only the node asked is listed) */
+};
+void xr_ctl_find_coordinator(const struct xr_ctl_cluster *c,
+			     const struct xr_ctl_status *s,
+			     struct xr_ctl_coordinator *out);
 /* status --json's object ({"nodes":[...]}), no newline (ctl_status.c). */
 void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
 			      const struct xr_ctl_status *s);

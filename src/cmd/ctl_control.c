@@ -1,7 +1,12 @@
 /* xroadctl run --rounds N | pause | resume | shutdown [--json]
- * Round control goes to the light, which owns the rounds; shutdown goes to
- * every node (each stops cleanly: its trace flushed, its durable state and
- * queue drained). */
+ * Round control goes to the node that coordinates now, which runs the
+ * rounds: the light, or the car elected while the light is away. With
+ * --config, xroadctl asks every node's Status (as `status` does) and sends
+ * the command to the coordinator named at the newest epoch; a node that does
+ * not coordinate refuses and names the one it follows, which is tried once.
+ * With --node, the command goes to that node (refused there unless it
+ * coordinates). Shutdown goes to every node (each stops cleanly: its trace
+ * flushed, its durable state and queue drained). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,32 +16,210 @@
 #include "ctl_cluster.h"
 #include "rpc.h"
 
+/* Why a node refused a command: it does not coordinate, and whom it
+ * follows (ControlReply, proto/xroad.proto). */
+struct refusal {
+	bool refused;         /* the node answered no (else: no answer) */
+	bool not_coordinator;
+	bool known;
+	uint32_t coordinator;
+	uint32_t epoch;
+};
+
 static int control_one(const struct xr_ctl_cluster *c,
 		       const struct xr_ctl_target *t, Xroad__ControlOp op,
-		       uint32_t rounds, char *err, size_t err_len)
+		       uint32_t rounds, struct refusal *why_not, char *err,
+		       size_t err_len)
 {
 	Xroad__ControlRequest req = XROAD__CONTROL_REQUEST__INIT;
 	ProtobufCMessage *reply = NULL;
 	req.op = op;
 	req.rounds = rounds;
+	memset(why_not, 0, sizeof *why_not);
 	int rv = xr_ctl_call(c, t, XR_METHOD_CONTROL, &req.base, &reply, err,
 			     err_len);
 	if (rv != 0)
 		return rv;
 	Xroad__ControlReply *r = (Xroad__ControlReply *)reply;
 	if (!r->ok) {
-		snprintf(err, err_len, "node %u (%s): refused: %s", t->id,
-			 t->address, r->error ? r->error : "no reason given");
+		const char *why = r->error && *r->error ? r->error
+							 : "no reason given";
+		/* With --node the id is not known until the node says it. */
+		if (c->have_config)
+			snprintf(err, err_len, "node %u (%s): refused: %s",
+				 t->id, t->address, why);
+		else
+			snprintf(err, err_len, "%s: refused: %s", t->address,
+				 why);
+		why_not->refused = true;
+		why_not->not_coordinator = r->not_coordinator;
+		why_not->known = r->coordinator_known;
+		why_not->coordinator = r->coordinator;
+		why_not->epoch = r->epoch;
 		rv = -1;
 	}
 	protobuf_c_message_free_unpacked(reply, NULL);
 	return rv;
 }
 
+static const struct xr_ctl_target *find_target(const struct xr_ctl_cluster *c,
+					       uint32_t id)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (c->nodes[i].id == id)
+			return &c->nodes[i];
+	return NULL;
+}
+
+/* Appends `sep` and "node N (...): why" for every node that did not
+ * answer. */
+static void unanswered(const struct xr_ctl_cluster *c,
+		       const struct xr_ctl_status *s, const char *sep,
+		       char *buf, size_t len)
+{
+	size_t used = strlen(buf);
+	for (uint32_t i = 0; i < c->n && used + 1 < len; i++) {
+		if (s->replies[i] != NULL)
+			continue;
+		int w = snprintf(buf + used, len - used, "%s%s", sep,
+				 s->errs[i]);
+		if (w < 0)
+			break;
+		used += (size_t)w < len - used ? (size_t)w : len - used - 1;
+	}
+}
+
+/* The node run, pause and resume go to: the one --node names, or the
+ * coordinator the nodes' answers name (as `status` shows it). NULL, with the
+ * reason in `err`, when there is none to ask. */
+static const struct xr_ctl_target *
+pick_coordinator(const struct xr_ctl_cluster *c, struct xr_ctl_coordinator *co,
+		 bool json, char *err, size_t err_len)
+{
+	static struct xr_ctl_status s;
+	const struct xr_ctl_target *t = NULL;
+
+	memset(co, 0, sizeof *co);
+	co->index = -1;
+	if (!c->have_config)
+		return &c->nodes[0];
+	xr_ctl_status_all(c, &s);
+	xr_ctl_find_coordinator(c, &s, co);
+	bool any = false;
+	for (uint32_t i = 0; i < c->n; i++)
+		any = any || s.replies[i] != NULL;
+	if (!any) {
+		snprintf(err, err_len, "no node answers, so no coordinator is "
+				       "known%s", json ? "" : ":");
+		unanswered(c, &s, json ? "; " : "\n  ", err, err_len);
+	} else if (!co->known) {
+		snprintf(err, err_len,
+			 "no node that answers knows a coordinator yet "
+			 "(epoch %u: an election is under way); try again in "
+			 "a moment",
+			 co->epoch);
+	} else if (co->index < 0) {
+		snprintf(err, err_len, "the nodes name node %u as coordinator, "
+				       "which %s does not list",
+			 co->id, xr_ctl_global.config);
+	} else {
+		t = &c->nodes[co->index];
+	}
+	xr_ctl_status_free(c, &s);
+	return t;
+}
+
+/* run, pause, resume: to the coordinator; a node that turns out not to
+ * coordinate (the coordinator changed since we asked) names the one it
+ * follows, which is tried once. */
+static int round_control(const struct xr_ctl_cluster *c, const char *cmd,
+			 Xroad__ControlOp op, uint32_t rounds, bool json)
+{
+	struct xr_ctl_coordinator co;
+	struct refusal why_not;
+	char err[2048] = "";
+	bool ok = false, first = true;
+	const struct xr_ctl_target *t = pick_coordinator(c, &co, json, err,
+							      sizeof err);
+
+	if (json)
+		printf("{\"command\":\"%s\",\"nodes\":[", cmd);
+	for (int attempt = 0; t != NULL && attempt < 2; attempt++) {
+		err[0] = '\0';
+		ok = control_one(c, t, op, rounds, &why_not, err, sizeof err) == 0;
+		if (json) {
+			printf("%s{\"id\":%u,\"ok\":%s,\"error\":",
+			       first ? "" : ",", t->id, ok ? "true" : "false");
+			xr_ctl_json_string(err);
+			printf("}");
+			first = false;
+		}
+		if (ok)
+			break;
+		if (!why_not.refused) {
+			/* No answer from the coordinator the nodes name:
+			 * dead, most likely, and not yet replaced. */
+			size_t used = strlen(err);
+			if (co.known && c->config.fail_ms > 0)
+				snprintf(err + used, sizeof err - used,
+					 "; it is the coordinator the nodes "
+					 "name (epoch %u): if it is down, they "
+					 "elect another after fail_ms (%u ms); "
+					 "try again then",
+					 co.epoch, c->config.fail_ms);
+			else if (co.known)
+				snprintf(err + used, sizeof err - used,
+					 "; it is the coordinator, and failover "
+					 "is off (fail_ms = 0)");
+			break;
+		}
+		/* Refused: the node does not coordinate (any more), and may
+		 * name the node that does. */
+		const struct xr_ctl_target *next =
+			why_not.not_coordinator && why_not.known && c->have_config
+				? find_target(c, why_not.coordinator)
+				: NULL;
+		if (next == NULL || next == t || why_not.epoch < co.epoch)
+			break;
+		co.known = true;
+		co.id = why_not.coordinator;
+		co.epoch = why_not.epoch;
+		co.index = (int)(next - c->nodes);
+		t = next;
+	}
+	if (json) {
+		printf("],\"coordinator\":");
+		if (co.known)
+			printf("%u,\"epoch\":%u", co.id, co.epoch);
+		else
+			printf("null,\"epoch\":null");
+		printf(",\"error\":");
+		xr_ctl_json_string(ok ? "" : err);
+		printf("}\n");
+	} else if (ok) {
+		printf("node %u: %s%s", t->id, cmd,
+		       op == XROAD__CONTROL_OP__CONTROL_RUN ? " queued" : " done");
+		if (c->have_config && !t->is_light)
+			printf(" (a car, coordinator at epoch %u)", co.epoch);
+		printf("\n");
+	} else {
+		fprintf(stderr, "xroadctl %s: %s\n", cmd, err);
+	}
+	return ok ? 0 : 1;
+}
+
 static int usage(void)
 {
-	fprintf(stderr, "usage: xroadctl --config FILE run --rounds N\n"
-			"       xroadctl --config FILE pause|resume|shutdown\n");
+	fprintf(stderr,
+		"usage: xroadctl --config FILE run --rounds N [--json]\n"
+		"       xroadctl --config FILE pause|resume|shutdown [--json]\n"
+		"run, pause and resume go to the node that coordinates now: the "
+		"light, or\n"
+		"the car elected while it is away (xroadctl asks every node, as "
+		"status does).\n"
+		"With --node ADDR they go to that node, which refuses them unless "
+		"it\n"
+		"coordinates. shutdown goes to every node.\n");
 	return 2;
 }
 
@@ -87,29 +270,25 @@ int xr_ctl_control(int argc, char **argv)
 	int rc = xr_ctl_cluster_open(&c);
 	if (rc != 0)
 		return rc;
+	if (op != XROAD__CONTROL_OP__CONTROL_SHUTDOWN)
+		return round_control(&c, cmd, op, rounds, json);
+	/* Everyone stops on shutdown. */
 	int failed = 0;
-	bool first = true;
+	struct refusal why_not;
 	if (json)
 		printf("{\"command\":\"%s\",\"nodes\":[", cmd);
 	for (uint32_t i = 0; i < c.n; i++) {
 		const struct xr_ctl_target *t = &c.nodes[i];
-		/* Rounds belong to the light; everyone stops on shutdown. */
-		if (op != XROAD__CONTROL_OP__CONTROL_SHUTDOWN &&
-		    t != xr_ctl_light(&c))
-			continue;
 		char err[512] = "";
-		bool ok = control_one(&c, t, op, rounds, err, sizeof err) == 0;
+		bool ok = control_one(&c, t, op, 0, &why_not, err, sizeof err) == 0;
 		failed += !ok;
 		if (json) {
-			printf("%s{\"id\":%u,\"ok\":%s,\"error\":",
-			       first ? "" : ",", t->id, ok ? "true" : "false");
-			first = false;
+			printf("%s{\"id\":%u,\"ok\":%s,\"error\":", i ? "," : "",
+			       t->id, ok ? "true" : "false");
 			xr_ctl_json_string(err);
 			printf("}");
 		} else if (ok) {
-			printf("node %u: %s%s\n", t->id, cmd,
-			       op == XROAD__CONTROL_OP__CONTROL_RUN ? " queued"
-								    : " done");
+			printf("node %u: %s done\n", t->id, cmd);
 		} else {
 			fprintf(stderr, "xroadctl %s: %s\n", cmd, err);
 		}

@@ -88,25 +88,26 @@ void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
 }
 
 /* The newest epoch any reachable node knows, and who coordinates in it:
- * after a failover this is a car, and the line says so. */
+ * after a failover this is a car, and the line says so. The same choice as
+ * run, pause and resume make (ctl_control.c). */
 static void print_coordinator(const struct xr_ctl_cluster *c,
 			      const struct xr_ctl_status *s)
 {
-	const Xroad__NodeStatus *best = NULL;
-	for (uint32_t i = 0; i < c->n; i++) {
-		const Xroad__NodeStatus *n =
-			s->replies[i] ? s->replies[i]->node : NULL;
-		if (n != NULL && (best == NULL || n->epoch > best->epoch))
-			best = n;
-	}
-	if (best == NULL)
-		return;
-	bool light = false;
+	struct xr_ctl_coordinator co;
+	bool any = false;
 	for (uint32_t i = 0; i < c->n; i++)
-		if (c->nodes[i].id == best->coordinator)
-			light = c->nodes[i].is_light;
-	printf("coordinator: node %u (%s), epoch %u\n", best->coordinator,
-	       light ? "the light" : "a car, elected", best->epoch);
+		any = any || s->replies[i] != NULL;
+	if (!any)
+		return;
+	xr_ctl_find_coordinator(c, s, &co);
+	if (!co.known) {
+		printf("coordinator: none known yet (an election is under "
+		       "way), epoch %u\n", co.epoch);
+		return;
+	}
+	bool light = co.index >= 0 && c->nodes[co.index].is_light;
+	printf("coordinator: node %u (%s), epoch %u\n", co.id,
+	       light ? "the light" : "a car, elected", co.epoch);
 }
 
 static void print_table(const struct xr_ctl_cluster *c,

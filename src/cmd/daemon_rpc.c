@@ -166,11 +166,45 @@ static void node_status(Xroad__Node_Service *svc, const Xroad__StatusRequest *in
 	closure(&r, data);
 }
 
+/* Run, pause and resume act on the rounds, which the coordinator runs: the
+ * light, or the car elected while it is away. The core refuses them
+ * anywhere else (XR_EROLE); the reply then names the coordinator this node
+ * follows, and xroadctl goes there (docs/DECISIONS.md, "Round control"). We
+ * refuse rather than forward: the coordinator may change while a forwarded
+ * command is on its way, and xroadctl already knows every address. */
+static void not_coordinator(const struct xr_daemon *d, Xroad__ControlReply *r,
+			    char *why, size_t why_len)
+{
+	const struct xr_node *n = &d->node;
+
+	r->not_coordinator = true;
+	r->epoch = n->coordinator_epoch;
+	r->coordinator_known = n->coordinator < d->cluster.n_nodes;
+	if (r->coordinator_known) {
+		r->coordinator = n->coordinator;
+		snprintf(why, why_len,
+			 "node %u does not coordinate: node %u (%s) does, at "
+			 "epoch %u; run, pause and resume go there",
+			 (unsigned)d->self, (unsigned)n->coordinator,
+			 n->coordinator == d->node.cfg.light ? "the light"
+							     : "a car, elected",
+			 (unsigned)n->coordinator_epoch);
+	} else {
+		snprintf(why, why_len,
+			 "node %u does not coordinate and knows no coordinator "
+			 "yet (epoch %u, an election is under way); try again",
+			 (unsigned)d->self, (unsigned)n->coordinator_epoch);
+	}
+	r->error = why;
+	xr_log(XR_LOG_INFO, "command_refused", "why=\"%s\"", why);
+}
+
 static void node_control(Xroad__Node_Service *svc, const Xroad__ControlRequest *in,
 			 Xroad__ControlReply_Closure closure, void *data)
 {
 	Xroad__ControlReply r = XROAD__CONTROL_REPLY__INIT;
 	struct xr_event ev = {.type = XR_EV_COMMAND, .now_ms = xr_net_now()};
+	char why[256];
 	int rc;
 
 	(void)svc;
@@ -201,6 +235,8 @@ static void node_control(Xroad__Node_Service *svc, const Xroad__ControlRequest *
 	rc = xr_daemon_step(D, &ev);
 	r.ok = rc == 0;
 	r.error = rc == 0 ? "" : (char *)xr_strerror(rc);
+	if (rc == XR_EROLE)
+		not_coordinator(D, &r, why, sizeof why);
 	closure(&r, data);
 }
 

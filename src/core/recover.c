@@ -161,7 +161,9 @@ static void finish(struct xr_node *n)
 	l->round = round;
 	l->epoch = detect;
 	l->rounds_done = logged;
-	l->rounds_left = target > round ? target - round : 0;
+	/* Added to, not set: rounds an operator queued (XR_CMD_RUN) while we
+	 * were still collecting the cars' state are kept. */
+	l->rounds_left += target > round ? target - round : 0;
 	l->last_progress_ms = n->now_ms;
 	bool all_logged = true, any_set = false, some_lack_set = false;
 	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {

@@ -9,9 +9,11 @@ Scenarios (each < 120 s on 2 cores; every process is killed at the end):
   straight      all-straight routes: a deadlock every round, all resolved
   kill9         kill -9 of a car in mid-round, restart, run completes, I5
   kill9_light   kill -9 of the light in mid-round: the highest car is elected
-                coordinator at a higher epoch (seen in `xroadctl status`), the
-                run completes with every crossing stored once; the light
-                comes back, rejoins and coordinates again at a newer epoch
+                coordinator at a higher epoch (seen in `xroadctl status`);
+                `xroadctl pause`, `run` and `resume` reach it and take effect
+                (another car refuses them, naming it); the run completes with
+                every crossing stored once; the light comes back, rejoins and
+                coordinates again at a newer epoch
   dead_car      kill -9 of a car that stays dead: after fail_ms the light
                 takes it out of its round and the rounds go on without it;
                 restarted, it rejoins; every crossing made is stored once.
@@ -456,6 +458,57 @@ def wait_for(what, pred, timeout):
     fail("timed out after %ds waiting for %s" % (timeout, what))
 
 
+def check_round_control(c, heir, epoch, more=5):
+    """xroadctl pause, run and resume while car `heir` coordinates (the light
+    dead): a car that does not coordinate refuses, naming `heir`; --config
+    finds `heir` and the commands take effect there: the round under way
+    ends, then no round starts, rounds queued meanwhile wait, and after
+    resume they go on. Adds `more` rounds to the run (c.rounds)."""
+    import json
+    conf = ["--config", c.conf]
+    r = ctl(c.build, "--node", c.addr[1], "pause")
+    if r.returncode != 1 or "node %d (a car, elected) does" % heir not in r.stderr:
+        fail("xroadctl --node car 1 pause: exit %d, expected 1 and car %d named\n%s%s" %
+             (r.returncode, heir, r.stdout, r.stderr))
+    ends = lambda: max([int(l["round"]) for l in c.lines(heir, "round_end")] or [0])
+    starts = lambda: max([int(l["round"]) for l in c.lines(heir, "round_start")] or [0])
+    r = ctl(c.build, *conf, "pause", "--json")
+    at_pause = ends()
+    try:
+        out = json.loads(r.stdout)
+    except ValueError:
+        out = {}
+    if r.returncode != 0 or out.get("coordinator") != heir or out.get("epoch") != epoch or \
+            [n["id"] for n in out.get("nodes", []) if n["ok"]] != [heir]:
+        fail("xroadctl pause --json with the light dead: exit %d, expected car %d at epoch %d\n%s%s" %
+             (r.returncode, heir, epoch, r.stdout, r.stderr))
+    if at_pause >= c.rounds:
+        fail("the run ended (round %d) before the pause" % at_pause)
+    # The round under way ends (a deadlocked one takes stall_ms and more).
+    wait_for("the round under way to end", lambda: ends() >= starts(), 15)
+    time.sleep(0.5)
+    held = ends()
+    if held > at_pause + 1 or starts() > held:
+        fail("paused at round %d: rounds ended up to %d, started up to %d" %
+             (at_pause, held, starts()))
+    r = ctl(c.build, *conf, "run", "--rounds", str(more))
+    if r.returncode != 0 or not r.stdout.startswith("node %d: run queued" % heir):
+        fail("xroadctl run --rounds %d while paused: exit %d\n%s%s" %
+             (more, r.returncode, r.stdout, r.stderr))
+    c.rounds += more
+    time.sleep(1.5)
+    if ends() != held or starts() != held:
+        fail("paused at round %d, yet rounds went on: ended %d, started %d" %
+             (held, ends(), starts()))
+    print("ok: xroadctl pause reached car %d (epoch %d): rounds held at %d for 2 s, "
+          "%d more queued; car 1 refused, naming car %d" % (heir, epoch, held, more, heir), flush=True)
+    r = ctl(c.build, *conf, "resume")
+    if r.returncode != 0 or not r.stdout.startswith("node %d: resume done" % heir):
+        fail("xroadctl resume with the light dead: exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
+    wait_for("a round to end after resume", lambda: ends() > held, 15)
+    print("ok: xroadctl resume reached car %d: round %d ended" % (heir, ends()), flush=True)
+
+
 def scenario_kill9_light(args, tmp):
     c = Cluster(args.build, tmp, rounds=30, cross_ms=40, trace=True)
     # The killed light's poller held queue messages it never stored; they
@@ -490,6 +543,8 @@ def scenario_kill9_light(args, tmp):
               (heir, st[heir]["epoch"], before), flush=True)
         # Rounds go on under the car.
         wait_for("a round to end under car %d" % heir, lambda: c.lines(heir, "round_end"), 30)
+        # xroadctl's round control reaches the car, not the dead light.
+        check_round_control(c, heir, int(took[-1]["epoch"]))
         # The light returns from its state and takes over at a newer epoch.
         c.start(light, trace_suffix="-2")
         newer = lambda: [l for l in c.lines(light, "coordinator") if int(l["epoch"]) > int(took[-1]["epoch"])]

@@ -1,0 +1,301 @@
+/* Round control (run, pause, resume: XR_CMD_*) at a car that coordinates
+ * because the light is dead, over a perfect network (FIFO, no loss) with
+ * failover on. What `xroadctl run/pause/resume` relies on when the light is
+ * away (docs/XROADCTL.md):
+ *   - a car that does not coordinate refuses the command (XR_EROLE) and
+ *     changes nothing;
+ *   - the elected car takes it as the light would: under pause no round
+ *     starts after the current one, rounds queued meanwhile wait, resume lets
+ *     them go, and every car ends with the same log;
+ *   - a command that reaches the new coordinator while it is still
+ *     collecting the cars' state (XR_LIGHT_RECOVERING) is kept: the rounds
+ *     it queues are not overwritten by the target the cars report. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "node.h"
+
+#define MAXQ 100000
+#define CARS 4
+#define HEIR CARS /* the highest car: elected when the light dies */
+
+static struct xr_node nodes[XR_MAX_NODES];
+static struct xr_msg queue[MAXQ];
+static size_t q_head, q_tail;
+static int n_nodes, failures, in_box[XR_MAX_NODES];
+static bool down[XR_MAX_NODES];
+static uint64_t now;
+
+#define CHECK(cond, ...)                                                     \
+	do {                                                                 \
+		if (!(cond)) {                                               \
+			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, \
+				__LINE__, #cond);                            \
+			fprintf(stderr, __VA_ARGS__);                        \
+			fprintf(stderr, "\n");                               \
+			failures++;                                          \
+		}                                                            \
+	} while (0)
+
+static void tracer(void *ctx, uint32_t node, uint64_t at, const char *line)
+{
+	(void)ctx;
+	if (getenv("XROAD_VERBOSE"))
+		fprintf(stderr, "%6llu n%u %s\n", (unsigned long long)at, node,
+			line);
+}
+
+static void apply(struct xr_node *n)
+{
+	for (uint32_t i = 0; i < n->out.n_effects; i++) {
+		const struct xr_effect *fx = &n->out.effects[i];
+		if (fx->type == XR_FX_ENTER) {
+			for (int o = 1; o < n_nodes; o++)
+				if (in_box[o] && o != (int)fx->car)
+					CHECK(!xr_paths_conflict(
+						      &nodes[o].car.intent,
+						      &fx->intent),
+					      "I1: car %u enters with %d", fx->car,
+					      o);
+			in_box[fx->car] = 1;
+		}
+		if (fx->type == XR_FX_EXIT)
+			in_box[fx->car] = 0;
+	}
+	for (uint32_t i = 0; i < n->out.n_msgs; i++) {
+		if (q_tail - q_head >= MAXQ) {
+			fprintf(stderr, "queue overflow\n");
+			exit(2);
+		}
+		queue[q_tail++ % MAXQ] = n->out.msgs[i];
+	}
+}
+
+static void setup(uint32_t rounds)
+{
+	n_nodes = CARS + 1;
+	memset(in_box, 0, sizeof in_box);
+	memset(down, 0, sizeof down);
+	q_head = q_tail = 0;
+	now = 0;
+	for (int id = 0; id < n_nodes; id++) {
+		struct xr_node_config cfg = {0};
+		cfg.self = (uint32_t)id;
+		cfg.light = 0;
+		cfg.n_cars = CARS;
+		for (int c = 0; c < CARS; c++) {
+			cfg.cars[c] = (uint32_t)c + 1;
+			cfg.approaches[c] = (enum xr_approach)(c % 4);
+		}
+		if (id == 0) { /* star */
+			cfg.n_neighbours = CARS;
+			for (int c = 0; c < CARS; c++)
+				cfg.neighbours[c] = (uint32_t)c + 1;
+		} else {
+			cfg.n_neighbours = 1;
+			cfg.neighbours[0] = 0;
+		}
+		cfg.seed = 7;
+		cfg.weights[XR_RIGHT] = 1;
+		cfg.weights[XR_STRAIGHT] = 2;
+		cfg.weights[XR_LEFT] = 1;
+		cfg.cross_ms = 10;
+		cfg.resend_ms = 50;
+		cfg.stall_ms = 300;
+		cfg.heartbeat_ms = 100;
+		cfg.fail_ms = 400;
+		cfg.rounds = id == 0 ? rounds : 0;
+		snprintf(cfg.run, sizeof cfg.run, "test");
+		cfg.tracer = tracer;
+		int rv = xr_node_init(&nodes[id], &cfg, NULL);
+		CHECK(rv == 0, "init %d: %d", id, rv);
+	}
+	for (int id = n_nodes - 1; id >= 0; id--) {
+		struct xr_event ev = {.type = XR_EV_START, .now_ms = now};
+		xr_node_step(&nodes[id], &ev);
+		apply(&nodes[id]);
+	}
+}
+
+/* One delivery, or time moved to the next timer of a live node and that
+ * timer fired. Messages to a dead node are lost. */
+static void step_once(void)
+{
+	if (q_head < q_tail) {
+		struct xr_msg m = queue[q_head++ % MAXQ];
+		if (down[m.to])
+			return;
+		struct xr_event ev = {.type = XR_EV_RECEIVE, .now_ms = now,
+				      .msg = &m};
+		xr_node_step(&nodes[m.to], &ev);
+		apply(&nodes[m.to]);
+		return;
+	}
+	uint64_t next = XR_NEVER;
+	int who = -1, which = 0;
+	for (int id = 0; id < n_nodes; id++)
+		for (int k = 0; k < XR_TIMERS && !down[id]; k++)
+			if (nodes[id].timer_at[k] < next) {
+				next = nodes[id].timer_at[k];
+				who = id;
+				which = k;
+			}
+	if (who < 0) {
+		now += 1000; /* nothing scheduled: let time pass */
+		return;
+	}
+	if (next > now)
+		now = next;
+	struct xr_event ev = {.type = XR_EV_TIMER, .now_ms = now,
+			      .timer = (enum xr_timer)which};
+	xr_node_step(&nodes[who], &ev);
+	apply(&nodes[who]);
+}
+
+/* Steps until `until` holds or `for_ms` of simulated time have passed;
+ * returns whether it holds. */
+static bool run(bool (*until)(void), uint64_t for_ms)
+{
+	uint64_t end = now + for_ms;
+	while (now < end) {
+		if (until != NULL && until())
+			return true;
+		step_once();
+	}
+	return until != NULL && until();
+}
+
+static struct xr_light *heir(void)
+{
+	return &nodes[HEIR].light;
+}
+
+static bool light_did_two(void)
+{
+	return nodes[0].light.rounds_done >= 2;
+}
+
+static bool heir_coordinates(void)
+{
+	return nodes[HEIR].coordinator == HEIR;
+}
+
+static bool heir_recovering(void)
+{
+	return heir_coordinates() && heir()->phase == XR_LIGHT_RECOVERING;
+}
+
+static bool heir_running(void)
+{
+	return heir_coordinates() && heir()->phase != XR_LIGHT_RECOVERING &&
+	       heir()->phase != XR_LIGHT_IDLE;
+}
+
+static bool heir_done(void)
+{
+	return heir_coordinates() && heir()->phase == XR_LIGHT_DONE;
+}
+
+static int command(int id, enum xr_command_op op, uint32_t rounds)
+{
+	struct xr_event ev = {.type = XR_EV_COMMAND, .now_ms = now, .op = op,
+			      .rounds = rounds};
+	int rv = xr_node_step(&nodes[id], &ev);
+	apply(&nodes[id]);
+	return rv;
+}
+
+/* Kills the light once it has ended two rounds. */
+static void kill_light(uint32_t rounds)
+{
+	setup(rounds);
+	CHECK(run(light_did_two, 60000), "the light ended %u rounds",
+	      nodes[0].light.rounds_done);
+	down[0] = true;
+}
+
+/* Every car ends with the same log, the heir's rounds all done. */
+static void check_end(uint32_t want_rounds)
+{
+	CHECK(heir()->rounds_done == want_rounds, "heir: %u rounds done, want %u",
+	      heir()->rounds_done, want_rounds);
+	for (int id = 1; id <= CARS; id++) {
+		CHECK(nodes[id].durable.last_round == want_rounds,
+		      "car %d logged up to round %u", id,
+		      nodes[id].durable.last_round);
+		CHECK(nodes[id].durable.log_count == CARS * want_rounds,
+		      "car %d log %u", id, nodes[id].durable.log_count);
+		CHECK(nodes[id].durable.log_digest ==
+			      nodes[1].durable.log_digest,
+		      "car %d digest differs", id);
+	}
+}
+
+/* Pause, run and resume at the elected car, after its takeover. */
+static void elected_car_obeys(void)
+{
+	kill_light(6);
+	CHECK(run(heir_running, 60000), "car %d runs rounds", HEIR);
+
+	/* Not the coordinator: refused, nothing changes. */
+	struct xr_light before = nodes[2].light;
+	CHECK(command(2, XR_CMD_PAUSE, 0) == XR_EROLE, "car 2 took a pause");
+	CHECK(command(2, XR_CMD_RUN, 5) == XR_EROLE, "car 2 took a run");
+	CHECK(memcmp(&before, &nodes[2].light, sizeof before) == 0,
+	      "a refused command changed car 2");
+
+	/* Pause: the round under way ends, and no other starts. */
+	CHECK(command(HEIR, XR_CMD_PAUSE, 0) == 0, "pause at car %d", HEIR);
+	run(NULL, 5000);
+	uint32_t held = heir()->rounds_done;
+	CHECK(heir()->phase == XR_LIGHT_IDLE && heir()->paused,
+	      "paused car coordinator: phase %d", heir()->phase);
+	CHECK(held < 6, "the run ended before the pause took (%u)", held);
+	/* Rounds queued while paused wait. */
+	CHECK(command(HEIR, XR_CMD_RUN, 2) == 0, "run at car %d", HEIR);
+	run(NULL, 5000);
+	CHECK(heir()->rounds_done == held && heir()->phase == XR_LIGHT_IDLE,
+	      "paused: %u rounds done, was %u", heir()->rounds_done, held);
+	/* Resume: the 6 configured rounds and the 2 queued. */
+	CHECK(command(HEIR, XR_CMD_RESUME, 0) == 0, "resume at car %d", HEIR);
+	CHECK(run(heir_done, 120000), "car %d done after resume: %u rounds",
+	      HEIR, heir()->rounds_done);
+	check_end(8);
+	printf("elected car: paused at %u rounds, resumed, 8 rounds done\n",
+	       held);
+}
+
+/* Run and pause reach the new coordinator before it has the cars' state. */
+static void commands_while_recovering(void)
+{
+	kill_light(6);
+	CHECK(run(heir_recovering, 60000), "car %d takes over", HEIR);
+	CHECK(command(HEIR, XR_CMD_RUN, 3) == 0, "run while recovering");
+	CHECK(command(HEIR, XR_CMD_PAUSE, 0) == 0, "pause while recovering");
+	run(NULL, 5000);
+	uint32_t held = heir()->rounds_done;
+	CHECK(heir()->phase == XR_LIGHT_IDLE,
+	      "paused while recovering: phase %d", heir()->phase);
+	run(NULL, 3000);
+	CHECK(heir()->rounds_done == held, "paused: %u rounds done, was %u",
+	      heir()->rounds_done, held);
+	CHECK(command(HEIR, XR_CMD_RESUME, 0) == 0, "resume");
+	CHECK(run(heir_done, 120000), "done after resume: %u rounds",
+	      heir()->rounds_done);
+	check_end(9); /* 6 configured, 3 queued during the takeover */
+	printf("while recovering: run 3 and pause kept, 9 rounds done\n");
+}
+
+int main(void)
+{
+	elected_car_obeys();
+	commands_while_recovering();
+	if (failures) {
+		printf("test_core_control: %d failures\n", failures);
+		return 1;
+	}
+	printf("test_core_control: ok\n");
+	return 0;
+}
