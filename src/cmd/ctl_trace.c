@@ -202,10 +202,12 @@ static void json_config(FILE *o, const struct xr_node_config *c)
 	fprintf(o,
 		",\"seed\":%llu,\"weights\":{\"right\":%u,\"straight\":%u,"
 		"\"left\":%u},\"cross_ms\":%u,\"resend_ms\":%u,"
-		"\"stall_ms\":%u,\"rounds\":%u,\"run\":",
+		"\"stall_ms\":%u,\"rounds\":%u,\"heartbeat_ms\":%u,"
+		"\"fail_ms\":%u,\"run\":",
 		(unsigned long long)c->seed, c->weights[XR_RIGHT],
 		c->weights[XR_STRAIGHT], c->weights[XR_LEFT], c->cross_ms,
-		c->resend_ms, c->stall_ms, c->rounds);
+		c->resend_ms, c->stall_ms, c->rounds, c->heartbeat_ms,
+		c->fail_ms);
 	json_str(o, c->run);
 	fputc('}', o);
 }
