@@ -136,7 +136,10 @@ def check_file(pb, path, xroadctl, expect_deadlock):
                "CrossingNotice", "blocked": "Blocked", "detect": "Detect",
                "probe": "Probe", "deadlock": "DeadlockFound",
                "proceed": "Proceed", "rejoin": "Rejoin",
-               "rejoin_state": "RejoinState", "marker": "Marker"}
+               "rejoin_state": "RejoinState", "marker": "Marker",
+               "heartbeat": "Heartbeat", "election": "Election",
+               "answer": "Answer", "coordinator": "Coordinator",
+               "recover": "Recover", "recover_state": "RecoverState"}
     for a, b in zip(ours, theirs):
         same = (a["kind"] == b["kind"] and a["now_ms"] == b["now_ms"]
                 and a["node"] == b["node"])
