@@ -176,9 +176,10 @@ static void json_msg(FILE *o, const struct xr_msg *m)
 		fprintf(o, ",\"coordinator\":%u", m->u.coordinator.coordinator);
 		break;
 	case XR_MSG_HEARTBEAT:
-		fprintf(o, ",\"ack\":%s,\"stamp_ms\":%llu",
+		fprintf(o, ",\"ack\":%s,\"stamp_ms\":%llu,\"grant_round\":%u",
 			m->u.heartbeat.ack ? "true" : "false",
-			(unsigned long long)m->u.heartbeat.stamp_ms);
+			(unsigned long long)m->u.heartbeat.stamp_ms,
+			m->u.heartbeat.grant_round);
 		break;
 	case XR_MSG_ELECTION:
 	case XR_MSG_ANSWER:
@@ -202,10 +203,12 @@ static void json_config(FILE *o, const struct xr_node_config *c)
 	fprintf(o,
 		",\"seed\":%llu,\"weights\":{\"right\":%u,\"straight\":%u,"
 		"\"left\":%u},\"cross_ms\":%u,\"resend_ms\":%u,"
-		"\"stall_ms\":%u,\"rounds\":%u,\"run\":",
+		"\"stall_ms\":%u,\"rounds\":%u,\"heartbeat_ms\":%u,"
+		"\"fail_ms\":%u,\"run\":",
 		(unsigned long long)c->seed, c->weights[XR_RIGHT],
 		c->weights[XR_STRAIGHT], c->weights[XR_LEFT], c->cross_ms,
-		c->resend_ms, c->stall_ms, c->rounds);
+		c->resend_ms, c->stall_ms, c->rounds, c->heartbeat_ms,
+		c->fail_ms);
 	json_str(o, c->run);
 	fputc('}', o);
 }

@@ -857,6 +857,8 @@ int xr_config_encode(const struct xr_node_config *c, uint8_t *buf, size_t cap,
 	p.resend_ms = c->resend_ms;
 	p.stall_ms = c->stall_ms;
 	p.rounds = c->rounds;
+	p.heartbeat_ms = c->heartbeat_ms;
+	p.fail_ms = c->fail_ms;
 	p.run = run;
 	return pack_checked(&p.base, buf, cap, len);
 }
@@ -905,6 +907,10 @@ static int config_read(const Xroad__NodeConfig *p, struct xr_node_config *c,
 	c->resend_ms = p->resend_ms;
 	c->stall_ms = p->stall_ms;
 	c->rounds = p->rounds;
+	/* 0 when absent: traces from before failover was recorded ran
+	 * without it. */
+	c->heartbeat_ms = p->heartbeat_ms;
+	c->fail_ms = p->fail_ms;
 	memcpy(c->run, run, run_len + 1);
 	return 0;
 }

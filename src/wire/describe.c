@@ -332,10 +332,14 @@ size_t xr_config_describe(const struct xr_node_config *c, char *buf,
 	put(&l, "]");
 	put_ids(&l, "nbrs", c->neighbours, c->n_neighbours, XR_MAX_NODES - 1);
 	put(&l, " seed=%llu weights=%u/%u/%u cross_ms=%u resend_ms=%u "
-		"stall_ms=%u rounds=%u run=",
+		"stall_ms=%u rounds=%u ",
 	    (unsigned long long)c->seed, c->weights[XR_RIGHT],
 	    c->weights[XR_STRAIGHT], c->weights[XR_LEFT], c->cross_ms,
 	    c->resend_ms, c->stall_ms, c->rounds);
+	if (c->heartbeat_ms != 0 || c->fail_ms != 0)
+		put(&l, "heartbeat_ms=%u fail_ms=%u ", c->heartbeat_ms,
+		    c->fail_ms);
+	put(&l, "run=");
 	/* The run id comes from a config file: keep the line one line. */
 	for (size_t i = 0; i < sizeof c->run && c->run[i] != '\0'; i++) {
 		unsigned char ch = (unsigned char)c->run[i];

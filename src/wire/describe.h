@@ -28,7 +28,11 @@
  *   override O = eEPOCH:WINNER>LOSER          e.g. e1:2>3
  *   effect   fx NODE NAME rROUND FIELDS       e.g. fx 2 Enter r1 car=2 ...
  *   config   config self=.. light=.. cars=[ID:APPROACH ..] nbrs=[..] seed=..
- *            weights=R/S/L cross_ms=.. resend_ms=.. stall_ms=.. rounds=.. run=..
+ *            weights=R/S/L cross_ms=.. resend_ms=.. stall_ms=.. rounds=..
+ *            [heartbeat_ms=.. fail_ms=..] run=..
+ *            (the failover pair only when one of them is not 0: a config
+ *            without failover, every trace recorded before the pair was,
+ *            reads as it always did)
  * Every scalar of a message is printed, zero or not; flags appear only when
  * set, and optional parts (a wave's intents, log, override; the lists of a
  * RejoinState) only when present. The lists a message exists to carry

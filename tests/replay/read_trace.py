@@ -8,9 +8,9 @@ TraceRecord messages that any protobuf implementation can read.
 
 Generates xroad_pb2.py with `protoc --python_out` into DIR, decodes every
 record of every FILE (START configs as NodeConfig), checks the records are
-well formed, and compares kind, time, node and message routing with what
-`xroadctl trace --json` says about the same file: two independent decoders
-must agree. Run by /usr/bin/python3 (Debian's python3-protobuf), since a
+well formed, and compares kind, time, node, message routing and the START
+configs' scalars with what `xroadctl trace --json` says about the same file:
+two independent decoders must agree. Run by /usr/bin/python3 (Debian's python3-protobuf), since a
 python3 found on PATH may be one without protobuf."""
 
 import argparse
@@ -75,6 +75,11 @@ def records(pb, path):
         pos = start + size
 
 
+# NodeConfig scalars that `xroadctl trace --json` prints under the same name.
+CONFIG_SCALARS = ("self", "light", "seed", "cross_ms", "resend_ms",
+                  "stall_ms", "rounds", "heartbeat_ms", "fail_ms", "run")
+
+
 def check_file(pb, path, xroadctl, expect_deadlock):
     K = pb.TraceRecord
     kinds = {K.START: "start", K.RECEIVE: "recv", K.TIMER: "timer",
@@ -97,6 +102,7 @@ def check_file(pb, path, xroadctl, expect_deadlock):
                 fail(where + ": inconsistent NodeConfig")
             if any(a == pb.APPROACH_UNSPECIFIED for a in cfg.approaches):
                 fail(where + ": UNSPECIFIED approach")
+            item["config"] = {k: getattr(cfg, k) for k in CONFIG_SCALARS}
         elif rec.kind in (K.RECEIVE, K.SEND):
             if not rec.HasField("envelope"):
                 fail(where + ": no envelope")
@@ -130,10 +136,16 @@ def check_file(pb, path, xroadctl, expect_deadlock):
                "CrossingNotice", "blocked": "Blocked", "detect": "Detect",
                "probe": "Probe", "deadlock": "DeadlockFound",
                "proceed": "Proceed", "rejoin": "Rejoin",
-               "rejoin_state": "RejoinState", "marker": "Marker"}
+               "rejoin_state": "RejoinState", "marker": "Marker",
+               "heartbeat": "Heartbeat", "election": "Election",
+               "answer": "Answer", "coordinator": "Coordinator",
+               "recover": "Recover", "recover_state": "RecoverState"}
     for a, b in zip(ours, theirs):
         same = (a["kind"] == b["kind"] and a["now_ms"] == b["now_ms"]
                 and a["node"] == b["node"])
+        if same and "config" in a:
+            same = all(a["config"][k] == b["config"][k]
+                       for k in CONFIG_SCALARS)
         if same and "body" in a:
             m = b["msg"]
             same = (a["from"] == m["from"] and a["to"] == m["to"]

@@ -122,6 +122,8 @@ static void config_round_trip(void)
 	c.resend_ms = 50;
 	c.stall_ms = 1000;
 	c.rounds = 10;
+	c.heartbeat_ms = 200; /* failover: a dropped field fails the memcmp */
+	c.fail_ms = 1000;
 	memset(c.run, 'x', XR_RUN_MAX - 1); /* the longest run id */
 
 	CHECK_EQ_INT(xr_config_encode(&c, a, sizeof a, &la), 0);
@@ -130,6 +132,8 @@ static void config_round_trip(void)
 		fprintf(stderr, "config: %s\n", why);
 	CHECK_EQ_INT(rc, 0);
 	CHECK(memcmp(&c, &back, sizeof c) == 0);
+	CHECK_EQ_INT(back.heartbeat_ms, 200);
+	CHECK_EQ_INT(back.fail_ms, 1000);
 	CHECK_EQ_INT(xr_config_encode(&back, b, sizeof b, &lb), 0);
 	CHECK(la == lb && memcmp(a, b, la) == 0);
 

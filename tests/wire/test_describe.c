@@ -191,6 +191,15 @@ static void config(void)
 	CHECK_EQ_STR(buf, "config self=0 light=0 cars=[1:S 2:E] nbrs=[1,2] "
 			  "seed=42 weights=1/2/1 cross_ms=0 resend_ms=50 "
 			  "stall_ms=1000 rounds=2 run=a\\x20b\\x0a");
+	/* Failover on: the pair appears before run=; off (both 0, above),
+	 * it is left out. */
+	c.heartbeat_ms = 200;
+	c.fail_ms = 1000;
+	xr_config_describe(&c, buf, sizeof buf);
+	CHECK_EQ_STR(buf, "config self=0 light=0 cars=[1:S 2:E] nbrs=[1,2] "
+			  "seed=42 weights=1/2/1 cross_ms=0 resend_ms=50 "
+			  "stall_ms=1000 rounds=2 heartbeat_ms=200 fail_ms=1000 "
+			  "run=a\\x20b\\x0a");
 }
 
 int main(void)

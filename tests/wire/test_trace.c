@@ -33,6 +33,8 @@ static void sample_config(struct xr_node_config *c)
 	c->resend_ms = 50;
 	c->stall_ms = 500;
 	c->rounds = 1;
+	c->heartbeat_ms = 100; /* not 0: a field the trace drops fails */
+	c->fail_ms = 400;      /* the round trip's memcmp */
 	memcpy(c->run, "t", 2);
 }
 
@@ -376,6 +378,52 @@ static void durable_start(void)
 			   "snapshot_floor=3") != NULL);
 }
 
+/* Failover's heartbeat_ms and fail_ms survive a START record, and show in
+ * its text; a START recorded before NodeConfig had them reads them as 0,
+ * failover off, which is how that node ran, and its text is unchanged. */
+static void failover_config(void)
+{
+	struct xr_trace_writer *w;
+	struct xr_trace_reader *r;
+	static struct xr_trace_rec rec;
+	struct xr_node_config cfg;
+	char line[XR_DESCRIBE_MAX];
+
+	sample_config(&cfg);
+	cfg.heartbeat_ms = 200;
+	cfg.fail_ms = 1000;
+	CHECK_EQ_INT(xr_trace_open(CUT, &w, NULL, 0), 0);
+	CHECK_EQ_INT(xr_trace_start(w, 5, &cfg), 0);
+	CHECK_EQ_INT(xr_trace_close(w), 0);
+	CHECK_EQ_INT(xr_trace_reader_open(CUT, &r, NULL, 0), 0);
+	CHECK_EQ_INT(xr_trace_next(r, &rec), 1);
+	xr_trace_reader_close(r);
+	CHECK_EQ_INT(rec.config.heartbeat_ms, 200);
+	CHECK_EQ_INT(rec.config.fail_ms, 1000);
+	xr_trace_rec_text(&rec, line, sizeof line);
+	CHECK(strstr(line, " rounds=1 heartbeat_ms=200 fail_ms=1000 run=t") !=
+	      NULL);
+
+	/* The START of node 4 in tests/replay/gen-clean.trace, written before
+	 * NodeConfig had fields 15 and 16. */
+	static const uint8_t old[] =
+		"\x2e\x08\x01\x18\x04\x3a\x28\x08\x04\x1a\x04\x01\x02\x03\x04\x22"
+		"\x04\x01\x02\x03\x04\x2a\x01\x00\x30\x2a\x38\x01\x50\x0a\x58\xc8"
+		"\x01\x60\xf4\x03\x72\x09\x67\x65\x6e\x2d\x63\x6c\x65\x61\x6e";
+	CHECK_EQ_INT(xr_trace_reader_open_mem(old, sizeof old - 1, "old.trace",
+					      &r),
+		     0);
+	CHECK_EQ_INT(xr_trace_next(r, &rec), 1);
+	xr_trace_reader_close(r);
+	CHECK_EQ_INT(rec.config.self, 4);
+	CHECK_EQ_INT(rec.config.heartbeat_ms, 0);
+	CHECK_EQ_INT(rec.config.fail_ms, 0);
+	xr_trace_rec_text(&rec, line, sizeof line);
+	CHECK_EQ_STR(line, "start config self=4 light=0 cars=[1:S 2:E 3:N 4:W] "
+			   "nbrs=[0] seed=42 weights=1/0/0 cross_ms=10 "
+			   "resend_ms=200 stall_ms=500 rounds=0 run=gen-clean");
+}
+
 int main(void)
 {
 	int rc;
@@ -385,6 +433,7 @@ int main(void)
 	corruption();
 	append();
 	durable_start();
+	failover_config();
 	text();
 	unlink(CUT);
 	unlink(PATH);
