@@ -423,7 +423,15 @@ def scenario_kill9(args, tmp):
         c.stop_all()
         if not any(l.get("restarted") == "1" for l in c.lines(victim, "started")):
             fail("restarted car did not reload its durable state")
-        check_invariants(c)
+        # On a loaded machine the restart can take longer than fail_ms: the
+        # light then takes the car out of its round (it was not granted the
+        # box), which is the dead_car case; its missed round is allowed.
+        out = [l for l in coordinator_lines(c, "car_left")
+               if int(l["car"]) == victim and int(l["round"]) != 0]
+        if out:
+            print("note: car %d was down past fail_ms and taken out of round %s" %
+                  (victim, out[0]["round"]), flush=True)
+        check_invariants(c, away=(victim,) if out else ())
     finally:
         c.kill_all()
 
