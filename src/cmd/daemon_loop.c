@@ -106,6 +106,12 @@ static void apply_effect(struct xr_daemon *d, const struct xr_effect *fx,
 		xr_log(XR_LOG_WARN, "car_left", "round=%u car=%u why=\"silent for %u ms\"",
 		       (unsigned)fx->round, (unsigned)fx->car, (unsigned)d->cfg.fail_ms);
 		break;
+	case XR_FX_CAR_AWAITED:
+		xr_log(XR_LOG_WARN, "car_awaited",
+		       "round=%u car=%u why=\"silent for %u ms after its grant: it "
+		       "may have crossed; the round waits for it\"",
+		       (unsigned)fx->round, (unsigned)fx->car, (unsigned)d->cfg.fail_ms);
+		break;
 	}
 }
 

@@ -668,9 +668,10 @@ static void check_absent(struct xr_node *n)
 			  : may_have_crossed ? "; it may have crossed -> the "
 					       "round waits for it"
 					     : "");
-		struct xr_effect *fx = xr_out_effect(n, XR_FX_CAR_LEFT);
+		struct xr_effect *fx = xr_out_effect(
+			n, may_have_crossed ? XR_FX_CAR_AWAITED : XR_FX_CAR_LEFT);
 		if (fx != NULL) {
-			fx->round = in_round ? l->round : 0;
+			fx->round = in_round || may_have_crossed ? l->round : 0;
 			fx->car = car;
 		}
 		if (in_round)

@@ -79,6 +79,8 @@ const char *xr_effect_type_name(enum xr_effect_type t)
 		return "Deposed";
 	case XR_FX_CAR_LEFT:
 		return "CarLeft";
+	case XR_FX_CAR_AWAITED:
+		return "CarAwaited";
 	}
 	return "?";
 }

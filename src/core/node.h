@@ -227,6 +227,9 @@ enum xr_effect_type {
 	XR_FX_CAR_LEFT,        /* coordinator: `car` silent for fail_ms, taken
 				* out of `round` (crossing.left) or of rounds
 				* to come (round 0) */
+	XR_FX_CAR_AWAITED,     /* coordinator: `car` silent for fail_ms after
+				* it was granted `round`: the round waits for
+				* it (light.c, "absent cars") */
 };
 
 struct xr_effect {

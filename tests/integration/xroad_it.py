@@ -19,6 +19,9 @@ Scenarios (each < 120 s on 2 cores; every process is killed at the end):
                 restarted, it rejoins; every crossing made is stored once.
                 A car killed after it was granted the box holds its round
                 until it is back (checked, then the kill is tried again)
+  dead_car_in_box  kill -9 of a car in the box: the light awaits it (it was
+                granted, it may have crossed), no round ends without it;
+                restarted, it drives out; every crossing stored once
   netns_partition  five network namespaces on a bridge, one node each over
                 tcp: a car is cut off (link down, then tc netem loss 100%),
                 the others go on without it, the link heals, it rejoins;
@@ -579,30 +582,37 @@ def scenario_dead_car(args, tmp):
         # A car killed after the light granted it the box may have crossed:
         # the round waits for it (light.c, "absent cars"). That is checked
         # too; the kill is then tried again a few rounds later, until the
-        # car dies waiting and is taken out of its round.
+        # car dies waiting and is taken out. It is killed as soon as it has
+        # given its intent for the round, before the intent set is out, so
+        # that most tries find it waiting.
         for attempt, at_round in enumerate((5, 9, 13, 17)):
-            wait_for("round %d" % at_round,
-                     lambda: any(int(l["round"]) >= at_round for l in c.lines(0, "round_start")), 30)
+            end = time.time() + 30
+            while time.time() < end and not any(int(l["round"]) >= at_round
+                                                for l in c.lines(victim, "intent")):
+                time.sleep(0.002)
             c.procs[victim].kill()
             c.procs[victim].wait()
             killed_in = int(c.lines(0, "round_start")[-1]["round"])
             print("killed car %d with SIGKILL during round %d" % (victim, killed_in), flush=True)
-            seen = len([l for l in c.lines(0, "car_left") if int(l["car"]) == victim])
-            left = wait_for("the light to find car %d absent" % victim,
-                            lambda: [l for l in c.lines(0, "car_left") if int(l["car"]) == victim][seen:], 15)
-            if int(left[0]["round"]) != 0:
+            seen = len(c.lines(0, "car_left")) + len(c.lines(0, "car_awaited"))
+            found = wait_for("the light to find car %d absent" % victim,
+                             lambda: sorted(c.lines(0, "car_left") + c.lines(0, "car_awaited"),
+                                            key=lambda l: int(l.get("at_ms", 0)))[seen:], 15)
+            if found[0]["event"] == "car_left":
+                left = found
                 break
             # Granted: no round may end without it.
             ended = {int(l["round"]) for l in c.lines(0, "round_end")}
             time.sleep(2.0)
             later = {int(l["round"]) for l in c.lines(0, "round_end")} - ended
-            if any(r >= killed_in for r in later):
+            if any(r >= int(found[0]["round"]) for r in later):
                 fail("rounds %s ended while granted car %d was dead" % (sorted(later), victim))
-            print("ok: car %d was granted the box: no round ended in 2 s without it" % victim,
-                  flush=True)
+            print("ok: car %d was granted round %s: no round ended in 2 s without it" %
+                  (victim, found[0]["round"]), flush=True)
             c.start(victim, trace_suffix="-%d" % (attempt + 2))
-            wait_for("car %d to cross round %d after its restart" % (victim, killed_in),
-                     lambda: any(int(l["round"]) >= killed_in for l in c.lines(victim, "crossing")), 30)
+            wait_for("car %d to cross round %s after its restart" % (victim, found[0]["round"]),
+                     lambda: any(int(l["round"]) >= int(found[0]["round"])
+                                 for l in c.lines(victim, "crossing")), 30)
         else:
             fail("car %d was granted the box at each of 4 kills; never taken out" % victim)
         print("light: car %d left round %s" % (victim, left[0]["round"]), flush=True)
@@ -624,6 +634,43 @@ def scenario_dead_car(args, tmp):
         print("ok: %d rounds ended while car %d was dead; it crossed in %d rounds, missed %s" %
               (len(without), victim, len(crossed), missed), flush=True)
         check_invariants(c, away=(victim,))
+    finally:
+        c.kill_all()
+
+
+def scenario_dead_car_in_box(args, tmp):
+    c = Cluster(args.build, tmp, rounds=8, cross_ms=300)
+    victim = 2
+    try:
+        c.start_all()
+        # Killed in the box: it was granted its round, so it may have
+        # crossed as far as the light knows; the round waits for it
+        # (light.c, "absent cars"), and the restarted car drives out.
+        end = time.time() + 30
+        while time.time() < end and not any(int(l["round"]) >= 3 for l in c.lines(victim, "enter")):
+            time.sleep(0.002)
+        c.procs[victim].kill()
+        c.procs[victim].wait()
+        r = max(int(l["round"]) for l in c.lines(victim, "enter"))
+        print("killed car %d with SIGKILL in the box in round %d" % (victim, r), flush=True)
+        awaited = wait_for("the light to await car %d" % victim,
+                           lambda: [l for l in c.lines(0, "car_awaited") if int(l["car"]) == victim], 15)
+        if int(awaited[0]["round"]) != r or c.lines(0, "car_left"):
+            fail("light: %s, car_left %s; expected car %d awaited in round %d" %
+                 (awaited, c.lines(0, "car_left"), victim, r))
+        time.sleep(1.0)
+        if any(int(l["round"]) >= r for l in c.lines(0, "round_end")):
+            fail("round %d ended while car %d was dead in the box" % (r, victim))
+        print("ok: car %d awaited in round %d; no round ended without it" % (victim, r), flush=True)
+        c.start(victim, trace_suffix="-2")
+        c.wait_done(60)
+        wait_for("every crossing in the table", lambda: table_rows(c) >= c.cars * c.rounds, 20)
+        c.stop_all()
+        if table_rows(c) != c.cars * c.rounds:
+            fail("table holds %d rows, expected %d" % (table_rows(c), c.cars * c.rounds))
+        print("ok: the restarted car drove out; %d rows, every car in every round" %
+              table_rows(c), flush=True)
+        check_invariants(c)
     finally:
         c.kill_all()
 
@@ -1218,7 +1265,8 @@ def scenario_config(args, tmp):
 
 SCENARIOS = {"config": scenario_config, "rounds50": scenario_rounds50, "straight": scenario_straight,
              "kill9": scenario_kill9, "kill9_light": scenario_kill9_light,
-             "dead_car": scenario_dead_car, "netns_partition": scenario_netns_partition,
+             "dead_car": scenario_dead_car, "dead_car_in_box": scenario_dead_car_in_box,
+             "netns_partition": scenario_netns_partition,
              "garbage": scenario_garbage, "tcp": scenario_tcp,
              "tls": scenario_tls, "gencerts": scenario_gencerts}
 
