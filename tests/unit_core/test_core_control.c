@@ -17,6 +17,8 @@
 #include "err.h"
 #include "node.h"
 
+#include "checkf.h"
+
 #define MAXQ 100000
 #define CARS 4
 #define HEIR CARS /* the highest car: elected when the light dies */
@@ -24,20 +26,10 @@
 static struct xr_node nodes[XR_MAX_NODES];
 static struct xr_msg queue[MAXQ];
 static size_t q_head, q_tail;
-static int n_nodes, failures, in_box[XR_MAX_NODES];
+static int n_nodes, in_box[XR_MAX_NODES];
 static bool down[XR_MAX_NODES];
 static uint64_t now;
 
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, \
-				__LINE__, #cond);                            \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fprintf(stderr, "\n");                               \
-			failures++;                                          \
-		}                                                            \
-	} while (0)
 
 static void tracer(void *ctx, uint32_t node, uint64_t at, const char *line)
 {

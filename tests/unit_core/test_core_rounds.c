@@ -8,27 +8,18 @@
 
 #include "node.h"
 
+#include "checkf.h"
+
 #define MAXQ 100000
 
 static struct xr_node nodes[XR_MAX_NODES];
 static struct xr_msg queue[MAXQ];
 static size_t q_head, q_tail;
 static int n_nodes;
-static int failures;
 static int deadlocks;
 static int in_box[XR_MAX_NODES];
 static uint64_t now;
 
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, \
-				__LINE__, #cond);                            \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fprintf(stderr, "\n");                               \
-			failures++;                                          \
-		}                                                            \
-	} while (0)
 
 static void tracer(void *ctx, uint32_t node, uint64_t at, const char *line)
 {
