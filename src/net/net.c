@@ -33,6 +33,7 @@
 #define N_RESP 8       /* surveys being answered */
 #define QUEUE_CAP 1024 /* waiting sends per peer / surveys */
 #define SEND_DEADLINE_MS 2000
+#define REDIAL_AFTER 2 /* send timeouts in a row before a new dialer */
 #define TLS_POLL_MS 500 /* how often nng's handshake counters are read */
 
 enum slot_kind { SLOT_REP, SLOT_REQ, SLOT_SURV, SLOT_RESP, SLOT_ANSWER };
@@ -74,6 +75,13 @@ struct peer {
 	nng_dialer dialer;
 	struct slot slots[N_REQ];
 	struct ring queue;
+	/* Sends that no pipe took within SEND_DEADLINE_MS, in a row. nng's
+	 * ipc dialer can stay stuck in one connect to a peer that was killed
+	 * and restarted (nng issue #652: no dial timeout on UNIX sockets);
+	 * then every send times out, for ever. After REDIAL_AFTER of them the
+	 * loop thread replaces the dialer (redial, under n->mtx). */
+	uint32_t send_timeouts;
+	bool redial;
 };
 
 struct xr_net {
@@ -484,6 +492,12 @@ static void req_cb(void *arg)
 		nng_msg_free(r);
 	}
 	nng_mtx_lock(n->mtx);
+	if (s->state == ST_SEND) {
+		if (rv == NNG_ETIMEDOUT && ++p->send_timeouts >= REDIAL_AFTER)
+			p->redial = true;
+	} else {
+		p->send_timeouts = 0; /* a pipe took the request */
+	}
 	if (rv != 0 && rv != NNG_ECLOSED && rv != NNG_ECANCELED) {
 		n->st.send_dropped++;
 		xr_log(XR_LOG_DEBUG, "send_failed", "to=%u why=\"%s\"",
@@ -535,6 +549,33 @@ static int peer_open(struct xr_net *n, struct peer *p)
 	return 0;
 }
 
+/* Replaces the dialer of a peer whose sends all time out (see struct
+ * peer). Only from the loop thread, like peer_open. */
+static void redial_if_stuck(struct xr_net *n, struct peer *p)
+{
+	nng_dialer d;
+	int rv;
+
+	nng_mtx_lock(n->mtx);
+	bool stuck = p->redial;
+	p->redial = false;
+	p->send_timeouts = 0;
+	nng_mtx_unlock(n->mtx);
+	if (!stuck)
+		return;
+	nng_dialer_close(p->dialer);
+	rv = dial_to(n, p->sock, p->id, n->c->nodes[p->id].address, &d);
+	xr_log(rv == 0 ? XR_LOG_WARN : XR_LOG_ERROR, "redial",
+	       "to=%u url=%s why=\"%d sends in a row found no connection\" "
+	       "result=\"%s\"",
+	       (unsigned)p->id, n->c->nodes[p->id].address, REDIAL_AFTER,
+	       rv == 0 ? "new dialer" : nng_strerror(rv));
+	nng_mtx_lock(n->mtx);
+	if (rv == 0)
+		p->dialer = d;
+	nng_mtx_unlock(n->mtx);
+}
+
 int xr_net_deliver(struct xr_net *n, uint32_t to, const uint8_t *env,
 		   size_t len)
 {
@@ -547,6 +588,8 @@ int xr_net_deliver(struct xr_net *n, uint32_t to, const uint8_t *env,
 	if (to >= n->c->n_nodes || to == n->self)
 		return XR_EINVAL;
 	p = &n->peers[to];
+	if (p->open)
+		redial_if_stuck(n, p);
 	if (!p->open) {
 		rv = peer_open(n, p);
 		if (rv != 0) {
