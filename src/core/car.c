@@ -353,7 +353,6 @@ void xr_car_catch_up(struct xr_node *n)
 	if (!n->is_car || n->car.rejoining || n->coordinator == n->cfg.self)
 		return;
 	n->car.rejoining = true;
-	n->car.rejoin_ms = n->now_ms;
 	send_rejoin(n);
 }
 
@@ -366,7 +365,6 @@ void xr_car_start(struct xr_node *n)
 		return;
 	}
 	n->car.rejoining = true;
-	n->car.rejoin_ms = n->now_ms;
 	xr_tracef(n, "restart with %u logged crossings -> ask the light",
 		  n->durable.log_count);
 	send_rejoin(n);

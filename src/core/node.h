@@ -443,7 +443,6 @@ enum xr_car_phase {
 struct xr_car {
 	enum xr_car_phase phase;
 	bool rejoining;         /* restarted: waiting for RejoinState */
-	uint64_t rejoin_ms;     /* when it first asked (a lease, see car.c) */
 	uint32_t closed_epoch;  /* its override is applied: probes are stale */
 	uint32_t round;
 	struct xr_car_intent intent;
