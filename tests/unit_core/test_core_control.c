@@ -10,105 +10,27 @@
  *   - a command that reaches the new coordinator while it is still
  *     collecting the cars' state (XR_LIGHT_RECOVERING) is kept: the rounds
  *     it queues are not overwritten by the target the cars report. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "err.h"
-#include "node.h"
 
-#include "checkf.h"
+#include "core_cluster.h"
 
-#define MAXQ 100000
 #define CARS 4
 #define HEIR CARS /* the highest car: elected when the light dies */
 
-static struct xr_node nodes[XR_MAX_NODES];
-static struct xr_msg queue[MAXQ];
-static size_t q_head, q_tail;
-static int n_nodes, in_box[XR_MAX_NODES];
-static bool down[XR_MAX_NODES];
-static uint64_t now;
-
-
-static void tracer(void *ctx, uint32_t node, uint64_t at, const char *line)
+/* Failover on, timers short enough for a takeover in a test. */
+static void failover_timers(struct xr_node_config *cfg)
 {
-	(void)ctx;
-	if (getenv("XROAD_VERBOSE"))
-		fprintf(stderr, "%6llu n%u %s\n", (unsigned long long)at, node,
-			line);
-}
-
-static void apply(struct xr_node *n)
-{
-	for (uint32_t i = 0; i < n->out.n_effects; i++) {
-		const struct xr_effect *fx = &n->out.effects[i];
-		if (fx->type == XR_FX_ENTER) {
-			for (int o = 1; o < n_nodes; o++)
-				if (in_box[o] && o != (int)fx->car)
-					CHECK(!xr_paths_conflict(
-						      &nodes[o].car.intent,
-						      &fx->intent),
-					      "I1: car %u enters with %d", fx->car,
-					      o);
-			in_box[fx->car] = 1;
-		}
-		if (fx->type == XR_FX_EXIT)
-			in_box[fx->car] = 0;
-	}
-	for (uint32_t i = 0; i < n->out.n_msgs; i++) {
-		if (q_tail - q_head >= MAXQ) {
-			fprintf(stderr, "queue overflow\n");
-			exit(2);
-		}
-		queue[q_tail++ % MAXQ] = n->out.msgs[i];
-	}
+	cfg->resend_ms = 50;
+	cfg->stall_ms = 300;
+	cfg->heartbeat_ms = 100;
+	cfg->fail_ms = 400;
 }
 
 static void setup(uint32_t rounds)
 {
-	n_nodes = CARS + 1;
-	memset(in_box, 0, sizeof in_box);
-	memset(down, 0, sizeof down);
-	q_head = q_tail = 0;
-	now = 0;
-	for (int id = 0; id < n_nodes; id++) {
-		struct xr_node_config cfg = {0};
-		cfg.self = (uint32_t)id;
-		cfg.light = 0;
-		cfg.n_cars = CARS;
-		for (int c = 0; c < CARS; c++) {
-			cfg.cars[c] = (uint32_t)c + 1;
-			cfg.approaches[c] = (enum xr_approach)(c % 4);
-		}
-		if (id == 0) { /* star */
-			cfg.n_neighbours = CARS;
-			for (int c = 0; c < CARS; c++)
-				cfg.neighbours[c] = (uint32_t)c + 1;
-		} else {
-			cfg.n_neighbours = 1;
-			cfg.neighbours[0] = 0;
-		}
-		cfg.seed = 7;
-		cfg.weights[XR_RIGHT] = 1;
-		cfg.weights[XR_STRAIGHT] = 2;
-		cfg.weights[XR_LEFT] = 1;
-		cfg.cross_ms = 10;
-		cfg.resend_ms = 50;
-		cfg.stall_ms = 300;
-		cfg.heartbeat_ms = 100;
-		cfg.fail_ms = 400;
-		cfg.rounds = id == 0 ? rounds : 0;
-		snprintf(cfg.run, sizeof cfg.run, "test");
-		cfg.tracer = tracer;
-		int rv = xr_node_init(&nodes[id], &cfg, NULL);
-		CHECK(rv == 0, "init %d: %d", id, rv);
-	}
-	for (int id = n_nodes - 1; id >= 0; id--) {
-		struct xr_event ev = {.type = XR_EV_START, .now_ms = now};
-		xr_node_step(&nodes[id], &ev);
-		apply(&nodes[id]);
-	}
+	static const uint32_t weights[3] = {[XR_RIGHT] = 1, [XR_STRAIGHT] = 2,
+					    [XR_LEFT] = 1};
+	cluster_start(CARS, weights, rounds, failover_timers);
 }
 
 /* One delivery, or time moved to the next timer of a live node and that
