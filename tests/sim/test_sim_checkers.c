@@ -141,6 +141,24 @@ static void round_end(uint32_t node, uint32_t round)
 	sim_check_effect(&c, nodes, node, &fx, 1);
 }
 
+/* Rounds `from`..ROUNDS, whole: every car crosses, every node logs every
+ * car (cars 1..CARS in order, CARS..1 when `reverse`), the light ends the
+ * round. Node `short_node` holds only entry #0 of round 1 (0: nobody). */
+static void whole_rounds(uint32_t from, bool reverse, uint32_t short_node)
+{
+	for (uint32_t r = from; r <= ROUNDS; r++) {
+		for (uint32_t car = 1; car <= CARS; car++)
+			cross_in(r, car, 100 * r + car);
+		for (uint32_t node = 0; node <= CARS; node++)
+			for (uint32_t i = 0; i < CARS; i++)
+				if (node != short_node || short_node == 0 ||
+				    r != 1 || i == 0)
+					append(node, r, i,
+					       reverse ? CARS - i : i + 1);
+		round_end(0, r);
+	}
+}
+
 static const uint32_t cyc[4] = {1, 2, 3, 4};
 
 static void test_i1(void)
@@ -348,14 +366,7 @@ static void test_i4_i5(void)
 	 * that is not what it appended, and the light's that is not the
 	 * agreed log, are caught. */
 	reset();
-	for (uint32_t r = 1; r <= ROUNDS; r++) {
-		for (uint32_t car = 1; car <= CARS; car++)
-			cross_in(r, car, 100 * r + car);
-		for (uint32_t node = 0; node <= CARS; node++)
-			for (uint32_t i = 0; i < CARS; i++)
-				append(node, r, i, CARS - i);
-		round_end(0, r);
-	}
+	whole_rounds(1, true, 0);
 	sim_check_final(&c, nodes, 1000);
 	CHECK(v.count == 0, "a correct run refused: %s", v.first);
 	nodes[2].durable.log_digest ^= 1;
@@ -397,14 +408,7 @@ static void test_taken_out(void)
 		append(node, 2, 2, 1);
 	}
 	round_end(0, 2);
-	for (uint32_t r = 3; r <= ROUNDS; r++) {
-		for (uint32_t car = 1; car <= CARS; car++)
-			cross_in(r, car, 100 * r + car);
-		for (uint32_t node = 0; node <= CARS; node++)
-			for (uint32_t i = 0; i < CARS; i++)
-				append(node, r, i, i + 1);
-		round_end(0, r);
-	}
+	whole_rounds(3, false, 0);
 	sim_check_final(&c, nodes, 1000);
 	CHECK(v.count == 0 && c.taken_out == 1,
 	      "a run with a car taken out refused: %s", v.first);
@@ -450,15 +454,7 @@ static void test_taken_out(void)
 
 	/* A node that holds part of a round only. */
 	reset();
-	for (uint32_t r = 1; r <= ROUNDS; r++) {
-		for (uint32_t car = 1; car <= CARS; car++)
-			cross_in(r, car, 100 * r + car);
-		for (uint32_t node = 0; node <= CARS; node++)
-			for (uint32_t i = 0; i < CARS; i++)
-				if (node != 3 || r != 1 || i == 0)
-					append(node, r, i, i + 1);
-		round_end(0, r);
-	}
+	whole_rounds(1, false, 3);
 	sim_check_final(&c, nodes, 1000);
 	CHECK(v.count >= 1 && strstr(v.first, "node 3 holds 1 of round 1") != NULL,
 	      "a node with part of a round not caught: %s", v.first);
