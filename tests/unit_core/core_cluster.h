@@ -112,4 +112,39 @@ static void cluster_start(int cars, const uint32_t weights[3], uint32_t rounds,
 	}
 }
 
+/* One step of the cluster: the next queued message delivered (lost if its
+ * node is down), or, when none is queued, time moved to the earliest timer
+ * of a live node and that timer fired. False: nothing was left to do. */
+static bool cluster_step(void)
+{
+	if (q_head < q_tail) {
+		struct xr_msg m = queue[q_head++ % MAXQ];
+		if (down[m.to])
+			return true;
+		struct xr_event ev = {.type = XR_EV_RECEIVE, .now_ms = now,
+				      .msg = &m};
+		xr_node_step(&nodes[m.to], &ev);
+		apply(&nodes[m.to]);
+		return true;
+	}
+	uint64_t next = XR_NEVER;
+	int who = -1, which = 0;
+	for (int id = 0; id < n_nodes; id++)
+		for (int k = 0; k < XR_TIMERS && !down[id]; k++)
+			if (nodes[id].timer_at[k] < next) {
+				next = nodes[id].timer_at[k];
+				who = id;
+				which = k;
+			}
+	if (who < 0)
+		return false;
+	if (next > now)
+		now = next;
+	struct xr_event ev = {.type = XR_EV_TIMER, .now_ms = now,
+			      .timer = (enum xr_timer)which};
+	xr_node_step(&nodes[who], &ev);
+	apply(&nodes[who]);
+	return true;
+}
+
 #endif

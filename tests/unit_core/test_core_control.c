@@ -33,39 +33,11 @@ static void setup(uint32_t rounds)
 	cluster_start(CARS, weights, rounds, failover_timers);
 }
 
-/* One delivery, or time moved to the next timer of a live node and that
- * timer fired. Messages to a dead node are lost. */
+/* One step; with nothing scheduled, time passes. */
 static void step_once(void)
 {
-	if (q_head < q_tail) {
-		struct xr_msg m = queue[q_head++ % MAXQ];
-		if (down[m.to])
-			return;
-		struct xr_event ev = {.type = XR_EV_RECEIVE, .now_ms = now,
-				      .msg = &m};
-		xr_node_step(&nodes[m.to], &ev);
-		apply(&nodes[m.to]);
-		return;
-	}
-	uint64_t next = XR_NEVER;
-	int who = -1, which = 0;
-	for (int id = 0; id < n_nodes; id++)
-		for (int k = 0; k < XR_TIMERS && !down[id]; k++)
-			if (nodes[id].timer_at[k] < next) {
-				next = nodes[id].timer_at[k];
-				who = id;
-				which = k;
-			}
-	if (who < 0) {
-		now += 1000; /* nothing scheduled: let time pass */
-		return;
-	}
-	if (next > now)
-		now = next;
-	struct xr_event ev = {.type = XR_EV_TIMER, .now_ms = now,
-			      .timer = (enum xr_timer)which};
-	xr_node_step(&nodes[who], &ev);
-	apply(&nodes[who]);
+	if (!cluster_step())
+		now += 1000;
 }
 
 /* Steps until `until` holds or `for_ms` of simulated time have passed;

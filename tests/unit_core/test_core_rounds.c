@@ -8,33 +8,9 @@
  * to the next timer. Returns when the light is done or time runs out. */
 static void run(uint64_t limit_ms)
 {
-	while (now < limit_ms && nodes[0].light.phase != XR_LIGHT_DONE) {
-		if (q_head < q_tail) {
-			struct xr_msg m = queue[q_head++ % MAXQ];
-			struct xr_event ev = {.type = XR_EV_RECEIVE,
-					      .now_ms = now, .msg = &m};
-			xr_node_step(&nodes[m.to], &ev);
-			apply(&nodes[m.to]);
-			continue;
-		}
-		uint64_t next = XR_NEVER;
-		int who = -1, which = 0;
-		for (int id = 0; id < n_nodes; id++)
-			for (int k = 0; k < XR_TIMERS; k++)
-				if (nodes[id].timer_at[k] < next) {
-					next = nodes[id].timer_at[k];
-					who = id;
-					which = k;
-				}
-		if (who < 0)
-			break;
-		if (next > now)
-			now = next;
-		struct xr_event ev = {.type = XR_EV_TIMER, .now_ms = now,
-				      .timer = (enum xr_timer)which};
-		xr_node_step(&nodes[who], &ev);
-		apply(&nodes[who]);
-	}
+	while (now < limit_ms && nodes[0].light.phase != XR_LIGHT_DONE &&
+	       cluster_step())
+		;
 }
 
 static void check_agreement(int cars, uint32_t rounds)
