@@ -60,7 +60,7 @@ void xr_car_send_blocked(struct xr_node *n)
  * coordinator cannot have taken it out by the time it is through: it takes
  * nobody out before fail_ms after hearing from them, and lease_ms is a
  * stamp of ours it has heard. */
-static bool lease_ok(const struct xr_node *n)
+static bool may_enter(const struct xr_node *n)
 {
 	if (!xr_failover_on(n))
 		return true;
@@ -113,7 +113,7 @@ static void reconsider(struct xr_node *n, bool report)
 	}
 	c->waits = compute_waits(n);
 	if (c->waits == 0 && !c->held) {
-		if (!lease_ok(n)) {
+		if (!may_enter(n)) {
 			/* Our Blocked report with no wait asks for the grant. */
 			xr_tracef(n, "free to go, no grant or lease -> ask the "
 				     "coordinator");

@@ -42,18 +42,27 @@ uint32_t xr_rank(const struct xr_node *n, uint32_t id)
 	return id == n->cfg.light ? XR_MAX_NODES : id;
 }
 
+void xr_heartbeat_to(struct xr_node *n, uint32_t id)
+{
+	struct xr_msg *m = xr_out_msg(n, id, XR_MSG_HEARTBEAT);
+	if (m == NULL)
+		return;
+	m->u.heartbeat.stamp_ms = xr_light_lease_for(n, id);
+	m->u.heartbeat.grant_round = xr_light_grant_for(n, id);
+}
+
 static void send_all(struct xr_node *n, enum xr_msg_type type)
 {
 	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
 		if (!XR_HAS(n->members, id) || id == n->cfg.self)
 			continue;
+		if (type == XR_MSG_HEARTBEAT) {
+			xr_heartbeat_to(n, id);
+			continue;
+		}
 		struct xr_msg *m = xr_out_msg(n, id, type);
 		if (m != NULL && type == XR_MSG_COORDINATOR)
 			m->u.coordinator.coordinator = n->cfg.self;
-		if (m != NULL && type == XR_MSG_HEARTBEAT) {
-			m->u.heartbeat.stamp_ms = xr_light_lease_for(n, id);
-			m->u.heartbeat.grant_round = xr_light_grant_for(n, id);
-		}
 	}
 }
 
@@ -162,7 +171,8 @@ static void claim(struct xr_node *n, uint32_t who, uint32_t epoch,
 		m->u.coordinator.coordinator = n->coordinator;
 }
 
-/* A node's answer to the coordinator's heartbeat: its own clock, which the
+/* A heartbeat. From the coordinator: a claim, a lease and maybe a grant,
+ * answered with our clock. A node's answer (ack): its clock, which the
  * coordinator sends back as the node's lease (light.c, "absent cars"). */
 static void on_heartbeat(struct xr_node *n, const struct xr_msg *m)
 {

@@ -67,6 +67,9 @@ uint64_t xr_light_lease_for(const struct xr_node *n, uint32_t id);
 bool xr_light_took_out(const struct xr_node *n, uint32_t car, uint32_t round);
 /* The round in which car `id` may enter (it is granted), or 0. */
 uint32_t xr_light_grant_for(const struct xr_node *n, uint32_t id);
+/* A heartbeat to node `id`: its lease, and its grant if it has one
+ * (election.c). */
+void xr_heartbeat_to(struct xr_node *n, uint32_t id);
 /* A car's lease was renewed (car.c). */
 void xr_car_lease_renewed(struct xr_node *n);
 void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w);

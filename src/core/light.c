@@ -305,6 +305,12 @@ static bool round_open(const struct xr_light *l)
 	       l->phase == XR_LIGHT_OVERRIDING || l->phase == XR_LIGHT_ENDING;
 }
 
+/* Is `car` in the open round, not yet crossed (nor taken out)? */
+static bool still_in_round(const struct xr_light *l, uint32_t car)
+{
+	return round_open(l) && XR_HAS(l->have_intent & ~l->crossed, car);
+}
+
 /* Appends `car` to the round's log, a crossing or (left) a car taken out of
  * the round, and tells those who need it. */
 static void log_car(struct xr_node *n, uint32_t car, bool left)
@@ -358,11 +364,7 @@ static void grant(struct xr_node *n, uint32_t car)
 	if (!xr_failover_on(n) || XR_HAS(l->absent, car))
 		return;
 	l->granted |= XR_SET(car);
-	struct xr_msg *m = xr_out_msg(n, car, XR_MSG_HEARTBEAT);
-	if (m != NULL) {
-		m->u.heartbeat.stamp_ms = xr_light_lease_for(n, car);
-		m->u.heartbeat.grant_round = xr_light_grant_for(n, car);
-	}
+	xr_heartbeat_to(n, car);
 }
 
 static int on_blocked(struct xr_node *n, const struct xr_msg *m)
@@ -579,8 +581,7 @@ void xr_light_heard(struct xr_node *n, uint32_t car)
 		/* Still in the round (it may have crossed): the round went on
 		 * without it, with waves that did not wait for it, so it is
 		 * told where the round is. */
-		bool in_round = round_open(l) && XR_HAS(l->have_intent, car) &&
-				!XR_HAS(l->crossed, car);
+		bool in_round = still_in_round(l, car);
 		xr_tracef(n, "absent car %u speaks again -> %s", car,
 			  in_round ? "send state of the round it is in"
 				   : "in the rounds to come");
@@ -653,28 +654,26 @@ static void check_absent(struct xr_node *n)
 		    n->now_ms - l->heard_ms[car] < n->cfg.fail_ms)
 			continue;
 		l->absent |= XR_SET(car);
-		bool in_round = round_open(l) && XR_HAS(l->have_intent, car) &&
-				!XR_HAS(l->crossed, car);
+		bool in_round = still_in_round(l, car);
 		/* Granted, it may have crossed with its report lost (or be in
 		 * the box, dead): only the car knows, and taking it out would
 		 * lose that crossing (I5). The round waits for its Crossed,
 		 * resent once it is back. */
-		bool may_have_crossed = in_round && XR_HAS(l->granted, car);
-		if (may_have_crossed)
-			in_round = false;
+		bool awaited = in_round && XR_HAS(l->granted, car);
+		bool taken_out = in_round && !awaited;
 		xr_tracef(n, "car %u silent for %u ms -> absent%s", car,
 			  (unsigned)(n->now_ms - l->heard_ms[car]),
-			  in_round	     ? ", out of the round"
-			  : may_have_crossed ? "; it may have crossed -> the "
-					       "round waits for it"
-					     : "");
+			  taken_out ? ", out of the round"
+			  : awaited ? "; it may have crossed -> the round "
+				      "waits for it"
+				    : "");
 		struct xr_effect *fx = xr_out_effect(
-			n, may_have_crossed ? XR_FX_CAR_AWAITED : XR_FX_CAR_LEFT);
+			n, awaited ? XR_FX_CAR_AWAITED : XR_FX_CAR_LEFT);
 		if (fx != NULL) {
-			fx->round = in_round || may_have_crossed ? l->round : 0;
+			fx->round = in_round ? l->round : 0;
 			fx->car = car;
 		}
-		if (in_round)
+		if (taken_out)
 			log_car(n, car, true);
 		/* A wave waiting for it starts again without it. */
 		struct xr_wave_state *w = &n->wave;

@@ -81,8 +81,8 @@ struct xr_crossing {
 	uint32_t car;
 	/* The coordinator took the car out of the round after fail_ms of
 	 * silence (docs/FAILURES.md, "a dead car"): nobody waits for it any
-	 * more. Not a crossing, unless the car had crossed unheard: then its
-	 * own report, sent when it learns this entry, stores it. */
+	 * more. Not a crossing: only a car never granted the box is taken
+	 * out (light.c, "absent cars"). */
 	bool left;
 };
 
