@@ -29,17 +29,6 @@ static int deadline_from_env(void)
 	return (int)v;
 }
 
-/* `name` in the directory of `path`. */
-static void beside(const char *path, const char *name, char *out, size_t cap)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		snprintf(out, cap, "%s", name);
-	else
-		snprintf(out, cap, "%.*s/%s", (int)(slash - path), path, name);
-}
-
 /* The material of the process: watch opens its cluster once, but a command
  * may open it again; one load, kept until exit. */
 static struct xr_tls *ctl_tls;
@@ -76,8 +65,10 @@ static int open_tls(struct xr_ctl_cluster *c, bool want, const char *what)
 			snprintf(cert, sizeof cert, "%s", g->cert);
 			snprintf(key, sizeof key, "%s", g->key);
 		} else {
-			beside(ca, "ctl.crt", cert, sizeof cert);
-			beside(ca, "ctl.key", key, sizeof key);
+			/* Too long a path makes a file that fails to load,
+			 * named in the error. */
+			(void)xr_path_beside(ca, "ctl.crt", cert, sizeof cert);
+			(void)xr_path_beside(ca, "ctl.key", key, sizeof key);
 		}
 		int rc = xr_tls_load(&ctl_tls, ca, cert, key, NULL, err, sizeof err);
 		if (rc != 0) {
@@ -138,6 +129,15 @@ const struct xr_ctl_target *xr_ctl_light(const struct xr_ctl_cluster *c)
 		if (c->nodes[i].is_light)
 			return &c->nodes[i];
 	return c->n > 0 ? &c->nodes[0] : NULL;
+}
+
+const struct xr_ctl_target *xr_ctl_target_by_id(const struct xr_ctl_cluster *c,
+					       uint32_t id)
+{
+	for (uint32_t i = 0; i < c->n; i++)
+		if (c->nodes[i].id == id)
+			return &c->nodes[i];
+	return NULL;
 }
 
 int xr_ctl_call(const struct xr_ctl_cluster *c, const struct xr_ctl_target *t,
@@ -215,18 +215,8 @@ const char *xr_ctl_car_state_name(int state)
  * then cars by id. */
 static uint32_t rank(const struct xr_ctl_cluster *c, uint32_t id)
 {
-	for (uint32_t i = 0; i < c->n; i++)
-		if (c->nodes[i].id == id && c->nodes[i].is_light)
-			return XR_MAX_NODES;
-	return id;
-}
-
-static int index_of(const struct xr_ctl_cluster *c, uint32_t id)
-{
-	for (uint32_t i = 0; i < c->n; i++)
-		if (c->nodes[i].id == id)
-			return (int)i;
-	return -1;
+	const struct xr_ctl_target *t = xr_ctl_target_by_id(c, id);
+	return t != NULL && t->is_light ? XR_MAX_NODES : id;
 }
 
 void xr_ctl_find_coordinator(const struct xr_ctl_cluster *c,
@@ -256,6 +246,8 @@ void xr_ctl_find_coordinator(const struct xr_ctl_cluster *c,
 			out->epoch = n->epoch;
 		}
 	}
-	if (out->known)
-		out->index = index_of(c, out->id);
+	if (out->known) {
+		const struct xr_ctl_target *t = xr_ctl_target_by_id(c, out->id);
+		out->index = t != NULL ? (int)(t - c->nodes) : -1;
+	}
 }

@@ -44,6 +44,10 @@ int xr_ctl_cluster_open(struct xr_ctl_cluster *c);
 /* The light's target, or NULL (with --node, the one node). */
 const struct xr_ctl_target *xr_ctl_light(const struct xr_ctl_cluster *c);
 
+/* The node with id `id`, or NULL (with --node: not known). */
+const struct xr_ctl_target *xr_ctl_target_by_id(const struct xr_ctl_cluster *c,
+					       uint32_t id);
+
 /* One call; on failure `err` reads "node 3 (tcp://...): timed out". */
 int xr_ctl_call(const struct xr_ctl_cluster *c, const struct xr_ctl_target *t,
 		unsigned method, const ProtobufCMessage *req,

@@ -62,15 +62,6 @@ static int control_one(const struct xr_ctl_cluster *c,
 	return rv;
 }
 
-static const struct xr_ctl_target *find_target(const struct xr_ctl_cluster *c,
-					       uint32_t id)
-{
-	for (uint32_t i = 0; i < c->n; i++)
-		if (c->nodes[i].id == id)
-			return &c->nodes[i];
-	return NULL;
-}
-
 /* Appends `sep` and "node N (...): why" for every node that did not
  * answer. */
 static void unanswered(const struct xr_ctl_cluster *c,
@@ -177,7 +168,7 @@ static int round_control(const struct xr_ctl_cluster *c, const char *cmd,
 		 * name the node that does. */
 		const struct xr_ctl_target *next =
 			why_not.not_coordinator && why_not.known && c->have_config
-				? find_target(c, why_not.coordinator)
+				? xr_ctl_target_by_id(c, why_not.coordinator)
 				: NULL;
 		if (next == NULL || next == t || why_not.epoch < co.epoch)
 			break;

@@ -53,9 +53,9 @@ static void usage(FILE *f)
 "= error | warn | info (default) | debug.\n"
 "\n"
 "Signals: SIGTERM or SIGINT stop the node cleanly: pending crossing reports\n"
-"are sent, the light drains the queue into the table, the trace is flushed\n"
-"and the durable state is already on disk. Messages in flight are resent by\n"
-"the peers' cores.\n"
+"are sent, the coordinator drains the queue into the table, the trace is\n"
+"flushed and the durable state is already on disk. Messages in flight are\n"
+"resent by the peers' cores.\n"
 "\n"
 "Exit status: 0 stopped cleanly, 1 runtime failure, 2 bad usage,\n"
 "configuration or routes file.\n");
@@ -184,8 +184,8 @@ static void shutdown_node(struct xr_daemon *d)
 	unsigned left;
 
 	/* The worker first: then this thread owns the poller and the reports.
-	 * Reports before the drain, so that the light's own last reports reach
-	 * the table too. */
+	 * Reports before the drain, so that the coordinator's own last reports
+	 * (a car that coordinates) reach the table too. */
 	xr_daemon_worker_stop(d);
 	while ((left = xr_daemon_reports_flush(d, &d->worker_cloud, xr_net_now(), true)) > 0 &&
 	       xr_net_now() < until) {

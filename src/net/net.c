@@ -79,9 +79,8 @@ struct peer {
 	 * ipc dialer can stay stuck in one connect to a peer that was killed
 	 * and restarted (nng issue #652: no dial timeout on UNIX sockets);
 	 * then every send times out, for ever. After REDIAL_AFTER of them the
-	 * loop thread replaces the dialer (redial, under n->mtx). */
+	 * loop thread replaces the dialer (redial_if_stuck). Under n->mtx. */
 	uint32_t send_timeouts;
-	bool redial;
 };
 
 struct xr_net {
@@ -493,8 +492,8 @@ static void req_cb(void *arg)
 	}
 	nng_mtx_lock(n->mtx);
 	if (s->state == ST_SEND) {
-		if (rv == NNG_ETIMEDOUT && ++p->send_timeouts >= REDIAL_AFTER)
-			p->redial = true;
+		if (rv == NNG_ETIMEDOUT)
+			p->send_timeouts++;
 	} else {
 		p->send_timeouts = 0; /* a pipe took the request */
 	}
@@ -557,9 +556,9 @@ static void redial_if_stuck(struct xr_net *n, struct peer *p)
 	int rv;
 
 	nng_mtx_lock(n->mtx);
-	bool stuck = p->redial;
-	p->redial = false;
-	p->send_timeouts = 0;
+	bool stuck = p->send_timeouts >= REDIAL_AFTER;
+	if (stuck)
+		p->send_timeouts = 0;
 	nng_mtx_unlock(n->mtx);
 	if (!stuck)
 		return;
