@@ -44,9 +44,6 @@ struct sim_checker {
 	 * last time it went down knowing one (its memory is gone, but it
 	 * was blocked on exactly those edges when it died). */
 	xr_set down;
-	/* Restarted and still asking where the round is: its memory of the
-	 * round may be partial (a car that only catches up keeps all of it). */
-	xr_set restarting;
 	struct xr_car known[XR_MAX_NODES];
 	/* A car that coordinates declares a deadlock and applies its override
 	 * in one step: it is judged by its memory before that step. */
@@ -70,10 +67,7 @@ struct sim_checker {
 	uint32_t n_points, max_points;
 	uint32_t taken_out; /* cars taken out of a round (CAR_LEFT) */
 	/* I2 bookkeeping. */
-	bool *ended;           /* [round]: some coordinator ended it */
-	uint32_t rounds_ended; /* distinct rounds ended */
-	uint32_t last_ended;   /* highest round ended */
-	uint32_t deadlocks;
+	uint32_t rounds_ended; /* rounds 1..rounds_ended have ended */
 	bool done;       /* the light said DONE and still coordinates */
 	uint64_t done_ms;
 };
@@ -90,8 +84,8 @@ void sim_check_step_begin(struct sim_checker *c, const struct xr_node *n,
 
 /* Before the effects of a step of node `id`: a light that comes back after
  * missing rounds takes the log's length and digest from the cars without
- * appending (recover.c); such a jump must land on a prefix of the agreed
- * log. `n` is the node after the step. */
+ * appending (recover.c); such a jump must land on a point (length, digest)
+ * some node's log has been at. `n` is the node after the step. */
 void sim_check_log_adopted(struct sim_checker *c, const struct xr_node *n,
 			   uint32_t id, uint64_t now);
 
@@ -105,9 +99,10 @@ void sim_check_crash(struct sim_checker *c, const struct xr_node *n,
 		     uint32_t id);
 void sim_check_restart(struct sim_checker *c, uint32_t id);
 
-/* End of run: I2 (all rounds, everyone crossed each, box empty), I4 (every
- * node's durable log is the whole agreed log, and what its LOG_APPEND
- * effects built) and I5 (every crossing in the log exactly once). */
+/* End of run: I2 (all rounds ended, box empty), I4 (every node's durable
+ * log is what its LOG_APPEND effects built, every round it holds is whole,
+ * the light's is the whole agreed log) and I5 (every crossing made is in
+ * the log as a crossing). */
 void sim_check_final(struct sim_checker *c, const struct xr_node *nodes,
 		     uint64_t now);
 

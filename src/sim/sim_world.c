@@ -385,8 +385,8 @@ static void count_sent(struct world *w, const struct xr_msg *m)
 	if (ei == NULL)
 		return;
 	if (m->type == XR_MSG_DETECT) {
-		/* The light's intents right now: edges only reverse, so the
-		 * count holds for the whole epoch. */
+		/* The detecting coordinator's intents right now: edges only
+		 * reverse, so the count holds for the whole epoch. */
 		if (ei->initiators == 0)
 			ei->edges = sim_rule_edges(&w->nodes[m->from].light);
 		ei->initiators |= BIT(m->to);
@@ -497,8 +497,6 @@ static void apply_outbox(struct world *w, uint32_t id)
 		sim_check_effect(&w->chk, w->nodes, id, fx, w->now);
 		if (fx->type == XR_FX_ROUND_END)
 			w->st->car_rounds += id != 0;
-		if (fx->type == XR_FX_CAR_LEFT)
-			w->st->cars_taken_out += fx->round != 0;
 		if (fx->type == XR_FX_DEADLOCK) {
 			w->st->deadlocks++;
 			w->st->car_deadlocks += id != 0;
@@ -927,10 +925,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	sim_rng_seed(&w->snap_rng, cfg->seed, 3);
 	for (uint32_t id = 0; id < w->n_nodes; id++) {
 		w->up[id] = true;
-		/* A fresh node's digest is the core's, whatever it is. */
 		start_node(w, id, false);
-		w->chk.digest[id] = w->nodes[id].durable.log_digest;
-		w->chk.count[id] = w->nodes[id].durable.log_count;
 	}
 
 	/* The clock of the liveness bound starts at the heal, or when the
@@ -1042,6 +1037,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	cost_checks(w);
 	w->st->done_ms = w->chk.done ? w->chk.done_ms : 0;
 	w->st->rounds = w->chk.rounds_ended;
+	w->st->cars_taken_out = w->chk.taken_out;
 	w->st->end_ms = w->now;
 	if (cfg->exit_ms != NULL) {
 		for (uint32_t c = 1; c <= cfg->cars; c++)

@@ -69,7 +69,7 @@ struct sim_stats {
 	uint32_t epochs;       /* detection epochs (Detect sent) */
 	uint32_t epochs_within_bound; /* probes <= edges x initiators */
 	uint64_t probes_max_epoch;    /* most probes in one epoch */
-	uint32_t deadlocks;    /* DEADLOCK effects at the light */
+	uint32_t deadlocks;    /* DEADLOCK effects, by any coordinator */
 	uint32_t rounds;       /* rounds ended (by whichever coordinator) */
 	uint64_t heal_ms;      /* end of the fault phase (0 without faults) */
 	uint64_t done_ms;      /* DONE effect, 0 = never */

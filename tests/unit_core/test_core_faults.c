@@ -328,9 +328,11 @@ static bool done(void)
  * out as absent, or down) never gets that round's lines, so a node's log is
  * the common log with whole rounds missing: every round any node holds is
  * the same entries in the same order at every node that holds it, each node
- * holds its rounds in order, and the last coordinator holds them all. Each
- * car is in a round's log once; a crossing it made is there (I5: not lost),
- * and an entry that is not `left` is a crossing it made (nor invented). */
+ * holds its rounds in order, and some node holds every round. Each car is in
+ * a round's log once; a car that crossed in a round has an entry there (I5:
+ * not lost; the taker-out side, a `left` entry for a car that crossed, is
+ * xroad-sim's check), and an entry that is not `left` is a crossing it made
+ * (nor invented). */
 static void check_logs(uint64_t seed, uint32_t rounds)
 {
 	for (uint32_t r = 1; r <= rounds; r++) {
