@@ -252,18 +252,24 @@ static void build_intents(struct xr_pb_env *s,
 	}
 }
 
-static void build_log(struct xr_pb_env *s, const struct xr_crossing *log,
-		      uint32_t n)
+void xr_pb_crossings_build(Xroad__Crossing *store, Xroad__Crossing **ptrs,
+			   const struct xr_crossing *log, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
-		Xroad__Crossing *p = &s->log[i];
+		Xroad__Crossing *p = &store[i];
 		xroad__crossing__init(p);
 		p->round = log[i].round;
 		p->index = log[i].index;
 		p->car = log[i].car;
 		p->left = log[i].left;
-		s->log_ptrs[i] = p;
+		ptrs[i] = p;
 	}
+}
+
+static void build_log(struct xr_pb_env *s, const struct xr_crossing *log,
+		      uint32_t n)
+{
+	xr_pb_crossings_build(s->log, s->log_ptrs, log, n);
 }
 
 static void build_override(Xroad__Override *p, const struct xr_override *o)
@@ -451,14 +457,9 @@ int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
 		p->log_count = r->log_count;
 		p->log_digest = r->log_digest;
 		p->left_count = r->left_count;
-		for (uint32_t i = 0; i < r->n_last_log && i < XR_MAX_CARS; i++) {
-			xroad__crossing__init(&s->last_log[i]);
-			s->last_log[i].round = r->last_log[i].round;
-			s->last_log[i].index = r->last_log[i].index;
-			s->last_log[i].car = r->last_log[i].car;
-			s->last_log[i].left = r->last_log[i].left;
-			s->last_log_ptrs[i] = &s->last_log[i];
-		}
+		xr_pb_crossings_build(s->last_log, s->last_log_ptrs, r->last_log,
+				      r->n_last_log < XR_MAX_CARS ? r->n_last_log
+								  : XR_MAX_CARS);
 		p->n_last_log = r->n_last_log;
 		p->last_log = s->last_log_ptrs;
 		e->body_case = XROAD__ENVELOPE__BODY_RECOVER_STATE;
@@ -537,7 +538,7 @@ static int read_intents(Xroad__Intent *const *in, size_t n,
 	return 0;
 }
 
-static void read_crossing(const Xroad__Crossing *c, struct xr_crossing *out)
+void xr_pb_crossing_read(const Xroad__Crossing *c, struct xr_crossing *out)
 {
 	/* An absent submessage means all-zero in proto3. */
 	if (c == NULL)
@@ -557,7 +558,7 @@ static int read_log(Xroad__Crossing *const *in, size_t n,
 			      "%s: %zu entries, at most %u", what, n,
 			      XR_MAX_CARS);
 	for (size_t i = 0; i < n; i++)
-		read_crossing(in[i], &out[i]);
+		xr_pb_crossing_read(in[i], &out[i]);
 	*n_out = (uint32_t)n;
 	return 0;
 }
@@ -650,7 +651,7 @@ static int read_body(const Xroad__Envelope *e, struct xr_msg *m, char *why,
 		return 0;
 	case XROAD__ENVELOPE__BODY_NOTICE:
 		m->type = XR_MSG_NOTICE;
-		read_crossing(e->notice->crossing, &m->u.notice.crossing);
+		xr_pb_crossing_read(e->notice->crossing, &m->u.notice.crossing);
 		return 0;
 	case XROAD__ENVELOPE__BODY_BLOCKED:
 		m->type = XR_MSG_BLOCKED;

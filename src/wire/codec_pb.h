@@ -55,6 +55,13 @@ struct xr_pb_env {
 int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
 		    size_t why_len);
 
+/* `n` log entries as protobuf Crossings in `store`, `ptrs` pointing at
+ * them (the shape of a repeated field); one Crossing read back. Shared by
+ * the codec and the trace files (a durable state's last log). */
+void xr_pb_crossings_build(Xroad__Crossing *store, Xroad__Crossing **ptrs,
+			   const struct xr_crossing *log, uint32_t n);
+void xr_pb_crossing_read(const Xroad__Crossing *c, struct xr_crossing *out);
+
 /* Validates an unpacked Envelope and copies it into *out (zeroed first). */
 int xr_pb_env_read(const Xroad__Envelope *e, struct xr_msg *out, char *why,
 		   size_t why_len);

@@ -242,12 +242,8 @@ static int convert(struct xr_trace_reader *r, uint64_t at,
 						    "durable.last_log[%zu]: out "
 						    "of range",
 						    i);
-				rec->durable.last_log[i].round =
-					d->last_log[i]->round;
-				rec->durable.last_log[i].index =
-					d->last_log[i]->index;
-				rec->durable.last_log[i].car = d->last_log[i]->car;
-				rec->durable.last_log[i].left = d->last_log[i]->left;
+				xr_pb_crossing_read(d->last_log[i],
+						    &rec->durable.last_log[i]);
 			}
 			rec->durable.last_log_n = (uint32_t)d->n_last_log;
 		}

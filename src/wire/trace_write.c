@@ -205,15 +205,11 @@ int xr_trace_write(struct xr_trace_writer *w, const struct xr_trace_rec *r)
 			durable.target_round = r->durable.target_round;
 			durable.entered_round = r->durable.entered_round;
 			durable.left_count = r->durable.left_count;
-			for (uint32_t i = 0; i < r->durable.last_log_n &&
-					     i < XR_MAX_CARS; i++) {
-				xroad__crossing__init(&last_log[i]);
-				last_log[i].round = r->durable.last_log[i].round;
-				last_log[i].index = r->durable.last_log[i].index;
-				last_log[i].car = r->durable.last_log[i].car;
-				last_log[i].left = r->durable.last_log[i].left;
-				last_log_ptrs[i] = &last_log[i];
-			}
+			xr_pb_crossings_build(
+				last_log, last_log_ptrs, r->durable.last_log,
+				r->durable.last_log_n < XR_MAX_CARS
+					? r->durable.last_log_n
+					: XR_MAX_CARS);
 			durable.n_last_log = r->durable.last_log_n;
 			durable.last_log = last_log_ptrs;
 			t.durable = &durable;
