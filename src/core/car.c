@@ -56,10 +56,9 @@ void xr_car_send_blocked(struct xr_node *n)
 
 /* May the car enter the box now (light.c, "absent cars")? Only once the
  * coordinator of this epoch granted this round: it then knows the car may
- * have crossed and never takes it out. And only under a lease, while the
- * coordinator cannot have taken it out by the time it is through: it takes
- * nobody out before fail_ms after hearing from them, and lease_ms is a
- * stamp of ours it has heard. */
+ * have crossed and never takes it out. And only under a lease (a stamp of
+ * ours it echoed, plus fail_ms, outlasting the crossing), which came before
+ * the grant and is no longer needed for safety (docs/DECISIONS.md). */
 static bool may_enter(const struct xr_node *n)
 {
 	if (!xr_failover_on(n))

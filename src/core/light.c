@@ -563,7 +563,7 @@ static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
  *
  * The lease (a stamp of the car's that the coordinator echoed, plus fail_ms,
  * must outlast the crossing) came first and still holds at entry; with the
- * grant it no longer decides anything (docs/FAILURES.md). */
+ * grant it is no longer needed for safety (docs/DECISIONS.md, "Failover"). */
 static bool left_round(const struct xr_light *l, uint32_t car)
 {
 	const struct xr_crossing *x = xr_log_find(l->log, l->n_log, car);

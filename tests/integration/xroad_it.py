@@ -46,16 +46,18 @@ How the invariants are checked (docs/NET.md, "Integration tests"):
       host's CLOCK_MONOTONIC, shared by all processes, so the [enter, exit]
       intervals of two cars of one round whose paths share a cell must not
       overlap.
-  I2  the light logs round_end for every round and `done`; every car logs a
-      crossing for every round; every declared deadlock's round ends.
+  I2  the coordinator logs round_end for every round and `done`; every car
+      not away logs a crossing for every round; every declared deadlock's
+      round ends.
   I3  every cycle the light declares is made of real wait-for edges: each
       edge a->b follows from the round's intents by the rules of DESIGN.md
       section 1 (ties by arrival accepted either way) or is the reversed edge
       of an earlier override of that round; and no car of the cycle had
       entered the box when it was declared.
-  I4  every node's crossing log file (state_dir/node-N.log) is identical.
+  I4  every node's crossing log file (state_dir/node-N.log) is identical;
+      a node away when rounds ended holds it with those rounds missing.
   I5  in the crossings table, count(*) = count(distinct run,round,car) =
-      cars x rounds.
+      crossings made (cars x rounds when nobody was away).
 """
 import argparse
 import json
@@ -905,9 +907,9 @@ def scenario_tls(args, tmp):
     if shutil.which("nngcat") is None:
         fail("nngcat is missing (tools/install-deps installs nng-utils)")
     # Every connection starts with a handshake (two P-256 signatures and
-    # three verifications a side): about 15 ms of CPU, so five nodes dialing
-    # each other on two shared cores spend most of a second on it before the
-    # first round moves, longer in a sanitizer build. fail_ms = 3000 keeps
+    # three verifications a side), so five nodes dialing each other on two
+    # shared cores take a while before the first round moves, longer in a
+    # sanitizer build. fail_ms = 3000 keeps
     # that start from looking like a dead light; failover is not what this
     # test is about (docs/NET.md, "TLS", cost).
     c = Cluster(args.build, tmp, rounds=15, cross_ms=20, transport="tls", topology="star",
