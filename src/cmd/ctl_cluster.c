@@ -226,6 +226,7 @@ void xr_ctl_find_coordinator(const struct xr_ctl_cluster *c,
 	memset(out, 0, sizeof *out);
 	out->index = -1;
 	for (uint32_t i = 0; i < c->n; i++) {
+		out->answered = out->answered || s->replies[i] != NULL;
 		const Xroad__NodeStatus *n =
 			s->replies[i] ? s->replies[i]->node : NULL;
 		if (n == NULL)

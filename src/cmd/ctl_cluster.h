@@ -73,6 +73,7 @@ const char *xr_ctl_car_state_name(int state);
  * Answers that name no coordinator (a node back from a crash, before it
  * hears from one) are skipped. */
 struct xr_ctl_coordinator {
+	bool answered;    /* some node answered at all */
 	bool known;       /* some answer names a coordinator */
 	uint32_t id;      /* when known */
 	uint32_t epoch;   /* when known, its epoch; else the newest answered */

@@ -96,10 +96,7 @@ pick_coordinator(const struct xr_ctl_cluster *c, struct xr_ctl_coordinator *co,
 		return &c->nodes[0];
 	xr_ctl_status_all(c, &s);
 	xr_ctl_find_coordinator(c, &s, co);
-	bool any = false;
-	for (uint32_t i = 0; i < c->n; i++)
-		any = any || s.replies[i] != NULL;
-	if (!any) {
+	if (!co->answered) {
 		snprintf(err, err_len, "no node answers, so no coordinator is "
 				       "known%s", json ? "" : ":");
 		unanswered(c, &s, json ? "; " : "\n  ", err, err_len);

@@ -94,12 +94,9 @@ static void print_coordinator(const struct xr_ctl_cluster *c,
 			      const struct xr_ctl_status *s)
 {
 	struct xr_ctl_coordinator co;
-	bool any = false;
-	for (uint32_t i = 0; i < c->n; i++)
-		any = any || s->replies[i] != NULL;
-	if (!any)
-		return;
 	xr_ctl_find_coordinator(c, s, &co);
+	if (!co.answered)
+		return;
 	if (!co.known) {
 		printf("coordinator: none known yet (an election is under "
 		       "way), epoch %u\n", co.epoch);
