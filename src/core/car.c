@@ -63,9 +63,12 @@ static bool may_enter(const struct xr_node *n)
 {
 	if (!xr_failover_on(n))
 		return true;
-	/* Coordinating ourselves: unless the log we took over has us out. */
+	/* Coordinating ourselves: unless the log we took over has us out,
+	 * and only once we have applied every override we decided (as for
+	 * any car's grant, light.c; seed 5002440 star). */
 	if (n->coordinator == n->cfg.self)
-		return !xr_light_took_out(n, n->cfg.self, n->car.round);
+		return !xr_light_took_out(n, n->cfg.self, n->car.round) &&
+		       n->car.override_epoch >= xr_light_decided_override(n);
 	const struct xr_election *e = &n->election;
 	if (e->grant_round != n->car.round ||
 	    e->grant_epoch != n->coordinator_epoch)

@@ -65,6 +65,8 @@ void xr_light_hear_all(struct xr_node *n);
 uint64_t xr_light_lease_for(const struct xr_node *n, uint32_t id);
 /* Has this coordinator taken `car` out of `round`? */
 bool xr_light_took_out(const struct xr_node *n, uint32_t car, uint32_t round);
+/* The newest override epoch decided in the round (its wave may still run). */
+uint32_t xr_light_decided_override(const struct xr_node *n);
 /* The round in which car `id` may enter (it is granted), or 0. */
 uint32_t xr_light_grant_for(const struct xr_node *n, uint32_t id);
 /* A heartbeat to node `id`: its lease, and its grant if it has one

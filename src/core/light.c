@@ -356,13 +356,37 @@ static int on_crossed(struct xr_node *n, const struct xr_msg *m)
 	return 0;
 }
 
+/* The newest override this coordinator has decided in the round, the one
+ * whose wave still runs (or that a takeover is about to spread again)
+ * included. */
+uint32_t xr_light_decided_override(const struct xr_node *n)
+{
+	const struct xr_light *l = &n->light;
+	if (l->phase == XR_LIGHT_OVERRIDING || l->respread_pending)
+		return l->pending.epoch;
+	return l->override_epoch;
+}
+
 /* A car waits for nobody: it may enter once granted (failover on). The
- * grant goes at once in a heartbeat, with the car's lease. */
-static void grant(struct xr_node *n, uint32_t car)
+ * grant goes at once in a heartbeat, with the car's lease.
+ *
+ * Only a car that has applied every override decided so far is granted: a
+ * car that has not yet applied one that makes it a loser computes its edges
+ * by the plain rules and may wait for nobody, while the winner is about to
+ * be told to go (two cars in the box, seed 30051391 line). Its report says
+ * how far it has got; once the wave reaches it, it reports again. */
+static void grant(struct xr_node *n, uint32_t car, uint32_t overrides_known)
 {
 	struct xr_light *l = &n->light;
 	if (!xr_failover_on(n) || XR_HAS(l->absent, car))
 		return;
+	uint32_t decided = xr_light_decided_override(n);
+	if (overrides_known < decided) {
+		xr_tracef(n, "car %u free to go, knows overrides to e%u of e%u "
+			     "-> no grant yet",
+			  car, overrides_known, decided);
+		return;
+	}
 	l->granted |= XR_SET(car);
 	xr_heartbeat_to(n, car);
 }
@@ -386,7 +410,7 @@ static int on_blocked(struct xr_node *n, const struct xr_msg *m)
 	if (r->held && XR_HAS(l->proceed_sent, car))
 		send_proceed(n, car);
 	if (r->n_waits == 0 && !r->held)
-		grant(n, car);
+		grant(n, car, r->overrides);
 	if (!r->held)
 		l->proceeding &= ~XR_SET(car);
 	check_stall(n);
