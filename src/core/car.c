@@ -395,6 +395,17 @@ void xr_car_start(struct xr_node *n)
 static void on_rejoin_state(struct xr_node *n, const struct xr_rejoin_state *s)
 {
 	struct xr_car *c = &n->car;
+	/* The state of a round before ours is an answer overtaken by the
+	 * waves: adopting it would install that round's intent set and our
+	 * turn of then, and the real set of our round would be ignored (a car
+	 * driving an old round's path, seed 30031402 complete). A car that
+	 * still rejoins asks again. */
+	if (s->round < c->round) {
+		xr_tracef(n, "state of round %u while in round %u -> stale, "
+			     "ignore",
+			  s->round, c->round);
+		return;
+	}
 	/* Unasked, the coordinator sends it to a car that was away while the
 	 * round went on: taken only when it tells us a round we lack. Else a
 	 * duplicate answer. */
