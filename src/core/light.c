@@ -450,7 +450,11 @@ static int on_deadlock(struct xr_node *n, const struct xr_msg *m)
 	}
 	xr_set members = 0;
 	for (uint32_t i = 0; i < len; i++) {
-		if (XR_HAS(members, cycle[i]) || XR_HAS(l->crossed, cycle[i]))
+		/* A car outside the round's intent set cannot be in its
+		 * cycle: the report is stale or forged (and the winner's
+		 * arrival is read from the set below). */
+		if (XR_HAS(members, cycle[i]) || XR_HAS(l->crossed, cycle[i]) ||
+		    intent_of(l, cycle[i]) == NULL)
 			return XR_EINVAL;
 		members |= XR_SET(cycle[i]);
 	}
