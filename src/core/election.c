@@ -69,6 +69,13 @@ static void send_all(struct xr_node *n, enum xr_msg_type type)
 static void set_epoch(struct xr_node *n, uint32_t epoch, uint32_t who)
 {
 	bool was = n->coordinator == n->cfg.self;
+	/* A wave belongs to the coordinator that started it: a node that
+	 * follows a new one drops its part in the old one's wave, or its
+	 * resends would go out stamped with the new epoch and be taken as
+	 * the new coordinator's (a car that crossed taken out, seed 30095558
+	 * random). The wave id is kept: ids only grow. */
+	if (who != n->coordinator || epoch != n->coordinator_epoch)
+		n->wave.active = false;
 	n->coordinator = who;
 	n->coordinator_epoch = epoch;
 	n->durable.epoch = epoch;
@@ -76,7 +83,6 @@ static void set_epoch(struct xr_node *n, uint32_t epoch, uint32_t who)
 	n->election.last_heard_ms = n->now_ms;
 	if (was && who != n->cfg.self) {
 		n->light.phase = XR_LIGHT_IDLE;
-		n->wave.active = false;
 		xr_out_effect(n, XR_FX_DEPOSED);
 		xr_tracef(n, "coordinator %u at epoch %u -> step down", who,
 			  epoch);

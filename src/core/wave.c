@@ -143,6 +143,11 @@ int xr_wave_receive(struct xr_node *n, const struct xr_msg *m)
 	const struct xr_wave_msg *in = &m->u.wave;
 	if (in->wave < w->id)
 		return XR_EROUND; /* an older wave: its messages are stale */
+	/* Only the coordinator starts waves, so one it did not start (or no
+	 * longer runs) is another coordinator's, stale: never joined. */
+	if (n->coordinator == n->cfg.self &&
+	    !(w->active && w->is_root && in->wave == w->id))
+		return XR_EROUND;
 	if (in->wave > w->id || !w->active) {
 		/* A first message of a new wave. An echo cannot start a wave:
 		 * it means we joined it, crashed and forgot; the root will
