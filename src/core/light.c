@@ -651,7 +651,15 @@ uint32_t xr_light_grant_for(const struct xr_node *n, uint32_t id)
  * the cars, itself included)? Only then does it take anybody out: a
  * coordinator cut off from most of the cluster is the one that is away,
  * and the others may have elected a coordinator of their own; taking
- * them out would end rounds the two decide differently (I4). */
+ * them out would end rounds the two decide differently (I4).
+ *
+ * "Heard within fail_ms" is all it claims. It does not prove that no rival
+ * exists: a car heard 400 ms ago may follow a newer coordinator since. A
+ * coordinator deposed without knowing it may so take a car out; nobody acts
+ * on that: every car it could tell refuses its epoch, and it drops the round
+ * when it learns the newer one. The simulator counts such take-outs apart
+ * (`by-deposed`) and judges only the newest epoch's; whatever such a node
+ * appends to its own log is judged as any append (I4, I5). */
 static bool hears_majority(const struct xr_node *n)
 {
 	uint32_t present = 1; /* itself */

@@ -548,11 +548,24 @@ static void check_round_end(struct sim_checker *c, const struct xr_node *nodes,
 /* A car taken out of its round: never one in the box, driving or dead
  * there (it was granted the box, so it may have crossed: light.c, "absent
  * cars"). */
-static void check_taken_out(struct sim_checker *c, const struct xr_effect *fx,
+static void check_taken_out(struct sim_checker *c, const struct xr_node *nodes,
+			    uint32_t node, const struct xr_effect *fx,
 			    uint64_t now)
 {
 	if (fx->round == 0)
 		return; /* absent, not out of a round */
+	/* A coordinator deposed without knowing it yet (a newer epoch exists
+	 * somewhere) decides for nobody: every car it could tell refuses its
+	 * epoch, and it drops its round when it learns the newer one
+	 * (light.c, hears_majority). Counted as such, not judged. */
+	uint32_t newest = 0;
+	for (uint32_t i = 0; i <= c->cars; i++)
+		if (nodes[i].coordinator_epoch > newest)
+			newest = nodes[i].coordinator_epoch;
+	if (nodes[node].coordinator_epoch < newest) {
+		c->stale_acts++;
+		return;
+	}
 	c->taken_out++;
 	if (fx->car != 0 && fx->car <= c->cars && HAS(c->in_box, fx->car))
 		sim_violation(c->v, now,
@@ -589,7 +602,7 @@ void sim_check_effect(struct sim_checker *c, const struct xr_node *nodes,
 		check_round_end(c, nodes, node, fx, now);
 		return;
 	case XR_FX_CAR_LEFT:
-		check_taken_out(c, fx, now);
+		check_taken_out(c, nodes, node, fx, now);
 		return;
 	case XR_FX_DONE:
 		/* A car coordinating may run out of rounds too, but the run

@@ -66,6 +66,7 @@ struct sim_checker {
 	struct sim_log_point { uint32_t count; uint64_t digest; } *points;
 	uint32_t n_points, max_points;
 	uint32_t taken_out; /* cars taken out of a round (CAR_LEFT) */
+	uint32_t stale_acts; /* take-outs by a coordinator already deposed */
 	/* I2 bookkeeping. */
 	uint32_t rounds_ended; /* rounds 1..rounds_ended have ended */
 	bool done;       /* the light said DONE and still coordinates */

@@ -189,6 +189,7 @@ int main(int argc, char **argv)
 		total.car_rounds += res.stats.car_rounds;
 		total.car_deadlocks += res.stats.car_deadlocks;
 		total.cars_taken_out += res.stats.cars_taken_out;
+		total.stale_take_outs += res.stats.stale_take_outs;
 		total.snapshots_started += res.stats.snapshots_started;
 		total.snapshots_checked += res.stats.snapshots_checked;
 		total.waves += res.stats.waves;
@@ -231,11 +232,12 @@ int main(int argc, char **argv)
 	if (cfg.faults)
 		printf("failover: light-crashes=%u partitions=%u cut=%" PRIu64
 		       " elections-won=%u by-cars=%u rounds-ended-by-cars=%u "
-		       "deadlocks-broken-by-cars=%u cars-taken-out=%u\n",
+		       "deadlocks-broken-by-cars=%u cars-taken-out=%u "
+		       "by-deposed=%u\n",
 		       total.light_crashes, total.partitions, total.cut,
 		       total.coordinators, total.car_coordinators,
 		       total.car_rounds, total.car_deadlocks,
-		       total.cars_taken_out);
+		       total.cars_taken_out, total.stale_take_outs);
 	if (cfg.snapshots)
 		printf("snapshots: %u started, %u complete and checked for I6\n",
 		       total.snapshots_started, total.snapshots_checked);

@@ -1038,6 +1038,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	w->st->done_ms = w->chk.done ? w->chk.done_ms : 0;
 	w->st->rounds = w->chk.rounds_ended;
 	w->st->cars_taken_out = w->chk.taken_out;
+	w->st->stale_take_outs = w->chk.stale_acts;
 	w->st->end_ms = w->now;
 	if (cfg->exit_ms != NULL) {
 		for (uint32_t c = 1; c <= cfg->cars; c++)

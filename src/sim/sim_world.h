@@ -61,6 +61,7 @@ struct sim_stats {
 	uint32_t car_rounds;     /* rounds a car ended as coordinator */
 	uint32_t car_deadlocks;  /* deadlocks a car declared as coordinator */
 	uint32_t cars_taken_out; /* cars taken out of a round (absent) */
+	uint32_t stale_take_outs; /* by a coordinator already deposed */
 	uint32_t snapshots_started, snapshots_checked; /* --snapshots */
 	uint32_t max_in_flight; /* most messages on the wire at once */
 	uint32_t edges;        /* |E| of the wave topology */
