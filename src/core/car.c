@@ -157,7 +157,14 @@ static void reset_round(struct xr_car *c, uint32_t round)
 static void record_crossing(struct xr_node *n, const struct xr_crossing *x)
 {
 	struct xr_car *c = &n->car;
-	if (XR_HAS(c->log_have, x->index))
+	/* An index we hold for the same car: a duplicate. For another car:
+	 * a takeover closed a gap that no car could fill (recover.c) and
+	 * renumbered what follows, and the coordinator's numbering wins. The
+	 * car we held there still crossed or left (a takeover keeps every
+	 * entry a car saw), so it stays in `crossed`; keeping the old entry
+	 * instead made us ignore the crossing now at that index and wait for
+	 * its car for ever (seed 30113562 ring). */
+	if (XR_HAS(c->log_have, x->index) && c->log[x->index].car == x->car)
 		return;
 	c->log[x->index] = *x;
 	c->log_have |= XR_SET(x->index);

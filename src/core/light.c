@@ -405,7 +405,10 @@ static int on_blocked(struct xr_node *n, const struct xr_msg *m)
 	r->seen = m->u.blocked.seen;
 	r->overrides = m->u.blocked.overrides;
 	r->n_waits = m->u.blocked.n_waits;
-	for (uint32_t i = r->seen; i < l->n_log; i++)
+	/* A car that holds more than we logged holds entries of an older
+	 * numbering (recover.c closes gaps): it gets the whole log again, and
+	 * each of our entries replaces what it holds at that index. */
+	for (uint32_t i = r->seen <= l->n_log ? r->seen : 0; i < l->n_log; i++)
 		send_notice(n, car, &l->log[i]);
 	if (r->held && XR_HAS(l->proceed_sent, car))
 		send_proceed(n, car);
