@@ -243,8 +243,15 @@ void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 		 * how many rounds the cluster was asked to run. */
 		if (down->target_round > n->durable.target_round)
 			n->durable.target_round = down->target_round;
-		if (down->round > c->round || c->round == 0) {
-			reset_round(c, down->round);
+		/* A new round; or ours with no intent of ours yet: a round
+		 * learnt from a wave or a state that lacked us has our
+		 * number and an empty intent, which no coordinator accepts
+		 * (an echo refused for ever, seed 30008232 ring). */
+		if (down->round > c->round || c->round == 0 ||
+		    (down->round == c->round && !c->have_set &&
+		     c->intent.car != n->cfg.self)) {
+			if (down->round != c->round || c->round == 0)
+				reset_round(c, down->round);
 			c->intent.car = n->cfg.self;
 			int i = xr_node_car_index(n, n->cfg.self);
 			c->intent.approach = n->cfg.approaches[i];
