@@ -123,6 +123,34 @@ static xr_set intent_cars(const struct xr_light *l)
 	return cars;
 }
 
+/* Cars that say they crossed in `round` (durable) and are not in its log. */
+static xr_set unacked_crossers(const struct xr_light *l, uint32_t round)
+{
+	xr_set unacked = 0;
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++)
+		if (XR_HAS(l->recover_have, id) &&
+		    l->recovered[id].crossed_round == round && !in_log(l, id))
+			unacked |= XR_SET(id);
+	return unacked;
+}
+
+/* Logs every unacknowledged crossing of `round` at the end of the log. */
+static void log_unacked(struct xr_node *n, uint32_t round)
+{
+	struct xr_light *l = &n->light;
+	xr_set unacked = unacked_crossers(l, round);
+	while (unacked && l->n_log < XR_MAX_CARS) {
+		uint32_t car = (uint32_t)__builtin_ctzll(unacked);
+		unacked &= ~XR_SET(car);
+		l->log[l->n_log] = (struct xr_crossing){
+			.round = round, .index = l->n_log, .car = car};
+		l->crossed |= XR_SET(car);
+		xr_tracef(n, "car %u crossed round %u, unlogged -> log #%u", car,
+			  round, l->n_log);
+		l->n_log++;
+	}
+}
+
 static void finish(struct xr_node *n)
 {
 	struct xr_light *l = &n->light;
@@ -138,6 +166,10 @@ static void finish(struct xr_node *n)
 			target = r->target_round;
 		if (r->logged_round > logged)
 			logged = r->logged_round;
+		/* A round some car crossed in had started, whatever the
+		 * others (restarted, say) still know of it. */
+		if (r->crossed_round > round)
+			round = r->crossed_round;
 		if (r->detect_epoch > detect)
 			detect = r->detect_epoch;
 		if (best_log == NULL || r->log_count > best_log->log_count)
@@ -211,7 +243,12 @@ static void finish(struct xr_node *n)
 	}
 	if (!any_set) {
 		/* The intents were still being collected: collect again;
-		 * cars keep the intent they already gave. */
+		 * cars keep the intent they already gave. Or no car holds
+		 * the set any more (they restarted) while one had crossed:
+		 * its crossing is a fact it keeps on disk, and is logged now,
+		 * before the round can go on without it (a crossing lost
+		 * when its car was then taken out, seed 30112779 line). */
+		log_unacked(n, round);
 		xr_light_collect(n);
 		return;
 	}
@@ -244,11 +281,7 @@ static void finish(struct xr_node *n)
 	 * then go at the end. Every car answered, so every gap has its car;
 	 * should one stay all the same, it is closed, at the cost of
 	 * renumbering what follows. */
-	xr_set unacked = 0;
-	for (uint32_t id = 0; id < XR_MAX_NODES; id++)
-		if (XR_HAS(l->recover_have, id) &&
-		    l->recovered[id].crossed_round == round && !in_log(l, id))
-			unacked |= XR_SET(id);
+	xr_set unacked = unacked_crossers(l, round);
 	for (uint32_t i = 0; i < l->n_log && unacked; i++) {
 		if (l->log[i].round != 0)
 			continue;
@@ -262,13 +295,7 @@ static void finish(struct xr_node *n)
 		if (l->log[i].round != 0)
 			l->log[k++] = l->log[i];
 	l->n_log = k;
-	while (unacked && l->n_log < XR_MAX_CARS) {
-		uint32_t car = (uint32_t)__builtin_ctzll(unacked);
-		unacked &= ~XR_SET(car);
-		l->log[l->n_log] = (struct xr_crossing){
-			.round = round, .index = l->n_log, .car = car};
-		l->n_log++;
-	}
+	log_unacked(n, round);
 	for (uint32_t i = 0; i < l->n_log; i++) {
 		l->log[i].index = i;
 		l->crossed |= XR_SET(l->log[i].car);
