@@ -64,6 +64,7 @@ struct xr_daemon {
 	int64_t wall_offset_ms;   /* wall clock - monotonic clock */
 	volatile sig_atomic_t stop;
 	bool shutdown_fx;         /* the core asked to stop */
+	bool disk_failed;         /* a durable write failed: mute, then stop */
 	struct xr_net_item *cur;  /* the item being stepped (wave responses) */
 	/* The core is stepped by nng's callback threads (direct dispatch,
 	 * net.h) and by the loop thread (timers): core_mtx serialises them. */

@@ -61,7 +61,8 @@ static void apply_effect(struct xr_daemon *d, const struct xr_effect *fx,
 		xr_daemon_report_exit(d, fx);
 		break;
 	case XR_FX_LOG_APPEND:
-		xr_daemon_state_append(d, &fx->crossing);
+		if (xr_daemon_state_append(d, &fx->crossing) != 0)
+			d->disk_failed = true;
 		xr_daemon_report_logged(d, &fx->crossing);
 		*persist = true;
 		xr_log(XR_LOG_DEBUG, "log_append", "round=%u index=%u car=%u",
@@ -236,8 +237,23 @@ static void apply_outbox(struct xr_daemon *d, const struct xr_durable *before,
 
 	for (uint32_t i = 0; i < out->n_effects; i++)
 		apply_effect(d, &out->effects[i], &persist);
-	if (persist)
-		xr_daemon_state_persist(d);
+	if (persist && xr_daemon_state_persist(d) != 0)
+		d->disk_failed = true;
+	/* node.h: durable state is on disk before any message goes out. A
+	 * message sent after a failed write could acknowledge what a restart
+	 * forgets (a crossing logged, an epoch taken), so the node says
+	 * nothing more and stops; its peers treat it as dead. */
+	if (d->disk_failed) {
+		if (!d->shutdown_fx)
+			xr_log(XR_LOG_ERROR, "durable_write_failed",
+			       "node=%u state=%s log=%s why=\"durable state not on "
+			       "disk: %u messages of this step not sent; the node "
+			       "stops\"",
+			       (unsigned)d->self, d->state_path, d->log_path,
+			       (unsigned)out->n_msgs);
+		d->shutdown_fx = true;
+		return;
+	}
 	trace_input(d, ev);
 	if (d->trace != NULL &&
 	    xr_trace_outbox(d->trace, d->self, d->node.now_ms, out) != 0)

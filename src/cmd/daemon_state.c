@@ -340,7 +340,8 @@ int xr_daemon_state_append(struct xr_daemon *d, const struct xr_crossing *c)
 	if (fprintf(d->log_file, "%u %u %u%s\n", (unsigned)c->round,
 		    (unsigned)c->index, (unsigned)c->car, c->left ? " left" : "") < 0 ||
 	    fflush(d->log_file) != 0) {
-		xr_log(XR_LOG_ERROR, "log_write_failed", "path=%s", d->log_path);
+		xr_log(XR_LOG_ERROR, "log_write_failed", "path=%s why=\"%s\"",
+		       d->log_path, strerror(errno));
 		return XR_EIO;
 	}
 	d->crossings_logged++;

@@ -401,5 +401,5 @@ int main(int argc, char **argv)
 	       d->cfg.run);
 	xr_daemon_run(d);
 	shutdown_node(d);
-	return 0;
+	return d->disk_failed ? 1 : 0;
 }

@@ -816,6 +816,43 @@ def scenario_netns_partition(args, tmp):
         net.destroy()
 
 
+def scenario_disk_full(args, tmp):
+    """A car whose crossing log sits on a full file system: its first
+    durable write fails, it says so in one line, sends nothing of that step
+    and stops with exit 1; the others go on without it (node.h: durable
+    state before any message)."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        print("skip: needs root and unshare for a mount namespace", flush=True)
+        raise SystemExit(77)
+    victim = 2
+    full = os.path.join(tmp, "full")
+    os.makedirs(full)
+    # The car alone sees a full tmpfs file bound over its log file.
+    script = ("mount -t tmpfs -o size=64k tmpfs {f} && : > {f}/log && "
+              "(dd if=/dev/zero of={f}/fill bs=4k 2>/dev/null; true) && "
+              "mount --bind {f}/log {log} && exec \"$@\"")
+    c = Cluster(args.build, tmp, rounds=12, cross_ms=10)
+    os.makedirs(c.state, exist_ok=True)
+    log = os.path.join(c.state, "node-%d.log" % victim)
+    open(log, "w").close()
+    c.prefix = lambda i: (["unshare", "-m", "sh", "-c",
+                           script.format(f=full, log=log), "sh"] if i == victim else [])
+    try:
+        c.start_all()
+        rc = c.procs[victim].wait(30)
+        failed = c.lines(victim, "durable_write_failed")
+        if rc != 1 or len(failed) != 1:
+            fail("car %d: exit %s, %d durable_write_failed lines; log tail:\n%s" %
+                 (victim, rc, len(failed), tail(c.log(victim))))
+        print("ok: car %d stopped with exit 1: %s" % (victim, failed[0].get("why")), flush=True)
+        del c.procs[victim]  # gone on purpose: wait_done must not fail on it
+        c.wait_done(60)
+        c.stop_all()
+        check_invariants(c, away=(victim,))
+    finally:
+        c.kill_all()
+
+
 def send_frame(addr, data, tmp, proto="--req"):
     path = os.path.join(tmp, "payload.bin")
     with open(path, "wb") as f:
@@ -1285,7 +1322,7 @@ def scenario_config(args, tmp):
           (len(cases), n_tls), flush=True)
 
 
-SCENARIOS = {"config": scenario_config, "rounds50": scenario_rounds50, "straight": scenario_straight,
+SCENARIOS = {"disk_full": scenario_disk_full, "config": scenario_config, "rounds50": scenario_rounds50, "straight": scenario_straight,
              "kill9": scenario_kill9, "kill9_light": scenario_kill9_light,
              "dead_car": scenario_dead_car, "dead_car_in_box": scenario_dead_car_in_box,
              "netns_partition": scenario_netns_partition,
