@@ -140,6 +140,14 @@ static void json_msg(FILE *o, const struct xr_msg *m)
 	case XR_MSG_REJOIN:
 		fprintf(o, ",\"round\":%u", m->u.rejoin.round);
 		break;
+	case XR_MSG_LOG_FETCH:
+		fprintf(o, ",\"round\":%u", m->u.log_fetch.round);
+		break;
+	case XR_MSG_LOG_ROUND:
+		fprintf(o, ",\"round\":%u,\"held\":%s", m->u.log_round.round,
+			m->u.log_round.held ? "true" : "false");
+		json_log(o, m->u.log_round.log, m->u.log_round.n_log);
+		break;
 	case XR_MSG_RECOVER_STATE:
 	case XR_MSG_REJOIN_STATE: {
 		const struct xr_rejoin_state *r =

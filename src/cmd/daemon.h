@@ -89,6 +89,10 @@ struct xr_daemon {
 int xr_daemon_state_open(struct xr_daemon *d, struct xr_durable *durable,
 			 bool *have_durable);
 int xr_daemon_state_append(struct xr_daemon *d, const struct xr_crossing *c);
+/* Round `round` as node-N.log holds it, in index order: the number of
+ * entries, 0 when the log holds none of it (LogFetch, node.h). */
+uint32_t xr_daemon_state_read_round(struct xr_daemon *d, uint32_t round,
+				    struct xr_crossing out[XR_MAX_CARS]);
 int xr_daemon_state_persist(struct xr_daemon *d);
 void xr_daemon_state_close(struct xr_daemon *d);
 int xr_daemon_routes(struct xr_daemon *d, uint32_t weights[XR_TURNS],

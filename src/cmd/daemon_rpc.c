@@ -45,6 +45,38 @@ static int admit(struct xr_daemon *d, const struct xr_msg *m, int wave_peer,
 	return 0;
 }
 
+/* A LogFetch is for this process, not its core: the core keeps only its
+ * last round, the log file every round (recover.c, "catching up"). The
+ * answer goes out as the core's messages do, at the node's epoch. */
+static void answer_fetch(struct xr_daemon *d, const struct xr_msg *m)
+{
+	static struct xr_msg r;
+	static uint8_t buf[XR_MSG_MAX_BYTES];
+	size_t len = 0;
+	int rc;
+
+	memset(&r, 0, sizeof r);
+	r.from = d->self;
+	r.to = m->from;
+	r.epoch = d->node.coordinator_epoch;
+	r.snapshot = d->node.snap.id;
+	r.type = XR_MSG_LOG_ROUND;
+	r.u.log_round.round = m->u.log_fetch.round;
+	r.u.log_round.n_log = xr_daemon_state_read_round(d, m->u.log_fetch.round,
+							 r.u.log_round.log);
+	r.u.log_round.held = r.u.log_round.n_log > 0;
+	rc = xr_msg_encode(&r, buf, sizeof buf, &len);
+	if (rc == 0)
+		rc = xr_net_deliver(d->net, r.to, buf, len);
+	if (rc != 0)
+		xr_log(XR_LOG_WARN, "log_fetch_failed", "round=%u for=%u why=\"%s\"",
+		       (unsigned)r.u.log_round.round, (unsigned)r.to, xr_strerror(rc));
+	else
+		xr_log(XR_LOG_INFO, "log_fetch", "round=%u for=%u entries=%u",
+		       (unsigned)r.u.log_round.round, (unsigned)r.to,
+		       (unsigned)r.u.log_round.n_log);
+}
+
 static int receive(struct xr_daemon *d, const uint8_t *body, size_t len,
 		   int wave_peer, const char *via, char *why, size_t why_len)
 {
@@ -69,6 +101,10 @@ static int receive(struct xr_daemon *d, const uint8_t *body, size_t len,
 	if (rc != 0) {
 		snprintf(why, why_len, "%s", xr_strerror(rc));
 		return rc;
+	}
+	if (m.type == XR_MSG_LOG_FETCH) {
+		answer_fetch(d, &m);
+		return 0;
 	}
 	ev.now_ms = xr_net_now();
 	ev.msg = &m;

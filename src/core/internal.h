@@ -39,6 +39,7 @@ int xr_election_receive(struct xr_node *n, const struct xr_msg *m);
 void xr_election_tick(struct xr_node *n);
 void xr_light_takeover(struct xr_node *n);
 int xr_light_on_recover_state(struct xr_node *n, const struct xr_msg *m);
+int xr_light_on_log_round(struct xr_node *n, const struct xr_msg *m);
 void xr_light_recover_tick(struct xr_node *n);
 void xr_car_on_recover(struct xr_node *n);
 /* A car cut off from its coordinator (it held an election) hears it again:

@@ -737,6 +737,8 @@ int xr_light_receive(struct xr_node *n, const struct xr_msg *m)
 		return on_rejoin(n, m);
 	case XR_MSG_RECOVER_STATE:
 		return xr_light_on_recover_state(n, m);
+	case XR_MSG_LOG_ROUND:
+		return xr_light_on_log_round(n, m);
 	default:
 		return XR_EROLE;
 	}

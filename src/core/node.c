@@ -30,6 +30,8 @@ static const char *const msg_type_names[XR_MSG_TYPES] = {
 	[XR_MSG_COORDINATOR] = "Coordinator",
 	[XR_MSG_RECOVER] = "Recover",
 	[XR_MSG_RECOVER_STATE] = "RecoverState",
+	[XR_MSG_LOG_FETCH] = "LogFetch",
+	[XR_MSG_LOG_ROUND] = "LogRound",
 };
 
 static const char *const wave_kind_names[XR_WAVE_KINDS] = {
@@ -415,6 +417,15 @@ static int check_values(const struct xr_node *n, const struct xr_msg *m)
 					       m->u.deadlock.n_cycle)
 			       ? 0
 			       : XR_ERANGE;
+	case XR_MSG_LOG_ROUND:
+		if (m->u.log_round.n_log > XR_MAX_CARS)
+			return XR_ERANGE;
+		for (uint32_t i = 0; i < m->u.log_round.n_log; i++)
+			if (!crossing_ok(n, &m->u.log_round.log[i]) ||
+			    m->u.log_round.log[i].index != i ||
+			    m->u.log_round.log[i].round != m->u.log_round.round)
+				return XR_ERANGE;
+		return 0;
 	case XR_MSG_RECOVER_STATE:
 	case XR_MSG_REJOIN_STATE: {
 		const struct xr_rejoin_state *s =
@@ -460,7 +471,12 @@ static int check_route(const struct xr_node *n, const struct xr_msg *m)
 	case XR_MSG_DEADLOCK:
 	case XR_MSG_REJOIN:
 	case XR_MSG_RECOVER_STATE:
+	case XR_MSG_LOG_ROUND:
 		return from_car ? 0 : XR_ESENDER;
+	case XR_MSG_LOG_FETCH:
+		/* Answered by the car's shell from its log (node.h); a core
+		 * never gets one. */
+		return XR_EROLE;
 	case XR_MSG_NOTICE:
 	case XR_MSG_DETECT:
 	case XR_MSG_PROCEED:
@@ -499,7 +515,7 @@ static bool coordinator_bound(enum xr_msg_type t)
 {
 	return t == XR_MSG_CROSSED || t == XR_MSG_BLOCKED ||
 	       t == XR_MSG_DEADLOCK || t == XR_MSG_REJOIN ||
-	       t == XR_MSG_RECOVER_STATE;
+	       t == XR_MSG_RECOVER_STATE || t == XR_MSG_LOG_ROUND;
 }
 
 static int check_msg(const struct xr_node *n, const struct xr_msg *m)

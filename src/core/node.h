@@ -63,6 +63,8 @@ enum xr_msg_type {
 	XR_MSG_COORDINATOR,   /* bully: the winner, at the envelope's epoch */
 	XR_MSG_RECOVER,       /* new coordinator -> cars: your round state? */
 	XR_MSG_RECOVER_STATE, /* car -> new coordinator */
+	XR_MSG_LOG_FETCH,     /* light taking over -> car: a round it missed */
+	XR_MSG_LOG_ROUND,     /* car (its shell, from its log) -> light */
 	XR_MSG_TYPES
 };
 
@@ -187,6 +189,19 @@ struct xr_msg {
 			 * no); light.c, "absent cars". */
 			uint32_t grant_round;
 		} heartbeat;
+		struct {
+			uint32_t round;
+		} log_fetch;
+		/* A round's whole log as the car's log holds it; `held`
+		 * false: the car does not hold that round (it was away). The
+		 * car's shell answers a LogFetch from its log file: the core
+		 * keeps only the last round (recover.c, "catching up"). */
+		struct {
+			uint32_t round;
+			bool held;
+			uint32_t n_log;
+			struct xr_crossing log[XR_MAX_CARS];
+		} log_round;
 		struct xr_recover_state {
 			struct xr_rejoin_state state; /* the car's view */
 			uint32_t crossed_round; /* durable: its last crossing */
@@ -402,6 +417,11 @@ struct xr_light {
 	xr_set recover_have;   /* cars whose RecoverState arrived */
 	struct xr_recover_state recovered[XR_MAX_NODES];
 	bool star;             /* waves run as a star around us */
+	/* A light taking over after missing whole rounds fetches them, in
+	 * order, before it resumes (recover.c, "catching up"): the next round
+	 * to fetch (0: none) and the last one. */
+	uint32_t catchup_round;
+	uint32_t catchup_to;
 	bool respread_pending; /* spread `pending` again before Proceed */
 	/* Dead cars (light.c, "absent cars"): when each car was last heard
 	 * from, the stamp its last heartbeat answer carried, and the cars

@@ -151,11 +151,74 @@ static void log_unacked(struct xr_node *n, uint32_t round)
 	}
 }
 
+/* ------------------------------------------------------------ catching up
+ *
+ * The light is the node whose log holds every round (I4): the crossing log
+ * everyone agrees on. One that comes back (restarted, or cut off while cars
+ * coordinated) has missed the rounds that ended without it, and appends
+ * nothing after a gap: it fetches each missed round, in order, from the
+ * cars that logged that far (LogFetch), and appends the first whole answer
+ * (LogRound) as its own. Every holder of a round holds the same entries
+ * (I4), so any answer will do; a car away when the round ended says it
+ * does not hold it. The core keeps only the last round, so a car's shell
+ * answers from its log file (node.h). Only then does the takeover resume:
+ * a car that missed rounds is allowed to (it was away), the light is not.
+ * Taking the count and digest of the longest car log instead, as the light
+ * once did, misses whatever that car was away for (the light lost log
+ * entries, seed 30014015 star). */
+static void send_fetch(struct xr_node *n)
+{
+	struct xr_light *l = &n->light;
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
+		if (!XR_HAS(l->recover_have, id) ||
+		    l->recovered[id].logged_round < l->catchup_round)
+			continue;
+		struct xr_msg *m = xr_out_msg(n, id, XR_MSG_LOG_FETCH);
+		if (m != NULL)
+			m->u.log_fetch.round = l->catchup_round;
+	}
+}
+
+static void catch_up(struct xr_node *n, uint32_t to)
+{
+	struct xr_light *l = &n->light;
+	if (l->catchup_round == 0) {
+		l->catchup_round = n->durable.last_round + 1;
+		xr_tracef(n, "missed rounds %u..%u -> fetch them from the cars",
+			  l->catchup_round, to);
+	}
+	l->catchup_to = to;
+	send_fetch(n);
+}
+
+static void finish(struct xr_node *n);
+
+int xr_light_on_log_round(struct xr_node *n, const struct xr_msg *m)
+{
+	struct xr_light *l = &n->light;
+	uint32_t r = m->u.log_round.round;
+	if (l->phase != XR_LIGHT_RECOVERING || l->catchup_round == 0 ||
+	    r != l->catchup_round || !m->u.log_round.held ||
+	    m->u.log_round.n_log == 0)
+		return 0; /* late, repeated, or from a car that was away */
+	for (uint32_t i = 0; i < m->u.log_round.n_log; i++)
+		xr_durable_append(n, &m->u.log_round.log[i]);
+	xr_tracef(n, "round %u from car %u: %u entries -> logged", r, m->from,
+		  m->u.log_round.n_log);
+	if (r >= l->catchup_to) {
+		l->catchup_round = 0;
+		finish(n);
+		return 0;
+	}
+	l->catchup_round = r + 1;
+	send_fetch(n);
+	return 0;
+}
+
 static void finish(struct xr_node *n)
 {
 	struct xr_light *l = &n->light;
 	uint32_t round = 0, target = 0, logged = 0, detect = 0;
-	const struct xr_recover_state *best_log = NULL;
 	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
 		if (!XR_HAS(l->recover_have, id))
 			continue;
@@ -172,24 +235,19 @@ static void finish(struct xr_node *n)
 			round = r->crossed_round;
 		if (r->detect_epoch > detect)
 			detect = r->detect_epoch;
-		if (best_log == NULL || r->log_count > best_log->log_count)
-			best_log = r;
 	}
 	if (logged > round)
 		round = logged;
+	/* A light that comes back missed whole rounds: it fetches them
+	 * before anything else changes (see "catching up" below). */
+	if (n->is_light && n->durable.last_round < logged) {
+		catch_up(n, logged);
+		return;
+	}
 	/* Our own target counts too: a light deposed or restarted before
 	 * any car saw its first COLLECT wave knows it alone. */
 	if (n->durable.target_round > target)
 		target = n->durable.target_round;
-	/* A light that comes back missed rounds: it takes the log's digest
-	 * from the cars, who all agree on it (I4). */
-	if (n->is_light && best_log != NULL &&
-	    best_log->log_count > n->durable.log_count) {
-		n->durable.log_count = best_log->log_count;
-		n->durable.log_digest = best_log->log_digest;
-		n->durable.left_count = best_log->left_count;
-		n->durable.last_round = best_log->logged_round;
-	}
 	l->round = round;
 	l->epoch = detect;
 	l->rounds_done = logged;
@@ -356,6 +414,10 @@ void xr_light_recover_tick(struct xr_node *n)
 	if (l->phase != XR_LIGHT_RECOVERING)
 		return;
 	/* No deadline: see the top of this file. */
+	if (l->catchup_round != 0) {
+		send_fetch(n);
+		return;
+	}
 	for (uint32_t i = 0; i < n->cfg.n_cars; i++)
 		if (!XR_HAS(l->recover_have, n->cfg.cars[i]))
 			xr_out_msg(n, n->cfg.cars[i], XR_MSG_RECOVER);

@@ -61,10 +61,6 @@ struct sim_checker {
 	uint32_t last_round[XR_MAX_NODES]; /* round of each node's last entry */
 	uint64_t digest[XR_MAX_NODES]; /* running digest of each node's */
 	uint32_t count[XR_MAX_NODES];  /* LOG_APPEND effects (or adoption) */
-	/* Every (count, digest) each node's log has been at: a light coming
-	 * back may take its log's length and digest from any car. */
-	struct sim_log_point { uint32_t count; uint64_t digest; } *points;
-	uint32_t n_points, max_points;
 	uint32_t taken_out; /* cars taken out of a round (CAR_LEFT) */
 	uint32_t stale_acts; /* take-outs by a coordinator already deposed */
 	/* I2 bookkeeping. */
@@ -83,12 +79,11 @@ void sim_check_free(struct sim_checker *c);
 void sim_check_step_begin(struct sim_checker *c, const struct xr_node *n,
 			  uint32_t id);
 
-/* Before the effects of a step of node `id`: a light that comes back after
- * missing rounds takes the log's length and digest from the cars without
- * appending (recover.c); such a jump must land on a point (length, digest)
- * some node's log has been at. `n` is the node after the step. */
-void sim_check_log_adopted(struct sim_checker *c, const struct xr_node *n,
-			   uint32_t id, uint64_t now);
+/* Before the effects of a step of node `id`: its durable log grew only by
+ * the step's LOG_APPEND effects (no node takes a log's length and digest
+ * without its entries). `n` is the node after the step. */
+void sim_check_log_grew(struct sim_checker *c, const struct xr_node *n,
+			uint32_t id, uint64_t now);
 
 /* One effect of node `node` at `now`; `nodes` is the world, node i at
  * nodes[i], for the checks that need a node's state. */

@@ -112,6 +112,11 @@ struct world {
 	bool snap_crashed;
 	uint64_t snap_started_ms, snap_next_ms;
 	struct sim_rng snap_rng;
+	/* Each node's crossing log as its shell keeps it (the daemon's
+	 * node-N.log): what its LOG_APPEND effects appended, kept across
+	 * crashes. A node's shell answers LogFetch from it (node.h). */
+	struct xr_crossing *logs[XR_MAX_NODES];
+	uint32_t log_n[XR_MAX_NODES], log_cap[XR_MAX_NODES];
 };
 
 const uint32_t sim_weights[XR_TURNS] = {[XR_RIGHT] = 1, [XR_STRAIGHT] = 2,
@@ -480,12 +485,51 @@ static void transmit(struct world *w, const struct xr_msg *m)
 	}
 }
 
+/* ------------------------------------------------------------ shell log */
+
+static void shell_log_append(struct world *w, uint32_t id,
+			     const struct xr_crossing *c)
+{
+	if (w->log_n[id] == w->log_cap[id]) {
+		uint32_t cap = w->log_cap[id] ? 2 * w->log_cap[id] : 64;
+		struct xr_crossing *p = realloc(w->logs[id], cap * sizeof *p);
+		if (p == NULL) {
+			sim_violation(&w->v, w->now, "simulator: out of memory");
+			return;
+		}
+		w->logs[id] = p;
+		w->log_cap[id] = cap;
+	}
+	w->logs[id][w->log_n[id]++] = *c;
+}
+
+/* What a node's shell does with a LogFetch (the daemon reads its log file,
+ * daemon_state.c): the round's entries, whole, or "not held". */
+static void shell_answer_fetch(struct world *w, const struct xr_msg *m)
+{
+	uint32_t id = m->to, r = m->u.log_fetch.round;
+	static struct xr_msg out;
+	memset(&out, 0, sizeof out);
+	out.from = id;
+	out.to = m->from;
+	out.epoch = w->nodes[id].coordinator_epoch;
+	out.type = XR_MSG_LOG_ROUND;
+	out.u.log_round.round = r;
+	for (uint32_t i = 0; i < w->log_n[id]; i++)
+		if (w->logs[id][i].round == r &&
+		    out.u.log_round.n_log < XR_MAX_CARS)
+			out.u.log_round.log[out.u.log_round.n_log++] =
+				w->logs[id][i];
+	out.u.log_round.held = out.u.log_round.n_log > 0;
+	transmit(w, &out);
+}
+
 /* ------------------------------------------------------------ stepping */
 
 static void apply_outbox(struct world *w, uint32_t id)
 {
 	struct xr_node *n = &w->nodes[id];
-	sim_check_log_adopted(&w->chk, n, id, w->now);
+	sim_check_log_grew(&w->chk, n, id, w->now);
 	/* 1. effects: made durable before anything is sent. */
 	for (uint32_t i = 0; i < n->out.n_effects; i++) {
 		const struct xr_effect *fx = &n->out.effects[i];
@@ -495,6 +539,8 @@ static void apply_outbox(struct world *w, uint32_t id)
 				w->now, id, xr_effect_type_name(fx->type),
 				fx->round, fx->car);
 		sim_check_effect(&w->chk, w->nodes, id, fx, w->now);
+		if (fx->type == XR_FX_LOG_APPEND)
+			shell_log_append(w, id, &fx->crossing);
 		if (fx->type == XR_FX_ROUND_END)
 			w->st->car_rounds += id != 0;
 		if (fx->type == XR_FX_DEADLOCK) {
@@ -733,6 +779,8 @@ static void teardown(struct world *w)
 	free(w->heap);
 	free(w->wave_count);
 	free(w->epochs);
+	for (uint32_t i = 0; i < XR_MAX_NODES; i++)
+		free(w->logs[i]);
 	sim_check_free(&w->chk);
 }
 
@@ -1010,7 +1058,10 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 				struct xr_event ev = {.type = XR_EV_RECEIVE,
 						      .now_ms = w->now,
 						      .msg = m};
-				step(w, m->to, &ev);
+				if (m->type == XR_MSG_LOG_FETCH)
+					shell_answer_fetch(w, m);
+				else
+					step(w, m->to, &ev);
 			} else {
 				w->st->lost++;
 			}

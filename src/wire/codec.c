@@ -189,7 +189,11 @@ int xr_msg_check(const struct xr_msg *m, char *why, size_t why_len)
 	case XR_MSG_ELECTION:
 	case XR_MSG_ANSWER:
 	case XR_MSG_RECOVER:
+	case XR_MSG_LOG_FETCH:
 		return 0;
+	case XR_MSG_LOG_ROUND:
+		return check_log(m->u.log_round.log, m->u.log_round.n_log,
+				 "LogRound.log", why, why_len);
 	case XR_MSG_COORDINATOR:
 		return check_id(m->u.coordinator.coordinator,
 				"Coordinator.coordinator", 0, why, why_len);
@@ -466,6 +470,24 @@ int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
 		e->recover_state = p;
 		break;
 	}
+	case XR_MSG_LOG_FETCH:
+		xroad__log_fetch__init(&s->body.log_fetch);
+		s->body.log_fetch.round = m->u.log_fetch.round;
+		e->body_case = XROAD__ENVELOPE__BODY_LOG_FETCH;
+		e->log_fetch = &s->body.log_fetch;
+		break;
+	case XR_MSG_LOG_ROUND: {
+		Xroad__LogRound *p = &s->body.log_round;
+		xroad__log_round__init(p);
+		p->round = m->u.log_round.round;
+		p->held = m->u.log_round.held;
+		build_log(s, m->u.log_round.log, m->u.log_round.n_log);
+		p->n_log = m->u.log_round.n_log;
+		p->log = s->log_ptrs;
+		e->body_case = XROAD__ENVELOPE__BODY_LOG_ROUND;
+		e->log_round = p;
+		break;
+	}
 	case XR_MSG_HEARTBEAT:
 		xroad__heartbeat__init(&s->body.heartbeat);
 		s->body.heartbeat.ack = m->u.heartbeat.ack;
@@ -724,6 +746,20 @@ static int read_body(const Xroad__Envelope *e, struct xr_msg *m, char *why,
 		return read_rejoin_state(p->state, &r->state,
 					 "RecoverState.state", why, why_len);
 	}
+	case XROAD__ENVELOPE__BODY_LOG_FETCH:
+		m->type = XR_MSG_LOG_FETCH;
+		if (e->log_fetch != NULL)
+			m->u.log_fetch.round = e->log_fetch->round;
+		return 0;
+	case XROAD__ENVELOPE__BODY_LOG_ROUND:
+		m->type = XR_MSG_LOG_ROUND;
+		if (e->log_round == NULL)
+			return 0;
+		m->u.log_round.round = e->log_round->round;
+		m->u.log_round.held = e->log_round->held;
+		return read_log(e->log_round->log, e->log_round->n_log,
+				m->u.log_round.log, &m->u.log_round.n_log,
+				"LogRound.log", why, why_len);
 	case XROAD__ENVELOPE__BODY_HEARTBEAT:
 		m->type = XR_MSG_HEARTBEAT;
 		if (e->heartbeat != NULL) {

@@ -35,6 +35,8 @@ struct xr_pb_env {
 		Xroad__Coordinator coordinator;
 		Xroad__Recover recover;
 		Xroad__RecoverState recover_state;
+		Xroad__LogFetch log_fetch;
+		Xroad__LogRound log_round;
 	} body;
 	Xroad__RejoinState inner_state; /* RecoverState.state */
 	Xroad__Override last_override;  /* RecoverState.last_override */

@@ -252,6 +252,14 @@ size_t xr_msg_describe(const struct xr_msg *m, char *buf, size_t cap)
 		if (m->u.heartbeat.grant_round != 0)
 			put(&l, " grant=r%u", m->u.heartbeat.grant_round);
 		break;
+	case XR_MSG_LOG_FETCH:
+		put(&l, " r%u", m->u.log_fetch.round);
+		break;
+	case XR_MSG_LOG_ROUND:
+		put(&l, " r%u %s %u entries", m->u.log_round.round,
+		    m->u.log_round.held ? "held" : "not held",
+		    m->u.log_round.n_log);
+		break;
 	case XR_MSG_ELECTION:
 	case XR_MSG_ANSWER:
 	case XR_MSG_RECOVER:

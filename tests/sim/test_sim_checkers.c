@@ -330,15 +330,14 @@ static void test_i4_i5(void)
 	round_end(4, 1); /* ended again after a takeover: counted once */
 	CHECK(v.count == 0 && c.rounds_ended == 1, "round 1 again: %s",
 	      v.first);
+	/* A light taking a car's log length and digest without appending
+	 * the entries (as it once did after missing rounds) is caught. */
 	nodes[0].durable = nodes[1].durable;
 	nodes[0].out.n_effects = 0;
-	sim_check_log_adopted(&c, &nodes[0], 0, 5);
-	CHECK(v.count == 0 && c.count[0] == CARS,
-	      "light adopting the agreed log refused: %s", v.first);
-	nodes[0].durable.log_count = 2 * CARS;
-	sim_check_log_adopted(&c, &nodes[0], 0, 6);
-	CHECK(v.count == 1 && strstr(v.first, "no node's log") != NULL,
-	      "light adopting entries nobody logged not caught: %s", v.first);
+	sim_check_log_grew(&c, &nodes[0], 0, 5);
+	CHECK(v.count == 1 && strstr(v.first, "without LOG_APPEND") != NULL,
+	      "light adopting the log without its entries not caught: %s",
+	      v.first);
 	sim_check_free(&c);
 
 	/* Round 2 ended before round 1; a round ended by a non-coordinator. */

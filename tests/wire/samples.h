@@ -152,6 +152,17 @@ static inline void sample_msg(enum xr_msg_type t, bool full, struct xr_msg *m)
 				2, i, (i % (XR_MAX_NODES - 1)) + 1, i == 0};
 		break;
 	}
+	case XR_MSG_LOG_FETCH:
+		m->u.log_fetch.round = full ? 0xffffffffu : 4;
+		break;
+	case XR_MSG_LOG_ROUND:
+		m->u.log_round.round = full ? 0xffffffffu : 4;
+		m->u.log_round.held = full;
+		m->u.log_round.n_log = n;
+		for (uint32_t i = 0; i < n; i++)
+			m->u.log_round.log[i] = (struct xr_crossing){
+				4, i, (i % (XR_MAX_NODES - 1)) + 1, i == 1};
+		break;
 	case XR_MSG_NONE:
 	case XR_MSG_TYPES:
 		break;
