@@ -599,10 +599,13 @@ def scenario_dead_car(args, tmp):
             kill_on(c, victim, "intent", at_round)
             killed_in = int(c.lines(0, "round_start")[-1]["round"])
             print("killed car %d with SIGKILL during round %d" % (victim, killed_in), flush=True)
-            seen = len(c.lines(0, "car_left")) + len(c.lines(0, "car_awaited"))
+            # In the order the light logged them (car_left has no at_ms:
+            # sorting on it put every car_left before any car_awaited).
+            def absent():
+                return [l for l in c.lines(0) if l.get("event") in ("car_left", "car_awaited")]
+            seen = len(absent())
             found = wait_for("the light to find car %d absent" % victim,
-                             lambda: sorted(c.lines(0, "car_left") + c.lines(0, "car_awaited"),
-                                            key=lambda l: int(l.get("at_ms", 0)))[seen:], 15)
+                             lambda: absent()[seen:], 15)
             if found[0]["event"] == "car_left":
                 left = found
                 break
@@ -766,8 +769,11 @@ def scenario_netns_partition(args, tmp):
         except OSError as e:
             print("SKIP part: tc netem unavailable (%s); only the link cut runs" % e, flush=True)
         def absent_lines():
-            return [l for l in c.lines(0, "car_left") + c.lines(0, "car_awaited")
-                    if int(l["car"]) == victim]
+            # In the order the light logged them: a new car_left must not
+            # sort before an older car_awaited (the test then took the old
+            # line for the new one and failed "granted at each of 5 cuts").
+            return [l for l in c.lines(0) if l.get("event") in ("car_left", "car_awaited")
+                    and int(l["car"]) == victim]
 
         for how in hows:
             # Cut as soon as a round has ended (every car holds its log, so
