@@ -29,7 +29,6 @@ void xr_wave_start(struct xr_node *n, const struct xr_wave_msg *down);
 int xr_wave_receive(struct xr_node *n, const struct xr_msg *m);
 void xr_wave_tick(struct xr_node *n);
 bool xr_wave_pending(const struct xr_node *n);
-void xr_wave_resend_to(struct xr_node *n, uint32_t to);
 
 /* Failover (election.c, recover.c). */
 bool xr_failover_on(const struct xr_node *n);

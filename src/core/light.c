@@ -562,9 +562,16 @@ static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
 	l->reports[car].valid = false;
 	send_round_state(n, car);
 	xr_tracef(n, "car %u rejoins -> send state of round %u", car, l->round);
-	/* It dropped the running wave while it rejoined: ask it again now
-	 * rather than at the next resend. */
-	xr_wave_resend_to(n, car);
+	/* A car that asks where the round is may have restarted in the middle
+	 * of the running wave: its neighbours counted what it sent before the
+	 * crash, and it would join again under another parent, so the wave
+	 * could complete without the cars behind it (a car left without the
+	 * intent set for ever, seed 1641110154 random). The wave starts again
+	 * under a new id; what was sent for the old one is dropped as stale. */
+	if (xr_wave_pending(n)) {
+		struct xr_wave_msg down = n->wave.down;
+		xr_wave_start(n, &down);
+	}
 	return 0;
 }
 

@@ -173,14 +173,6 @@ int xr_wave_receive(struct xr_node *n, const struct xr_msg *m)
 	return 0;
 }
 
-void xr_wave_resend_to(struct xr_node *n, uint32_t to)
-{
-	struct xr_wave_state *w = &n->wave;
-	if (w->active && !w->done && XR_HAS(w->sent, to) &&
-	    !XR_HAS(w->heard, to))
-		send_wave(n, to, false, true);
-}
-
 bool xr_wave_pending(const struct xr_node *n)
 {
 	return n->wave.active && !n->wave.done;
