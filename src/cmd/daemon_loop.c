@@ -60,10 +60,13 @@ static void apply_effect(struct xr_daemon *d, const struct xr_effect *fx,
 		       fx->at_ms, fx->after_deadlock ? 1 : 0);
 		xr_daemon_report_exit(d, fx);
 		break;
+	case XR_FX_CROSSING_INDEXED:
+		/* The report of our crossing can carry its index now. */
+		xr_daemon_report_logged(d, &fx->crossing);
+		break;
 	case XR_FX_LOG_APPEND:
 		if (xr_daemon_state_append(d, &fx->crossing) != 0)
 			d->disk_failed = true;
-		xr_daemon_report_logged(d, &fx->crossing);
 		*persist = true;
 		xr_log(XR_LOG_DEBUG, "log_append", "round=%u index=%u car=%u",
 		       (unsigned)fx->crossing.round, (unsigned)fx->crossing.index,

@@ -154,6 +154,31 @@ static void reset_round(struct xr_car *c, uint32_t round)
 	memcpy(c->last_cycle, last, sizeof last);
 }
 
+/* Our crossing has its final place in the round's log, from the round's
+ * end (or a LogRound of a round that ended): the shell's report of it to
+ * the cloud can carry its index. Not from a notice: a takeover may still
+ * renumber an open round's log (recover.c closes gaps). */
+static void crossing_indexed(struct xr_node *n, const struct xr_crossing *x)
+{
+	if (x->car != n->cfg.self || x->left)
+		return;
+	struct xr_effect *fx = xr_out_effect(n, XR_FX_CROSSING_INDEXED);
+	if (fx != NULL) {
+		fx->round = x->round;
+		fx->car = x->car;
+		fx->crossing = *x;
+	}
+}
+
+/* durable.acked_round is a watermark: every round up to it has had its
+ * log seen whole (its end, or a LogRound), so each crossing of ours in it
+ * has its index. Round `r`'s log was just seen whole. */
+static void rounds_indexed_to(struct xr_node *n, uint32_t r)
+{
+	if (r == n->durable.acked_round + 1)
+		n->durable.acked_round = r;
+}
+
 static void record_crossing(struct xr_node *n, const struct xr_crossing *x)
 {
 	struct xr_car *c = &n->car;
@@ -173,8 +198,6 @@ static void record_crossing(struct xr_node *n, const struct xr_crossing *x)
 		c->seen++;
 	if (x->car == n->cfg.self) {
 		c->crossed_acked = true;
-		if (x->round > n->durable.acked_round)
-			n->durable.acked_round = x->round;
 		/* We crossed before a crash and the light has it. A car in
 		 * the box again finishes its crossing; it is already logged. */
 		if (c->phase == XR_CAR_WAITING || c->phase == XR_CAR_INTENT)
@@ -296,8 +319,12 @@ void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 			return;
 		if (down->round > c->round)
 			reset_round(c, down->round);
-		for (uint32_t i = 0; i < down->n_log; i++)
+		for (uint32_t i = 0; i < down->n_log; i++) {
 			record_crossing(n, &down->log[i]);
+			if (down->round > n->durable.acked_round)
+				crossing_indexed(n, &down->log[i]);
+		}
+		rounds_indexed_to(n, down->round);
 		if (n->durable.last_round < down->round)
 			for (uint32_t i = 0; i < down->n_log; i++)
 				xr_durable_append(n, &down->log[i]);
@@ -430,6 +457,10 @@ static void on_rejoin_state(struct xr_node *n, const struct xr_rejoin_state *s)
 	if (!s->intents_fixed || s->round <= n->durable.last_round) {
 		xr_tracef(n, "light is between rounds (r%u) -> wait for a wave",
 			  s->round);
+		/* Where the cluster is, though: every round before it is
+		 * over (a crossing of ours in one may need its index). */
+		if (s->round > c->round && !c->have_set)
+			reset_round(c, s->round);
 		return;
 	}
 	/* Waves keep flowing while we wait for this answer, so the round may
@@ -484,6 +515,62 @@ static int on_proceed(struct xr_node *n, const struct xr_msg *m)
 	return 0;
 }
 
+/* A crossing of ours whose index we never learnt: its round ended while we
+ * were away (cut off, or down), so its end never reached us (docs/
+ * FAILURES.md, once "a known gap"). The logs of the nodes that were there
+ * hold it: each round after the watermark (rounds_indexed_to) up to our
+ * last crossing is asked for in turn, from every node, until one that
+ * holds it answers (LogFetch; a shell answers from its log, node.h). */
+static uint32_t crossing_unindexed(const struct xr_node *n)
+{
+	uint32_t r = n->durable.acked_round + 1;
+	return r <= n->durable.last_crossed_round ? r : 0;
+}
+
+/* Time to ask: in a later round (round r ended), or still in it fail_ms
+ * after we crossed and after we last asked (the last round of a run has no
+ * later one; a round still open is in nobody's log, so the answers say "not
+ * held", at the cost of one message per node every fail_ms). */
+static bool time_to_fetch(const struct xr_node *n, uint32_t r)
+{
+	const struct xr_car *c = &n->car;
+	if (r == 0 || c->rejoining || c->round < r)
+		return false;
+	if (c->round > r)
+		return true;
+	return n->now_ms - c->crossed_ms >= n->cfg.fail_ms &&
+	       n->now_ms - c->fetched_ms >= n->cfg.fail_ms;
+}
+
+static void fetch_index(struct xr_node *n, uint32_t round)
+{
+	n->car.fetched_ms = n->now_ms;
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
+		if (!XR_HAS(n->members, id) || id == n->cfg.self)
+			continue;
+		struct xr_msg *m = xr_out_msg(n, id, XR_MSG_LOG_FETCH);
+		if (m != NULL)
+			m->u.log_fetch.round = round;
+	}
+}
+
+static int on_log_round(struct xr_node *n, const struct xr_msg *m)
+{
+	uint32_t r = m->u.log_round.round;
+	if (r == 0 || r != crossing_unindexed(n) || !m->u.log_round.held)
+		return 0; /* late, repeated, or from a node that was away */
+	const struct xr_crossing *x = xr_log_find(m->u.log_round.log,
+						  m->u.log_round.n_log,
+						  n->cfg.self);
+	if (x != NULL && !x->left) {
+		xr_tracef(n, "round %u from %u holds our crossing at #%u -> "
+			     "indexed", r, m->from, x->index);
+		crossing_indexed(n, x);
+	}
+	rounds_indexed_to(n, r);
+	return 0;
+}
+
 int xr_car_receive(struct xr_node *n, const struct xr_msg *m)
 {
 	switch (m->type) {
@@ -501,6 +588,8 @@ int xr_car_receive(struct xr_node *n, const struct xr_msg *m)
 	case XR_MSG_RECOVER:
 		xr_car_on_recover(n);
 		return 0;
+	case XR_MSG_LOG_ROUND:
+		return on_log_round(n, m);
 	default:
 		return XR_EROLE;
 	}
@@ -523,6 +612,12 @@ void xr_car_tick(struct xr_node *n)
 			m->u.crossed.round = c->round;
 			m->u.crossed.crossed_ms = c->crossed_ms;
 		}
+		again = true;
+	}
+	uint32_t unindexed = crossing_unindexed(n);
+	if (unindexed != 0) {
+		if (time_to_fetch(n, unindexed))
+			fetch_index(n, unindexed);
 		again = true;
 	}
 	if (again)

@@ -559,6 +559,8 @@ static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
 	/* Taking over: there is no state to give yet. The car asks again. */
 	if (l->phase == XR_LIGHT_RECOVERING)
 		return 0;
+	/* Present again before the wave below starts: it must be in it. */
+	xr_light_heard(n, car);
 	l->reports[car].valid = false;
 	send_round_state(n, car);
 	xr_tracef(n, "car %u rejoins -> send state of round %u", car, l->round);

@@ -83,6 +83,8 @@ const char *xr_effect_type_name(enum xr_effect_type t)
 		return "CarLeft";
 	case XR_FX_CAR_AWAITED:
 		return "CarAwaited";
+	case XR_FX_CROSSING_INDEXED:
+		return "CrossingIndexed";
 	}
 	return "?";
 }
@@ -471,8 +473,11 @@ static int check_route(const struct xr_node *n, const struct xr_msg *m)
 	case XR_MSG_DEADLOCK:
 	case XR_MSG_REJOIN:
 	case XR_MSG_RECOVER_STATE:
-	case XR_MSG_LOG_ROUND:
 		return from_car ? 0 : XR_ESENDER;
+	case XR_MSG_LOG_ROUND:
+		/* Any member's log answers (a car asking for its crossing's
+		 * index may hear from the light or another car). */
+		return 0;
 	case XR_MSG_LOG_FETCH:
 		/* Answered by the car's shell from its log (node.h); a core
 		 * never gets one. */
@@ -515,7 +520,7 @@ static bool coordinator_bound(enum xr_msg_type t)
 {
 	return t == XR_MSG_CROSSED || t == XR_MSG_BLOCKED ||
 	       t == XR_MSG_DEADLOCK || t == XR_MSG_REJOIN ||
-	       t == XR_MSG_RECOVER_STATE || t == XR_MSG_LOG_ROUND;
+	       t == XR_MSG_RECOVER_STATE;
 }
 
 static int check_msg(const struct xr_node *n, const struct xr_msg *m)
@@ -561,6 +566,13 @@ static int dispatch(struct xr_node *n, const struct xr_msg *m)
 		return XR_ESTATE;
 	if (m->type == XR_MSG_WAVE)
 		return xr_wave_receive(n, m);
+	/* A round's log: for the light catching up (recover.c), else for a
+	 * car looking for its crossing's index (car.c). */
+	if (m->type == XR_MSG_LOG_ROUND) {
+		if (n->coordinator == n->cfg.self && n->light.catchup_round != 0)
+			return xr_light_receive(n, m);
+		return n->is_car ? xr_car_receive(n, m) : XR_ESTATE;
+	}
 	if (coordinator_bound(m->type))
 		return n->coordinator == n->cfg.self ? xr_light_receive(n, m)
 						     : XR_ESTATE;

@@ -245,6 +245,10 @@ enum xr_effect_type {
 	XR_FX_CAR_AWAITED,     /* coordinator: `car` silent for fail_ms after
 				* it was granted `round`: the round waits for
 				* it (light.c, "absent cars") */
+	XR_FX_CROSSING_INDEXED, /* car: its own crossing has its place in the
+				 * round's log (`crossing`), learnt from a
+				 * notice, a round state, the round's end or a
+				 * LogRound (car.c): its report can go */
 };
 
 struct xr_effect {
@@ -338,7 +342,7 @@ struct xr_durable {
 	uint32_t crossings;          /* car: crossings it made (I6) */
 	uint32_t last_crossed_round; /* car: round of its last crossing */
 	uint32_t entered_round;      /* car: round it last entered the box */
-	uint32_t acked_round;        /* car: last crossing the light logged (diagnostic: traces, state file) */
+	uint32_t acked_round;        /* car: rounds up to it seen whole (car.c) */
 	uint32_t snapshot_floor;     /* newest snapshot recorded before a crash */
 	uint32_t epoch;              /* newest coordinator epoch known */
 	uint32_t target_round;       /* last round to run, from COLLECT waves */
@@ -482,6 +486,7 @@ struct xr_car {
 	bool after_deadlock;
 	bool crossed_acked;     /* the light logged our crossing */
 	uint64_t crossed_ms;
+	uint64_t fetched_ms;    /* last LogFetch for our crossing's index */
 	uint32_t epoch;         /* highest detection epoch seen */
 	xr_set probed;          /* initiators already forwarded this epoch */
 	uint32_t reported_epoch; /* epoch whose cycle we reported */

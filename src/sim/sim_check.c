@@ -74,11 +74,12 @@ int sim_check_init(struct sim_checker *c, uint32_t cars, uint32_t rounds,
 	c->v = v;
 	size_t nr = (size_t)rounds + 2;
 	c->exited = calloc(nr, sizeof *c->exited);
+	c->indexed = calloc((cars + 1) * nr, sizeof *c->indexed);
 	c->exits = calloc((cars + 1) * nr, sizeof *c->exits);
 	c->exit_ms = calloc((cars + 1) * nr, sizeof *c->exit_ms);
 	c->agreed = calloc(nr * cars, sizeof *c->agreed);
 	c->node_round_len = calloc((cars + 1) * nr, sizeof *c->node_round_len);
-	if (!c->exited || !c->exits || !c->exit_ms || !c->agreed ||
+	if (!c->exited || !c->indexed || !c->exits || !c->exit_ms || !c->agreed ||
 	    !c->node_round_len) {
 		sim_check_free(c);
 		return -1;
@@ -92,11 +93,13 @@ int sim_check_init(struct sim_checker *c, uint32_t cars, uint32_t rounds,
 void sim_check_free(struct sim_checker *c)
 {
 	free(c->exited);
+	free(c->indexed);
 	free(c->exits);
 	free(c->exit_ms);
 	free(c->agreed);
 	free(c->node_round_len);
 	c->exited = NULL;
+	c->indexed = NULL;
 	c->exits = NULL;
 	c->exit_ms = NULL;
 	c->agreed = NULL;
@@ -497,6 +500,25 @@ static void check_round_end(struct sim_checker *c, const struct xr_node *nodes,
 	c->rounds_ended = r;
 }
 
+/* A car learnt its crossing's index: its own, for a round it crossed in;
+ * whether it is the agreed place (I4), and that every crossing got one
+ * (I5: every report can go, docs/FAILURES.md), is judged at the end, when
+ * the agreed log is known. */
+static void check_indexed(struct sim_checker *c, uint32_t node,
+			  const struct xr_effect *fx, uint64_t now)
+{
+	const struct xr_crossing *x = &fx->crossing;
+	if (x->car != node || x->round == 0 || x->round > c->rounds ||
+	    !HAS(c->exited[x->round], node)) {
+		sim_violation(c->v, now,
+			      "I5: node %u learns an index for car %u in round "
+			      "%u, which it did not cross",
+			      node, x->car, x->round);
+		return;
+	}
+	c->indexed[(size_t)node * (c->rounds + 2) + x->round] = x->index + 1;
+}
+
 /* A car taken out of its round: never one in the box, driving or dead
  * there (it was granted the box, so it may have crossed: light.c, "absent
  * cars"). */
@@ -552,6 +574,9 @@ void sim_check_effect(struct sim_checker *c, const struct xr_node *nodes,
 		return;
 	case XR_FX_ROUND_END:
 		check_round_end(c, nodes, node, fx, now);
+		return;
+	case XR_FX_CROSSING_INDEXED:
+		check_indexed(c, node, fx, now);
 		return;
 	case XR_FX_CAR_LEFT:
 		check_taken_out(c, nodes, node, fx, now);
@@ -625,6 +650,28 @@ void sim_check_final(struct sim_checker *c, const struct xr_node *nodes,
 					      n, held, r, k);
 		}
 	}
+	/* Every crossing's car learnt its index, the agreed one: its report
+	 * to the cloud carries it (car.c, "a crossing of ours whose index we
+	 * never learnt"). */
+	for (uint32_t r = 1; r <= c->rounds; r++)
+		for (uint32_t car = 1; car <= c->cars; car++) {
+			int at = agreed_index(c, r, car);
+			if (!HAS(c->exited[r], car) || at < 0)
+				continue;
+			uint32_t learnt =
+				c->indexed[(size_t)car * (c->rounds + 2) + r];
+			if (learnt == 0)
+				sim_violation(c->v, now,
+					      "I5: car %u crossed in round %u and "
+					      "never learnt its index: its report "
+					      "never reaches the table",
+					      car, r);
+			else if (learnt - 1 != (uint32_t)at)
+				sim_violation(c->v, now,
+					      "I4: car %u learnt index %u for "
+					      "round %u, the agreed log has it at %d",
+					      car, learnt - 1, r, at);
+		}
 	uint32_t whole_len = 0;
 	uint64_t whole = 0;
 	agreed_whole(c, &whole_len, &whole);

@@ -38,6 +38,9 @@ struct sim_checker {
 	uint32_t in_box_round[XR_MAX_NODES];
 	struct xr_car_intent box_intent[XR_MAX_NODES];
 	xr_set *exited;       /* [round], rounds + 2 entries: left the box */
+	uint32_t *indexed;    /* [car * (rounds + 2) + round]: the index + 1
+			       * a car learnt for its crossing (its report
+			       * can go: CROSSING_INDEXED), 0: none yet */
 	uint32_t *exits;      /* [car * (rounds + 2) + round]: EXIT effects */
 	uint64_t *exit_ms;    /* same index: first EXIT time, 0 = none */
 	/* I3: nodes that are down, and what each car knew of its round the

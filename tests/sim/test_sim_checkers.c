@@ -114,6 +114,12 @@ static void append_entry(uint32_t node, uint32_t round, uint32_t index,
 	struct xr_durable *d = &nodes[node].durable;
 	d->log_count++;
 	d->log_digest = xr_log_digest_step(d->log_digest, &fx.crossing);
+	/* A car appending its own crossing at the round's end learns its
+	 * index there (car.c), as the core does. */
+	if (node == car && !left) {
+		fx.type = XR_FX_CROSSING_INDEXED;
+		sim_check_effect(&c, nodes, node, &fx, 1);
+	}
 }
 
 static void append(uint32_t node, uint32_t round, uint32_t index,
@@ -350,6 +356,24 @@ static void test_i4_i5(void)
 	round_end(3, 1);
 	CHECK(v.count == 1 && strstr(v.first, "coordinates") != NULL,
 	      "round end from a non-coordinator not caught: %s", v.first);
+	sim_check_free(&c);
+
+	/* A crossing whose car never learnt its index (its report would
+	 * never reach the table), and an index other than the agreed one. */
+	reset();
+	whole_rounds(1, false, 0);
+	c.indexed[1 * (ROUNDS + 2) + 2] = 0;
+	sim_check_final(&c, nodes, 9);
+	CHECK(v.count == 1 && strstr(v.first, "car 1 crossed in round 2 and "
+					       "never learnt its index") != NULL,
+	      "an unindexed crossing not caught: %s", v.first);
+	sim_check_free(&c);
+	reset();
+	whole_rounds(1, false, 0);
+	c.indexed[1 * (ROUNDS + 2) + 1] = 3 + 1;
+	sim_check_final(&c, nodes, 9);
+	CHECK(v.count == 1 && strstr(v.first, "learnt index 3 for round 1") != NULL,
+	      "a wrong index not caught: %s", v.first);
 	sim_check_free(&c);
 
 	/* The end of a run: rounds missing. */
