@@ -35,8 +35,9 @@ static void usage(FILE *f)
 "  --cloud KIND      embedded (files + SQLite in state_dir, the default) or\n"
 "                    aws (S3, Lambda, SQS, DynamoDB); overrides `cloud =`\n"
 "  --check-config    validate FILE (every node, or only --id N) and its routes\n"
-"                    file, print a summary and exit 0, or exit 2 with\n"
-"                    file:line: key: reason\n"
+"                    file with the checks the start makes (ipc path lengths and\n"
+"                    directories, routes vs cloud, state_dir, TLS files), print\n"
+"                    a summary and exit 0, or exit 2 with file:line: key: reason\n"
 "  --help            this text\n"
 "\n"
 "At start every node fetches the routes file (`routes =`) through the cloud and\n"
@@ -104,7 +105,7 @@ static int load_tls(const struct xr_cluster *c, uint32_t id, struct xr_tls **out
 	return rc;
 }
 
-static int check_config(const char *path, bool one, uint32_t id)
+static int check_config(const char *path, const char *cloud, bool one, uint32_t id)
 {
 	static struct xr_cluster c;
 	char err[1024];
@@ -113,6 +114,18 @@ static int check_config(const char *path, bool one, uint32_t id)
 	int rc = xr_cluster_load(path, &c, err, sizeof err);
 
 	if (rc != 0) {
+		fprintf(stderr, "xroad: %s\n", err);
+		return 2;
+	}
+	if (cloud != NULL)
+		c.cloud = strcmp(cloud, "aws") == 0 ? XR_CLOUD_AWS : XR_CLOUD_EMBEDDED;
+	if (one && id >= c.n_nodes) {
+		fprintf(stderr, "xroad: %s: node %u: not declared (ids 0..%u)\n", path,
+			(unsigned)id, (unsigned)c.n_nodes - 1);
+		return 2;
+	}
+	/* What the start checks before it opens anything, the same code. */
+	if (xr_daemon_preflight(&c, one, id, err, sizeof err) != 0) {
 		fprintf(stderr, "xroad: %s\n", err);
 		return 2;
 	}
@@ -146,11 +159,6 @@ static int check_config(const char *path, bool one, uint32_t id)
 			return 2;
 		}
 		xr_tls_free(tls);
-	}
-	if (one && id >= c.n_nodes) {
-		fprintf(stderr, "xroad: %s: node %u: not declared (ids 0..%u)\n", path,
-			(unsigned)id, (unsigned)c.n_nodes - 1);
-		return 2;
 	}
 	printf("%s: ok: run=%s nodes=%u light=%u cars=%u topology=%s routes=%s%s "
 	       "state_dir=%s tls=%s%s\n",
@@ -295,7 +303,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (check)
-		return check_config(config, have_id, id);
+		return check_config(config, cloud, have_id, id);
 	if (!have_id) {
 		fprintf(stderr, "xroad: --id N is required (see --help)\n");
 		return 2;
@@ -325,6 +333,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	d->is_light = id == d->cluster.light;
+	if (xr_daemon_preflight(&d->cluster, true, id, err, sizeof err) != 0) {
+		fprintf(stderr, "xroad: %s\n", err);
+		return 2;
+	}
 	if (load_tls(&d->cluster, id, &d->tls, err, sizeof err) != 0) {
 		fprintf(stderr, "xroad: %s\n", err);
 		return 2;
