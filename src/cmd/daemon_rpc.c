@@ -134,8 +134,13 @@ static void node_status(Xroad__Node_Service *svc, const Xroad__StatusRequest *in
 	s.coordinator = n->coordinator;
 	s.rejected = n->rejected + (uint32_t)(st.rejected_malformed + st.rejected_toobig +
 					      st.rejected_sender);
-	if (n->coordinator == d->self)
+	if (n->coordinator == d->self) {
 		s.rounds_done = n->light.rounds_done; /* the light, or a car elected */
+		s.paused = n->light.paused;
+		s.rounds_queued = n->light.rounds_left;
+	}
+	if (!d->is_light)
+		s.own_crossings = n->durable.crossings;
 	s.rejected_tls = (uint32_t)st.rejected_tls;
 	s.tls_dial_failed = (uint32_t)st.tls_dial_failed;
 	if (d->is_light) {

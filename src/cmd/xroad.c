@@ -13,12 +13,14 @@
 #include "embedded.h"
 #include "err.h"
 #include "log.h"
+#include "xr_version.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: xroad --config FILE --id N [--trace FILE] [--cloud embedded|aws]\n"
-"       xroad --config FILE [--id N] --check-config\n"
+"       xroad --config FILE [--id N] [--cloud KIND] --check-config\n"
+"       xroad --version | --help\n"
 "\n"
 "Runs node N of the cluster described by FILE (docs/CONFIG.md): the light or\n"
 "one car, as the file's `node N ROLE APPROACH ADDRESS` line says. The node\n"
@@ -26,7 +28,8 @@ static void usage(FILE *f)
 "ADDRESS's port+1 (tcp) or PATH.wave (ipc), and dials its topology\n"
 "neighbours' wave endpoints (docs/NET.md).\n"
 "\n"
-"  --config FILE     cluster configuration file (required)\n"
+"  --config FILE     cluster configuration file (required; default\n"
+"                    $XROAD_CONFIG when set)\n"
 "  --id N            this node's id in FILE (required unless --check-config)\n"
 "  --trace FILE      write every event consumed and every message emitted as\n"
 "                    length-delimited TraceRecord protobuf (read it with\n"
@@ -38,6 +41,7 @@ static void usage(FILE *f)
 "                    file with the checks the start makes (ipc path lengths and\n"
 "                    directories, routes vs cloud, state_dir, TLS files), print\n"
 "                    a summary and exit 0, or exit 2 with file:line: key: reason\n"
+"  --version         the version and git commit it was built from\n"
 "  --help            this text\n"
 "\n"
 "At start every node fetches the routes file (`routes =`) through the cloud and\n"
@@ -270,6 +274,9 @@ int main(int argc, char **argv)
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("xroad %s\n", XR_VERSION);
+			return 0;
 		} else if (strcmp(a, "--check-config") == 0) {
 			check = true;
 		} else if (strcmp(a, "--config") == 0 && v != NULL) {
@@ -294,8 +301,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* The environment names the file when --config does not (issue 13):
+	 * one export per shell instead of the path on every command. */
+	if (config == NULL && getenv("XROAD_CONFIG") != NULL && getenv("XROAD_CONFIG")[0] != '\0')
+		config = getenv("XROAD_CONFIG");
 	if (config == NULL) {
-		fprintf(stderr, "xroad: --config FILE is required (see --help)\n");
+		fprintf(stderr, "xroad: --config FILE (or XROAD_CONFIG) is required (see --help)\n");
 		return 2;
 	}
 	if (cloud != NULL && strcmp(cloud, "embedded") != 0 && strcmp(cloud, "aws") != 0) {
