@@ -5,7 +5,8 @@
 # showing the node's own id and role; graph without `?` for idle cars; 3
 # stopped nodes costing one deadline, not three; an address named once per
 # error; watch into a pipe (no terminal codes) and against a dead cluster
-# (exit 1, one line); log --follow printing crossings as they are stored.
+# (exit 1, one line); log --follow printing crossings as they are stored; a
+# refused Deliver's reply carrying the reason the node logs.
 # Each check prints what it saw when it fails.
 set -euo pipefail
 src=${XROAD_SOURCE_DIR:?} build=${XROAD_BUILD_DIR:?}
@@ -110,6 +111,27 @@ grep -q "^0   light " <<<"$out" || fail "--node at the light: $out"
 grep -q "^coordinator: node 0 (the light), epoch [0-9]*, PAUSED, 3 rounds done, 5 queued$" <<<"$out" ||
   fail "--node at the light, coordinator line: $out"
 ok "--node shows node 2, car; node 0, the light, paused"
+
+# A refused Deliver gets the reason in its reply, as the node logs it
+# (issue 13: the sender got "invalid argument"). Frames: "XR", version 1,
+# method 0 (Deliver), then an Envelope.
+deliver() {
+  printf "XR\x01\x00$(sed 's/../\\x&/g' <<<"$1")" >"$dir/frame.bin"
+  # nngcat may exit non-zero after printing the reply (it complains about
+  # its receive timeout option); the reply is what is checked.
+  nngcat --req0 --dial "ipc://$dir/sock/n0" --file "$dir/frame.bin" --quoted --count 1 2>/dev/null || true
+}
+if command -v nngcat >/dev/null; then
+  r=$(deliver 08115a020801)         # from=17, crossed{round=1}
+  grep -qF "refused (sender): from=17: not a peer of node 0 (nodes 0..4)" <<<"$r" || fail "from=17: reply $r"
+  r=$(deliver 080110035a020801)     # from=1 to=3
+  grep -qF "refused (malformed): addressed to node 3, this is node 0" <<<"$r" || fail "to=3: reply $r"
+  r=$(deliver 08018a0100)           # a Proceed from car 1 to the light, epoch 0
+  grep -qF "refused by node 0's core: Proceed from 1: " <<<"$r" || fail "Proceed to the light: reply $r"
+  ok "a refused Deliver's reply says why"
+else
+  fail "nngcat is missing (tools/install-deps installs nng-utils)"
+fi
 
 # graph: idle cars have their approach from the configuration, no `?`.
 "$ctl" --config "$conf" graph --dot >"$dir/graph.dot" || fail "graph --dot"
