@@ -118,8 +118,15 @@ ok "--node shows node 2, car; node 0, the light, paused"
 deliver() {
   printf "XR\x01\x00$(sed 's/../\\x&/g' <<<"$1")" >"$dir/frame.bin"
   # nngcat may exit non-zero after printing the reply (it complains about
-  # its receive timeout option); the reply is what is checked.
-  nngcat --req0 --dial "ipc://$dir/sock/n0" --file "$dir/frame.bin" --quoted --count 1 2>/dev/null || true
+  # its receive timeout option), or print nothing when its send beat its
+  # asynchronous dial: tried up to 5 times; the reply is what is checked.
+  local r=""
+  for _ in 1 2 3 4 5; do
+    r=$(nngcat --req0 --dial "ipc://$dir/sock/n0" --file "$dir/frame.bin" --quoted --count 1 2>/dev/null || true)
+    [[ -n $r ]] && break
+    sleep 0.2
+  done
+  echo "$r"
 }
 if command -v nngcat >/dev/null; then
   r=$(deliver 08115a020801)         # from=17, crossed{round=1}
@@ -138,6 +145,11 @@ fi
 "$ctl" --config "$conf" graph --json >"$dir/graph.json" || fail "graph --json"
 grep -q "?" "$dir/graph.dot" "$dir/graph.json" && fail "graph shows ?: $(cat "$dir/graph.dot")"
 grep -q '1\\nS -' "$dir/graph.dot" || fail "graph: car 1 not on S: $(cat "$dir/graph.dot")"
+# docs/XROADCTL.md's own example: graphviz comes with tools/install-deps.
+command -v dot >/dev/null || fail "dot is missing: tools/install-deps installs graphviz"
+"$ctl" --config "$conf" graph --dot | dot -Tsvg >"$dir/graph.svg" || fail "graph --dot | dot -Tsvg"
+python3 -c 'import sys, xml.dom.minidom as m; d=m.parse(sys.argv[1]); assert d.documentElement.tagName=="svg"' "$dir/graph.svg" ||
+  fail "dot's output is not SVG"
 ok "graph: idle cars on their approach"
 
 # watch into a pipe: frames one after another, no terminal codes.
