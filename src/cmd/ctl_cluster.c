@@ -196,49 +196,67 @@ void xr_ctl_json_string(const char *s)
 	putchar('"');
 }
 
-struct status_job {
+struct call_job {
 	const struct xr_ctl_cluster *c;
-	struct xr_ctl_status *s;
+	unsigned method;
+	const ProtobufCMessage *req;
+	struct xr_ctl_each *out;
 	uint32_t i;
 };
 
-static void *status_one(void *arg)
+static void *call_job_run(void *arg)
 {
-	const struct status_job *j = arg;
+	const struct call_job *j = arg;
 	const struct xr_ctl_target *t = &j->c->nodes[j->i];
-	Xroad__StatusRequest req = XROAD__STATUS_REQUEST__INIT;
 	ProtobufCMessage *reply = NULL;
+	char why[sizeof j->out->why[0]];
 
-	char why[sizeof j->s->why[0]];
-
-	if (call_bare(j->c, t, XR_METHOD_STATUS, &req.base, &reply, why, sizeof why) == 0) {
-		j->s->replies[j->i] = (Xroad__StatusReply *)reply;
+	if (call_bare(j->c, t, j->method, j->req, &reply, why, sizeof why) == 0) {
+		j->out->replies[j->i] = reply;
 		return NULL;
 	}
-	memcpy(j->s->why[j->i], why, sizeof why);
-	name_error(t, why, j->s->errs[j->i], sizeof j->s->errs[j->i]);
+	memcpy(j->out->why[j->i], why, sizeof why);
+	name_error(t, why, j->out->errs[j->i], sizeof j->out->errs[j->i]);
 	return NULL;
 }
 
-void xr_ctl_status_all(const struct xr_ctl_cluster *c, struct xr_ctl_status *s)
+void xr_ctl_call_each(const struct xr_ctl_cluster *c, unsigned method,
+		      const ProtobufCMessage *req, uint64_t skip, struct xr_ctl_each *out)
 {
-	struct status_job jobs[XR_MAX_NODES];
+	struct call_job jobs[XR_MAX_NODES];
 	pthread_t th[XR_MAX_NODES];
 	bool started[XR_MAX_NODES];
 
-	memset(s, 0, sizeof *s);
+	memset(out, 0, sizeof *out);
 	/* One thread per node: each call waits for its own deadline, so the
 	 * whole costs the slowest node, not the sum (issue 13: 3 deaf nodes
 	 * cost 3 s). A thread that cannot start is done inline. */
 	for (uint32_t i = 0; i < c->n; i++) {
-		jobs[i] = (struct status_job){c, s, i};
-		started[i] = pthread_create(&th[i], NULL, status_one, &jobs[i]) == 0;
+		started[i] = false;
+		if ((skip >> i) & 1)
+			continue;
+		jobs[i] = (struct call_job){c, method, req, out, i};
+		started[i] = pthread_create(&th[i], NULL, call_job_run, &jobs[i]) == 0;
 		if (!started[i])
-			status_one(&jobs[i]);
+			call_job_run(&jobs[i]);
 	}
 	for (uint32_t i = 0; i < c->n; i++)
 		if (started[i])
 			pthread_join(th[i], NULL);
+}
+
+void xr_ctl_status_all(const struct xr_ctl_cluster *c, struct xr_ctl_status *s)
+{
+	static struct xr_ctl_each each; /* 36 KiB: not on the stack */
+	Xroad__StatusRequest req = XROAD__STATUS_REQUEST__INIT;
+
+	xr_ctl_call_each(c, XR_METHOD_STATUS, &req.base, 0, &each);
+	memset(s, 0, sizeof *s);
+	for (uint32_t i = 0; i < c->n; i++) {
+		s->replies[i] = (Xroad__StatusReply *)each.replies[i];
+		memcpy(s->errs[i], each.errs[i], sizeof s->errs[i]);
+		memcpy(s->why[i], each.why[i], sizeof s->why[i]);
+	}
 }
 
 uint32_t xr_ctl_status_answered(const struct xr_ctl_cluster *c,

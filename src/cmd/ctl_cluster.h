@@ -59,6 +59,18 @@ int xr_ctl_call(const struct xr_ctl_cluster *c, const struct xr_ctl_target *t,
 		unsigned method, const ProtobufCMessage *req,
 		ProtobufCMessage **reply, char *err, size_t err_len);
 
+/* One method with one request to every node whose bit in `skip` is clear,
+ * in parallel: out->replies[i] (the method's output; the caller frees it)
+ * or NULL with out->errs[i] naming the node and out->why[i] the reason
+ * alone. Not reentrant for one `out`. */
+struct xr_ctl_each {
+	ProtobufCMessage *replies[XR_MAX_NODES];
+	char errs[XR_MAX_NODES][640];
+	char why[XR_MAX_NODES][512];
+};
+void xr_ctl_call_each(const struct xr_ctl_cluster *c, unsigned method,
+		      const ProtobufCMessage *req, uint64_t skip, struct xr_ctl_each *out);
+
 /* JSON string escaping for the --json outputs (quotes included). */
 void xr_ctl_json_string(const char *s);
 

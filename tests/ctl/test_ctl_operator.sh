@@ -3,7 +3,7 @@
 # ipc in a temporary directory: --version on every binary; XROAD_CONFIG;
 # status's honest columns and the coordinator's pause and queue; --node
 # showing the node's own id and role; graph without `?` for idle cars; 3
-# stopped nodes costing one deadline, not three; an address named once per
+# stopped nodes costing one deadline, not three (status, shutdown); an address named once per
 # error; watch into a pipe (no terminal codes) and against a dead cluster
 # (exit 1, one line); log --follow printing crossings as they are stored; a
 # refused Deliver's reply carrying the reason the node logs.
@@ -190,7 +190,18 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 [[ $rc == 1 ]] || fail "status with 3 stopped nodes: exit $rc"
 [[ $(grep -c " NO " "$dir/stopped.txt") == 3 ]] || fail "status with 3 stopped nodes: $(cat "$dir/stopped.txt")"
 ((ms < 2000)) || fail "status with 3 stopped nodes took $ms ms (deadline 1000 ms each)"
+# shutdown too: nodes 0 and 1 stop, the three stopped ones are named, and
+# it takes one deadline.
+t0=$(date +%s%N)
+set +e
+XROADCTL_DEADLINE_MS=1000 "$ctl" --config "$conf" shutdown >"$dir/shutdown.out" 2>"$dir/shutdown.err"; rc=$?
+set -e
+ms2=$((($(date +%s%N) - t0) / 1000000))
+[[ $rc == 1 ]] || fail "shutdown with 3 stopped nodes: exit $rc"
+[[ $(grep -c "done$" "$dir/shutdown.out") == 2 && $(grep -c "no answer within 1000 ms" "$dir/shutdown.err") == 3 ]] ||
+  fail "shutdown with 3 stopped nodes: $(cat "$dir/shutdown.out" "$dir/shutdown.err")"
+((ms2 < 2000)) || fail "shutdown with 3 stopped nodes took $ms2 ms"
 for p in "${pids[@]}"; do kill -CONT "$p"; done
 pids=()
-ok "3 stopped nodes: status in $ms ms"
+ok "3 stopped nodes: status in $ms ms, shutdown in $ms2 ms"
 echo PASS
