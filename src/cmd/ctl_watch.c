@@ -4,8 +4,8 @@
  * cells of the box taken by cars crossing, the wait-for edges and cycles, and
  * the last events, found by comparing one poll of the nodes' Status with the
  * previous one. Into a pipe it writes the frames one after another, without
- * terminal codes. Exit 1 when no node answers: at once, with one line, if
- * none does at the first poll; else when none did at the last. */
+ * terminal codes. Exit 1 when no node answers: with one line if none does
+ * within GRACE_MS of the start; else when none did at the last poll. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +20,8 @@
 #include "geometry.h"
 
 #define EVENTS 4
+#define GRACE_MS 3000    /* for a cluster being started to answer at all */
+#define GRACE_POLL_MS 200
 #define WIDTH 80
 
 static volatile sig_atomic_t stop;
@@ -205,7 +207,12 @@ int xr_ctl_watch(int argc, char **argv)
 			printf("usage: xroadctl --config FILE watch [--interval "
 			       "MS] [--frames N] [--json]\n"
 			       "--json: one line per frame, "
-			       "{\"frame\",\"status\",\"graph\"}\n");
+			       "{\"frame\",\"status\",\"graph\"}\n"
+			       "On a terminal the frame is redrawn in place; into a "
+			       "pipe or file the frames\nfollow one another, without "
+			       "terminal codes. Exit 1 when no node answers\n(in "
+			       "one line, if none does within 3 s of the start; "
+			       "else at the end).\n");
 			return 0;
 		}
 		if (dst == NULL || i + 1 >= argc) {
@@ -233,9 +240,19 @@ int xr_ctl_watch(int argc, char **argv)
 	for (long f = 0; !stop && (frames == 0 || f < frames); f++) {
 		xr_ctl_status_all(&w.c, &w.now);
 		/* Nothing to watch: one line, exit 1, instead of a screen of
-		 * "unreachable" redrawn until Ctrl-C (issue 13). Later frames
-		 * show a cluster that dies as it dies, and the exit says so. */
+		 * "unreachable" redrawn until Ctrl-C (issue 13). A cluster
+		 * being started has GRACE_MS to answer first (watch is often
+		 * started together with the nodes). Later frames show a
+		 * cluster that dies as it dies, and the exit says so. */
 		bool none = xr_ctl_status_answered(&w.c, &w.now) == 0;
+		for (long waited = 0; none && f == 0 && waited < GRACE_MS && !stop;
+		     waited += GRACE_POLL_MS) {
+			struct timespec nap = {0, GRACE_POLL_MS * 1000000L};
+			nanosleep(&nap, NULL);
+			xr_ctl_status_free(&w.c, &w.now);
+			xr_ctl_status_all(&w.c, &w.now);
+			none = xr_ctl_status_answered(&w.c, &w.now) == 0;
+		}
 		if (none && f == 0) {
 			if (w.c.n > 1)
 				fprintf(stderr, "xroadctl watch: no node answers: %s (and %u "

@@ -189,7 +189,8 @@ set -e
 ms=$((($(date +%s%N) - t0) / 1000000))
 [[ $rc == 1 ]] || fail "status with 3 stopped nodes: exit $rc"
 [[ $(grep -c " NO " "$dir/stopped.txt") == 3 ]] || fail "status with 3 stopped nodes: $(cat "$dir/stopped.txt")"
-((ms < 2000)) || fail "status with 3 stopped nodes took $ms ms (deadline 1000 ms each)"
+# One at a time would be at least 3000 ms; the margin is for a loaded machine.
+((ms < 2800)) || fail "status with 3 stopped nodes took $ms ms (deadline 1000 ms each)"
 # shutdown too: nodes 0 and 1 stop, the three stopped ones are named, and
 # it takes one deadline.
 t0=$(date +%s%N)
@@ -200,7 +201,7 @@ ms2=$((($(date +%s%N) - t0) / 1000000))
 [[ $rc == 1 ]] || fail "shutdown with 3 stopped nodes: exit $rc"
 [[ $(grep -c "done$" "$dir/shutdown.out") == 2 && $(grep -c "no answer within 1000 ms" "$dir/shutdown.err") == 3 ]] ||
   fail "shutdown with 3 stopped nodes: $(cat "$dir/shutdown.out" "$dir/shutdown.err")"
-((ms2 < 2000)) || fail "shutdown with 3 stopped nodes took $ms2 ms"
+((ms2 < 2800)) || fail "shutdown with 3 stopped nodes took $ms2 ms"
 for p in "${pids[@]}"; do kill -CONT "$p"; done
 pids=()
 ok "3 stopped nodes: status in $ms ms, shutdown in $ms2 ms"
