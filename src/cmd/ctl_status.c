@@ -121,7 +121,7 @@ static void print_coordinator(const struct xr_ctl_cluster *c,
 	if (co.index >= 0 && s->replies[co.index] != NULL)
 		n = s->replies[co.index]->node;
 	else if (!c->have_config && s->replies[0] != NULL &&
-		 s->replies[0]->node->id == co.id)
+		 s->replies[0]->node != NULL && s->replies[0]->node->id == co.id)
 		n = s->replies[0]->node;
 	if (n == NULL) {
 		/* Its role is not known here (--node at another node). */
