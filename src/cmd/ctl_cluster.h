@@ -18,6 +18,10 @@
 struct xr_ctl_target {
 	uint32_t id;
 	bool is_light;
+	/* true with --node: id and is_light are placeholders until the node
+	 * answers, and output takes them from its Status (issue 13: --node
+	 * showed every node as "0 light"). */
+	bool id_unknown;
 	char address[XR_ADDR_MAX];
 };
 
@@ -48,22 +52,49 @@ const struct xr_ctl_target *xr_ctl_light(const struct xr_ctl_cluster *c);
 const struct xr_ctl_target *xr_ctl_target_by_id(const struct xr_ctl_cluster *c,
 					       uint32_t id);
 
-/* One call; on failure `err` reads "node 3 (tcp://...): timed out". */
+/* One call; on failure `err` names the node once: "node 3 (tcp://...):
+ * xroad.Node.Status: Timed out" with --config, "tcp://...: ..." with --node
+ * (its id is not known). */
 int xr_ctl_call(const struct xr_ctl_cluster *c, const struct xr_ctl_target *t,
 		unsigned method, const ProtobufCMessage *req,
 		ProtobufCMessage **reply, char *err, size_t err_len);
+
+/* One method with one request to every node whose bit in `skip` is clear,
+ * in parallel: out->replies[i] (the method's output; the caller frees it)
+ * or NULL with out->errs[i] naming the node and out->why[i] the reason
+ * alone. Not reentrant for one `out`. */
+struct xr_ctl_each {
+	ProtobufCMessage *replies[XR_MAX_NODES];
+	char errs[XR_MAX_NODES][640];
+	char why[XR_MAX_NODES][512];
+};
+void xr_ctl_call_each(const struct xr_ctl_cluster *c, unsigned method,
+		      const ProtobufCMessage *req, uint64_t skip, struct xr_ctl_each *out);
 
 /* JSON string escaping for the --json outputs (quotes included). */
 void xr_ctl_json_string(const char *s);
 
 /* The Status of every node: replies[i] for c->nodes[i], NULL when the node
- * did not answer (errs[i] says why). Free with xr_ctl_status_free. */
+ * did not answer (errs[i] says why, naming the node; why[i] is the reason
+ * alone, for a table row that already shows the id and address). The nodes
+ * are asked in parallel, one thread each: a cluster with dead nodes costs
+ * one deadline, not one per dead node. Free with xr_ctl_status_free. */
 struct xr_ctl_status {
 	Xroad__StatusReply *replies[XR_MAX_NODES];
-	char errs[XR_MAX_NODES][512];
+	char errs[XR_MAX_NODES][640];
+	char why[XR_MAX_NODES][512];
 };
 void xr_ctl_status_all(const struct xr_ctl_cluster *c, struct xr_ctl_status *s);
 void xr_ctl_status_free(const struct xr_ctl_cluster *c, struct xr_ctl_status *s);
+/* How many of the nodes answered. */
+uint32_t xr_ctl_status_answered(const struct xr_ctl_cluster *c,
+				const struct xr_ctl_status *s);
+/* Node i's id and role as output shows them: from its own answer when the
+ * target's are not known (--node), else from the configuration. */
+uint32_t xr_ctl_node_id(const struct xr_ctl_cluster *c,
+			const struct xr_ctl_status *s, uint32_t i);
+bool xr_ctl_node_is_light(const struct xr_ctl_cluster *c,
+			  const struct xr_ctl_status *s, uint32_t i);
 const char *xr_ctl_car_state_name(int state);
 
 /* Who coordinates now, read from the answers in `s` (as `status` shows it):

@@ -260,21 +260,39 @@ int xr_ctl_control(int argc, char **argv)
 		return rc;
 	if (op != XROAD__CONTROL_OP__CONTROL_SHUTDOWN)
 		return round_control(&c, cmd, op, rounds, json);
-	/* Everyone stops on shutdown. */
+	/* Everyone stops on shutdown, asked all at once (a dead node costs
+	 * one deadline, not one each). */
 	int failed = 0;
-	struct refusal why_not;
+	static struct xr_ctl_each each;
+	Xroad__ControlRequest req = XROAD__CONTROL_REQUEST__INIT;
+	req.op = op;
+	xr_ctl_call_each(&c, XR_METHOD_CONTROL, &req.base, 0, &each);
 	if (json)
 		printf("{\"command\":\"%s\",\"nodes\":[", cmd);
 	for (uint32_t i = 0; i < c.n; i++) {
 		const struct xr_ctl_target *t = &c.nodes[i];
-		char err[512] = "";
-		bool ok = control_one(&c, t, op, 0, &why_not, err, sizeof err) == 0;
+		char err[1024] = "";
+		const Xroad__ControlReply *r = (const Xroad__ControlReply *)each.replies[i];
+		bool ok = r != NULL && r->ok;
+		const char *why = r != NULL && r->error && *r->error ? r->error
+								 : "no reason given";
+		if (r == NULL)
+			snprintf(err, sizeof err, "%s", each.errs[i]);
+		else if (!r->ok && t->id_unknown) /* --node: the id is not known */
+			snprintf(err, sizeof err, "%s: refused: %s", t->address, why);
+		else if (!r->ok)
+			snprintf(err, sizeof err, "node %u (%s): refused: %s", t->id,
+				 t->address, why);
+		if (r != NULL)
+			protobuf_c_message_free_unpacked(each.replies[i], NULL);
 		failed += !ok;
 		if (json) {
 			printf("%s{\"id\":%u,\"ok\":%s,\"error\":", i ? "," : "",
 			       t->id, ok ? "true" : "false");
 			xr_ctl_json_string(err);
 			printf("}");
+		} else if (ok && t->id_unknown) {
+			printf("%s: %s done\n", t->address, cmd);
 		} else if (ok) {
 			printf("node %u: %s done\n", t->id, cmd);
 		} else {

@@ -24,6 +24,11 @@ void xr_ctl_graph_build(const struct xr_ctl_cluster *c,
 		if (n->intent != NULL) {
 			g->approach[n->id] = n->intent->approach;
 			g->turn[n->id] = n->intent->turn;
+		} else if (c->have_config && n->id < c->config.n_nodes) {
+			/* An idle car has no intent, but its approach is
+			 * fixed by the configuration (issue 13: graph showed
+			 * `?`); its turn is not chosen yet: `-`. */
+			g->approach[n->id] = (int)c->config.nodes[n->id].approach + 1;
 		}
 		for (size_t k = 0; k < n->n_waits_for; k++)
 			if (n->waits_for[k] < XR_MAX_NODES)
@@ -72,8 +77,10 @@ bool xr_ctl_graph_on_cycle(const struct xr_ctl_graph *g, uint32_t u, uint32_t v)
 	return ((g->out[u] >> v) & 1) && ((g->reach[v] >> u) & 1);
 }
 
-static const char *const approach_names[] = {"?", "S", "E", "N", "W"};
-static const char *const turn_names[] = {"?", "right", "straight", "left"};
+/* 0: not known (a car without intent: no turn yet; with --node, no
+ * configuration to take the approach from). */
+static const char *const approach_names[] = {"-", "S", "E", "N", "W"};
+static const char *const turn_names[] = {"-", "right", "straight", "left"};
 
 static const char *ap(int a)
 {

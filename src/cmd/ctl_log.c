@@ -1,24 +1,130 @@
-/* xroadctl log [--top N] [--json]: the last N crossings of this run in the
- * crossings table, newest first: the SQLite table in the configured
- * state_dir (state_dir/xroad.db, read-only) with cloud = embedded, the
- * DynamoDB table with cloud = aws (ctl_log_dynamodb.c). */
+/* xroadctl log [--top N] [--json] [--follow]: the last N crossings of this
+ * run in the crossings table, newest first: the SQLite table in the
+ * configured state_dir (state_dir/xroad.db, read-only) with cloud =
+ * embedded, the DynamoDB table with cloud = aws (ctl_log_dynamodb.c).
+ * --follow (embedded only) prints them oldest first and then every row as
+ * it is stored, like tail -f, until SIGINT or SIGTERM. */
 #include <errno.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl.h"
 #include "ctl_cluster.h"
 #include "ctl_log.h"
 
+static volatile sig_atomic_t follow_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	follow_stop = 1;
+}
+
+static void row_read(sqlite3_stmt *st, struct xr_ctl_log_row *r)
+{
+	const unsigned char *t;
+	t = sqlite3_column_text(st, 0);
+	snprintf(r->run, sizeof r->run, "%s", t ? (const char *)t : "?");
+	r->round = sqlite3_column_int64(st, 1);
+	r->car = sqlite3_column_int64(st, 2);
+	t = sqlite3_column_text(st, 3);
+	snprintf(r->approach, sizeof r->approach, "%s", t ? (const char *)t : "?");
+	t = sqlite3_column_text(st, 4);
+	snprintf(r->turn, sizeof r->turn, "%s", t ? (const char *)t : "?");
+	r->index = sqlite3_column_int64(st, 5);
+	r->crossed_ms = sqlite3_column_int64(st, 6);
+	r->after_deadlock = sqlite3_column_int64(st, 7) != 0;
+}
+
+static void row_print(const struct xr_ctl_log_row *r, bool json)
+{
+	if (json) {
+		/* One object per line: a stream a script reads line by line. */
+		printf("{\"run\":");
+		xr_ctl_json_string(r->run);
+		printf(",\"round\":%lld,\"car\":%lld,\"approach\":", r->round, r->car);
+		xr_ctl_json_string(r->approach);
+		printf(",\"turn\":");
+		xr_ctl_json_string(r->turn);
+		printf(",\"index\":%lld,\"crossed_ms\":%lld,\"after_deadlock\":%s}\n",
+		       r->index, r->crossed_ms, r->after_deadlock ? "true" : "false");
+	} else {
+		printf("%-24s %5lld %4lld %-3s %-8s %5lld %s\n", r->run, r->round, r->car,
+		       r->approach, r->turn, r->index, r->after_deadlock ? "yes" : "no");
+	}
+}
+
+/* --follow: rows in the order they were stored (SQLite's rowid grows with
+ * every insert), so a round the poller stores late is still printed, once.
+ * The last `top` first, then every new one, polling every 250 ms. */
+static int follow(sqlite3 *h, const char *db, const char *run, unsigned long top, bool json)
+{
+	const char *sql = "SELECT run, round, car, approach, turn, idx, crossed_ms, "
+			  "after_deadlock, rowid FROM crossings WHERE run = ?1 AND rowid > ?2 "
+			  "ORDER BY rowid";
+	sqlite3_stmt *st = NULL;
+	sqlite3_int64 last = 0;
+	struct timespec nap = {0, 250 * 1000000L};
+
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	if (sqlite3_prepare_v2(h, "SELECT coalesce(min(rowid) - 1, 0) FROM (SELECT rowid FROM "
+				  "crossings WHERE run = ?1 ORDER BY rowid DESC LIMIT ?2)",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)top);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		last = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	if (!json)
+		printf("%-24s %5s %4s %-3s %-8s %5s %s\n", "run", "round", "car", "app", "turn",
+		       "index", "after deadlock");
+	fflush(stdout);
+	while (!follow_stop) {
+		int step;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, last);
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+			struct xr_ctl_log_row r;
+			row_read(st, &r);
+			last = sqlite3_column_int64(st, 8);
+			row_print(&r, json);
+		}
+		/* A writer holding the database past the busy timeout is
+		 * not an error for a follower: the next poll gets the rows. */
+		if (step != SQLITE_DONE && step != SQLITE_BUSY && step != SQLITE_LOCKED)
+			goto fail;
+		fflush(stdout);
+		nanosleep(&nap, NULL);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return 0;
+fail:
+	fprintf(stderr, "xroadctl log: %s: %s\n", db, sqlite3_errmsg(h));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return 1;
+}
+
 int xr_ctl_log(int argc, char **argv)
 {
-	bool json = false;
+	bool json = false, follow_on = false;
 	unsigned long top = 20;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
+		} else if (strcmp(argv[i], "--follow") == 0 || strcmp(argv[i], "-f") == 0) {
+			follow_on = true;
 		} else if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) {
 			char *end;
 			errno = 0;
@@ -31,7 +137,12 @@ int xr_ctl_log(int argc, char **argv)
 			}
 		} else if (strcmp(argv[i], "--help") == 0) {
 			printf("usage: xroadctl --config FILE log [--top N] "
-			       "[--json]\n");
+			       "[--json] [--follow]\n"
+			       "The newest N (default 20) crossings of the run, "
+			       "newest first.\n"
+			       "--follow: the newest N oldest first, then each "
+			       "crossing as it is stored,\nuntil Ctrl-C (--json: "
+			       "one object per line); cloud = embedded only.\n");
 			return 0;
 		} else {
 			fprintf(stderr, "xroadctl log: unknown argument %s\n",
@@ -48,6 +159,13 @@ int xr_ctl_log(int argc, char **argv)
 	int rc = xr_ctl_cluster_open(&c);
 	if (rc != 0)
 		return rc;
+	if (c.config.cloud != XR_CLOUD_EMBEDDED && follow_on) {
+		/* Polling DynamoDB twice a second costs reads; a stream would
+		 * be the way there (docs/XROADCTL.md). */
+		fprintf(stderr, "xroadctl log: --follow reads the embedded cloud's "
+				"table; %s has cloud = aws\n", xr_ctl_global.config);
+		return 2;
+	}
 	if (c.config.cloud != XR_CLOUD_EMBEDDED)
 		return xr_ctl_log_dynamodb(c.config.run, top, json);
 	char db[XR_PATH_MAX + 16];
@@ -60,6 +178,8 @@ int xr_ctl_log(int argc, char **argv)
 		return 1;
 	}
 	sqlite3_busy_timeout(h, 2000);
+	if (follow_on)
+		return follow(h, db, c.config.run, top, json);
 	sqlite3_stmt *st = NULL;
 	const char *sql = "SELECT run, round, car, approach, turn, idx, "
 			  "crossed_ms, after_deadlock FROM crossings "
@@ -76,20 +196,7 @@ int xr_ctl_log(int argc, char **argv)
 	int step;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW &&
 	       n < sizeof rows / sizeof rows[0]) {
-		struct xr_ctl_log_row *r = &rows[n++];
-		const unsigned char *t;
-		t = sqlite3_column_text(st, 0);
-		snprintf(r->run, sizeof r->run, "%s", t ? (const char *)t : "?");
-		r->round = sqlite3_column_int64(st, 1);
-		r->car = sqlite3_column_int64(st, 2);
-		t = sqlite3_column_text(st, 3);
-		snprintf(r->approach, sizeof r->approach, "%s",
-			 t ? (const char *)t : "?");
-		t = sqlite3_column_text(st, 4);
-		snprintf(r->turn, sizeof r->turn, "%s", t ? (const char *)t : "?");
-		r->index = sqlite3_column_int64(st, 5);
-		r->crossed_ms = sqlite3_column_int64(st, 6);
-		r->after_deadlock = sqlite3_column_int64(st, 7) != 0;
+		row_read(st, &rows[n++]);
 	}
 	int ok = step == SQLITE_DONE || step == SQLITE_ROW;
 	if (!ok)
@@ -129,10 +236,7 @@ void xr_ctl_log_print(const char *source, const struct xr_ctl_log_row *rows,
 	printf("%-24s %5s %4s %-3s %-8s %5s %s\n", "run", "round", "car", "app",
 	       "turn", "index", "after deadlock");
 	for (size_t i = 0; i < n; i++)
-		printf("%-24s %5lld %4lld %-3s %-8s %5lld %s\n", rows[i].run,
-		       rows[i].round, rows[i].car, rows[i].approach,
-		       rows[i].turn, rows[i].index,
-		       rows[i].after_deadlock ? "yes" : "no");
+		row_print(&rows[i], false);
 	if (n == 0)
 		printf("(no crossings yet in %s)\n", source);
 }

@@ -125,14 +125,30 @@ int xr_ctl_snapshot(int argc, char **argv)
 	memset(errs, 0, sizeof errs);
 	uint64_t until = now_ms() + COLLECT_MS;
 	uint32_t got = 0;
+	static struct xr_ctl_each each;
 	while (got < c.n && now_ms() < until) {
+		/* Every node still missing, asked at once: a dead node
+		 * costs one deadline per pass, not one each. */
+		Xroad__SnapshotRequest req = XROAD__SNAPSHOT_REQUEST__INIT;
+		uint64_t skip = 0;
+		req.snapshot = id;
+		for (uint32_t i = 0; i < c.n; i++)
+			skip |= (uint64_t)have[i] << i;
+		xr_ctl_call_each(&c, XR_METHOD_SNAPSHOT, &req.base, skip, &each);
 		for (uint32_t i = 0; i < c.n; i++) {
 			if (have[i])
 				continue;
-			Xroad__SnapshotReply *rep = NULL;
-			if (ask(&c, &c.nodes[i], id, false, &rep, errs[i],
-				sizeof errs[i]) != 0)
+			Xroad__SnapshotReply *rep = (Xroad__SnapshotReply *)each.replies[i];
+			if (rep == NULL) {
+				snprintf(errs[i], sizeof errs[i], "%s", each.errs[i]);
 				continue;
+			}
+			if (rep->error != NULL && rep->error[0] != '\0') {
+				snprintf(errs[i], sizeof errs[i], "node %u (%s): %s",
+					 c.nodes[i].id, c.nodes[i].address, rep->error);
+				protobuf_c_message_free_unpacked(&rep->base, NULL);
+				continue;
+			}
 			if (rep->node != NULL && rep->node->snapshot == id &&
 			    rep->node->complete &&
 			    xr_snapshot_from_pb(rep->node, &snaps[i], errs[i],

@@ -51,8 +51,13 @@ void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
 		const struct xr_ctl_target *t = &c->nodes[i];
 		const Xroad__NodeStatus *n =
 			s->replies[i] ? s->replies[i]->node : NULL;
-		printf("%s{\"id\":%u,\"role\":\"%s\",\"address\":", i ? "," : "",
-		       t->id, t->is_light ? "light" : "car");
+		/* --node and no answer: the id and role are not known. */
+		if (n == NULL && t->id_unknown)
+			printf("%s{\"id\":null,\"role\":null,\"address\":", i ? "," : "");
+		else
+			printf("%s{\"id\":%u,\"role\":\"%s\",\"address\":", i ? "," : "",
+			       xr_ctl_node_id(c, s, i),
+			       xr_ctl_node_is_light(c, s, i) ? "light" : "car");
 		xr_ctl_json_string(t->address);
 		printf(",\"reachable\":%s", n ? "true" : "false");
 		if (n == NULL) {
@@ -61,12 +66,20 @@ void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
 			printf("}");
 			continue;
 		}
+		/* "crossings" is the node's log (every car's crossings, the
+		 * cluster's), kept under its old name for scripts; "logged" is
+		 * the same number under an honest one, "own" a car's own. */
 		printf(",\"round\":%u,\"epoch\":%u,\"coordinator\":%u,"
-		       "\"crossings\":%u,\"deadlocks\":%u,\"rounds_done\":%u,"
+		       "\"crossings\":%u,\"logged\":%u,\"deadlocks\":%u,\"rounds_done\":%u,"
 		       "\"rejected\":%u,\"rejected_tls\":%u,\"tls_dial_failed\":%u",
-		       n->round, n->epoch, n->coordinator, n->crossings,
+		       n->round, n->epoch, n->coordinator, n->crossings, n->crossings,
 		       n->deadlocks, n->rounds_done, n->rejected, n->rejected_tls,
 		       n->tls_dial_failed);
+		if (n->coordinator == n->id)
+			printf(",\"paused\":%s,\"rounds_queued\":%u",
+			       n->paused ? "true" : "false", n->rounds_queued);
+		if (!n->is_light)
+			printf(",\"own\":%u", n->own_crossings);
 		if (!n->is_light) {
 			printf(",\"state\":\"%s\"", xr_ctl_car_state_name(n->state));
 			if (n->intent != NULL)
@@ -102,27 +115,50 @@ static void print_coordinator(const struct xr_ctl_cluster *c,
 		       "way), epoch %u\n", co.epoch);
 		return;
 	}
-	bool light = co.index >= 0 && c->nodes[co.index].is_light;
-	printf("coordinator: node %u (%s), epoch %u\n", co.id,
-	       light ? "the light" : "a car, elected", co.epoch);
+	/* The coordinator's own answer, if we have it: with --config its
+	 * entry; with --node the one node, when it is the coordinator. */
+	const Xroad__NodeStatus *n = NULL;
+	if (co.index >= 0 && s->replies[co.index] != NULL)
+		n = s->replies[co.index]->node;
+	else if (!c->have_config && s->replies[0] != NULL &&
+		 s->replies[0]->node != NULL && s->replies[0]->node->id == co.id)
+		n = s->replies[0]->node;
+	if (n == NULL) {
+		/* Its role is not known here (--node at another node). */
+		printf("coordinator: node %u, epoch %u\n", co.id, co.epoch);
+		return;
+	}
+	printf("coordinator: node %u (%s), epoch %u", co.id,
+	       n->is_light ? "the light" : "a car, elected", co.epoch);
+	/* Its pause and queue: only the coordinator knows them. */
+	if (n->coordinator == n->id)
+		printf(", %s, %u rounds done, %u queued", n->paused ? "PAUSED" : "running",
+		       n->rounds_done, n->rounds_queued);
+	printf("\n");
 }
 
 static void print_table(const struct xr_ctl_cluster *c,
 			const struct xr_ctl_status *s)
 {
-	printf("%-3s %-6s %-24s %-5s %5s %-15s %-9s %-9s %9s %9s %s\n", "id",
+	printf("%-3s %-6s %-24s %-5s %5s %-15s %-9s %-9s %6s %4s %9s %s\n", "id",
 	       "role", "address", "reach", "round", "intent", "state",
-	       "waits-for", "crossings", "deadlocks", "last deadlock");
+	       "waits-for", "logged", "own", "deadlocks", "last deadlock");
 	for (uint32_t i = 0; i < c->n; i++) {
 		const struct xr_ctl_target *t = &c->nodes[i];
 		const Xroad__NodeStatus *n =
 			s->replies[i] ? s->replies[i]->node : NULL;
 		if (n == NULL) {
-			printf("%-3u %-6s %-24s %-5s  %s\n", t->id,
-			       t->is_light ? "light" : "car", t->address, "NO",
-			       s->errs[i]);
+			/* The row names the node; the reason alone follows. */
+			if (!t->id_unknown)
+				printf("%-3u %-6s", t->id, t->is_light ? "light" : "car");
+			else
+				printf("%-3s %-6s", "?", "?");
+			printf(" %-24s %-5s  %s\n", t->address, "NO", s->why[i]);
 			continue;
 		}
+		char own[16] = "-";
+		if (!n->is_light)
+			snprintf(own, sizeof own, "%u", n->own_crossings);
 		char intent[32] = "-", waits[64], last[96];
 		if (n->intent != NULL)
 			snprintf(intent, sizeof intent, "%s %s",
@@ -130,11 +166,11 @@ static void print_table(const struct xr_ctl_cluster *c,
 				 turn_name(n->intent->turn));
 		ids(waits, sizeof waits, n->waits_for, n->n_waits_for);
 		ids(last, sizeof last, n->last_deadlock, n->n_last_deadlock);
-		printf("%-3u %-6s %-24s %-5s %5u %-15s %-9s %-9s %9u %9u %s%s\n",
-		       t->id, n->is_light ? "light" : "car", t->address, "yes",
+		printf("%-3u %-6s %-24s %-5s %5u %-15s %-9s %-9s %6u %4s %9u %s%s\n",
+		       xr_ctl_node_id(c, s, i), n->is_light ? "light" : "car", t->address, "yes",
 		       n->round, n->is_light ? "-" : intent,
 		       n->is_light ? "-" : xr_ctl_car_state_name(n->state),
-		       n->is_light ? "-" : waits, n->crossings, n->deadlocks,
+		       n->is_light ? "-" : waits, n->crossings, own, n->deadlocks,
 		       n->n_last_deadlock ? "cycle " : "-",
 		       n->n_last_deadlock ? last : "");
 		if (n->is_light)
@@ -148,6 +184,8 @@ static void print_table(const struct xr_ctl_cluster *c,
 			       n->rejected_tls, n->tls_dial_failed);
 	}
 	print_coordinator(c, s);
+	printf("(logged: entries in the node's crossing log, every car's; own: the "
+	       "crossings a car made itself, as `snapshot` counts them)\n");
 }
 
 int xr_ctl_status(int argc, char **argv)
@@ -158,8 +196,11 @@ int xr_ctl_status(int argc, char **argv)
 			json = true;
 		} else if (strcmp(argv[i], "--help") == 0) {
 			printf("usage: xroadctl --config FILE status [--json]\n"
-			       "One row per node; exit 1 when a node is "
-			       "unreachable (it is still listed).\n");
+			       "One row per node (logged: entries in the node's "
+			       "crossing log, every car's;\nown: a car's own "
+			       "crossings), then the coordinator, whether it is "
+			       "paused and how\nmany rounds it has queued. Exit 1 "
+			       "when a node is unreachable (it is still\nlisted).\n");
 			return 0;
 		} else {
 			fprintf(stderr, "xroadctl status: unknown argument %s\n",

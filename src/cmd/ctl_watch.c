@@ -3,13 +3,16 @@
  * intersection with each car at its approach with its turn and state, the
  * cells of the box taken by cars crossing, the wait-for edges and cycles, and
  * the last events, found by comparing one poll of the nodes' Status with the
- * previous one. */
+ * previous one. Into a pipe it writes the frames one after another, without
+ * terminal codes. Exit 1 when no node answers: with one line if none does
+ * within GRACE_MS of the start; else when none did at the last poll. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "ctl_cluster.h"
@@ -17,6 +20,8 @@
 #include "geometry.h"
 
 #define EVENTS 4
+#define GRACE_MS 3000    /* for a cluster being started to answer at all */
+#define GRACE_POLL_MS 200
 #define WIDTH 80
 
 static volatile sig_atomic_t stop;
@@ -96,7 +101,9 @@ static void lane(const struct watch *w, int approach, char out[4][24])
 	}
 }
 
-static void draw(struct watch *w)
+/* Into a pipe or a file the frames follow one another, without the
+ * terminal's clear-screen codes (issue 13). */
+static void draw(struct watch *w, bool tty, long frame)
 {
 	const Xroad__NodeStatus *light = NULL;
 	for (uint32_t i = 0; i < w->c.n; i++)
@@ -126,7 +133,10 @@ static void draw(struct watch *w)
 		snprintf(wv[0], sizeof wv[0], "W: no car");
 	if (e[0][0] == '\0')
 		snprintf(e[0], sizeof e[0], "E: no car");
-	printf("\033[H\033[2J");
+	if (tty)
+		printf("\033[H\033[2J");
+	else if (frame > 0)
+		printf("\n");
 	if (light != NULL)
 		printf("xroad watch | round %u | %u rounds done | deadlocks %u | "
 		       "epoch %u\n",
@@ -172,7 +182,10 @@ static void draw(struct watch *w)
 	for (int k = 0; k < EVENTS; k++)
 		printf("%s%s\n", k == 0 ? "last: " : "      ",
 		       k < w->n_events ? w->events[k] : "");
-	printf("Ctrl-C quits");
+	if (tty)
+		printf("Ctrl-C quits");
+	else
+		printf("--- frame %ld\n", frame);
 	fflush(stdout);
 }
 
@@ -194,7 +207,12 @@ int xr_ctl_watch(int argc, char **argv)
 			printf("usage: xroadctl --config FILE watch [--interval "
 			       "MS] [--frames N] [--json]\n"
 			       "--json: one line per frame, "
-			       "{\"frame\",\"status\",\"graph\"}\n");
+			       "{\"frame\",\"status\",\"graph\"}\n"
+			       "On a terminal the frame is redrawn in place; into a "
+			       "pipe or file the frames\nfollow one another, without "
+			       "terminal codes. Exit 1 when no node answers\n(in "
+			       "one line, if none does within 3 s of the start; "
+			       "else at the end).\n");
 			return 0;
 		}
 		if (dst == NULL || i + 1 >= argc) {
@@ -217,8 +235,35 @@ int xr_ctl_watch(int argc, char **argv)
 		return rc;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	bool tty = isatty(STDOUT_FILENO) == 1;
+	int status = 0;
 	for (long f = 0; !stop && (frames == 0 || f < frames); f++) {
 		xr_ctl_status_all(&w.c, &w.now);
+		/* Nothing to watch: one line, exit 1, instead of a screen of
+		 * "unreachable" redrawn until Ctrl-C (issue 13). A cluster
+		 * being started has GRACE_MS to answer first (watch is often
+		 * started together with the nodes). Later frames show a
+		 * cluster that dies as it dies, and the exit says so. */
+		bool none = xr_ctl_status_answered(&w.c, &w.now) == 0;
+		for (long waited = 0; none && f == 0 && waited < GRACE_MS && !stop;
+		     waited += GRACE_POLL_MS) {
+			struct timespec nap = {0, GRACE_POLL_MS * 1000000L};
+			nanosleep(&nap, NULL);
+			xr_ctl_status_free(&w.c, &w.now);
+			xr_ctl_status_all(&w.c, &w.now);
+			none = xr_ctl_status_answered(&w.c, &w.now) == 0;
+		}
+		if (none && f == 0) {
+			if (w.c.n > 1)
+				fprintf(stderr, "xroadctl watch: no node answers: %s (and %u "
+					"more)\n", w.now.errs[0], (unsigned)w.c.n - 1);
+			else
+				fprintf(stderr, "xroadctl watch: no node answers: %s\n",
+					w.now.errs[0]);
+			xr_ctl_status_free(&w.c, &w.now);
+			return 1;
+		}
+		status = none ? 1 : 0;
 		diff(&w);
 		if (json) {
 			/* A stream of JSON objects, one line per frame. */
@@ -231,7 +276,7 @@ int xr_ctl_watch(int argc, char **argv)
 			printf("}\n");
 			fflush(stdout);
 		} else {
-			draw(&w);
+			draw(&w, tty, f);
 		}
 		if (w.have_before)
 			xr_ctl_status_free(&w.c, &w.before);
@@ -244,7 +289,7 @@ int xr_ctl_watch(int argc, char **argv)
 	}
 	if (w.have_before)
 		xr_ctl_status_free(&w.c, &w.before);
-	if (!json)
+	if (!json && tty)
 		printf("\n");
-	return 0;
+	return status;
 }

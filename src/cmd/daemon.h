@@ -85,6 +85,13 @@ struct xr_daemon {
 	uint32_t crossings_logged;
 };
 
+/* daemon_check.c: what a node checks of `c` before it opens its cloud,
+ * state_dir or sockets, for node `id` only when `one`, else for every node;
+ * the start and --check-config both run it. XR_ECONFIG with one line in
+ * `err` ("FILE:LINE: node N: address ...: why"), or 0. */
+int xr_daemon_preflight(const struct xr_cluster *c, bool one, uint32_t id, char *err,
+			size_t err_len);
+
 /* daemon_state.c */
 int xr_daemon_state_open(struct xr_daemon *d, struct xr_durable *durable,
 			 bool *have_durable);

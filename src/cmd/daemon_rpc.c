@@ -16,30 +16,37 @@
 
 static struct xr_daemon *D; /* one daemon per process */
 
-/* Checks a decoded message against the cluster before the core sees it. */
+/* Checks a decoded message against the cluster before the core sees it. The
+ * reason goes to the log (with the config's path) and, without the path, into
+ * `why` for the reply, so that a refused sender learns what was wrong from
+ * its DeliverReply, not only "invalid argument" (issue 13). */
 static int admit(struct xr_daemon *d, const struct xr_msg *m, int wave_peer,
-		 const char *via)
+		 const char *via, char *why, size_t why_len)
 {
-	char why[1200], where[64];
+	char line[1200];
 
-	snprintf(where, sizeof where, "%s", via);
 	if (m->from >= d->cluster.n_nodes || m->from == d->self) {
-		snprintf(why, sizeof why, "from=%u: not a peer in %s (nodes 0..%u, self %u)",
+		snprintf(why, why_len, "refused (sender): from=%u: not a peer of node %u "
+			 "(nodes 0..%u)", (unsigned)m->from, (unsigned)d->self,
+			 (unsigned)d->cluster.n_nodes - 1);
+		snprintf(line, sizeof line, "from=%u: not a peer in %s (nodes 0..%u, self %u)",
 			 (unsigned)m->from, d->cluster.path, (unsigned)d->cluster.n_nodes - 1,
 			 (unsigned)d->self);
-		xr_net_reject(d->net, "sender", where, why);
+		xr_net_reject(d->net, "sender", via, line);
 		return XR_ESENDER;
 	}
 	if (wave_peer >= 0 && m->from != (uint32_t)wave_peer) {
-		snprintf(why, sizeof why, "from=%u on the wave edge to node %d",
+		snprintf(line, sizeof line, "from=%u on the wave edge to node %d",
 			 (unsigned)m->from, wave_peer);
-		xr_net_reject(d->net, "sender", where, why);
+		snprintf(why, why_len, "refused (sender): %.200s", line);
+		xr_net_reject(d->net, "sender", via, line);
 		return XR_ESENDER;
 	}
 	if (m->to != d->self) {
-		snprintf(why, sizeof why, "addressed to node %u, this is node %u",
+		snprintf(line, sizeof line, "addressed to node %u, this is node %u",
 			 (unsigned)m->to, (unsigned)d->self);
-		xr_net_reject(d->net, "malformed", where, why);
+		snprintf(why, why_len, "refused (malformed): %.200s", line);
+		xr_net_reject(d->net, "malformed", via, line);
 		return XR_EINVAL;
 	}
 	return 0;
@@ -77,6 +84,8 @@ static void answer_fetch(struct xr_daemon *d, const struct xr_msg *m)
 		       (unsigned)r.u.log_round.n_log);
 }
 
+/* Decodes, admits and steps one message; on refusal `why` is the reason the
+ * sender gets back (Deliver's reply), the same the node logs. */
 static int receive(struct xr_daemon *d, const uint8_t *body, size_t len,
 		   int wave_peer, const char *via, char *why, size_t why_len)
 {
@@ -97,11 +106,9 @@ static int receive(struct xr_daemon *d, const uint8_t *body, size_t len,
 	 * several neighbours): the Envelope's `to` is ours. */
 	if (wave_peer != -2)
 		m.to = d->self;
-	rc = admit(d, &m, wave_peer, via);
-	if (rc != 0) {
-		snprintf(why, why_len, "%s", xr_strerror(rc));
+	rc = admit(d, &m, wave_peer, via, why, why_len);
+	if (rc != 0)
 		return rc;
-	}
 	if (m.type == XR_MSG_LOG_FETCH) {
 		answer_fetch(d, &m);
 		return 0;
@@ -109,8 +116,12 @@ static int receive(struct xr_daemon *d, const uint8_t *body, size_t len,
 	ev.now_ms = xr_net_now();
 	ev.msg = &m;
 	rc = xr_daemon_step(d, &ev);
+	/* The core says only its code (its tracer has the line); name the
+	 * message so that the sender can tell which one. */
 	if (rc != 0)
-		snprintf(why, why_len, "%s", xr_strerror(rc));
+		snprintf(why, why_len, "refused by node %u's core: %s from %u: %s",
+			 (unsigned)d->self, xr_msg_type_name(m.type), (unsigned)m.from,
+			 xr_strerror(rc));
 	return rc;
 }
 
@@ -170,8 +181,13 @@ static void node_status(Xroad__Node_Service *svc, const Xroad__StatusRequest *in
 	s.coordinator = n->coordinator;
 	s.rejected = n->rejected + (uint32_t)(st.rejected_malformed + st.rejected_toobig +
 					      st.rejected_sender);
-	if (n->coordinator == d->self)
+	if (n->coordinator == d->self) {
 		s.rounds_done = n->light.rounds_done; /* the light, or a car elected */
+		s.paused = n->light.paused;
+		s.rounds_queued = n->light.rounds_left;
+	}
+	if (!d->is_light)
+		s.own_crossings = n->durable.crossings;
 	s.rejected_tls = (uint32_t)st.rejected_tls;
 	s.tls_dial_failed = (uint32_t)st.tls_dial_failed;
 	if (d->is_light) {

@@ -13,12 +13,14 @@
 #include "embedded.h"
 #include "err.h"
 #include "log.h"
+#include "xr_version.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: xroad --config FILE --id N [--trace FILE] [--cloud embedded|aws]\n"
-"       xroad --config FILE [--id N] --check-config\n"
+"       xroad --config FILE [--id N] [--cloud KIND] --check-config\n"
+"       xroad --version | --help\n"
 "\n"
 "Runs node N of the cluster described by FILE (docs/CONFIG.md): the light or\n"
 "one car, as the file's `node N ROLE APPROACH ADDRESS` line says. The node\n"
@@ -26,7 +28,8 @@ static void usage(FILE *f)
 "ADDRESS's port+1 (tcp) or PATH.wave (ipc), and dials its topology\n"
 "neighbours' wave endpoints (docs/NET.md).\n"
 "\n"
-"  --config FILE     cluster configuration file (required)\n"
+"  --config FILE     cluster configuration file (required; default\n"
+"                    $XROAD_CONFIG when set)\n"
 "  --id N            this node's id in FILE (required unless --check-config)\n"
 "  --trace FILE      write every event consumed and every message emitted as\n"
 "                    length-delimited TraceRecord protobuf (read it with\n"
@@ -35,8 +38,10 @@ static void usage(FILE *f)
 "  --cloud KIND      embedded (files + SQLite in state_dir, the default) or\n"
 "                    aws (S3, Lambda, SQS, DynamoDB); overrides `cloud =`\n"
 "  --check-config    validate FILE (every node, or only --id N) and its routes\n"
-"                    file, print a summary and exit 0, or exit 2 with\n"
-"                    file:line: key: reason\n"
+"                    file with the checks the start makes (ipc path lengths and\n"
+"                    directories, routes vs cloud, state_dir, TLS files), print\n"
+"                    a summary and exit 0, or exit 2 with file:line: key: reason\n"
+"  --version         the version and git commit it was built from\n"
 "  --help            this text\n"
 "\n"
 "At start every node fetches the routes file (`routes =`) through the cloud and\n"
@@ -104,7 +109,7 @@ static int load_tls(const struct xr_cluster *c, uint32_t id, struct xr_tls **out
 	return rc;
 }
 
-static int check_config(const char *path, bool one, uint32_t id)
+static int check_config(const char *path, const char *cloud, bool one, uint32_t id)
 {
 	static struct xr_cluster c;
 	char err[1024];
@@ -113,6 +118,18 @@ static int check_config(const char *path, bool one, uint32_t id)
 	int rc = xr_cluster_load(path, &c, err, sizeof err);
 
 	if (rc != 0) {
+		fprintf(stderr, "xroad: %s\n", err);
+		return 2;
+	}
+	if (cloud != NULL)
+		c.cloud = strcmp(cloud, "aws") == 0 ? XR_CLOUD_AWS : XR_CLOUD_EMBEDDED;
+	if (one && id >= c.n_nodes) {
+		fprintf(stderr, "xroad: %s: node %u: not declared (ids 0..%u)\n", path,
+			(unsigned)id, (unsigned)c.n_nodes - 1);
+		return 2;
+	}
+	/* What the start checks before it opens anything, the same code. */
+	if (xr_daemon_preflight(&c, one, id, err, sizeof err) != 0) {
 		fprintf(stderr, "xroad: %s\n", err);
 		return 2;
 	}
@@ -146,11 +163,6 @@ static int check_config(const char *path, bool one, uint32_t id)
 			return 2;
 		}
 		xr_tls_free(tls);
-	}
-	if (one && id >= c.n_nodes) {
-		fprintf(stderr, "xroad: %s: node %u: not declared (ids 0..%u)\n", path,
-			(unsigned)id, (unsigned)c.n_nodes - 1);
-		return 2;
 	}
 	printf("%s: ok: run=%s nodes=%u light=%u cars=%u topology=%s routes=%s%s "
 	       "state_dir=%s tls=%s%s\n",
@@ -262,6 +274,9 @@ int main(int argc, char **argv)
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("xroad %s\n", XR_VERSION);
+			return 0;
 		} else if (strcmp(a, "--check-config") == 0) {
 			check = true;
 		} else if (strcmp(a, "--config") == 0 && v != NULL) {
@@ -286,8 +301,12 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* The environment names the file when --config does not (issue 13):
+	 * one export per shell instead of the path on every command. */
+	if (config == NULL && getenv("XROAD_CONFIG") != NULL && getenv("XROAD_CONFIG")[0] != '\0')
+		config = getenv("XROAD_CONFIG");
 	if (config == NULL) {
-		fprintf(stderr, "xroad: --config FILE is required (see --help)\n");
+		fprintf(stderr, "xroad: --config FILE (or XROAD_CONFIG) is required (see --help)\n");
 		return 2;
 	}
 	if (cloud != NULL && strcmp(cloud, "embedded") != 0 && strcmp(cloud, "aws") != 0) {
@@ -295,7 +314,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (check)
-		return check_config(config, have_id, id);
+		return check_config(config, cloud, have_id, id);
 	if (!have_id) {
 		fprintf(stderr, "xroad: --id N is required (see --help)\n");
 		return 2;
@@ -325,6 +344,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	d->is_light = id == d->cluster.light;
+	if (xr_daemon_preflight(&d->cluster, true, id, err, sizeof err) != 0) {
+		fprintf(stderr, "xroad: %s\n", err);
+		return 2;
+	}
 	if (load_tls(&d->cluster, id, &d->tls, err, sizeof err) != 0) {
 		fprintf(stderr, "xroad: %s\n", err);
 		return 2;

@@ -1,9 +1,11 @@
 /* xroadctl: global options, then one command from the table below. Each
  * command lives in its own ctl_NAME.c (see ctl.h for the conventions). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
+#include "xr_version.h"
 
 /* Commands whose file may not be in the tree yet are compiled in only when
  * their header is there, so the tool builds at every stage of the project. */
@@ -26,14 +28,15 @@ static const struct xr_ctl_command commands[] = {
 	 xr_ctl_plan},
 #endif
 	{"status", "[--json]",
-	 "one row per node: role, round, intent, state, waits-for, crossings",
+	 "one row per node; the coordinator, paused or running, rounds queued",
 	 xr_ctl_status},
 	{"graph", "[--dot | --json]",
 	 "the live wait-for graph, cycles marked", xr_ctl_graph},
 	{"watch", "[--interval MS] [--frames N] [--json]",
 	 "live view of the intersection, redrawn in place (80x24)",
 	 xr_ctl_watch},
-	{"log", "[--top N] [--json]", "the newest crossings of the table",
+	{"log", "[--top N] [--json] [--follow]",
+	 "the newest crossings of the table; --follow: as they come",
 	 xr_ctl_log},
 	{"run", "--rounds N [--json]", "queue N more rounds (at the coordinator)",
 	 xr_ctl_control},
@@ -61,7 +64,10 @@ static void usage(FILE *out)
 		"                COMMAND [ARGS]\n"
 		"\n"
 		"Inspect and drive an xroad crossroad. Global options:\n"
-		"  --config FILE  the cluster configuration (docs/CONFIG.md)\n"
+		"  --config FILE  the cluster configuration (docs/CONFIG.md); "
+		"default\n"
+		"                 $XROAD_CONFIG when neither --config nor --node "
+		"is given\n"
 		"  --node ADDR    one node's address, instead of --config\n"
 		"  --ca FILE      TLS (tls+tcp:// nodes): the cluster CA; default "
 		"tls_ca of --config\n"
@@ -69,8 +75,14 @@ static void usage(FILE *out)
 		"ctl.crt beside the CA\n"
 		"  --key FILE     TLS: its private key; default ctl.key beside "
 		"the CA\n"
+		"  --version      the version and git commit it was built from\n"
 		"  --help         this text; `xroadctl COMMAND --help` for a "
 		"command\n"
+		"\n"
+		"Exit status, every command: 0 success, 1 the operation failed "
+		"(a node did not\n"
+		"answer, a file cannot be read, an invariant does not hold), 2 "
+		"bad usage.\n"
 		"\n"
 		"Commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
@@ -109,6 +121,9 @@ int main(int argc, char **argv)
 		    strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			return 0;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("xroadctl %s\n", XR_VERSION);
+			return 0;
 		} else if (strcmp(argv[i], "--config") == 0) {
 			rc = option_value(argc, argv, &i, &xr_ctl_global.config);
 		} else if (strcmp(argv[i], "--node") == 0) {
@@ -132,6 +147,12 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* XROAD_CONFIG stands for --config when neither it nor --node is
+	 * given (issue 13); an empty value counts as unset. */
+	const char *env = getenv("XROAD_CONFIG");
+	if (xr_ctl_global.config == NULL && xr_ctl_global.node == NULL && env != NULL &&
+	    env[0] != '\0')
+		xr_ctl_global.config = env;
 	for (size_t c = 0; c < N_COMMANDS; c++)
 		if (strcmp(argv[i], commands[c].name) == 0)
 			return commands[c].run(argc - i, argv + i);

@@ -2,9 +2,12 @@
  * service descriptor (rpc.h). */
 #include "rpc.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -115,9 +118,9 @@ static int dial(nng_socket s, const char *url, const struct xr_rpc_tls *tls,
 			return 0;
 		if (strncmp(url, "tls+", 4) == 0)
 			return xr_why(err, err_len, XR_ENET,
-				       "dial %s: %s (a tls+tcp:// node needs a CA and a client certificate)",
-				       url, nng_strerror(rv));
-		return xr_why(err, err_len, XR_ENET, "dial %s: %s", url, nng_strerror(rv));
+				       "dial: %s (a tls+tcp:// node needs a CA and a client certificate)",
+				       nng_strerror(rv));
+		return xr_why(err, err_len, XR_ENET, "dial: %s", nng_strerror(rv));
 	}
 	rv = xr_tls_dial(s, url, tls->tls, tls->peer_name, 0, &d);
 	if (rv == 0)
@@ -125,21 +128,109 @@ static int dial(nng_socket s, const char *url, const struct xr_rpc_tls *tls,
 	if (rv == NNG_ECRYPTO || rv == NNG_EPEERAUTH || rv == NNG_ECONNSHUT ||
 	    rv == NNG_ECLOSED)
 		return xr_why(err, err_len, XR_ENET,
-			       "dial %s: TLS handshake failed (%s): the node refused our "
+			       "dial: TLS handshake failed (%s): the node refused our "
 			       "certificate (not signed by its CA?), or its certificate is not "
 			       "signed by %s%s%s",
-			       url, nng_strerror(rv), xr_tls_ca_path(tls->tls),
+			       nng_strerror(rv), xr_tls_ca_path(tls->tls),
 			       tls->peer_name != NULL ? " or is not " : "",
 			       tls->peer_name != NULL ? tls->peer_name : "");
-	return xr_why(err, err_len, XR_ENET, "dial %s: %s", url, nng_strerror(rv));
+	return xr_why(err, err_len, XR_ENET, "dial: %s", nng_strerror(rv));
 }
+
+/* The deadline of a whole call. nng's send and receive timeouts do not
+ * bound a synchronous dial: against a node that accepts the connection but
+ * never completes the SP handshake (a stopped process, a deafened listener)
+ * nng_dial waits for nng's own negotiation timeout, 10 s (issue 13: status
+ * with 3 such nodes took 10 s at a 1 s deadline). The watchdog closes the
+ * socket when the deadline passes, which makes whatever call is blocked on
+ * it return NNG_ECLOSED. */
+struct watchdog {
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+	bool done;  /* the call finished: the watchdog leaves the socket alone */
+	bool fired; /* the deadline passed and the socket was closed */
+	nng_socket s;
+	struct timespec until;
+};
+
+static void *watchdog_main(void *arg)
+{
+	struct watchdog *w = arg;
+	int rc = 0;
+
+	pthread_mutex_lock(&w->mtx);
+	while (!w->done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&w->cv, &w->mtx, &w->until);
+	if (!w->done) {
+		w->fired = true;
+		nng_close(w->s);
+	}
+	pthread_mutex_unlock(&w->mtx);
+	return NULL;
+}
+
+static int call(nng_socket s, const char *url, const struct xr_rpc_tls *tls, unsigned method,
+		const ProtobufCMessage *req, ProtobufCMessage **reply, int timeout_ms,
+		char *err, size_t err_len);
 
 int xr_rpc_call(const char *url, const struct xr_rpc_tls *tls, unsigned method,
 		const ProtobufCMessage *req, ProtobufCMessage **reply,
 		int timeout_ms, char *err, size_t err_len)
 {
 	const ProtobufCServiceDescriptor *d = &xroad__node__descriptor;
-	nng_socket s;
+	struct watchdog w = {.done = false, .fired = false};
+	pthread_condattr_t ca;
+	pthread_t th;
+	bool watched;
+	int rv, rc;
+
+	if (method >= d->n_methods)
+		return xr_why(err, err_len, XR_EINVAL, "xroad.Node has no method %u",
+			       method);
+	if ((rv = nng_req0_open(&w.s)) != 0)
+		return xr_why(err, err_len, XR_ENET, "nng req: %s", nng_strerror(rv));
+	pthread_mutex_init(&w.mtx, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w.cv, &ca);
+	pthread_condattr_destroy(&ca);
+	clock_gettime(CLOCK_MONOTONIC, &w.until);
+	w.until.tv_sec += timeout_ms / 1000;
+	w.until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (w.until.tv_nsec >= 1000000000L) {
+		w.until.tv_sec++;
+		w.until.tv_nsec -= 1000000000L;
+	}
+	/* Without the thread the call still works, bounded as before. */
+	watched = pthread_create(&th, NULL, watchdog_main, &w) == 0;
+	rc = call(w.s, url, tls, method, req, reply, timeout_ms, err, err_len);
+	pthread_mutex_lock(&w.mtx);
+	w.done = true;
+	pthread_cond_signal(&w.cv);
+	pthread_mutex_unlock(&w.mtx);
+	if (watched)
+		pthread_join(th, NULL);
+	if (w.fired) {
+		if (rc == 0 && *reply != NULL) /* answered as the deadline passed */
+			return 0;
+		rc = xr_why(err, err_len, XR_ETIMEDOUT,
+			    "xroad.Node.%s: no answer within %d ms (the connection was "
+			    "accepted, but the node does not answer: stopped or hung?)",
+			    d->methods[method].name, timeout_ms);
+	} else {
+		nng_close(w.s);
+	}
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mtx);
+	return rc;
+}
+
+/* One call on `s`, which the caller closes. */
+static int call(nng_socket s, const char *url, const struct xr_rpc_tls *tls, unsigned method,
+		const ProtobufCMessage *req, ProtobufCMessage **reply, int timeout_ms,
+		char *err, size_t err_len)
+{
+	const ProtobufCServiceDescriptor *d = &xroad__node__descriptor;
 	nng_msg *m = NULL;
 	uint8_t *frame;
 	size_t flen;
@@ -147,56 +238,45 @@ int xr_rpc_call(const char *url, const struct xr_rpc_tls *tls, unsigned method,
 	size_t blen;
 	int rv, rc;
 
-	if (method >= d->n_methods)
-		return xr_why(err, err_len, XR_EINVAL, "xroad.Node has no method %u",
-			       method);
+	*reply = NULL;
 	if (req->descriptor != d->methods[method].input)
 		return xr_why(err, err_len, XR_EINVAL, "xroad.Node.%s takes %s, not %s",
 			       d->methods[method].name, d->methods[method].input->name,
 			       req->descriptor->name);
-	if ((rv = nng_req0_open(&s)) != 0)
-		return xr_why(err, err_len, XR_ENET, "nng req: %s", nng_strerror(rv));
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, timeout_ms);
 	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, timeout_ms);
 	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, timeout_ms);
-	if ((rc = dial(s, url, tls, err, err_len)) != 0) {
-		nng_close(s);
+	if ((rc = dial(s, url, tls, err, err_len)) != 0)
 		return rc;
-	}
-	if ((rc = xr_rpc_frame(method, req, &frame, &flen)) != 0) {
-		nng_close(s);
+	if ((rc = xr_rpc_frame(method, req, &frame, &flen)) != 0)
 		return xr_why(err, err_len, rc, "xroad.Node.%s: %s", d->methods[method].name,
 			       xr_strerror(rc));
-	}
 	rv = nng_send(s, frame, flen, 0);
 	free(frame);
 	if (rv == 0)
 		rv = nng_recvmsg(s, &m, 0);
-	if (rv != 0) {
-		nng_close(s);
+	if (rv != 0)
 		return xr_why(err, err_len, rv == NNG_ETIMEDOUT ? XR_ETIMEDOUT : XR_ENET,
-			       "%s xroad.Node.%s: %s", url, d->methods[method].name,
+			       "xroad.Node.%s: %s", d->methods[method].name,
 			       nng_strerror(rv));
-	}
 	b = nng_msg_body(m);
 	blen = nng_msg_len(m);
 	if (blen < XR_FRAME_HDR || b[0] != 'X' || b[1] != 'R') {
-		rc = xr_why(err, err_len, XR_EDECODE, "%s xroad.Node.%s: reply is not an xroad frame",
-			     url, d->methods[method].name);
+		rc = xr_why(err, err_len, XR_EDECODE, "xroad.Node.%s: reply is not an xroad frame",
+			     d->methods[method].name);
 	} else if (b[2] == XR_FRAME_ERROR) {
 		int k = blen - XR_FRAME_HDR > 400 ? 400 : (int)(blen - XR_FRAME_HDR);
-		rc = xr_why(err, err_len, XR_EINVAL, "%s xroad.Node.%s: refused: %.*s", url,
+		rc = xr_why(err, err_len, XR_EINVAL, "xroad.Node.%s: refused: %.*s",
 			     d->methods[method].name, k, (const char *)b + XR_FRAME_HDR);
 	} else {
 		*reply = protobuf_c_message_unpack(d->methods[method].output, NULL,
 						   blen - XR_FRAME_HDR, b + XR_FRAME_HDR);
 		rc = *reply == NULL
-			     ? xr_why(err, err_len, XR_EDECODE, "%s xroad.Node.%s: reply is not a %s",
-				       url, d->methods[method].name,
+			     ? xr_why(err, err_len, XR_EDECODE, "xroad.Node.%s: reply is not a %s",
+				       d->methods[method].name,
 				       d->methods[method].output->name)
 			     : 0;
 	}
 	nng_msg_free(m);
-	nng_close(s);
 	return rc;
 }

@@ -49,7 +49,9 @@ struct xr_rpc_tls {
  * xroad.Node, waits at most `timeout_ms` for the reply and unpacks it into
  * *reply (the method's output type; the caller frees it with
  * protobuf_c_message_free_unpacked(*reply, NULL)). Errors are XR_E* with a
- * reason in `err`. Not for use inside the daemon's event loop. */
+ * reason in `err` that does not repeat `url`: the caller names the node once
+ * ("node 3 (tcp://...): dial: Connection refused"). Not for use inside the
+ * daemon's event loop. */
 int xr_rpc_call(const char *url, const struct xr_rpc_tls *tls, unsigned method,
 		const ProtobufCMessage *req, ProtobufCMessage **reply,
 		int timeout_ms, char *err, size_t err_len);

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "sim_compare.h"
+#include "xr_version.h"
 #include "sim_world.h"
 
 static int usage(const char *why, const char *arg)
@@ -33,7 +34,8 @@ static int usage(const char *why, const char *arg)
 		"       xroad-sim --compare-light [--seeds N] [--first-seed S] "
 		"[--cars C]\n"
 		"                 [--rounds VEHICLES_PER_CAR] [--cross-ms MS]\n"
-		"                 [--headway-ms MS] [--green-ms MS]\n");
+		"                 [--headway-ms MS] [--green-ms MS]\n"
+		"       xroad-sim --version | --help\n");
 	return 2;
 }
 
@@ -136,6 +138,9 @@ int main(int argc, char **argv)
 			compare = true;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(NULL, NULL);
+			return 0;
+		} else if (strcmp(a, "--version") == 0) {
+			printf("xroad-sim %s\n", XR_VERSION);
 			return 0;
 		} else {
 			return usage("unknown argument", a);

@@ -58,7 +58,9 @@ echo "100 snapshots consistent, taken while the run was at rounds 0..$during"
 "$ctl" "${conf[@]}" graph --json >"$dir/graph.json" || fail "graph --json"
 python3 -c 'import json,sys; g=json.load(open(sys.argv[1])); assert {"edges","cycles","cars"} <= set(g)' "$dir/graph.json" || fail "graph json"
 "$ctl" "${conf[@]}" graph --dot >"$dir/graph.dot" || fail "graph --dot"
-if command -v dot >/dev/null; then dot -Tsvg "$dir/graph.dot" >/dev/null || fail "dot cannot render the graph"; fi
+# The docs' example (XROADCTL.md); graphviz comes with tools/install-deps.
+command -v dot >/dev/null || fail "dot is missing: tools/install-deps installs graphviz"
+dot -Tsvg "$dir/graph.dot" >/dev/null || fail "dot cannot render the graph"
 
 # Pause holds the cluster between rounds (even with rounds queued); resume
 # lets it go on.

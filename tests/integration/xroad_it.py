@@ -1266,6 +1266,54 @@ def tls_config_cases(xroad, tmp):
     return len(cases) + 4
 
 
+def start_check_cases(xroad, tmp):
+    """Configs that parse but cannot start (issue 13): --check-config refuses
+    each with the line the start itself prints, exit 2, and the start refuses
+    it before it opens anything. Before issue 13 the check said ok to all."""
+    d = os.path.join(tmp, "start")
+    os.makedirs(d)
+    with open(os.path.join(d, "routes.txt"), "w") as f:
+        f.write("right 1\n")
+    with open(os.path.join(d, "afile"), "w") as f:
+        f.write("not a directory\n")
+    # 108 bytes is sun_path with its NUL; the wave socket adds ".wave".
+    deep = os.path.join(d, "x" * max(1, 104 - len(d)))
+    os.makedirs(deep)
+    nodes = "node 0 light - ipc://%s/a\nnode 1 car S ipc://%s/b\n" % (d, d)
+    cases = [
+        ("run = t\nroutes = routes.txt\nnode 0 light - ipc://%s/a\nnode 1 car S ipc://%s/b\n"
+         % (deep, d), "c.conf:3: node 0: address ipc://%s/a: the path of its wave socket" % deep),
+        ("run = t\nroutes = s3://bucket/routes.txt\n" + nodes,
+         "c.conf: routes s3://bucket/routes.txt: s3:// needs cloud = aws"),
+        ("run = t\nroutes = routes.txt\nstate_dir = afile\n" + nodes,
+         "c.conf: state_dir %s/afile: not a directory" % d),
+        ("run = t\nroutes = routes.txt\nstate_dir = afile/state\n" + nodes,
+         "c.conf: state_dir %s/afile/state: %s/afile is not a directory" % (d, d)),
+        ("run = t\nroutes = routes.txt\nnode 0 light - ipc://%s/none/a\nnode 1 car S ipc://%s/b\n"
+         % (d, d), "c.conf:3: node 0: address ipc://%s/none/a: directory %s/none: No such file" % (d, d)),
+    ]
+    path = os.path.join(d, "c.conf")
+    for k, (conf, want) in enumerate(cases):
+        with open(path, "w") as f:
+            f.write(conf)
+        for argv in (["--check-config", "--config", path], ["--config", path, "--id", "0"]):
+            r = subprocess.run([xroad] + argv, capture_output=True, text=True, timeout=20)
+            if r.returncode != 2 or want not in r.stderr or r.stderr.count("\n") != 1:
+                fail("start check %d: xroad %s: exit %d, stderr %r; expected exit 2 and one line with %r"
+                     % (k, " ".join(argv), r.returncode, r.stderr.strip(), want))
+        # Nothing was created: the state_dir default is beside the file.
+        if os.path.exists(os.path.join(d, "state")):
+            fail("start check %d: a refused start created %s/state" % (k, d))
+    # The same s3:// routes are fine for the check with the aws cloud.
+    with open(path, "w") as f:
+        f.write(cases[1][0])
+    r = subprocess.run([xroad, "--check-config", "--cloud", "aws", "--config", path],
+                       capture_output=True, text=True, timeout=20)
+    if r.returncode != 0 or "(not checked: s3)" not in r.stdout:
+        fail("--check-config --cloud aws with s3:// routes: exit %d %r" % (r.returncode, r.stderr))
+    return len(cases)
+
+
 def scenario_config(args, tmp):
     """Broken configuration and routes files: exit 2 with file:line: key."""
     xroad = os.path.join(args.build, "xroad")
@@ -1324,8 +1372,9 @@ def scenario_config(args, tmp):
     if r.returncode != 0 or "--trace FILE" not in r.stdout:
         fail("xroad --help")
     n_tls = tls_config_cases(xroad, tmp)
-    print("ok: %d configuration cases, %d TLS cases, daemon routes check, usage errors" %
-          (len(cases), n_tls), flush=True)
+    n_start = start_check_cases(xroad, tmp)
+    print("ok: %d configuration cases, %d TLS cases, %d start checks, daemon routes check, "
+          "usage errors" % (len(cases), n_tls, n_start), flush=True)
 
 
 SCENARIOS = {"disk_full": scenario_disk_full, "config": scenario_config, "rounds50": scenario_rounds50, "straight": scenario_straight,
