@@ -58,6 +58,10 @@ int xr_aws_init(struct xr_aws *a, char *err, size_t errlen)
 		 &a->policy.deadline_ms},
 		{"XROAD_AWS_ATTEMPT_TIMEOUT_MS", 5000, 100, 600000,
 		 &a->policy.attempt_ms},
+		/* report_crossing's function timeout is 10 s (terraform):
+		 * an Invoke must be allowed to outlast it */
+		{"XROAD_LAMBDA_INVOKE_TIMEOUT_MS", 15000, 100, 960000,
+		 &a->policy.invoke_ms},
 	};
 	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
 		long v = xr_aws_env_ulong(knobs[i].env, knobs[i].dflt,
@@ -389,6 +393,11 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 	const char *what = c->what ? c->what : "";
 	const char *sp = c->what ? " " : "";
 	uint64_t deadline = xr_aws_mono_ms() + a->policy.deadline_ms + c->extra_ms;
+	int cut = 0; /* the caller's deadline (until_ms) comes first */
+	if (a->until_ms != 0 && a->until_ms < deadline) {
+		deadline = a->until_ms;
+		cut = 1;
+	}
 	char code[128] = "", msg[256] = "", why[512] = "";
 	long status = 0;
 	int last = 0;
@@ -408,6 +417,9 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 		uint64_t now = xr_aws_mono_ms();
 		if (now >= deadline) {
 			last = XR_ETIMEDOUT;
+			if (cut && why[0] == '\0')
+				snprintf(why, sizeof(why), "%s",
+					 "no time left before the caller's deadline");
 			break;
 		}
 		long left = (long)(deadline - now);
@@ -454,10 +466,15 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 		if (xr_aws_mono_ms() + pause >= deadline) {
 			n++;
 			last = status ? last : XR_ETIMEDOUT;
-			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
-				 "%sdeadline of %u ms reached",
-				 msg[0] ? "; " : "",
-				 a->policy.deadline_ms + c->extra_ms);
+			if (cut)
+				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+					 "%sthe caller's deadline comes first",
+					 msg[0] ? "; " : "");
+			else
+				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+					 "%sdeadline of %u ms reached",
+					 msg[0] ? "; " : "",
+					 a->policy.deadline_ms + c->extra_ms);
 			break;
 		}
 		a->retries++;
