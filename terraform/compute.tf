@@ -8,7 +8,7 @@ locals {
 
   # Every node reads this same file (docs/CONFIG.md); --id tells it which node it is.
   cluster_conf = templatefile("${path.module}/templates/cluster.conf.tftpl", {
-    run       = var.run_id
+    run       = local.run_id
     seed      = var.seed
     topology  = var.topology
     routes    = "s3://${aws_s3_bucket.artifacts.id}/${aws_s3_object.routes.key}"

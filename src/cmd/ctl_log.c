@@ -1,4 +1,5 @@
-/* xroadctl log [--top N] [--json]: the last N crossings of this run in the
+/* xroadctl log [--top N] [--run RUN] [--json]: the last N crossings of this
+ * run (the configuration's, or RUN: a table holds one run per deployment) in the
  * crossings table, newest first: the SQLite table in the configured
  * state_dir (state_dir/xroad.db, read-only) with cloud = embedded, the
  * DynamoDB table with cloud = aws (ctl_log_dynamodb.c). */
@@ -16,9 +17,23 @@ int xr_ctl_log(int argc, char **argv)
 {
 	bool json = false;
 	unsigned long top = 20;
+	const char *run = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
+		} else if (strcmp(argv[i], "--run") == 0 && i + 1 < argc) {
+			/* the crossing record's rule (docs/CLOUD.md): anything
+			 * else names no run that could be in the table */
+			run = argv[++i];
+			size_t l = strlen(run);
+			if (l == 0 || l > 39 ||
+			    strspn(run, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					"0123456789._:-") != l) {
+				fprintf(stderr, "xroadctl log: --run \"%s\": not a run id "
+						"(1 to 39 of A-Z a-z 0-9 . _ : -)\n",
+					run);
+				return 2;
+			}
 		} else if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) {
 			char *end;
 			errno = 0;
@@ -31,7 +46,9 @@ int xr_ctl_log(int argc, char **argv)
 			}
 		} else if (strcmp(argv[i], "--help") == 0) {
 			printf("usage: xroadctl --config FILE log [--top N] "
-			       "[--json]\n");
+			       "[--run RUN] [--json]\n"
+			       "The newest N crossings (20) of RUN (by default the "
+			       "configuration's run).\n");
 			return 0;
 		} else {
 			fprintf(stderr, "xroadctl log: unknown argument %s\n",
@@ -48,8 +65,10 @@ int xr_ctl_log(int argc, char **argv)
 	int rc = xr_ctl_cluster_open(&c);
 	if (rc != 0)
 		return rc;
+	if (run == NULL)
+		run = c.config.run;
 	if (c.config.cloud != XR_CLOUD_EMBEDDED)
-		return xr_ctl_log_dynamodb(c.config.run, top, json);
+		return xr_ctl_log_dynamodb(run, top, json);
 	char db[XR_PATH_MAX + 16];
 	snprintf(db, sizeof db, "%s/xroad.db", c.config.state_dir);
 	sqlite3 *h = NULL;
@@ -69,7 +88,7 @@ int xr_ctl_log(int argc, char **argv)
 		sqlite3_close(h);
 		return 1;
 	}
-	sqlite3_bind_text(st, 1, c.config.run, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)top);
 	static struct xr_ctl_log_row rows[1000];
 	size_t n = 0;

@@ -33,7 +33,7 @@ static const struct xr_ctl_command commands[] = {
 	{"watch", "[--interval MS] [--frames N] [--json]",
 	 "live view of the intersection, redrawn in place (80x24)",
 	 xr_ctl_watch},
-	{"log", "[--top N] [--json]", "the newest crossings of the table",
+	{"log", "[--top N] [--run RUN] [--json]", "the newest crossings of a run in the table",
 	 xr_ctl_log},
 	{"run", "--rounds N [--json]", "queue N more rounds (at the coordinator)",
 	 xr_ctl_control},
