@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "aws_client.h"
@@ -808,6 +809,19 @@ static void test_deadlines(void)
 	unsetenv("XROAD_AWS_ATTEMPT_TIMEOUT_MS");
 }
 
+/* The CA bundle: the variable wins; otherwise libcurl's default (NULL) or
+ * a file that is really there. */
+static void test_ca_bundle(void)
+{
+	setenv("XROAD_CA_BUNDLE", "/tmp/some-ca.pem", 1);
+	const char *ca = xr_aws_ca_bundle();
+	CHECK(ca && strcmp(ca, "/tmp/some-ca.pem") == 0, "%s", ca ? ca : "(null)");
+	unsetenv("XROAD_CA_BUNDLE");
+	ca = xr_aws_ca_bundle();
+	CHECK(ca == NULL || access(ca, R_OK) == 0, "CA bundle %s is not readable", ca);
+	printf("CA bundle without XROAD_CA_BUNDLE: %s\n", ca ? ca : "libcurl's default");
+}
+
 int main(void)
 {
 	fixture = getenv("XROAD_FIXTURE_URL");
@@ -827,6 +841,7 @@ int main(void)
 	test_lambda();
 	test_config_and_network();
 	test_deadlines();
+	test_ca_bundle();
 	curl_easy_cleanup(ctl_curl);
 	curl_global_cleanup();
 	printf("aws_client: %d passed, %d failed\n", checks - failures, failures);
