@@ -196,9 +196,9 @@ async function check(c, dir = L.TF_DIR) {
       return out.sort();
     };
     const expect = {
-      node: ["s3:GetObject", "s3:GetObjectVersion", "lambda:InvokeFunction", "dynamodb:Scan", "dynamodb:Query"],
+      node: ["s3:GetObject", "s3:GetObjectVersion", "lambda:InvokeFunction", "dynamodb:Query"],
       report_crossing: ["sqs:SendMessage", "logs:CreateLogStream", "logs:PutLogEvents"],
-      store_crossings: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "logs:CreateLogStream", "logs:PutLogEvents"],
+      store_crossings: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "dynamodb:BatchWriteItem", "logs:CreateLogStream", "logs:PutLogEvents"],
     };
     for (const [doc, actions] of Object.entries(expect)) {
       const g = await grants(doc);
