@@ -176,12 +176,27 @@ static const char *const throttles[] = {
 	"RequestTimeoutException",
 };
 
+/* Credentials refused: fresh ones may help where they can be fetched again
+ * (IMDS role credentials rotate), once per call; credentials from the
+ * environment stay what they are, so there these are permanent
+ * (xr_aws_call). */
 static const char *const expired[] = {
 	"ExpiredToken",
 	"ExpiredTokenException",
-	"RequestExpired",
-	"InvalidClientTokenId", /* rotated role credentials */
+	"TokenRefreshRequired",
+	"InvalidClientTokenId",        /* rotated role credentials */
+	"UnrecognizedClientException", /* DynamoDB's InvalidClientTokenId */
+	"InvalidAccessKeyId",          /* S3's */
 };
+
+/* The request's time is too far from AWS's: no retry fixes the clock. */
+static int clock_skew(const char *code, const char *msg)
+{
+	return strcmp(code, "RequestTimeTooSkewed") == 0 ||
+	       strcmp(code, "RequestExpired") == 0 ||
+	       strstr(msg, "Signature expired") != NULL ||
+	       strstr(msg, "Signature not yet current") != NULL;
+}
 
 enum xr_aws_verdict xr_aws_classify(long status, const char *code)
 {
@@ -399,8 +414,9 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 		cut = 1;
 	}
 	char code[128] = "", msg[256] = "", why[512] = "";
+	const char *hint = "";
 	long status = 0;
-	int last = 0;
+	int last = 0, refreshed = 0;
 	unsigned n;
 	a->calls++;
 	xr_http_resp_init(resp);
@@ -450,8 +466,22 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 					  sizeof(msg));
 			v = xr_aws_classify(status, code);
 			last = not_found(status, code) ? XR_ENOTFOUND : XR_ECLOUD;
-			if (v == XR_AWS_REFRESH)
+			if (v == XR_AWS_REFRESH && (a->creds.from_env || refreshed)) {
+				/* nothing new to fetch, or fetched already */
+				v = XR_AWS_FAIL;
+				hint = a->creds.from_env
+					       ? " (the credentials in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+						 "/AWS_SESSION_TOKEN were refused; not retried)"
+					       : " (refused again with fresh instance credentials; not retried)";
+			} else if (v == XR_AWS_REFRESH) {
+				refreshed = 1;
 				xr_aws_creds_invalidate(&a->creds);
+			}
+			if (clock_skew(code, msg)) {
+				v = XR_AWS_FAIL;
+				hint = " (this machine's clock is more than 5 minutes off AWS's: "
+				       "set it right, e.g. with NTP, timedatectl set-ntp true)";
+			}
 		}
 		if (v == XR_AWS_FAIL) {
 			n++;
@@ -481,10 +511,10 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 		xr_aws_sleep_ms(pause);
 	}
 	if (status != 0)
-		xr_why(err, errlen, XR_OK, "%s %s%s%s: HTTP %ld: %s%s%s (after %u attempt%s)",
+		xr_why(err, errlen, XR_OK, "%s %s%s%s: HTTP %ld: %s%s%s (after %u attempt%s)%s",
 			 c->ep->service, c->op, sp, what, status,
 			 code[0] ? code : "no error code", msg[0] ? ": " : "",
-			 msg, n, n == 1 ? "" : "s");
+			 msg, n, n == 1 ? "" : "s", hint);
 	else
 		xr_why(err, errlen, XR_OK, "%s %s%s%s: %s: %s%s%s (after %u attempt%s)",
 			 c->ep->service, c->op, sp, what,

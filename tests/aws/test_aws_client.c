@@ -822,6 +822,64 @@ static void test_ca_bundle(void)
 	printf("CA bundle without XROAD_CA_BUNDLE: %s\n", ca ? ca : "libcurl's default");
 }
 
+/* Issue 17: refused credentials are not retried where nothing new can be
+ * fetched (environment), and once only with instance credentials; a clock
+ * off AWS's gets a hint and no retry. */
+static void test_auth_errors(void)
+{
+	struct xr_cloud c;
+	int rc;
+	const char *bad_id = "{\"status\":403,\"body\":\"{\\\"__type\\\":\\\"com.amazon.coral.service#"
+			     "InvalidClientTokenId\\\",\\\"message\\\":\\\"The security token included "
+			     "in the request is invalid.\\\"}\"}";
+	char four[2048];
+	snprintf(four, sizeof four, "[%s,%s,%s,%s]", bad_id, bad_id, bad_id, bad_id);
+
+	base_env();
+	env_creds();
+	if (open_cloud(&c) == 0) {
+		ctl("POST", "/__reset", "");
+		script(four);
+		rc = c.ops->queue_send(&c, "x");
+		CHECK(rc == XR_ECLOUD && logged() == 1 && strstr(c.err, "InvalidClientTokenId") &&
+			      strstr(c.err, "AWS_ACCESS_KEY_ID") && strstr(c.err, "not retried"),
+		      "static credentials refused must fail at once: rc %d %s", rc, c.err);
+		ctl("POST", "/__reset", "");
+		script("[{\"status\":403,\"body\":\"<Error><Code>RequestTimeTooSkewed</Code><Message>The "
+		       "difference between the request time and the current time is too large."
+		       "</Message></Error>\"},{\"status\":200,\"body\":\"r\"}]");
+		char *data = NULL;
+		size_t len;
+		rc = c.ops->fetch(&c, "s3://xroad-routes/r.csv", &data, &len);
+		CHECK(rc == XR_ECLOUD && logged() == 1 && strstr(c.err, "clock"),
+		      "clock skew: rc %d %s", rc, c.err);
+		free(data);
+		ctl("POST", "/__reset", "");
+		script("[{\"status\":400,\"body\":\"{\\\"__type\\\":\\\"com.amazon.coral.service#"
+		       "InvalidSignatureException\\\",\\\"message\\\":\\\"Signature expired: "
+		       "20240101T000000Z is now earlier than 20240101T000100Z\\\"}\"},"
+		       "{\"status\":200,\"body\":\"{}\"}]");
+		rc = c.ops->queue_send(&c, "x");
+		CHECK(rc == XR_ECLOUD && logged() == 1 && strstr(c.err, "clock"),
+		      "signature expired: rc %d %s", rc, c.err);
+		ctl("POST", "/__reset", "");
+		c.ops->close(&c);
+	}
+	/* instance credentials: fetched again once, then it is permanent */
+	base_env();
+	if (open_cloud(&c) == 0) {
+		script(four);
+		int before = stat_of("cred_gets");
+		rc = c.ops->queue_send(&c, "x");
+		CHECK(rc == XR_ECLOUD && logged() == 2 && strstr(c.err, "fresh instance credentials"),
+		      "instance credentials refused twice: rc %d %s", rc, c.err);
+		CHECK(stat_of("cred_gets") == before + 2, "credentials fetched %d times, want 2",
+		      stat_of("cred_gets") - before);
+		ctl("POST", "/__reset", "");
+		c.ops->close(&c);
+	}
+}
+
 int main(void)
 {
 	fixture = getenv("XROAD_FIXTURE_URL");
@@ -842,6 +900,7 @@ int main(void)
 	test_config_and_network();
 	test_deadlines();
 	test_ca_bundle();
+	test_auth_errors();
 	curl_easy_cleanup(ctl_curl);
 	curl_global_cleanup();
 	printf("aws_client: %d passed, %d failed\n", checks - failures, failures);
