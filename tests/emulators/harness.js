@@ -177,7 +177,9 @@ async function startSqs() {
     // short, so that a message whose delete was lost comes back in-test
     Attributes: { VisibilityTimeout: process.env.XROAD_TEST_VISIBILITY || '3' },
   });
-  return { port, queueUrl: q.QueueUrl };
+  // the dead-letter queue esm.js moves messages to after maxReceiveCount
+  const dlq = await jsonCall(port, 'sqs', 'AmazonSQS.CreateQueue', { QueueName: `${QUEUE}-dlq` });
+  return { port, queueUrl: q.QueueUrl, dlqUrl: dlq.QueueUrl };
 }
 
 // ---------------------------------------------------------- fault proxy
@@ -512,6 +514,7 @@ async function main() {
     XROAD_DYNAMODB_ENDPOINT: `http://${HOST}:${ddbp}`,
     XROAD_SQS_ENDPOINT: `http://${HOST}:${sqsp}`,
     XROAD_SQS_QUEUE_URL: sqs.queueUrl,
+    XROAD_SQS_DLQ_URL: sqs.dlqUrl,
     XROAD_DYNAMODB_TABLE: TABLE,
     XROAD_REPORT_FUNCTION: 'xroad-report-crossing',
     XROAD_ROUTES_SOURCE: `s3://${BUCKET}/routes.txt`,
