@@ -70,7 +70,7 @@ function actionsOf(text) {
   return { closure, fns };
 }
 
-async function check(c) {
+async function check(c, dir = L.TF_DIR) {
   const cloudSrc = read("src/cloud/aws_cloud.c");
   const { closure } = actionsOf(cloudSrc);
   const table = /static const struct xr_cloud_ops aws_ops = \{([\s\S]*?)\};/.exec(cloudSrc);
@@ -95,7 +95,7 @@ async function check(c) {
   };
   c.ok(!code.node.has("sqs:ReceiveMessage"), "the node code sends no ReceiveMessage of its own (the poller is not reached through ops-> in src/cmd)", [...code.node].join(" "));
 
-  const { model, errors } = await L.loadConfig(L.TF_DIR);
+  const { model, errors } = await L.loadConfig(dir);
   if (!c.ok(errors.length === 0, "terraform/ parses", errors.join("; "))) return;
   for (const [role, acts] of Object.entries(code)) {
     const want = new Set([...acts, ...Object.keys(NOT_CODE[role])]);
@@ -110,4 +110,5 @@ async function check(c) {
   }
 }
 
-L.main("iam-actions", check);
+module.exports = check;
+if (require.main === module) L.main("iam-actions", check);
