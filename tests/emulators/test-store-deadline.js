@@ -11,6 +11,9 @@
 //    batchItemFailures (it used to run into the kill: the whole batch came
 //    back as a function error and counted toward maxReceiveCount).
 // 3. DynamoDB back to normal: the same event stores all 5, once each.
+// 4. report_crossing (timeout 3000 ms) against SQS slowed to 4 s: it
+//    answers before its deadline with its own error (XR_ETIMEDOUT), which
+//    the node retries, instead of being killed.
 'use strict';
 const emu = require('./emu_aws');
 
@@ -55,6 +58,17 @@ async function main() {
   const keys = new Set(items.map((it) => it.round_car.S));
   console.log(`table: ${items.length} items of run ${run}, ${keys.size} distinct`);
   if (items.length !== 5 || keys.size !== 5) fail('want exactly 5 items');
+
+  await emu.fault(process.env.XROAD_FAULT_SQS, { mode: 'delay', ms: 4000, count: 50, match: 'SendMessage' });
+  const t2 = Date.now();
+  const rep = await emu.invoke('xroad-report-crossing', JSON.parse(event).Records[0].body);
+  const repMs = Date.now() - t2;
+  console.log(`slowed SQS: report_crossing answered in ${repMs} ms (timeout 3000, margin 500): ${rep.functionError} ${rep.body}`);
+  if (rep.functionError !== 'Unhandled' || !/XR_ETIMEDOUT/.test(rep.body) || repMs >= 3000) {
+    fail('report_crossing did not answer with its own timeout error before its deadline');
+  }
+  if ((await emu.lambdaStats())['xroad-report-crossing'].timeouts !== 0) fail('report_crossing was killed');
+  await emu.call(process.env.XROAD_FAULT_SQS, 'POST', '/__clear', {}, '{}');
   console.log('test-store-deadline: ok');
 }
 
