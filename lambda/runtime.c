@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aws_client.h"
 #include "aws_http.h"
@@ -105,6 +106,30 @@ static int post_error(CURL *h, const char *base, const char *path,
 	return rc;
 }
 
+/* The invocation's deadline (Lambda-Runtime-Deadline-Ms, wall-clock epoch
+ * ms) as the CLOCK_MONOTONIC instant every AWS call must end by: `margin_ms`
+ * earlier, so that the answer is posted before Lambda kills the process (a
+ * killed invocation is an error for the whole batch, and each redelivery
+ * counts toward maxReceiveCount). 0 when the header is missing or bad. */
+static uint64_t call_deadline(const char *header, long margin_ms)
+{
+	char *end = NULL;
+	unsigned long long dl;
+	struct timespec wall;
+	uint64_t now_wall, mono = xr_aws_mono_ms();
+
+	if (header == NULL || header[0] < '0' || header[0] > '9')
+		return 0;
+	dl = strtoull(header, &end, 10);
+	if (end == header || *end != '\0')
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	now_wall = (uint64_t)wall.tv_sec * 1000u + (uint64_t)wall.tv_nsec / 1000000u;
+	if (dl <= now_wall + (uint64_t)margin_ms)
+		return mono; /* no time left: every call fails at once */
+	return mono + (dl - now_wall - (uint64_t)margin_ms);
+}
+
 static int valid_id(const char *id)
 {
 	size_t l = strlen(id);
@@ -126,6 +151,9 @@ int xr_lambda_runtime_main(const char *name, xr_lambda_fn fn)
 	}
 	long max_events =
 		xr_aws_env_ulong("XROAD_RUNTIME_MAX_EVENTS", 0, 0, 1000000000L);
+	/* Time kept back from the deadline to post the answer: one POST to
+	 * the Runtime API on the same host takes a few ms. */
+	long margin_ms = xr_aws_env_ulong("XROAD_LAMBDA_DEADLINE_MARGIN_MS", 1000, 0, 60000);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return 1;
 	CURL *h = curl_easy_init();
@@ -133,6 +161,12 @@ int xr_lambda_runtime_main(const char *name, xr_lambda_fn fn)
 		return 1;
 	struct xr_cloud cloud;
 	int rc = xr_cloud_open_aws(&cloud);
+	if (rc == 0 && margin_ms < 0) {
+		snprintf(cloud.err, sizeof(cloud.err), "%s",
+			 "aws: XROAD_LAMBDA_DEADLINE_MARGIN_MS must be a whole number in [0, 60000]");
+		cloud.ops->close(&cloud);
+		rc = XR_ECONFIG;
+	}
 	if (rc != 0) {
 		logkv(name, "init_error", NULL, cloud.err);
 		post_error(h, base, "/init/error", "Runtime.InitError", cloud.err);
@@ -186,7 +220,11 @@ int xr_lambda_runtime_main(const char *name, xr_lambda_fn fn)
 		}
 		char *result = NULL;
 		cloud.err[0] = '\0';
+		if (cloud.ops->set_deadline != NULL)
+			cloud.ops->set_deadline(&cloud, call_deadline(r.lambda_deadline, margin_ms));
 		int hrc = fn(&cloud, r.body.p ? r.body.p : "", &result);
+		if (cloud.ops->set_deadline != NULL)
+			cloud.ops->set_deadline(&cloud, 0);
 		if (hrc == 0 && result != NULL) {
 			snprintf(path, sizeof(path), "/invocation/%s/response", id);
 			post(h, base, path, NULL, result);

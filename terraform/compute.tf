@@ -8,7 +8,7 @@ locals {
 
   # Every node reads this same file (docs/CONFIG.md); --id tells it which node it is.
   cluster_conf = templatefile("${path.module}/templates/cluster.conf.tftpl", {
-    run       = var.run_id
+    run       = local.run_id
     seed      = var.seed
     topology  = var.topology
     routes    = "s3://${aws_s3_bucket.artifacts.id}/${aws_s3_object.routes.key}"
@@ -41,6 +41,9 @@ locals {
     XROAD_REPORT_FUNCTION = aws_lambda_function.report_crossing.function_name # a name, not an ARN
     XROAD_DYNAMODB_TABLE  = aws_dynamodb_table.crossings.name
     XROAD_SQS_QUEUE_URL   = aws_sqs_queue.crossings.url
+    # An Invoke waits for report_crossing, which may run its whole timeout:
+    # a retry that starts earlier runs beside it and duplicates the message.
+    XROAD_LAMBDA_INVOKE_TIMEOUT_MS = tostring((var.report_timeout_s + 5) * 1000)
   }
 }
 

@@ -6,7 +6,7 @@ locals {
   # The same cluster, seen from the operator's machine: the nodes' public
   # addresses, which the security group opens to operator_cidr (request port only).
   operator_conf = templatefile("${path.module}/templates/cluster.conf.tftpl", {
-    run       = var.run_id
+    run       = local.run_id
     seed      = var.seed
     topology  = var.topology
     routes    = "s3://${aws_s3_bucket.artifacts.id}/${aws_s3_object.routes.key}"
@@ -86,7 +86,7 @@ output "table_name" {
 
 output "table_scan_command" {
   description = "AWS CLI command listing the crossings of this run, in round order."
-  value       = "aws dynamodb query --region ${var.region} --table-name ${aws_dynamodb_table.crossings.name} --key-condition-expression '#r = :r' --expression-attribute-names '{\"#r\":\"run\"}' --expression-attribute-values '{\":r\":{\"S\":\"${var.run_id}\"}}'"
+  value       = "aws dynamodb query --region ${var.region} --table-name ${aws_dynamodb_table.crossings.name} --key-condition-expression '#r = :r' --expression-attribute-names '{\"#r\":\"run\"}' --expression-attribute-values '{\":r\":{\"S\":\"${local.run_id}\"}}'"
 }
 
 output "queue_name" {
@@ -112,4 +112,9 @@ output "report_function" {
 output "store_function" {
   description = "Name of the store_crossings Lambda."
   value       = aws_lambda_function.store_crossings.function_name
+}
+
+output "run_id" {
+  description = "This deployment's run id, the first part of every crossing's key (xroadctl status shows it; xroadctl log --run selects a run)."
+  value       = local.run_id
 }

@@ -135,13 +135,13 @@ variable "lambda_zip_dir" {
 }
 
 variable "run_id" {
-  description = "Run id of the cluster: the first part of every crossing's key in the table."
+  description = "Run id of the cluster: the first part of every crossing's key in the table. Empty (the default): terraform makes one per deployment, aws-YYYYMMDD-hhmmss, new whenever the instances are (run.tf)."
   type        = string
-  default     = "aws-1"
+  default     = ""
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9._-]{1,39}$", var.run_id))
-    error_message = "run_id must be 1-39 characters of A-Z, a-z, 0-9, '.', '_' and '-'."
+    condition     = var.run_id == "" || can(regex("^[A-Za-z0-9._-]{1,39}$", var.run_id))
+    error_message = "run_id must be empty (generated) or 1-39 characters of A-Z, a-z, 0-9, '.', '_' and '-'."
   }
 }
 

@@ -58,6 +58,10 @@ int xr_aws_init(struct xr_aws *a, char *err, size_t errlen)
 		 &a->policy.deadline_ms},
 		{"XROAD_AWS_ATTEMPT_TIMEOUT_MS", 5000, 100, 600000,
 		 &a->policy.attempt_ms},
+		/* report_crossing's function timeout is 10 s (terraform):
+		 * an Invoke must be allowed to outlast it */
+		{"XROAD_LAMBDA_INVOKE_TIMEOUT_MS", 15000, 100, 960000,
+		 &a->policy.invoke_ms},
 	};
 	for (size_t i = 0; i < sizeof(knobs) / sizeof(knobs[0]); i++) {
 		long v = xr_aws_env_ulong(knobs[i].env, knobs[i].dflt,
@@ -172,12 +176,27 @@ static const char *const throttles[] = {
 	"RequestTimeoutException",
 };
 
+/* Credentials refused: fresh ones may help where they can be fetched again
+ * (IMDS role credentials rotate), once per call; credentials from the
+ * environment stay what they are, so there these are permanent
+ * (xr_aws_call). */
 static const char *const expired[] = {
 	"ExpiredToken",
 	"ExpiredTokenException",
-	"RequestExpired",
-	"InvalidClientTokenId", /* rotated role credentials */
+	"TokenRefreshRequired",
+	"InvalidClientTokenId",        /* rotated role credentials */
+	"UnrecognizedClientException", /* DynamoDB's InvalidClientTokenId */
+	"InvalidAccessKeyId",          /* S3's */
 };
+
+/* The request's time is too far from AWS's: no retry fixes the clock. */
+static int clock_skew(const char *code, const char *msg)
+{
+	return strcmp(code, "RequestTimeTooSkewed") == 0 ||
+	       strcmp(code, "RequestExpired") == 0 ||
+	       strstr(msg, "Signature expired") != NULL ||
+	       strstr(msg, "Signature not yet current") != NULL;
+}
 
 enum xr_aws_verdict xr_aws_classify(long status, const char *code)
 {
@@ -389,9 +408,15 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 	const char *what = c->what ? c->what : "";
 	const char *sp = c->what ? " " : "";
 	uint64_t deadline = xr_aws_mono_ms() + a->policy.deadline_ms + c->extra_ms;
+	int cut = 0; /* the caller's deadline (until_ms) comes first */
+	if (a->until_ms != 0 && a->until_ms < deadline) {
+		deadline = a->until_ms;
+		cut = 1;
+	}
 	char code[128] = "", msg[256] = "", why[512] = "";
+	const char *hint = "";
 	long status = 0;
-	int last = 0;
+	int last = 0, refreshed = 0;
 	unsigned n;
 	a->calls++;
 	xr_http_resp_init(resp);
@@ -408,6 +433,9 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 		uint64_t now = xr_aws_mono_ms();
 		if (now >= deadline) {
 			last = XR_ETIMEDOUT;
+			if (cut && why[0] == '\0')
+				snprintf(why, sizeof(why), "%s",
+					 "no time left before the caller's deadline");
 			break;
 		}
 		long left = (long)(deadline - now);
@@ -438,8 +466,22 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 					  sizeof(msg));
 			v = xr_aws_classify(status, code);
 			last = not_found(status, code) ? XR_ENOTFOUND : XR_ECLOUD;
-			if (v == XR_AWS_REFRESH)
+			if (v == XR_AWS_REFRESH && (a->creds.from_env || refreshed)) {
+				/* nothing new to fetch, or fetched already */
+				v = XR_AWS_FAIL;
+				hint = a->creds.from_env
+					       ? " (the credentials in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+						 "/AWS_SESSION_TOKEN were refused; not retried)"
+					       : " (refused again with fresh instance credentials; not retried)";
+			} else if (v == XR_AWS_REFRESH) {
+				refreshed = 1;
 				xr_aws_creds_invalidate(&a->creds);
+			}
+			if (clock_skew(code, msg)) {
+				v = XR_AWS_FAIL;
+				hint = " (this machine's clock is more than 5 minutes off AWS's: "
+				       "set it right, e.g. with NTP, timedatectl set-ntp true)";
+			}
 		}
 		if (v == XR_AWS_FAIL) {
 			n++;
@@ -454,20 +496,25 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 		if (xr_aws_mono_ms() + pause >= deadline) {
 			n++;
 			last = status ? last : XR_ETIMEDOUT;
-			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
-				 "%sdeadline of %u ms reached",
-				 msg[0] ? "; " : "",
-				 a->policy.deadline_ms + c->extra_ms);
+			if (cut)
+				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+					 "%sthe caller's deadline comes first",
+					 msg[0] ? "; " : "");
+			else
+				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+					 "%sdeadline of %u ms reached",
+					 msg[0] ? "; " : "",
+					 a->policy.deadline_ms + c->extra_ms);
 			break;
 		}
 		a->retries++;
 		xr_aws_sleep_ms(pause);
 	}
 	if (status != 0)
-		xr_why(err, errlen, XR_OK, "%s %s%s%s: HTTP %ld: %s%s%s (after %u attempt%s)",
+		xr_why(err, errlen, XR_OK, "%s %s%s%s: HTTP %ld: %s%s%s (after %u attempt%s)%s",
 			 c->ep->service, c->op, sp, what, status,
 			 code[0] ? code : "no error code", msg[0] ? ": " : "",
-			 msg, n, n == 1 ? "" : "s");
+			 msg, n, n == 1 ? "" : "s", hint);
 	else
 		xr_why(err, errlen, XR_OK, "%s %s%s%s: %s: %s%s%s (after %u attempt%s)",
 			 c->ep->service, c->op, sp, what,

@@ -27,6 +27,9 @@ struct xr_aws_policy {
 	unsigned cap_ms;
 	unsigned deadline_ms;  /* whole operation, retries included */
 	unsigned attempt_ms;   /* one HTTP exchange */
+	unsigned invoke_ms;    /* one Lambda Invoke exchange: longer than the
+				* function's timeout, or a retry would run
+				* beside an invocation still going */
 };
 
 struct xr_aws {
@@ -35,6 +38,11 @@ struct xr_aws {
 	struct xr_aws_policy policy;
 	uint64_t rng;
 	char region[64];
+	/* CLOCK_MONOTONIC ms that no call may pass, retries and backoff
+	 * included; 0: none. Set for a Lambda invocation (its deadline minus a
+	 * margin to answer) and narrowed by an operation made of several calls
+	 * (table_put), so nested deadlines never add up. */
+	uint64_t until_ms;
 	/* counters, for tests and logs */
 	unsigned long calls, attempts, retries;
 };

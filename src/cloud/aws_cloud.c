@@ -171,6 +171,11 @@ static int aws_invoke_report(struct xr_cloud *c, const char *payload)
 		.body = payload,
 		.body_len = pl,
 		.max_resp = 6 * 1024 * 1024,
+		/* RequestResponse waits for the function: the exchange lasts
+		 * up to its timeout (XROAD_LAMBDA_INVOKE_TIMEOUT_MS) */
+		.extra_ms = a->aws.policy.invoke_ms > a->aws.policy.attempt_ms
+				    ? a->aws.policy.invoke_ms - a->aws.policy.attempt_ms
+				    : 0,
 	};
 	struct xr_http_resp r;
 	int rc = xr_aws_call(&a->aws, &call, &r, c->err, sizeof(c->err));
@@ -644,6 +649,14 @@ static int aws_table_put(struct xr_cloud *c,
 	for (size_t i = 0; i < n; i++)
 		failed[i] = 1;
 	c->err[0] = '\0';
+	/* One deadline for the whole put, inside the caller's (a Lambda
+	 * invocation's): each BatchWriteItem and its retries are cut at it
+	 * instead of getting a fresh budget of their own. */
+	uint64_t outer = a->aws.until_ms;
+	uint64_t deadline = xr_aws_mono_ms() + a->aws.policy.deadline_ms;
+	if (outer != 0 && outer < deadline)
+		deadline = outer;
+	a->aws.until_ms = deadline;
 	for (size_t start = 0; start < n;) {
 		size_t k = 0;
 		size_t dups = 0;
@@ -676,7 +689,6 @@ static int aws_table_put(struct xr_cloud *c,
 		}
 		size_t left = k;
 		int call_failed = 0;
-		uint64_t deadline = xr_aws_mono_ms() + a->aws.policy.deadline_ms;
 		for (unsigned round = 0;
 		     left > 0 && round < a->aws.policy.max_attempts; round++) {
 			if (round > 0) {
@@ -714,9 +726,15 @@ static int aws_table_put(struct xr_cloud *c,
 			snprintf(first_err, sizeof(first_err), "%s", c->err);
 		}
 	}
+	a->aws.until_ms = outer;
 	if (bad > 0)
 		xr_why(c->err, sizeof(c->err), XR_OK, "%s", first_err);
 	return 0;
+}
+
+static void aws_set_deadline(struct xr_cloud *c, uint64_t until_mono_ms)
+{
+	impl(c)->aws.until_ms = until_mono_ms;
 }
 
 /* ---------------------------------------------------------------- open */
@@ -739,6 +757,7 @@ static const struct xr_cloud_ops aws_ops = {
 	.queue_receive = aws_queue_receive,
 	.queue_delete = aws_queue_delete,
 	.table_put = aws_table_put,
+	.set_deadline = aws_set_deadline,
 	.close = aws_close,
 };
 

@@ -2,6 +2,7 @@
 #include "aws_http.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -173,12 +174,46 @@ void xr_aws_sleep_ms(unsigned ms)
 		;
 }
 
+/* libcurl's compiled-in CA file, read once: a libcurl bundled from Debian
+ * into a Lambda zip still looks for Debian's path, which Amazon Linux does
+ * not have. */
+static char curl_default_ca[512];
+static pthread_once_t curl_default_once = PTHREAD_ONCE_INIT;
+
+static void read_curl_default(void)
+{
+#if LIBCURL_VERSION_NUM >= 0x075400 /* CURLINFO_CAINFO: 7.84.0 */
+	CURL *h = curl_easy_init();
+	char *p = NULL;
+	if (h != NULL && curl_easy_getinfo(h, CURLINFO_CAINFO, &p) == CURLE_OK &&
+	    p != NULL && strlen(p) < sizeof curl_default_ca)
+		memcpy(curl_default_ca, p, strlen(p) + 1);
+	if (h != NULL)
+		curl_easy_cleanup(h);
+#endif
+}
+
 const char *xr_aws_ca_bundle(void)
 {
+	/* Where distributions keep the bundle, Amazon Linux's first (the
+	 * Lambda runtime), then Debian's (the instances), Fedora/AL2023's
+	 * extracted trust store, SUSE's and Alpine's. */
+	static const char *const known[] = {
+		XROAD_DEFAULT_CA_BUNDLE,
+		"/etc/pki/tls/certs/ca-bundle.crt",
+		"/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+		"/etc/ssl/certs/ca-certificates.crt",
+		"/etc/ssl/ca-bundle.pem",
+		"/etc/ssl/cert.pem",
+	};
 	const char *env = getenv("XROAD_CA_BUNDLE");
 	if (env != NULL && env[0] != '\0')
 		return env;
-	if (access(XROAD_DEFAULT_CA_BUNDLE, R_OK) == 0)
-		return XROAD_DEFAULT_CA_BUNDLE;
+	pthread_once(&curl_default_once, read_curl_default);
+	if (curl_default_ca[0] != '\0' && access(curl_default_ca, R_OK) == 0)
+		return NULL; /* libcurl's own default is there: use it */
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+		if (access(known[i], R_OK) == 0)
+			return known[i];
 	return NULL;
 }

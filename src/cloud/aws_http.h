@@ -59,9 +59,11 @@ uint64_t xr_aws_mono_ms(void);
 void xr_aws_sleep_ms(unsigned ms);
 
 /* The CA bundle to give libcurl, or NULL for its built-in default:
- * $XROAD_CA_BUNDLE, else XROAD_DEFAULT_CA_BUNDLE (compile time, Amazon
- * Linux's /etc/pki/tls/certs/ca-bundle.crt for the Lambda packages) when that
- * file exists. */
+ * $XROAD_CA_BUNDLE; else NULL when libcurl's compiled-in CA file exists;
+ * else the first readable of XROAD_DEFAULT_CA_BUNDLE (compile time) and the
+ * distributions' paths (Amazon Linux /etc/pki/tls/certs/ca-bundle.crt and
+ * /etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem, Debian
+ * /etc/ssl/certs/ca-certificates.crt, SUSE, Alpine); else NULL. */
 const char *xr_aws_ca_bundle(void);
 
 #endif

@@ -29,6 +29,12 @@ void xr_cloud_close(struct xr_cloud *c)
 	c->impl = NULL;
 }
 
+void xr_cloud_set_deadline(struct xr_cloud *c, uint64_t until_mono_ms)
+{
+	if (c != NULL && c->ops != NULL && c->ops->set_deadline != NULL)
+		c->ops->set_deadline(c, until_mono_ms);
+}
+
 void xr_queue_msgs_free(struct xr_queue_msg *msgs, size_t n)
 {
 	if (msgs == NULL)

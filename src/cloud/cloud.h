@@ -62,6 +62,10 @@ struct xr_cloud_ops {
 	int (*table_put)(struct xr_cloud *c,
 			 const struct xr_crossing_record *records, size_t n,
 			 int *failed);
+	/* Bounds every later call, retries included, by `until_mono_ms`
+	 * (CLOCK_MONOTONIC ms; 0 lifts it). May be NULL: the backend has
+	 * nothing that could outlast a deadline. */
+	void (*set_deadline)(struct xr_cloud *c, uint64_t until_mono_ms);
 	void (*close)(struct xr_cloud *c);
 };
 
@@ -76,6 +80,10 @@ int xr_cloud_open_embedded(struct xr_cloud *c, const char *state_dir);
 /* Reads endpoints, region, credentials from the environment (docs/CLOUD.md). */
 int xr_cloud_open_aws(struct xr_cloud *c);
 void xr_cloud_close(struct xr_cloud *c);
+/* A Lambda invocation's deadline for every call that follows: past it the
+ * calls fail with XR_ETIMEDOUT instead of starting (table_put marks the
+ * records failed). 0 lifts it. A no-op where the backend has no such bound. */
+void xr_cloud_set_deadline(struct xr_cloud *c, uint64_t until_mono_ms);
 
 void xr_queue_msgs_free(struct xr_queue_msg *msgs, size_t n);
 

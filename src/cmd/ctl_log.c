@@ -1,6 +1,7 @@
-/* xroadctl log [--top N] [--json] [--follow]: the last N crossings of this
- * run in the crossings table, newest first: the SQLite table in the
- * configured state_dir (state_dir/xroad.db, read-only) with cloud =
+/* xroadctl log [--top N] [--run RUN] [--json] [--follow]: the last N
+ * crossings of this run (the configuration's, or RUN: a table holds one run
+ * per deployment) in the crossings table, newest first: the SQLite table in
+ * the configured state_dir (state_dir/xroad.db, read-only) with cloud =
  * embedded, the DynamoDB table with cloud = aws (ctl_log_dynamodb.c).
  * --follow (embedded only) prints them oldest first and then every row as
  * it is stored, like tail -f, until SIGINT or SIGTERM. */
@@ -120,11 +121,25 @@ int xr_ctl_log(int argc, char **argv)
 {
 	bool json = false, follow_on = false;
 	unsigned long top = 20;
+	const char *run = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
 		} else if (strcmp(argv[i], "--follow") == 0 || strcmp(argv[i], "-f") == 0) {
 			follow_on = true;
+		} else if (strcmp(argv[i], "--run") == 0 && i + 1 < argc) {
+			/* the crossing record's rule (docs/CLOUD.md): anything
+			 * else names no run that could be in the table */
+			run = argv[++i];
+			size_t l = strlen(run);
+			if (l == 0 || l > 39 ||
+			    strspn(run, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					"0123456789._:-") != l) {
+				fprintf(stderr, "xroadctl log: --run \"%s\": not a run id "
+						"(1 to 39 of A-Z a-z 0-9 . _ : -)\n",
+					run);
+				return 2;
+			}
 		} else if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) {
 			char *end;
 			errno = 0;
@@ -137,9 +152,9 @@ int xr_ctl_log(int argc, char **argv)
 			}
 		} else if (strcmp(argv[i], "--help") == 0) {
 			printf("usage: xroadctl --config FILE log [--top N] "
-			       "[--json] [--follow]\n"
-			       "The newest N (default 20) crossings of the run, "
-			       "newest first.\n"
+			       "[--run RUN] [--json] [--follow]\n"
+			       "The newest N (default 20) crossings of RUN (by "
+			       "default the configuration's run),\nnewest first.\n"
 			       "--follow: the newest N oldest first, then each "
 			       "crossing as it is stored,\nuntil Ctrl-C (--json: "
 			       "one object per line); cloud = embedded only.\n");
@@ -166,8 +181,10 @@ int xr_ctl_log(int argc, char **argv)
 				"table; %s has cloud = aws\n", xr_ctl_global.config);
 		return 2;
 	}
+	if (run == NULL)
+		run = c.config.run;
 	if (c.config.cloud != XR_CLOUD_EMBEDDED)
-		return xr_ctl_log_dynamodb(c.config.run, top, json);
+		return xr_ctl_log_dynamodb(run, top, json);
 	char db[XR_PATH_MAX + 16];
 	snprintf(db, sizeof db, "%s/xroad.db", c.config.state_dir);
 	sqlite3 *h = NULL;
@@ -179,7 +196,7 @@ int xr_ctl_log(int argc, char **argv)
 	}
 	sqlite3_busy_timeout(h, 2000);
 	if (follow_on)
-		return follow(h, db, c.config.run, top, json);
+		return follow(h, db, run, top, json);
 	sqlite3_stmt *st = NULL;
 	const char *sql = "SELECT run, round, car, approach, turn, idx, "
 			  "crossed_ms, after_deadlock FROM crossings "
@@ -189,7 +206,7 @@ int xr_ctl_log(int argc, char **argv)
 		sqlite3_close(h);
 		return 1;
 	}
-	sqlite3_bind_text(st, 1, c.config.run, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)top);
 	static struct xr_ctl_log_row rows[1000];
 	size_t n = 0;

@@ -218,8 +218,13 @@ int xr_ctl_status(int argc, char **argv)
 		xr_ctl_status_print_json(&c, &s);
 		printf("\n");
 	}
-	else
+	else {
 		print_table(&c, &s);
+		/* The run keys every crossing in the table; terraform makes a
+		 * new one per deployment, and `log --run` reads another. */
+		if (c.have_config)
+			printf("run: %s\n", c.config.run);
+	}
 	int missing = 0;
 	for (uint32_t i = 0; i < c.n; i++)
 		missing += s.replies[i] == NULL;

@@ -53,6 +53,8 @@ struct xr_daemon {
 	struct xr_poller poller;
 	bool poller_open;         /* owned by the worker thread after start */
 	bool poller_wanted;       /* this node coordinates (rep_mtx) */
+	bool poller_on;           /* `poller =` lets this cluster's coordinator
+				   * consume the queue (xr_cluster_poller_on) */
 	struct xr_trace_writer *trace;
 	FILE *log_file;
 	int state_fd;             /* node-N.state, rewritten in place */

@@ -5,7 +5,9 @@
  * and, while this node coordinates, the queue poller (batches of 5 to the
  * store handler): the poller stands in for Lambda's event source mapping, a
  * duty of the light that a car elected coordinator takes over
- * (docs/FAILURES.md). */
+ * (docs/FAILURES.md). Only where `poller =` makes the coordinator the
+ * consumer: by default with the embedded backend, never by default on AWS,
+ * where the event source mapping is the one consumer (docs/CONFIG.md). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,8 +110,13 @@ int xr_daemon_worker_start(struct xr_daemon *d, char *err, size_t err_len)
 	}
 	/* The light starts as coordinator; if its poller cannot open, the
 	 * node cannot do its job: refuse to start. */
-	d->poller_wanted = d->is_light;
-	if (d->is_light && open_poller(d) != 0) {
+	d->poller_on = xr_cluster_poller_on(&d->cluster);
+	d->poller_wanted = d->is_light && d->poller_on;
+	if (d->is_light && !d->poller_on)
+		xr_log(XR_LOG_INFO, "poller", "state=off node=%u why=\"%s\"", (unsigned)d->self,
+		       d->cluster.poller == XR_POLLER_OFF ? "poller = off"
+		       : "cloud = aws: the event source mapping consumes the queue");
+	if (d->poller_wanted && open_poller(d) != 0) {
 		snprintf(err, err_len, "poller: %s", d->worker_cloud.err);
 		xr_cloud_close(&d->worker_cloud);
 		return XR_ECLOUD;
@@ -132,7 +139,7 @@ void xr_daemon_worker_kick(struct xr_daemon *d)
 void xr_daemon_worker_follow(struct xr_daemon *d, bool coordinating)
 {
 	pthread_mutex_lock(&d->rep_mtx);
-	d->poller_wanted = coordinating;
+	d->poller_wanted = coordinating && d->poller_on;
 	pthread_cond_signal(&d->rep_cv);
 	pthread_mutex_unlock(&d->rep_mtx);
 }

@@ -292,13 +292,13 @@ int xr_topology_parse(const char *s, enum xr_topology *out)
 enum key_id {
 	K_RUN, K_SEED, K_TOPOLOGY, K_ROUTES, K_CLOUD, K_STATE_DIR, K_ROUNDS,
 	K_CROSS_MS, K_RESEND_MS, K_STALL_MS, K_MAX_MSG, K_TLS_CA, K_HEARTBEAT_MS,
-	K_FAIL_MS, K_TLS_CERT, K_TLS_KEY, K_KEYS
+	K_FAIL_MS, K_TLS_CERT, K_TLS_KEY, K_POLLER, K_KEYS
 };
 
 static const char *const key_names[K_KEYS] = {
 	"run", "seed", "topology", "routes", "cloud", "state_dir", "rounds",
 	"cross_ms", "resend_ms", "stall_ms", "max_msg", "tls_ca", "heartbeat_ms",
-	"fail_ms", "tls_cert", "tls_key",
+	"fail_ms", "tls_cert", "tls_key", "poller",
 };
 
 static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
@@ -357,6 +357,19 @@ static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
 			c->cloud = XR_CLOUD_AWS;
 		else
 			return xr_why(err, err_len, XR_ECONFIG, "%s: cloud: expected embedded or aws: \"%s\"",
+				    loc, v);
+		return 0;
+	case K_POLLER:
+		/* auto resolves once the backend is final (--cloud overrides
+		 * `cloud =`): xr_cluster_poller_on(). */
+		if (strcasecmp(v, "auto") == 0)
+			c->poller = XR_POLLER_AUTO;
+		else if (strcasecmp(v, "on") == 0)
+			c->poller = XR_POLLER_ON;
+		else if (strcasecmp(v, "off") == 0)
+			c->poller = XR_POLLER_OFF;
+		else
+			return xr_why(err, err_len, XR_ECONFIG, "%s: poller: expected auto, on or off: \"%s\"",
 				    loc, v);
 		return 0;
 	case K_ROUNDS:
@@ -500,6 +513,7 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 	c->seed = 1;
 	c->topology = XR_TOPO_STAR;
 	c->cloud = XR_CLOUD_EMBEDDED;
+	c->poller = XR_POLLER_AUTO;
 	c->rounds = 10;
 	c->cross_ms = 200;
 	c->resend_ms = 50;
@@ -801,4 +815,13 @@ int xr_routes_parse(const char *text, const char *name,
 	if (total == 0)
 		return xr_why(err, err_len, XR_ECONFIG, "%s: no turn has a positive weight", name);
 	return 0;
+}
+
+bool xr_cluster_poller_on(const struct xr_cluster *c)
+{
+	/* On AWS the event source mapping is the queue's only consumer: a
+	 * second one would race it, with a role that may not write the table. */
+	if (c->poller == XR_POLLER_AUTO)
+		return c->cloud != XR_CLOUD_AWS;
+	return c->poller == XR_POLLER_ON;
 }

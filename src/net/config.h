@@ -7,6 +7,7 @@
 #ifndef XR_NET_CONFIG_H
 #define XR_NET_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,10 @@ enum xr_topology {
 
 enum xr_cloud_kind { XR_CLOUD_EMBEDDED = 1, XR_CLOUD_AWS = 2 };
 
+/* `poller =`: who consumes the crossings queue. auto: the coordinator with the
+ * embedded backend, nobody with aws (Lambda's event source mapping does). */
+enum xr_poller_mode { XR_POLLER_AUTO = 0, XR_POLLER_ON = 1, XR_POLLER_OFF = 2 };
+
 struct xr_cluster_node {
 	uint32_t id;
 	enum xr_role role;
@@ -44,6 +49,7 @@ struct xr_cluster {
 	enum xr_topology topology;
 	char routes[XR_PATH_MAX];    /* resolved against the file's directory */
 	enum xr_cloud_kind cloud;
+	enum xr_poller_mode poller;
 	char state_dir[XR_PATH_MAX]; /* resolved against the file's directory */
 	uint32_t rounds;
 	uint32_t cross_ms;
@@ -85,6 +91,10 @@ int xr_cluster_tls_files(const struct xr_cluster *c, uint32_t id, char *cert,
 /* Topology name <-> enum ("star"). */
 const char *xr_topology_name(enum xr_topology t);
 int xr_topology_parse(const char *s, enum xr_topology *out);
+
+/* Whether the coordinator runs the queue poller, from `poller =` and the
+ * backend in c->cloud (set it first if --cloud overrides the file). */
+bool xr_cluster_poller_on(const struct xr_cluster *c);
 
 /* Fills the core's configuration of node `id` (routes weights excluded: they
  * come from the routes file, see xr_routes_parse). */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "aws_client.h"
@@ -709,6 +710,176 @@ static void test_config_and_network(void)
 	}
 }
 
+/* Issue 17: the deadlines. An Invoke may outlast the attempt timeout (the
+ * function runs that long); a caller's deadline (a Lambda invocation's) cuts
+ * every call; table_put's rounds share one deadline instead of each call
+ * getting its own. */
+static void test_deadlines(void)
+{
+	struct xr_cloud c;
+	uint64_t t0, took;
+	int rc, failed[1];
+
+	base_env();
+	env_creds();
+	setenv("XROAD_AWS_ATTEMPT_TIMEOUT_MS", "300", 1);
+	setenv("XROAD_LAMBDA_INVOKE_TIMEOUT_MS", "1500", 1);
+	if (open_cloud(&c) == 0) {
+		logged();
+		script("[{\"status\":200,\"delay_ms\":700,\"body\":\"{}\"}]");
+		rc = c.ops->invoke_report(&c, "{}");
+		CHECK(rc == 0, "an Invoke answered in 700 ms (timeout 1500): rc %d %s", rc, c.err);
+		CHECK(logged() == 1, "the Invoke was sent again while the first ran");
+		/* the control: any other call is cut at 300 ms and retried */
+		script("[{\"status\":200,\"delay_ms\":700,\"body\":\"{}\"}]");
+		rc = c.ops->queue_send(&c, "x");
+		CHECK(logged() >= 2, "a 700 ms SendMessage was not cut at 300 ms");
+		c.ops->close(&c);
+	}
+	base_env();
+	env_creds();
+	unsetenv("XROAD_LAMBDA_INVOKE_TIMEOUT_MS");
+	setenv("XROAD_AWS_MAX_ATTEMPTS", "100", 1);
+	setenv("XROAD_AWS_BACKOFF_BASE_MS", "20", 1);
+	setenv("XROAD_AWS_BACKOFF_CAP_MS", "20", 1);
+	setenv("XROAD_AWS_DEADLINE_MS", "5000", 1);
+	if (open_cloud(&c) == 0) {
+		struct xr_buf sb;
+		xr_buf_init(&sb, 8192);
+		xr_buf_adds(&sb, "[");
+		for (int i = 0; i < 100; i++)
+			xr_buf_adds(&sb, i ? ",{\"status\":500}" : "{\"status\":500}");
+		xr_buf_adds(&sb, "]");
+		script(sb.p);
+		t0 = xr_aws_mono_ms();
+		c.ops->set_deadline(&c, t0 + 300);
+		rc = c.ops->queue_send(&c, "x");
+		took = xr_aws_mono_ms() - t0;
+		CHECK(rc != 0 && strstr(c.err, "caller's deadline"), "rc %d %s", rc, c.err);
+		CHECK(took < 600, "the caller's 300 ms deadline, took %llu ms",
+		      (unsigned long long)took);
+		/* past the deadline, nothing is sent at all */
+		while (xr_aws_mono_ms() <= t0 + 300)
+			xr_aws_sleep_ms(10);
+		ctl("POST", "/__reset", "");
+		rc = c.ops->queue_send(&c, "x");
+		CHECK(rc == XR_ETIMEDOUT && logged() == 0, "rc %d %s", rc, c.err);
+		c.ops->set_deadline(&c, 0);
+		c.ops->close(&c);
+		xr_buf_free(&sb);
+	}
+	/* table_put: two slow unprocessed rounds, then 500s; one deadline of
+	 * 500 ms for all of it (each call used to get a fresh one) */
+	setenv("XROAD_AWS_DEADLINE_MS", "500", 1);
+	if (open_cloud(&c) == 0) {
+		struct xr_crossing_record r1 = rec(1, 1);
+		struct xr_buf sb;
+		const char *unp = "{\"status\":200,\"delay_ms\":200,\"body\":\"{\\\"UnprocessedItems\\\":{\\\"xroad-"
+				  "crossings\\\":[{\\\"PutRequest\\\":{\\\"Item\\\":{\\\"run\\\":{"
+				  "\\\"S\\\":\\\"run-1\\\"},\\\"round_car\\\":{\\\"S\\\":"
+				  "\\\"0000000001-0000000001\\\"}}}}]}}\"}";
+		ctl("POST", "/__reset", "");
+		xr_buf_init(&sb, 16384);
+		xr_buf_addf(&sb, "[%s,%s", unp, unp);
+		for (int i = 0; i < 100; i++)
+			xr_buf_adds(&sb, ",{\"status\":500}");
+		xr_buf_adds(&sb, "]");
+		script(sb.p);
+		t0 = xr_aws_mono_ms();
+		rc = c.ops->table_put(&c, &r1, 1, failed);
+		took = xr_aws_mono_ms() - t0;
+		CHECK(rc == 0 && failed[0] == 1, "rc %d failed %d %s", rc, failed[0], c.err);
+		CHECK(took < 750, "table_put with a 500 ms deadline took %llu ms",
+		      (unsigned long long)took);
+		/* and the same under a shorter caller's deadline */
+		ctl("POST", "/__reset", "");
+		script(sb.p);
+		t0 = xr_aws_mono_ms();
+		c.ops->set_deadline(&c, t0 + 250);
+		rc = c.ops->table_put(&c, &r1, 1, failed);
+		took = xr_aws_mono_ms() - t0;
+		CHECK(rc == 0 && failed[0] == 1, "rc %d failed %d %s", rc, failed[0], c.err);
+		CHECK(took < 450, "table_put under a 250 ms deadline took %llu ms",
+		      (unsigned long long)took);
+		c.ops->set_deadline(&c, 0);
+		ctl("POST", "/__reset", "");
+		xr_buf_free(&sb);
+		c.ops->close(&c);
+	}
+	unsetenv("XROAD_AWS_ATTEMPT_TIMEOUT_MS");
+}
+
+/* The CA bundle: the variable wins; otherwise libcurl's default (NULL) or
+ * a file that is really there. */
+static void test_ca_bundle(void)
+{
+	setenv("XROAD_CA_BUNDLE", "/tmp/some-ca.pem", 1);
+	const char *ca = xr_aws_ca_bundle();
+	CHECK(ca && strcmp(ca, "/tmp/some-ca.pem") == 0, "%s", ca ? ca : "(null)");
+	unsetenv("XROAD_CA_BUNDLE");
+	ca = xr_aws_ca_bundle();
+	CHECK(ca == NULL || access(ca, R_OK) == 0, "CA bundle %s is not readable", ca);
+	printf("CA bundle without XROAD_CA_BUNDLE: %s\n", ca ? ca : "libcurl's default");
+}
+
+/* Issue 17: refused credentials are not retried where nothing new can be
+ * fetched (environment), and once only with instance credentials; a clock
+ * off AWS's gets a hint and no retry. */
+static void test_auth_errors(void)
+{
+	struct xr_cloud c;
+	int rc;
+	const char *bad_id = "{\"status\":403,\"body\":\"{\\\"__type\\\":\\\"com.amazon.coral.service#"
+			     "InvalidClientTokenId\\\",\\\"message\\\":\\\"The security token included "
+			     "in the request is invalid.\\\"}\"}";
+	char four[2048];
+	snprintf(four, sizeof four, "[%s,%s,%s,%s]", bad_id, bad_id, bad_id, bad_id);
+
+	base_env();
+	env_creds();
+	if (open_cloud(&c) == 0) {
+		ctl("POST", "/__reset", "");
+		script(four);
+		rc = c.ops->queue_send(&c, "x");
+		CHECK(rc == XR_ECLOUD && logged() == 1 && strstr(c.err, "InvalidClientTokenId") &&
+			      strstr(c.err, "AWS_ACCESS_KEY_ID") && strstr(c.err, "not retried"),
+		      "static credentials refused must fail at once: rc %d %s", rc, c.err);
+		ctl("POST", "/__reset", "");
+		script("[{\"status\":403,\"body\":\"<Error><Code>RequestTimeTooSkewed</Code><Message>The "
+		       "difference between the request time and the current time is too large."
+		       "</Message></Error>\"},{\"status\":200,\"body\":\"r\"}]");
+		char *data = NULL;
+		size_t len;
+		rc = c.ops->fetch(&c, "s3://xroad-routes/r.csv", &data, &len);
+		CHECK(rc == XR_ECLOUD && logged() == 1 && strstr(c.err, "clock"),
+		      "clock skew: rc %d %s", rc, c.err);
+		free(data);
+		ctl("POST", "/__reset", "");
+		script("[{\"status\":400,\"body\":\"{\\\"__type\\\":\\\"com.amazon.coral.service#"
+		       "InvalidSignatureException\\\",\\\"message\\\":\\\"Signature expired: "
+		       "20240101T000000Z is now earlier than 20240101T000100Z\\\"}\"},"
+		       "{\"status\":200,\"body\":\"{}\"}]");
+		rc = c.ops->queue_send(&c, "x");
+		CHECK(rc == XR_ECLOUD && logged() == 1 && strstr(c.err, "clock"),
+		      "signature expired: rc %d %s", rc, c.err);
+		ctl("POST", "/__reset", "");
+		c.ops->close(&c);
+	}
+	/* instance credentials: fetched again once, then it is permanent */
+	base_env();
+	if (open_cloud(&c) == 0) {
+		script(four);
+		int before = stat_of("cred_gets");
+		rc = c.ops->queue_send(&c, "x");
+		CHECK(rc == XR_ECLOUD && logged() == 2 && strstr(c.err, "fresh instance credentials"),
+		      "instance credentials refused twice: rc %d %s", rc, c.err);
+		CHECK(stat_of("cred_gets") == before + 2, "credentials fetched %d times, want 2",
+		      stat_of("cred_gets") - before);
+		ctl("POST", "/__reset", "");
+		c.ops->close(&c);
+	}
+}
+
 int main(void)
 {
 	fixture = getenv("XROAD_FIXTURE_URL");
@@ -727,6 +898,9 @@ int main(void)
 	test_dynamodb();
 	test_lambda();
 	test_config_and_network();
+	test_deadlines();
+	test_ca_bundle();
+	test_auth_errors();
 	curl_easy_cleanup(ctl_curl);
 	curl_global_cleanup();
 	printf("aws_client: %d passed, %d failed\n", checks - failures, failures);

@@ -82,6 +82,19 @@ done
 # The crossings table.
 "$ctl" "${conf[@]}" log --top 5 --json >"$dir/log.json" || fail "log"
 python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["crossings"]; assert len(l)==5, l' "$dir/log.json" || fail "log --top 5: $(cat "$dir/log.json")"
+# --run selects one run of the table (issue 17: one run per deployment);
+# status names the configured one.
+run=$(sed -n 's/^run *= *\([^ #]*\).*/\1/p' "$dir/cluster.conf" | head -1)
+"$ctl" "${conf[@]}" log --run "$run" --top 5 --json >"$dir/log-run.json" || fail "log --run $run"
+python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["crossings"]; assert len(l)==5 and all(r["run"]==sys.argv[2] for r in l), l' "$dir/log-run.json" "$run" || fail "log --run $run: $(cat "$dir/log-run.json")"
+"$ctl" "${conf[@]}" log --run other-run --json >"$dir/log-other.json" || fail "log --run other-run"
+python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["crossings"]; assert l==[], l' "$dir/log-other.json" || fail "log --run other-run: $(cat "$dir/log-other.json")"
+set +e
+"$ctl" "${conf[@]}" log --run 'bad run' 2>"$dir/log-bad.err"; rc=$?
+set -e
+[[ $rc == 2 ]] && grep -q 'xroadctl log: --run "bad run": not a run id' "$dir/log-bad.err" || fail "log --run 'bad run' exited $rc: $(cat "$dir/log-bad.err")"
+"$ctl" "${conf[@]}" status >"$dir/status.txt" || true
+grep -qx "run: $run" "$dir/status.txt" || fail "status does not name the run $run: $(tail -2 "$dir/status.txt")"
 
 # A killed car is unreachable; the others are still listed.
 xr_stop "$dir" 3 KILL

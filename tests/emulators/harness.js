@@ -3,7 +3,13 @@
 // 127.0.0.1, on ports the kernel picks.
 //
 //   node harness.js [--bootstrap NAME=PATH ...] [--fn-env NAME:VAR=VALUE ...]
-//                   -- COMMAND [ARGS...]
+//                   [--fn-timeout NAME=MS ...] -- COMMAND [ARGS...]
+//
+// Each function has a timeout (30000 ms unless --fn-timeout says otherwise),
+// enforced as Lambda does: the invocation's Lambda-Runtime-Deadline-Ms is
+// its start plus the timeout, and a bootstrap still running at the deadline
+// is killed and the invoker gets "Task timed out" (the next invocation
+// starts a fresh process).
 //
 // Starts s3rver (S3), dynalite (DynamoDB) and local-aws-sqs (SQS, JSON 1.0),
 // creates the routes bucket and object, the queue and the crossings table,
@@ -26,6 +32,8 @@
 //   unprocessed  BatchWriteItem: forward only the first item and return the
 //                others as UnprocessedItems
 //   reset        drop the connection
+//   delay        hold the request for "ms" milliseconds, then forward it
+//                (a DynamoDB slower than a Lambda's deadline)
 // GET /__stats -> {"injected": n, "forwarded": m}.
 'use strict';
 
@@ -169,7 +177,9 @@ async function startSqs() {
     // short, so that a message whose delete was lost comes back in-test
     Attributes: { VisibilityTimeout: process.env.XROAD_TEST_VISIBILITY || '3' },
   });
-  return { port, queueUrl: q.QueueUrl };
+  // the dead-letter queue esm.js moves messages to after maxReceiveCount
+  const dlq = await jsonCall(port, 'sqs', 'AmazonSQS.CreateQueue', { QueueName: `${QUEUE}-dlq` });
+  return { port, queueUrl: q.QueueUrl, dlqUrl: dlq.QueueUrl };
 }
 
 // ---------------------------------------------------------- fault proxy
@@ -203,7 +213,7 @@ async function startProxy(kind, targetPort) {
       const body = await readBody(req);
       if (req.url === '/__fault' && req.method === 'POST') {
         const f = JSON.parse(body.toString());
-        state.faults.push({ mode: f.mode, count: f.count || 1, match: f.match || '' });
+        state.faults.push({ mode: f.mode, count: f.count || 1, match: f.match || '', ms: f.ms || 0 });
         res.writeHead(200, { 'Content-Type': 'application/json' });
         return res.end('{}');
       }
@@ -220,13 +230,16 @@ async function startProxy(kind, targetPort) {
       const target = req.headers['x-amz-target'] || `${req.method} ${req.url}`;
       const fault = state.faults.find((f) => f.count > 0 && target.includes(f.match));
       let mode = null;
+      let delayMs = 0;
       if (fault) {
+        delayMs = fault.ms;
         fault.count--;
         mode = fault.mode;
         state.injected++;
         state.faults = state.faults.filter((f) => f.count > 0);
         log(kind, 'inject', mode, target);
       }
+      if (mode === 'delay') await new Promise((r) => setTimeout(r, delayMs));
       if (mode === 'reset') {
         req.socket.destroy();
         return;
@@ -283,8 +296,9 @@ async function startProxy(kind, targetPort) {
 // One function: a Runtime API server its bootstrap polls, a queue of
 // invocations, and the bootstrap process (started on first use).
 class LambdaFunction {
-  constructor(name, bin, env) {
+  constructor(name, bin, env, timeoutMs) {
     this.name = name;
+    this.timeoutMs = timeoutMs || 30000;
     this.bin = bin;
     this.env = env;
     this.queue = [];
@@ -293,7 +307,7 @@ class LambdaFunction {
     this.seq = 0;
     this.proc = null;
     this.initError = null;
-    this.stats = { invocations: 0, responses: 0, errors: 0, init_errors: 0, starts: 0 };
+    this.stats = { invocations: 0, responses: 0, errors: 0, init_errors: 0, starts: 0, timeouts: 0 };
   }
 
   async start() {
@@ -341,6 +355,7 @@ class LambdaFunction {
   finish(inv, status, headers, body) {
     if (inv.done) return;
     inv.done = true;
+    if (inv.timer) clearTimeout(inv.timer);
     inv.res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
     inv.res.end(body);
   }
@@ -359,10 +374,24 @@ class LambdaFunction {
       const inv = this.queue.shift();
       const res = this.waiting.shift();
       this.inflight.set(inv.id, inv);
+      // Lambda's timeout: at the deadline the process is killed, the
+      // invoker gets "Task timed out" (exited() answers every invocation
+      // in flight), and the next invocation starts a new process.
+      const deadline = Date.now() + this.timeoutMs;
+      inv.timer = setTimeout(() => {
+        if (inv.done) return;
+        this.stats.timeouts++;
+        this.inflight.delete(inv.id);
+        this.finish(inv, 200, { 'X-Amz-Function-Error': 'Unhandled' }, JSON.stringify({
+          errorType: 'Sandbox.Timedout',
+          errorMessage: `Task timed out after ${(this.timeoutMs / 1000).toFixed(2)} seconds` }));
+        const p = this.proc;
+        if (p) { try { p.kill('SIGKILL'); } catch (e) { /* gone */ } }
+      }, this.timeoutMs);
       res.writeHead(200, {
         'Content-Type': 'application/json',
         'Lambda-Runtime-Aws-Request-Id': inv.id,
-        'Lambda-Runtime-Deadline-Ms': String(Date.now() + 30000),
+        'Lambda-Runtime-Deadline-Ms': String(deadline),
         'Lambda-Runtime-Invoked-Function-Arn': `arn:aws:lambda:${REGION}:123456789012:function:${this.name}`,
       });
       res.end(inv.payload);
@@ -449,6 +478,7 @@ async function main() {
   }
   const bootstraps = [];
   const fnEnv = {};
+  const fnTimeout = {};
   for (let i = 0; i < sep; i++) {
     if (argv[i] === '--bootstrap' && i + 1 < sep) bootstraps.push(argv[++i]);
     else if (argv[i] === '--fn-env' && i + 1 < sep) {
@@ -456,6 +486,10 @@ async function main() {
       const m = argv[++i].match(/^([^:]+):([A-Za-z_][A-Za-z0-9_]*)=(.*)$/);
       if (!m) { console.error(`harness: bad --fn-env ${argv[i]}`); return 2; }
       (fnEnv[m[1]] = fnEnv[m[1]] || {})[m[2]] = m[3];
+    } else if (argv[i] === '--fn-timeout' && i + 1 < sep) {
+      const m = argv[++i].match(/^([^=]+)=([0-9]+)$/);
+      if (!m) { console.error(`harness: bad --fn-timeout ${argv[i]} (NAME=MS)`); return 2; }
+      fnTimeout[m[1]] = Number(m[2]);
     } else { console.error(`harness: unknown argument ${argv[i]}`); return 2; }
   }
   const cmd = argv.slice(sep + 1);
@@ -480,6 +514,7 @@ async function main() {
     XROAD_DYNAMODB_ENDPOINT: `http://${HOST}:${ddbp}`,
     XROAD_SQS_ENDPOINT: `http://${HOST}:${sqsp}`,
     XROAD_SQS_QUEUE_URL: sqs.queueUrl,
+    XROAD_SQS_DLQ_URL: sqs.dlqUrl,
     XROAD_DYNAMODB_TABLE: TABLE,
     XROAD_REPORT_FUNCTION: 'xroad-report-crossing',
     XROAD_ROUTES_SOURCE: `s3://${BUCKET}/routes.txt`,
@@ -496,7 +531,8 @@ async function main() {
   const functions = new Map();
   for (const b of bootstraps) {
     const [name, bin] = b.split('=');
-    const f = new LambdaFunction(name, path.resolve(bin), { ...env, ...(fnEnv[name] || {}) });
+    const f = new LambdaFunction(name, path.resolve(bin), { ...env, ...(fnEnv[name] || {}) },
+      fnTimeout[name]);
     await f.start();
     functions.set(name, f);
   }

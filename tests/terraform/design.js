@@ -196,9 +196,9 @@ async function check(c, dir = L.TF_DIR) {
       return out.sort();
     };
     const expect = {
-      node: ["s3:GetObject", "s3:GetObjectVersion", "lambda:InvokeFunction", "dynamodb:Scan", "dynamodb:Query"],
+      node: ["s3:GetObject", "s3:GetObjectVersion", "lambda:InvokeFunction", "dynamodb:Query"],
       report_crossing: ["sqs:SendMessage", "logs:CreateLogStream", "logs:PutLogEvents"],
-      store_crossings: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "logs:CreateLogStream", "logs:PutLogEvents"],
+      store_crossings: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "dynamodb:BatchWriteItem", "logs:CreateLogStream", "logs:PutLogEvents"],
     };
     for (const [doc, actions] of Object.entries(expect)) {
       const g = await grants(doc);
@@ -266,7 +266,9 @@ async function check(c, dir = L.TF_DIR) {
         if (parts[0] === "local" && !model.locals[parts[1]]) bad.push(`${where}: local.${parts[1]} not declared`);
       }
     };
-    for (const [k, r] of Object.entries(model.resources)) await scan(r.body, `${r.file} ${k}`);
+    // lifecycle.ignore_changes lists attribute names, not references
+    const noIgnore = (b) => (b.lifecycle === undefined ? b : { ...b, lifecycle: [].concat(b.lifecycle).map((l) => ({ ...l, ignore_changes: undefined })) });
+    for (const [k, r] of Object.entries(model.resources)) await scan(noIgnore(r.body), `${r.file} ${k}`);
     for (const [k, r] of Object.entries(model.data)) await scan(r.body, `${r.file} ${k}`);
     for (const [k, o] of Object.entries(model.outputs)) await scan(o.body, `${o.file} output ${k}`);
     for (const [k, l] of Object.entries(model.locals)) await scan(l.expr, `${l.file} local ${k}`);
@@ -288,7 +290,22 @@ async function check(c, dir = L.TF_DIR) {
     const noDefault = Object.keys(model.variables).filter((k) => !("default" in model.variables[k].body));
     c.ok(JSON.stringify(noDefault) === '["operator_cidr"]', "only operator_cidr must be given", noDefault.join(", "));
     for (const [k, o] of Object.entries(model.outputs)) c.ok(typeof o.body.description === "string", `output ${k} has a description`);
-    const outs = ["nodes", "private_ips", "public_ips", "xroadctl_command", "table_name", "queue_name", "queue_url", "bucket"];
+    const outs = ["nodes", "private_ips", "public_ips", "xroadctl_command", "table_name", "queue_name", "queue_url", "bucket", "run_id"];
+    // Issue 17: one run id per deployment, made by terraform, in the
+    // nodes' and the operator's configuration; a given run_id wins.
+    const E0 = ev({});
+    const runOut = await E0.value(model.outputs.run_id.body.value, {});
+    c.ok(/^aws-\d{8}-\d{6}$/.test(runOut), "by default the run id is generated per deployment (aws-YYYYMMDD-hhmmss)", runOut);
+    const nodeConf = L.checkClusterConf(await E0.local("cluster_conf"), "cluster.conf");
+    const opConf = L.checkClusterConf(await E0.local("operator_conf"), "operator.conf");
+    c.ok(nodeConf.settings.run === runOut && opConf.settings.run === runOut, "the nodes and the operator's configuration carry the generated run id", `${nodeConf.settings.run} ${opConf.settings.run}`);
+    const named = await ev({ run_id: "mine-1" }).value(model.outputs.run_id.body.value, {});
+    c.ok(named === "mine-1", "-var run_id=... names the run", named);
+    const rt = model.resources["terraform_data.run_id"];
+    const life = rt ? [].concat(rt.body.lifecycle || [])[0] || {} : {};
+    const trig = rt ? JSON.stringify(rt.body.triggers_replace || "") : "";
+    c.ok(rt && /input/.test(JSON.stringify(life.ignore_changes || "")) && /aws_s3_object\.xroad_artifact\.version_id/.test(trig) && /data\.aws_ami\.debian\.id/.test(trig),
+      "the run id is kept across plans (ignore_changes = [input]) and made anew with new instances (new artifact, AMI, ...)", trig);
     c.ok(outs.every((o) => model.outputs[o]), `outputs ${outs.join(", ")} exist`, outs.filter((o) => !model.outputs[o]).join(", "));
   });
 

@@ -460,6 +460,10 @@ class Evaluator {
         return `198.51.100.${10 + index}`; // TEST-NET-2: documentation addresses
       case "json":
         return `{"Version":"2012-10-17"}`;
+      case "output":
+        // terraform_data: its input, as it was when it was created
+        if (r.type === "terraform_data") return this.value(r.body.input, scope);
+        return `<${r.type}.${r.name}.${attr}>`;
       case "names":
         return [`${region}a`, `${region}b`];
       case "locations":
@@ -481,6 +485,15 @@ class Evaluator {
       }
       case "tostring":
         return stringify(a[0], "tostring");
+      case "timestamp":
+        return "2026-11-23T12:00:00Z"; // fixed: the renders must be reproducible
+      case "formatdate": {
+        const d = new Date(a[1]);
+        const p2 = (n) => String(n).padStart(2, "0");
+        const parts = { YYYY: String(d.getUTCFullYear()), MM: p2(d.getUTCMonth() + 1), DD: p2(d.getUTCDate()),
+          hh: p2(d.getUTCHours()), mm: p2(d.getUTCMinutes()), ss: p2(d.getUTCSeconds()) };
+        return a[0].replace(/YYYY|MM|DD|hh|mm|ss/g, (k) => parts[k]);
+      }
       case "tonumber":
         return Number(a[0]);
       case "split":

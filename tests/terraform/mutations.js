@@ -32,10 +32,14 @@ const CASES = [
   ["TLS key written world-readable", "templates/user_data.sh.tftpl", /\numask 077\n/, "\n", "user_data.js", "the key is written under umask 077"],
   ["every node gets node 0's key", "compute.tf", /node-\$\{n\.id\}\.key/, "node-0.key", "user_data.js", "writes its own key"],
   ["the CA's key shipped as the CA", "compute.tf", /\/ca\.crt"\n/, '/ca.key"\n', "user_data.js", "writes the CA of tls_dir"],
+  ["dynamodb:Scan granted again", "iam.tf", /"dynamodb:Query"/, '"dynamodb:Scan", "dynamodb:Query"', "iam_actions.js", "grants nothing the code does not call"],
+  ["PutItem granted to store", "iam.tf", /"dynamodb:BatchWriteItem"\]/, '"dynamodb:BatchWriteItem", "dynamodb:PutItem"]', "iam_actions.js", "grants nothing the code does not call"],
+  ["constant run id", "run.tf", /terraform_data\.run_id\.output/, '"aws-1"', "design.js", "generated per deployment"],
+  ["run id changing at every plan", "run.tf", /\n  lifecycle \{\n    ignore_changes = \[input\]\n  \}\n/, "\n", "design.js", "the run id is kept across plans"],
   ["TLS without tls+tcp:// addresses", "nodes.tf", /local\.tls \? "tls\+tcp" : "tcp"/, '"tcp"', "user_data.js", "every address is tls+tcp://"],
 ];
 
-const CHECKS = { "parse.js": require("./parse"), "design.js": require("./design"), "user_data.js": require("./user_data") };
+const CHECKS = { "parse.js": require("./parse"), "design.js": require("./design"), "user_data.js": require("./user_data"), "iam_actions.js": require("./iam_actions") };
 
 async function check(c) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "xroad-tf-mut-"));

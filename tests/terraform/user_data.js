@@ -91,6 +91,7 @@ async function check(c, dir = L.TF_DIR, opts = {}) {
         c.ok(/aws s3api get-object [^\n]*--bucket "[^"$]+" --key "xroad\/[^"]+\.tar\.gz"/.test(ud), `${who}: fetches the artifact from the bucket`);
         const env = Object.fromEntries((r.env || "").trim().split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2)));
         c.ok(env.XROAD_DYNAMODB_TABLE === table && env.XROAD_REPORT_FUNCTION === fn && /^https:\/\/sqs\./.test(env.XROAD_SQS_QUEUE_URL || "") && env.AWS_REGION, `${who}: /etc/xroad/env names the table, function, queue and region`, JSON.stringify(env));
+        c.ok(Number(env.XROAD_LAMBDA_INVOKE_TIMEOUT_MS) > 1000 * 10, `${who}: the node's Invoke timeout (${env.XROAD_LAMBDA_INVOKE_TIMEOUT_MS} ms) exceeds report_crossing's timeout (10 s by default)`, JSON.stringify(env));
         const suffix = label ? `-cars${cars}${tls ? "-tls" : ""}` : "";
         if (out) {
           fs.writeFileSync(path.join(out, `user_data-${r.id}${suffix}.sh`), ud);
