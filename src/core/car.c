@@ -458,9 +458,12 @@ static void on_rejoin_state(struct xr_node *n, const struct xr_rejoin_state *s)
 		xr_tracef(n, "light is between rounds (r%u) -> wait for a wave",
 			  s->round);
 		/* Where the cluster is, though: every round before it is
-		 * over (a crossing of ours in one may need its index). */
+		 * over, and so is ours if it is that one (a crossing of ours
+		 * in one may need its index). */
 		if (s->round > c->round && !c->have_set)
 			reset_round(c, s->round);
+		else if (s->round == c->round)
+			c->round_over = true;
 		return;
 	}
 	/* Waves keep flowing while we wait for this answer, so the round may
@@ -527,24 +530,20 @@ static uint32_t crossing_unindexed(const struct xr_node *n)
 	return r <= n->durable.last_crossed_round ? r : 0;
 }
 
-/* Time to ask: in a later round (round r ended), or still in it fail_ms
- * after we crossed and after we last asked (the last round of a run has no
- * later one; a round still open is in nobody's log, so the answers say "not
- * held", at the cost of one message per node every fail_ms). */
+/* Time to ask: once round r is over, as we are in a later round, or were
+ * told the coordinator is between rounds at r (a run's last round has no
+ * later one). Asking about a round still open costs one message per node:
+ * no node holds it, so the answers say "not held". */
 static bool time_to_fetch(const struct xr_node *n, uint32_t r)
 {
 	const struct xr_car *c = &n->car;
-	if (r == 0 || c->rejoining || c->round < r)
+	if (r == 0 || c->rejoining)
 		return false;
-	if (c->round > r)
-		return true;
-	return n->now_ms - c->crossed_ms >= n->cfg.fail_ms &&
-	       n->now_ms - c->fetched_ms >= n->cfg.fail_ms;
+	return c->round > r || (c->round == r && c->round_over);
 }
 
 static void fetch_index(struct xr_node *n, uint32_t round)
 {
-	n->car.fetched_ms = n->now_ms;
 	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
 		if (!XR_HAS(n->members, id) || id == n->cfg.self)
 			continue;
@@ -614,10 +613,11 @@ void xr_car_tick(struct xr_node *n)
 		}
 		again = true;
 	}
+	/* Armed only while asking: a tick re-armed for nothing would shift
+	 * every later resend. */
 	uint32_t unindexed = crossing_unindexed(n);
-	if (unindexed != 0) {
-		if (time_to_fetch(n, unindexed))
-			fetch_index(n, unindexed);
+	if (unindexed != 0 && time_to_fetch(n, unindexed)) {
+		fetch_index(n, unindexed);
 		again = true;
 	}
 	if (again)

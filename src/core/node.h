@@ -486,7 +486,7 @@ struct xr_car {
 	bool after_deadlock;
 	bool crossed_acked;     /* the light logged our crossing */
 	uint64_t crossed_ms;
-	uint64_t fetched_ms;    /* last LogFetch for our crossing's index */
+	bool round_over;        /* told the coordinator is past this round */
 	uint32_t epoch;         /* highest detection epoch seen */
 	xr_set probed;          /* initiators already forwarded this epoch */
 	uint32_t reported_epoch; /* epoch whose cycle we reported */
