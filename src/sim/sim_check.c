@@ -182,6 +182,13 @@ void sim_check_step_begin(struct sim_checker *c, const struct xr_node *n,
 	 * step that declares a deadlock; copying every node at every step
 	 * would cost more than the rest of the checks. */
 	c->stepping = XR_MAX_NODES;
+	/* The round the coordinator runs and its intent set before the
+	 * step: a round it ends must hold every car of that set. */
+	c->coord_set = 0;
+	if (n->coordinator == id) {
+		c->coord_round = n->light.round;
+		c->coord_set = n->light.have_intent;
+	}
 	if (n->is_car && n->coordinator == id) {
 		c->stepping = id;
 		c->stepping_car = n->car;
@@ -489,6 +496,17 @@ static void check_round_end(struct sim_checker *c, const struct xr_node *nodes,
 			      r, k);
 		return;
 	}
+	/* Every car of the round's intent set is in its log, crossed or
+	 * rightly taken out (I2: nobody of the round is forgotten). */
+	if (r == c->coord_round)
+		for (uint32_t car = 1; car <= c->cars; car++)
+			if (HAS(c->coord_set, car) && agreed_index(c, r, car) < 0) {
+				sim_violation(c->v, now,
+					      "I2: node %u ends round %u without "
+					      "car %u of its intent set in the log",
+					      node, r, car);
+				return;
+			}
 	if (*round_len_at(c, node, r) != k &&
 	    nodes[node].durable.last_round < r) {
 		sim_violation(c->v, now,

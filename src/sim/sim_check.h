@@ -51,6 +51,8 @@ struct sim_checker {
 	/* A car that coordinates declares a deadlock and applies its override
 	 * in one step: it is judged by its memory before that step. */
 	uint32_t stepping;      /* node being stepped, or XR_MAX_NODES */
+	uint32_t coord_round;   /* the stepped coordinator's round and */
+	xr_set coord_set;       /* intent set before the step (0: none) */
 	struct xr_car stepping_car;
 	/* I4: the agreed log, round by round, set by the first node to
 	 * append each entry: agreed[round * cars + index] = car + 1, plus

@@ -376,6 +376,20 @@ static void test_i4_i5(void)
 	      "a wrong index not caught: %s", v.first);
 	sim_check_free(&c);
 
+	/* A round ended without a car of its intent set in its log. */
+	reset();
+	nodes[0].light.have_intent = 0x1e; /* cars 1..4 */
+	sim_check_step_begin(&c, &nodes[0], 0);
+	for (uint32_t car = 1; car <= CARS - 1; car++)
+		cross(car, car * 10);
+	for (uint32_t i = 0; i < CARS - 1; i++)
+		append(0, 1, i, i + 1);
+	round_end(0, 1);
+	CHECK(v.count == 1 && strstr(v.first, "without car 4 of its intent set") != NULL,
+	      "a car of the set forgotten at the round's end not caught: %s",
+	      v.first);
+	sim_check_free(&c);
+
 	/* The end of a run: rounds missing. */
 	reset();
 	cross(2, 1);
