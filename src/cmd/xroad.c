@@ -216,7 +216,8 @@ static void shutdown_node(struct xr_daemon *d)
 		xr_log(XR_LOG_INFO, "net_stats",
 		       "received=%llu sent=%llu surveys=%llu responses=%llu dropped=%llu "
 		       "rejected_malformed=%llu rejected_toobig=%llu rejected_sender=%llu "
-		       "rejected_tls=%llu tls_dial_failed=%llu core_rejected=%u",
+		       "rejected_tls=%llu tls_dial_failed=%llu listeners_recreated=%llu "
+		       "core_rejected=%u",
 		       (unsigned long long)st.received, (unsigned long long)st.sent,
 		       (unsigned long long)st.surveys, (unsigned long long)st.responses,
 		       (unsigned long long)st.send_dropped,
@@ -224,7 +225,8 @@ static void shutdown_node(struct xr_daemon *d)
 		       (unsigned long long)st.rejected_toobig,
 		       (unsigned long long)st.rejected_sender,
 		       (unsigned long long)st.rejected_tls,
-		       (unsigned long long)st.tls_dial_failed, (unsigned)d->node.rejected);
+		       (unsigned long long)st.tls_dial_failed,
+		       (unsigned long long)st.listeners_recreated, (unsigned)d->node.rejected);
 	}
 	xr_net_close(d->net, 300);
 	d->net = NULL;

@@ -58,6 +58,8 @@ struct xr_net_stats {
 	uint64_t surveys;           /* surveys sent (one may carry a wave
 				     * message to several neighbours) */
 	uint64_t responses;         /* waves sent as a survey's response */
+	uint64_t listeners_recreated; /* ipc listeners found deaf and re-created
+				       * (docs/NET.md, "Stray connections") */
 };
 
 /* Opens node `self` of cluster `c`: listens on its request and wave

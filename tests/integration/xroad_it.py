@@ -29,6 +29,12 @@ Scenarios (each < 120 s on 2 cores; every process is killed at the end):
   garbage       garbage, oversized and unknown-sender frames sent to a node's
                 request port and to its wave port: refused (counter + log
                 line), the run completes
+  stray         on ipc, then on tcp: stray connections (connect and close,
+                half an SP header, a foreign protocol's header, one held
+                open) on every listener of every node and a second node with
+                a running id; every node still answers a new client, none
+                spins, and after a restart of the light and of a car (new
+                connections to every listener) the run completes; I1-I5
   tcp           like rounds50 on tcp, 10 rounds, ring topology
   tls           five nodes on tls+tcp (mutual TLS, certificates from
                 tools/gen-certs), star topology; xroadctl with its ctl
@@ -887,6 +893,122 @@ def scenario_garbage(args, tmp):
         c.kill_all()
 
 
+def raw_connect(addr):
+    """A plain socket to an nng listener (ipc:// path or tcp://host:port)."""
+    import socket
+    if addr.startswith("ipc://"):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(2)
+        s.connect(addr[len("ipc://"):])
+    else:
+        host, port = addr[len("tcp://"):].rsplit(":", 1)
+        s = socket.create_connection((host, int(port)), timeout=2)
+    return s
+
+
+def stray_connections(addr, held):
+    """What a port scanner, a confused client or nng's own stale-socket check
+    does to a listener: connect and close at once (3 times), close after
+    half of the SP header, close after a header of another protocol, and one
+    connection left open without a word (appended to `held`)."""
+    for _ in range(3):
+        raw_connect(addr).close()
+    s = raw_connect(addr)
+    s.sendall(b"\x00SP\x00")
+    s.close()
+    s = raw_connect(addr)
+    s.sendall(b"\x00SP\x00\x00\x10\x00\x00")  # pair0: not a peer of rep or surveyor
+    s.close()
+    held.append(raw_connect(addr))
+
+
+def cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def stray_phase(args, tmp, transport):
+    """Stray connections on every listener of every node, a second node with
+    a running node's id, then restarts that must open new connections to
+    every listener: the light (it dials every car's request and wave
+    endpoints) and car 1 (it dials the light's). The run must complete."""
+    # About 0.2 s a round: the run outlasts the strays, the checks and the
+    # restarts, with rounds left to run after them.
+    c = Cluster(args.build, tmp, rounds=70, cross_ms=40, transport=transport)
+    # The killed light's queue messages come back after the visibility
+    # timeout (as in kill9_light): shortened to keep the test short.
+    c.env["XROAD_EMBEDDED_VISIBILITY_MS"] = "3000"
+    held = []
+    t0 = time.time()
+    try:
+        c.start_all()
+        wait_for("round 3", lambda: any(int(l["round"]) >= 3 for l in c.lines(0, "round_start")), 30)
+        for i in range(c.cars + 1):
+            for addr in (c.addr[i], wave_addr(c.addr[i])):
+                stray_connections(addr, held)
+        # A second node 1: its listen fails ("Address in use"); for ipc,
+        # nng first connects to the path to see whether it is stale.
+        dup = subprocess.run([os.path.join(c.build, "xroad"), "--config", c.conf, "--id", "1"],
+                             capture_output=True, text=True, timeout=20)
+        if dup.returncode == 0 or "in use" not in dup.stderr:
+            fail("a second node 1 exited with %d, expected a refusal naming 'in use':\n%s" %
+                 (dup.returncode, dup.stderr[-500:]))
+        print("%s: %d stray connections on %d listeners, %d held open; second node 1 refused: %s" %
+              (transport, 6 * 2 * (c.cars + 1), 2 * (c.cars + 1), len(held),
+               dup.stderr.strip().splitlines()[-1][:160]), flush=True)
+        # Every node answers a new client (xroadctl dials every request
+        # endpoint afresh); the ipc guard needs up to 2 s to find a deaf
+        # listener, a few tries are allowed.
+        def all_reach():
+            st = ctl_status(c)
+            return st if all(st[i].get("reachable") for i in range(c.cars + 1)) else None
+        wait_for("every node to answer xroadctl status after the stray connections", all_reach, 10,
+                 poll=0.5)
+        # nng's poll thread spun on a deaf ipc listener (a full core): each
+        # node must use less than half a core over 2 s.
+        before = {i: cpu_ticks(c.procs[i].pid) for i in range(c.cars + 1)}
+        time.sleep(2.0)
+        hz = os.sysconf("SC_CLK_TCK")
+        busy = {i: (cpu_ticks(c.procs[i].pid) - before[i]) / hz / 2.0 for i in range(c.cars + 1)}
+        if max(busy.values()) > 0.5:
+            fail("%s: a node spins after the stray connections: cpu share per node %s" %
+                 (transport, {i: round(v, 2) for i, v in busy.items()}))
+        # Restarts: new connections to every listener.
+        ended = len(c.lines(0, "round_end"))
+        if c.lines(0, "done"):
+            fail("%s: the run ended before the restarts; make it longer" % transport)
+        for victim in (0, 1):
+            c.procs[victim].kill()
+            c.procs[victim].wait()
+            c.start(victim)
+        c.wait_done(60)
+        after = len(c.lines(0, "round_end")) - ended
+        if after < 3:
+            fail("%s: only %d rounds ended after the restarts" % (transport, after))
+        wait_for("every crossing in the table", lambda: table_rows(c) >= len(
+            {(int(l["round"]), k) for k in range(1, c.cars + 1) for l in c.lines(k, "crossing")}), 20)
+        deaf = [l for i in range(c.cars + 1) for l in c.lines(i, "listener_deaf")]
+        for s in held:
+            s.close()
+        t_stop = time.time()
+        c.stop_all()
+        print("%s: run done (%d rounds ended after the restarts), %d listeners re-created, stopped in %.1fs, phase %.1fs" %
+              (transport, after, len(deaf), time.time() - t_stop, time.time() - t0), flush=True)
+        check_invariants(c, away=(0, 1))
+    finally:
+        for s in held:
+            s.close()
+        c.kill_all()
+
+
+def scenario_stray(args, tmp):
+    for transport in ("ipc", "tcp"):
+        sub = os.path.join(tmp, transport)
+        os.mkdir(sub)
+        stray_phase(args, sub, transport)
+
+
 def ctl(build, *argv, timeout=30):
     return subprocess.run([os.path.join(build, "xroadctl")] + list(argv), capture_output=True,
                           text=True, timeout=timeout)
@@ -1290,7 +1412,7 @@ SCENARIOS = {"config": scenario_config, "rounds50": scenario_rounds50, "straight
              "dead_car": scenario_dead_car, "dead_car_in_box": scenario_dead_car_in_box,
              "netns_partition": scenario_netns_partition,
              "garbage": scenario_garbage, "tcp": scenario_tcp,
-             "tls": scenario_tls, "gencerts": scenario_gencerts}
+             "tls": scenario_tls, "gencerts": scenario_gencerts, "stray": scenario_stray}
 
 
 def main():
