@@ -120,7 +120,8 @@ int xr_net_wave_multi(struct xr_net *n, uint32_t dests, const uint8_t *env,
 		      size_t len);
 
 /* Counts and logs a refused input the loop found (decode failure, unknown
- * sender): `what` is "malformed", "toobig" or "sender". */
+ * sender, implausible epoch): `what` is "malformed", "toobig", "sender" or
+ * "epoch" (counted with the malformed ones, named in the log line). */
 void xr_net_reject(struct xr_net *n, const char *what, const char *where,
 		   const char *why);
 
