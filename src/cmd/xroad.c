@@ -403,5 +403,6 @@ int main(int argc, char **argv)
 	       d->cfg.run);
 	xr_daemon_run(d);
 	shutdown_node(d);
+	xr_log_flush();
 	return 0;
 }

@@ -35,6 +35,12 @@ Scenarios (each < 120 s on 2 cores; every process is killed at the end):
                 a running id; every node still answers a new client, none
                 spins, and after a restart of the light and of a car (new
                 connections to every listener) the run completes; I1-I5
+  forged_epoch  forged Election/Coordinator/Heartbeat from "node 4" at
+                epoch 2^32-1 and one 70,000 above the light's epoch: refused
+                and counted, the light keeps its epoch, rounds go on, its
+                log stays small; a burst of 1,500 garbage frames is logged
+                at most 200 lines a second, the rest summed up, and the
+                sums match net_stats
   tcp           like rounds50 on tcp, 10 rounds, ring topology
   tls           five nodes on tls+tcp (mutual TLS, certificates from
                 tools/gen-certs), star topology; xroadctl with its ctl
@@ -1009,6 +1015,101 @@ def scenario_stray(args, tmp):
         stray_phase(args, sub, transport)
 
 
+def varint(v):
+    out = b""
+    while True:
+        b = v & 0x7f
+        v >>= 7
+        if v:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def envelope(frm, epoch, body):
+    """An Envelope (proto/xroad.proto) by hand: from, to = 0 (left out),
+    epoch, then `body` (already tagged)."""
+    return b"\x08" + varint(frm) + b"\x18" + varint(epoch) + body
+
+
+def scenario_forged_epoch(args, tmp):
+    """Forged epochs to the light: Election, Coordinator and Heartbeat from
+    "node 4" at epoch 4294967295 (above the ceiling: the next epoch wrapped
+    to 0 and the light looped deposed/coordinator at 22,000 lines a
+    second), and an Election 70,000 above the light's epoch (an implausible
+    jump). Each is refused and counted with its reason; the light stays
+    coordinator at its epoch, the rounds go on, and its log stays small.
+    Then a burst of 1,500 garbage frames: at most XROAD_LOG_RATE `rejected`
+    lines a second are written, the rest summed up in `log_suppressed`
+    lines, and written + suppressed = what net_stats counted."""
+    if shutil.which("nngcat") is None:
+        fail("nngcat is missing (tools/install-deps installs nng-utils)")
+    c = Cluster(args.build, tmp, rounds=40, cross_ms=40, transport="tcp")
+    try:
+        c.start_all()
+        wait_for("round 3", lambda: any(int(l["round"]) >= 3 for l in c.lines(0, "round_start")), 30)
+        epoch = ctl_status(c)[0]["epoch"]
+        forged = [
+            ("Election at 2^32-1", envelope(4, 0xffffffff, b"\xb2\x01\x00")),
+            ("Coordinator at 2^32-1", envelope(4, 0xffffffff, b"\xc2\x01\x02\x08\x04")),
+            ("Heartbeat at 2^32-1", envelope(4, 0xffffffff, b"\xaa\x01\x00")),
+            ("Election 70000 above", envelope(4, epoch + 70000, b"\xb2\x01\x00")),
+        ]
+        size0 = os.path.getsize(c.log(0))
+        for name, env in forged:
+            for attempt in range(3):  # nngcat now and then prints no reply
+                reply = send_frame(c.addr[0], b"XR\x01\x00" + env, tmp)
+                if reply:
+                    break
+            if not reply:
+                fail("forged %s: no reply" % name)
+        rej = c.lines(0, "rejected")
+        ceiling = [l for l in rej if "ceiling" in l.get("why", "")]
+        jump = [l for l in rej if l.get("what") == "epoch"]
+        if len(ceiling) < 3 or len(jump) < 1:
+            fail("expected 3 rejections above the ceiling and 1 epoch jump on the light, got %d and %d:\n%s"
+                 % (len(ceiling), len(jump), "\n".join(str(l) for l in rej)))
+        print("refused: %s | %s" % (ceiling[0]["why"], jump[0]["why"]), flush=True)
+        ended = len(c.lines(0, "round_end"))
+        wait_for("3 more rounds", lambda: len(c.lines(0, "round_end")) >= ended + 3, 20)
+        st = ctl_status(c)
+        if st[0]["epoch"] != epoch or st[0]["coordinator"] != 0 or c.lines(0, "deposed"):
+            fail("the light's epoch moved (%s -> %s) or it was deposed" % (epoch, st[0]["epoch"]))
+        grew = os.path.getsize(c.log(0)) - size0
+        # About 150 bytes a line; a round is a handful of lines.
+        if grew > 64 * 1024:
+            fail("the light's log grew by %d bytes in %d rounds after the forged messages" %
+                 (grew, len(c.lines(0, "round_end")) - ended + 3))
+        # A flood of garbage: the rate limit of log.c.
+        path = os.path.join(tmp, "garbage.bin")
+        with open(path, "wb") as f:
+            f.write(b"garbage")
+        t = time.time()
+        subprocess.run(["nngcat", "--req", "--dial", c.addr[0], "--file", path, "--count", "1500",
+                        "--interval", "0"], capture_output=True, timeout=60)
+        burst = time.time() - t
+        c.wait_done(60)
+        c.stop_all()
+        lines = [l for l in c.lines(0, "rejected") if "garbage" not in l.get("why", "")
+                 and l.get("what") == "malformed" and "not an xroad" in l.get("why", "")]
+        supp = [l for l in c.lines(0, "log_suppressed") if l.get("what") == "rejected"]
+        suppressed = sum(int(l["repeated"]) for l in supp)
+        stats = c.lines(0, "net_stats")[-1]
+        counted = int(stats["rejected_malformed"])
+        written = len(c.lines(0, "rejected"))
+        print("garbage burst of 1500 in %.1fs: %d rejected lines written, %d suppressed in %d summaries, "
+              "net_stats rejected_malformed=%d; the light's log: %d bytes" %
+              (burst, written, suppressed, len(supp), counted, os.path.getsize(c.log(0))), flush=True)
+        if not supp or written + suppressed != counted:
+            fail("written %d + suppressed %d != counted %d (or nothing suppressed)" %
+                 (written, suppressed, counted))
+        if len(lines) > 200 * (burst + 2):
+            fail("%d garbage lines written in %.1fs: more than 200 a second" % (len(lines), burst))
+        check_invariants(c)
+    finally:
+        c.kill_all()
+
+
 def ctl(build, *argv, timeout=30):
     return subprocess.run([os.path.join(build, "xroadctl")] + list(argv), capture_output=True,
                           text=True, timeout=timeout)
@@ -1412,7 +1513,8 @@ SCENARIOS = {"config": scenario_config, "rounds50": scenario_rounds50, "straight
              "dead_car": scenario_dead_car, "dead_car_in_box": scenario_dead_car_in_box,
              "netns_partition": scenario_netns_partition,
              "garbage": scenario_garbage, "tcp": scenario_tcp,
-             "tls": scenario_tls, "gencerts": scenario_gencerts, "stray": scenario_stray}
+             "tls": scenario_tls, "gencerts": scenario_gencerts, "stray": scenario_stray,
+             "forged_epoch": scenario_forged_epoch}
 
 
 def main():
