@@ -9,6 +9,8 @@
  *   respondent: RECV -> (inbox) -> SEND | RECV                                */
 #include "net.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1416,4 +1418,86 @@ void xr_net_close(struct xr_net *n, int grace_ms)
 	nng_cv_free(n->cv);
 	nng_mtx_free(n->mtx);
 	free(n);
+}
+
+/* ------------------------------------------------------------ bounded close */
+
+struct closer {
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+	struct xr_net *n;
+	int grace_ms;
+	bool done;      /* xr_net_close returned */
+	bool abandoned; /* the caller stopped waiting: the thread frees this */
+};
+
+static void *closer_thread(void *arg)
+{
+	struct closer *c = arg;
+	const char *stall = getenv("XROAD_FAULT_CLOSE_STALL_MS");
+	bool free_it;
+
+	if (stall != NULL && atoi(stall) > 0)
+		nng_msleep((nng_duration)atoi(stall));
+	xr_net_close(c->n, c->grace_ms);
+	pthread_mutex_lock(&c->mtx);
+	c->done = true;
+	free_it = c->abandoned;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mtx);
+	if (free_it) {
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mtx);
+		free(c);
+	}
+	return NULL;
+}
+
+int xr_net_close_within(struct xr_net *n, int grace_ms, int limit_ms)
+{
+	struct closer *c;
+	pthread_t t;
+	struct timespec until;
+	bool done;
+
+	if (n == NULL)
+		return 0;
+	c = calloc(1, sizeof *c);
+	if (c == NULL) {
+		xr_net_close(n, grace_ms);
+		return 0;
+	}
+	pthread_mutex_init(&c->mtx, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	c->n = n;
+	c->grace_ms = grace_ms;
+	if (pthread_create(&t, NULL, closer_thread, c) != 0) {
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mtx);
+		free(c);
+		xr_net_close(n, grace_ms);
+		return 0;
+	}
+	pthread_detach(t);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (grace_ms + limit_ms) / 1000;
+	until.tv_nsec += (long)((grace_ms + limit_ms) % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&c->mtx);
+	while (!c->done)
+		if (pthread_cond_timedwait(&c->cv, &c->mtx, &until) == ETIMEDOUT)
+			break;
+	done = c->done;
+	if (!done)
+		c->abandoned = true;
+	pthread_mutex_unlock(&c->mtx);
+	if (!done)
+		return XR_ETIMEDOUT;
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mtx);
+	free(c);
+	return 0;
 }

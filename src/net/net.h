@@ -76,6 +76,17 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
  * sockets close and every callback has returned when this returns. */
 void xr_net_close(struct xr_net *n, int grace_ms);
 
+/* xr_net_close() with a bound: the close runs on a thread of its own, and
+ * if it has not returned after `limit_ms` this returns XR_ETIMEDOUT and
+ * leaves it running (the net is then owned by that thread; the caller must
+ * not touch `n` again and should end the process). 0 once closed.
+ * Why: nng 1.5.x's nng_close() can wait for ever for a pipe or a task that
+ * never finishes (nng issues #1543 and #1813, "Deadlock in nng_close";
+ * seen here in 2 of about 8 stops after stray connections, issue 13).
+ * XROAD_FAULT_CLOSE_STALL_MS (tests only) makes the close thread sleep that
+ * long first, to prove the bound. */
+int xr_net_close_within(struct xr_net *n, int grace_ms, int limit_ms);
+
 /* Monotonic milliseconds, the same clock in every process of the host. */
 uint64_t xr_net_now(void);
 
