@@ -38,7 +38,8 @@
 #define REDIAL_AFTER 2 /* send timeouts in a row before a new dialer */
 #define TLS_POLL_MS 500 /* how often nng's handshake counters are read */
 #define GUARD_EVERY_MS 1000 /* ipc listener guard: a new probe connection */
-#define GUARD_WAIT_MS 1000  /* ... which must be accepted within this */
+#define GUARD_WAIT_MS 2000  /* ... which must be accepted within this (2 s:
+			     * a loaded 2-core machine can take 1 s) */
 
 enum slot_kind { SLOT_REP, SLOT_REQ, SLOT_SURV, SLOT_RESP, SLOT_ANSWER };
 enum slot_state { ST_IDLE, ST_RECV, ST_SEND, ST_HELD, ST_DEAD };
@@ -1437,8 +1438,12 @@ static void *closer_thread(void *arg)
 	const char *stall = getenv("XROAD_FAULT_CLOSE_STALL_MS");
 	bool free_it;
 
-	if (stall != NULL && atoi(stall) > 0)
-		nng_msleep((nng_duration)atoi(stall));
+	if (stall != NULL) {
+		char *end;
+		long ms = strtol(stall, &end, 10);
+		if (*end == '\0' && ms > 0 && ms <= 3600000)
+			nng_msleep((nng_duration)ms);
+	}
 	xr_net_close(c->n, c->grace_ms);
 	pthread_mutex_lock(&c->mtx);
 	c->done = true;

@@ -964,7 +964,7 @@ def stray_phase(args, tmp, transport):
               (transport, 6 * 2 * (c.cars + 1), 2 * (c.cars + 1), len(held),
                dup.stderr.strip().splitlines()[-1][:160]), flush=True)
         # Every node answers a new client (xroadctl dials every request
-        # endpoint afresh); the ipc guard needs up to 2 s to find a deaf
+        # endpoint afresh); the ipc guard needs up to 3 s to find a deaf
         # listener, a few tries are allowed.
         def all_reach():
             st = ctl_status(c)
