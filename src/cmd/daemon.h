@@ -41,6 +41,7 @@ struct xr_daemon_opts {
 };
 
 struct xr_daemon {
+	bool net_stuck; /* the net's close timed out (xroad.c, shutdown) */
 	struct xr_cluster cluster;
 	uint32_t self;
 	bool is_light;

@@ -49,6 +49,19 @@ static int admit(struct xr_daemon *d, const struct xr_msg *m, int wave_peer,
 		xr_net_reject(d->net, "malformed", via, line);
 		return XR_EINVAL;
 	}
+	/* An implausible jump of the coordinator epoch is a forgery or a bug,
+	 * never news (codec.h, XR_EPOCH_JUMP_MAX): refused before the core
+	 * would adopt it. The newest epoch the node knows is its durable one
+	 * or the coordinator's, whichever is higher. */
+	{
+		uint32_t known = d->node.durable.epoch > d->node.coordinator_epoch
+					 ? d->node.durable.epoch
+					 : d->node.coordinator_epoch;
+		if (xr_msg_check_epoch(m, known, why, sizeof why) != 0) {
+			xr_net_reject(d->net, "epoch", where, why);
+			return XR_ERANGE;
+		}
+	}
 	return 0;
 }
 

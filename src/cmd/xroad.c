@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "embedded.h"
@@ -175,6 +176,10 @@ static int check_config(const char *path, const char *cloud, bool one, uint32_t 
 	return 0;
 }
 
+/* How long a stop waits for nng's sockets to close (after the 300 ms
+ * grace for pending sends) before it exits without them. */
+#define CLOSE_LIMIT_MS 3000
+
 static struct xr_daemon daemon_state;
 static sigset_t stop_signals;
 
@@ -230,7 +235,8 @@ static void shutdown_node(struct xr_daemon *d)
 		xr_log(XR_LOG_INFO, "net_stats",
 		       "received=%llu sent=%llu surveys=%llu responses=%llu dropped=%llu "
 		       "rejected_malformed=%llu rejected_toobig=%llu rejected_sender=%llu "
-		       "rejected_tls=%llu tls_dial_failed=%llu core_rejected=%u",
+		       "rejected_tls=%llu tls_dial_failed=%llu listeners_recreated=%llu "
+		       "core_rejected=%u",
 		       (unsigned long long)st.received, (unsigned long long)st.sent,
 		       (unsigned long long)st.surveys, (unsigned long long)st.responses,
 		       (unsigned long long)st.send_dropped,
@@ -238,9 +244,19 @@ static void shutdown_node(struct xr_daemon *d)
 		       (unsigned long long)st.rejected_toobig,
 		       (unsigned long long)st.rejected_sender,
 		       (unsigned long long)st.rejected_tls,
-		       (unsigned long long)st.tls_dial_failed, (unsigned)d->node.rejected);
+		       (unsigned long long)st.tls_dial_failed,
+		       (unsigned long long)st.listeners_recreated, (unsigned)d->node.rejected);
 	}
-	xr_net_close(d->net, 300);
+	/* Bounded (net.h): a close stuck in nng must not keep a stopping node
+	 * alive until SIGKILL. Every durable write was synced when it was made
+	 * (persist before send), so what is left below is closing files. */
+	if (xr_net_close_within(d->net, 300, CLOSE_LIMIT_MS) != 0) {
+		xr_log(XR_LOG_ERROR, "net_close_stuck",
+		       "waited_ms=%d why=\"nng_close() did not return (nng 1.5 close "
+		       "hangs, nng issues #1543 and #1813)\" action=\"closing the "
+		       "state and exiting without it\"", CLOSE_LIMIT_MS);
+		d->net_stuck = true;
+	}
 	d->net = NULL;
 	xr_tls_free(d->tls);
 	d->tls = NULL;
@@ -426,5 +442,12 @@ int main(int argc, char **argv)
 	       d->cfg.run);
 	xr_daemon_run(d);
 	shutdown_node(d);
+	xr_log_flush();
+	if (d->net_stuck) {
+		/* nng's threads are still inside the close: exit() would run
+		 * atexit handlers under them. Everything of ours is closed. */
+		fflush(stdout);
+		_exit(d->disk_failed ? 1 : 0);
+	}
 	return d->disk_failed ? 1 : 0;
 }

@@ -1,7 +1,10 @@
 /* Structured stderr logging for the shells (never used by the core). */
 #include "log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +14,39 @@
 static int log_level = XR_LOG_INFO;
 static int log_node = -1;
 
+/* Rate limit (log.h): per event name, at most rate_lines lines per
+ * RATE_WINDOW_MS; the rest are counted and summed up in one line. */
+#define RATE_WINDOW_MS 1000
+#define RATE_SLOTS 64
+#define RATE_EVENT_MAX 40
+
+struct rate {
+	char event[RATE_EVENT_MAX]; /* "": free */
+	uint64_t window_start;
+	unsigned lines;             /* printed in this window */
+	unsigned long long dropped; /* suppressed since the last summary */
+};
+
+static unsigned rate_lines = XR_LOG_RATE_DEFAULT; /* 0: no limit */
+static struct rate rates[RATE_SLOTS];
+static pthread_mutex_t rate_mtx = PTHREAD_MUTEX_INITIALIZER;
+
 void xr_log_init(int node)
 {
 	const char *v = getenv("XROAD_LOG");
 
+	const char *r = getenv("XROAD_LOG_RATE");
+
 	log_node = node;
+	if (r != NULL && *r != '\0') {
+		char *end;
+		unsigned long k = strtoul(r, &end, 10);
+		if (*end == '\0' && k <= 1000000)
+			rate_lines = (unsigned)k;
+		else
+			fprintf(stderr, "level=warn event=bad_env XROAD_LOG_RATE=%s "
+					"expected=0..1000000\n", r);
+	}
 	if (v == NULL || *v == '\0')
 		return;
 	if (strcasecmp(v, "error") == 0)
@@ -51,7 +82,9 @@ static const char *level_name(enum xr_log_level l)
 	return "?";
 }
 
-void xr_log(enum xr_log_level level, const char *event, const char *fmt, ...)
+/* Formats and writes one line. */
+static void emit(enum xr_log_level level, const char *event, const char *fmt,
+		 va_list ap)
 {
 	char line[2048];
 	char ts[32];
@@ -59,10 +92,7 @@ void xr_log(enum xr_log_level level, const char *event, const char *fmt, ...)
 	struct tm tm;
 	size_t off;
 	int n;
-	va_list ap;
 
-	if (!xr_log_enabled(level))
-		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	localtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof ts, "%H:%M:%S", &tm);
@@ -78,9 +108,7 @@ void xr_log(enum xr_log_level level, const char *event, const char *fmt, ...)
 	off = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
 	if (fmt != NULL && *fmt != '\0' && off + 2 < sizeof line) {
 		line[off++] = ' ';
-		va_start(ap, fmt);
 		n = vsnprintf(line + off, sizeof line - off, fmt, ap);
-		va_end(ap);
 		if (n > 0)
 			off += (size_t)n < sizeof line - off ? (size_t)n
 							      : sizeof line - off - 1;
@@ -88,6 +116,103 @@ void xr_log(enum xr_log_level level, const char *event, const char *fmt, ...)
 	line[off] = '\0';
 	/* One write per line so that lines of concurrent threads never mix. */
 	fprintf(stderr, "%s\n", line);
+}
+
+static void emit_f(enum xr_log_level level, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void emit_f(enum xr_log_level level, const char *event, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(level, event, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The one line that stands for the suppressed ones. Under rate_mtx. */
+static void summarize(struct rate *r)
+{
+	if (r->dropped == 0)
+		return;
+	emit_f(XR_LOG_WARN, "log_suppressed",
+	       "what=%s repeated=%llu why=\"more than %u %s lines in %d ms: "
+	       "the rest were counted, not written\"",
+	       r->event, r->dropped, rate_lines, r->event, RATE_WINDOW_MS);
+	r->dropped = 0;
+}
+
+/* true: write the line. Under rate_mtx. Summaries of windows that are over
+ * come first, so that a flood that stopped is still accounted for. */
+static bool rate_admit(const char *event, uint64_t now)
+{
+	struct rate *mine = NULL, *free_slot = NULL;
+
+	for (int i = 0; i < RATE_SLOTS; i++) {
+		struct rate *r = &rates[i];
+		if (r->event[0] == '\0') {
+			if (free_slot == NULL)
+				free_slot = r;
+			continue;
+		}
+		if (now - r->window_start >= RATE_WINDOW_MS) {
+			summarize(r);
+			r->window_start = now;
+			r->lines = 0;
+		}
+		if (strncmp(r->event, event, sizeof r->event) == 0)
+			mine = r;
+	}
+	if (mine == NULL) {
+		if (free_slot == NULL)
+			return true; /* more event names than slots: not limited */
+		mine = free_slot;
+		snprintf(mine->event, sizeof mine->event, "%s", event);
+		mine->window_start = now;
+		mine->lines = 0;
+		mine->dropped = 0;
+	}
+	if (mine->lines < rate_lines) {
+		mine->lines++;
+		return true;
+	}
+	mine->dropped++;
+	return false;
+}
+
+void xr_log(enum xr_log_level level, const char *event, const char *fmt, ...)
+{
+	va_list ap;
+	bool write = true;
+
+	if (!xr_log_enabled(level))
+		return;
+	pthread_mutex_lock(&rate_mtx);
+	if (rate_lines > 0)
+		write = rate_admit(event, mono_ms());
+	if (write) {
+		va_start(ap, fmt);
+		emit(level, event, fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&rate_mtx);
+}
+
+void xr_log_flush(void)
+{
+	pthread_mutex_lock(&rate_mtx);
+	for (int i = 0; i < RATE_SLOTS; i++)
+		if (rates[i].event[0] != '\0')
+			summarize(&rates[i]);
+	pthread_mutex_unlock(&rate_mtx);
+	fflush(stderr);
 }
 
 const char *xr_log_quote(const char *s, char *out, size_t out_len)

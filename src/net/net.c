@@ -9,6 +9,8 @@
  *   respondent: RECV -> (inbox) -> SEND | RECV                                */
 #include "net.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,9 @@
 #define SEND_DEADLINE_MS 2000
 #define REDIAL_AFTER 2 /* send timeouts in a row before a new dialer */
 #define TLS_POLL_MS 500 /* how often nng's handshake counters are read */
+#define GUARD_EVERY_MS 1000 /* ipc listener guard: a new probe connection */
+#define GUARD_WAIT_MS 2000  /* ... which must be accepted within this (2 s:
+			     * a loaded 2-core machine can take 1 s) */
 
 enum slot_kind { SLOT_REP, SLOT_REQ, SLOT_SURV, SLOT_RESP, SLOT_ANSWER };
 enum slot_state { ST_IDLE, ST_RECV, ST_SEND, ST_HELD, ST_DEAD };
@@ -83,6 +88,22 @@ struct peer {
 	uint32_t send_timeouts;
 };
 
+/* The guard of one ipc listener (see "listener guard" below). */
+struct guard {
+	bool on;            /* an ipc:// listener */
+	int kind;           /* 0 requests, 1 waves */
+	const char *what;   /* "requests" or "waves" */
+	const char *url;
+	nng_socket sock;    /* the listening socket */
+	nng_listener *l;    /* where the net keeps its listener (under mtx) */
+	uint64_t accepted;  /* pipes the listener accepted (under mtx) */
+	/* guard thread only: */
+	nng_socket probe;   /* req0 or respondent0, open while probing */
+	bool probe_open;
+	uint64_t seen;      /* `accepted` when the probe was dialed */
+	uint64_t dialed_at, done_at;
+};
+
 struct xr_net {
 	const struct xr_cluster *c;
 	uint32_t self;
@@ -107,6 +128,10 @@ struct xr_net {
 	uint64_t tls_seen_in[2];
 	uint64_t tls_seen_out[XR_MAX_NODES];
 	struct peer peers[XR_MAX_NODES];
+	struct guard guards[2];             /* 0 requests, 1 waves */
+	nng_thread *guard_thr;
+	nng_cv *guard_cv;                   /* wakes the guard to stop */
+	bool guard_stop;
 	struct xr_net_stats st;
 	xr_net_handler handler;
 	void *handler_ctx;
@@ -322,6 +347,152 @@ static int listen_on(struct xr_net *n, nng_socket s, const char *url,
 	if (n->tls != NULL)
 		return xr_tls_listen(s, url, n->tls, l);
 	return nng_listen(s, url, l, 0);
+}
+
+/* ------------------------------------------------------------- listener guard
+ *
+ * nng 1.5.2's ipc transport (Debian 12's) has a bug, nng issue #1518, fixed
+ * upstream by PR #1519 after 1.5.2: when a peer disconnects during the SP
+ * handshake, the transport reports NNG_ECLOSED to the listener's accept,
+ * and nng's listener takes that for "the listener was closed" and never
+ * accepts again. The handshake still completes at the transport (a raw
+ * probe gets nng's 8-byte header back), but no new pipe ever reaches the
+ * socket: the node answers nobody new, for good, and nng's poll thread
+ * spins. A plain unix-socket connect-and-close does it, and so does
+ * starting a second node with the same id (nng's listen, on "Address in
+ * use", connects to the path to see whether it is stale, and closes).
+ * tcp:// had the right mapping already in 1.5.2 and is not affected.
+ *
+ * We cannot fix nng here, so each ipc listener is watched: every
+ * GUARD_EVERY_MS a fresh probe socket of the peer protocol (req for the
+ * request endpoint, respondent for the wave endpoint) dials it, and the
+ * listening socket's pipe notification counts what the listener accepts.
+ * Nothing accepted within GUARD_WAIT_MS: the listener is deaf; it is
+ * closed (its pipes with it: peers redial) and a new one listens on the
+ * same path. The probe socket is closed (nng_close, what every xroadctl
+ * does) only once the listener accepted something or was re-created, so
+ * the probe never hangs up during a handshake itself. (Reusing one probe
+ * socket and closing its dialer, or its pipe, made nng 1.5.2 panic within
+ * seconds: "pthread_mutex_lock: Invalid argument" in its own threads.)
+ * One thread, so that nng_listener_close() never runs on nng's own. */
+static void guard_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct xr_net *n = arg;
+	int id = nng_listener_id(nng_pipe_listener(p));
+
+	(void)ev;
+	if (id <= 0)
+		return;
+	nng_mtx_lock(n->mtx);
+	for (int k = 0; k < 2; k++)
+		if (n->guards[k].on && nng_listener_id(*n->guards[k].l) == id)
+			n->guards[k].accepted++;
+	nng_mtx_unlock(n->mtx);
+}
+
+static void guard_recreate(struct xr_net *n, struct guard *g, const char *why)
+{
+	nng_listener old, nl;
+	int rv;
+
+	nng_mtx_lock(n->mtx);
+	old = *g->l;
+	nng_mtx_unlock(n->mtx);
+	nng_listener_close(old);
+	rv = listen_on(n, g->sock, g->url, &nl);
+	nng_mtx_lock(n->mtx);
+	if (rv == 0) {
+		*g->l = nl;
+		n->st.listeners_recreated++;
+	}
+	nng_mtx_unlock(n->mtx);
+	xr_log(rv == 0 ? XR_LOG_WARN : XR_LOG_ERROR, "listener_deaf",
+	       "what=%s url=%s why=\"%s: nng 1.5.2's ipc listener stops for good "
+	       "after a peer hangs up during the handshake (nng issue #1518)\" "
+	       "result=\"%s\"",
+	       g->what, g->url, why, rv == 0 ? "listener re-created" : nng_strerror(rv));
+}
+
+static void guard_step(struct xr_net *n, struct guard *g, uint64_t now)
+{
+	uint64_t accepted;
+
+	nng_mtx_lock(n->mtx);
+	accepted = g->accepted;
+	nng_mtx_unlock(n->mtx);
+	if (g->probe_open) {
+		if (accepted > g->seen || now - g->dialed_at >= GUARD_WAIT_MS) {
+			if (accepted <= g->seen) {
+				char why[64];
+				snprintf(why, sizeof why, "no connection accepted in %d ms",
+					 GUARD_WAIT_MS);
+				guard_recreate(n, g, why);
+			}
+			nng_close(g->probe);
+			g->probe_open = false;
+			g->done_at = now;
+		}
+		return;
+	}
+	if (now - g->done_at < GUARD_EVERY_MS)
+		return;
+	if ((g->kind == 0 ? nng_req0_open(&g->probe) : nng_respondent0_open(&g->probe)) != 0)
+		return; /* tried again at the next tick */
+	g->probe_open = true;
+	g->seen = accepted;
+	g->dialed_at = now;
+	/* Non-blocking: a deaf listener's transport still connects. A dial
+	 * that fails at once (no such path) leaves nothing accepted, and the
+	 * listener is re-created after GUARD_WAIT_MS like a deaf one. */
+	nng_dial(g->probe, g->url, NULL, NNG_FLAG_NONBLOCK);
+}
+
+static void guard_thread(void *arg)
+{
+	struct xr_net *n = arg;
+
+	for (;;) {
+		uint64_t now;
+		nng_mtx_lock(n->mtx);
+		if (n->guard_stop) {
+			nng_mtx_unlock(n->mtx);
+			break;
+		}
+		nng_cv_until(n->guard_cv, nng_clock() + 100);
+		bool stop = n->guard_stop;
+		nng_mtx_unlock(n->mtx);
+		if (stop)
+			break;
+		now = xr_net_now();
+		for (int k = 0; k < 2; k++)
+			if (n->guards[k].on)
+				guard_step(n, &n->guards[k], now);
+	}
+}
+
+/* Guards listener k (0 requests, 1 waves) when it is an ipc one. */
+static int guard_open(struct xr_net *n, int k, nng_socket sock, nng_listener *l,
+		      const char *url)
+{
+	struct guard *g = &n->guards[k];
+	int rv;
+
+	if (strncmp(url, "ipc://", 6) != 0)
+		return 0;
+	if (getenv("XROAD_IPC_GUARD") != NULL && strcmp(getenv("XROAD_IPC_GUARD"), "0") == 0)
+		return 0;
+	g->kind = k;
+	g->what = k == 0 ? "requests" : "waves";
+	g->url = url;
+	g->sock = sock;
+	g->l = l;
+	g->done_at = xr_net_now();
+	if ((rv = nng_pipe_notify(sock, NNG_PIPE_EV_ADD_POST, guard_pipe_cb, n)) != 0)
+		return rv;
+	nng_mtx_lock(n->mtx);
+	g->on = true;
+	nng_mtx_unlock(n->mtx);
+	return 0;
 }
 
 /* Dials node `to` at `url` without waiting (nng redials on its own); with
@@ -1117,6 +1288,8 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 		return xr_why(err, err_len, XR_ENET, "listen %s (node %u requests): %s",
 			    me->address, (unsigned)self, nng_strerror(rv));
 	}
+	if ((rv = guard_open(n, 0, n->rep, &n->rep_l, me->address)) != 0)
+		goto nng_fail;
 
 	if ((rv = nng_surveyor0_open(&n->surv)) != 0)
 		goto nng_fail;
@@ -1131,6 +1304,13 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 		xr_net_close(n, 0);
 		return xr_why(err, err_len, XR_ENET, "listen %s (node %u waves): %s",
 			    me->wave_address, (unsigned)self, nng_strerror(rv));
+	}
+	if ((rv = guard_open(n, 1, n->surv, &n->surv_l, me->wave_address)) != 0)
+		goto nng_fail;
+	if (n->guards[0].on || n->guards[1].on) {
+		if ((rv = nng_cv_alloc(&n->guard_cv, n->mtx)) != 0 ||
+		    (rv = nng_thread_create(&n->guard_thr, guard_thread, n)) != 0)
+			goto nng_fail;
 	}
 
 	if ((rv = nng_respondent0_open(&n->resp)) != 0)
@@ -1207,6 +1387,18 @@ void xr_net_close(struct xr_net *n, int grace_ms)
 		nng_aio_stop(n->tls_aio);
 		nng_aio_free(n->tls_aio);
 	}
+	if (n->guard_thr != NULL) {
+		nng_mtx_lock(n->mtx);
+		n->guard_stop = true;
+		nng_cv_wake(n->guard_cv);
+		nng_mtx_unlock(n->mtx);
+		nng_thread_destroy(n->guard_thr); /* joins it */
+	}
+	for (int k = 0; k < 2; k++)
+		if (n->guards[k].probe_open)
+			nng_close(n->guards[k].probe);
+	if (n->guard_cv != NULL)
+		nng_cv_free(n->guard_cv);
 	if (n->rep_open)
 		nng_close(n->rep);
 	if (n->surv_open)
@@ -1227,4 +1419,90 @@ void xr_net_close(struct xr_net *n, int grace_ms)
 	nng_cv_free(n->cv);
 	nng_mtx_free(n->mtx);
 	free(n);
+}
+
+/* ------------------------------------------------------------ bounded close */
+
+struct closer {
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+	struct xr_net *n;
+	int grace_ms;
+	bool done;      /* xr_net_close returned */
+	bool abandoned; /* the caller stopped waiting: the thread frees this */
+};
+
+static void *closer_thread(void *arg)
+{
+	struct closer *c = arg;
+	const char *stall = getenv("XROAD_FAULT_CLOSE_STALL_MS");
+	bool free_it;
+
+	if (stall != NULL) {
+		char *end;
+		long ms = strtol(stall, &end, 10);
+		if (*end == '\0' && ms > 0 && ms <= 3600000)
+			nng_msleep((nng_duration)ms);
+	}
+	xr_net_close(c->n, c->grace_ms);
+	pthread_mutex_lock(&c->mtx);
+	c->done = true;
+	free_it = c->abandoned;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mtx);
+	if (free_it) {
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mtx);
+		free(c);
+	}
+	return NULL;
+}
+
+int xr_net_close_within(struct xr_net *n, int grace_ms, int limit_ms)
+{
+	struct closer *c;
+	pthread_t t;
+	struct timespec until;
+	bool done;
+
+	if (n == NULL)
+		return 0;
+	c = calloc(1, sizeof *c);
+	if (c == NULL) {
+		xr_net_close(n, grace_ms);
+		return 0;
+	}
+	pthread_mutex_init(&c->mtx, NULL);
+	pthread_cond_init(&c->cv, NULL);
+	c->n = n;
+	c->grace_ms = grace_ms;
+	if (pthread_create(&t, NULL, closer_thread, c) != 0) {
+		pthread_cond_destroy(&c->cv);
+		pthread_mutex_destroy(&c->mtx);
+		free(c);
+		xr_net_close(n, grace_ms);
+		return 0;
+	}
+	pthread_detach(t);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (grace_ms + limit_ms) / 1000;
+	until.tv_nsec += (long)((grace_ms + limit_ms) % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&c->mtx);
+	while (!c->done)
+		if (pthread_cond_timedwait(&c->cv, &c->mtx, &until) == ETIMEDOUT)
+			break;
+	done = c->done;
+	if (!done)
+		c->abandoned = true;
+	pthread_mutex_unlock(&c->mtx);
+	if (!done)
+		return XR_ETIMEDOUT;
+	pthread_cond_destroy(&c->cv);
+	pthread_mutex_destroy(&c->mtx);
+	free(c);
+	return 0;
 }

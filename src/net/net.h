@@ -58,6 +58,8 @@ struct xr_net_stats {
 	uint64_t surveys;           /* surveys sent (one may carry a wave
 				     * message to several neighbours) */
 	uint64_t responses;         /* waves sent as a survey's response */
+	uint64_t listeners_recreated; /* ipc listeners found deaf and re-created
+				       * (docs/NET.md, "Stray connections") */
 };
 
 /* Opens node `self` of cluster `c`: listens on its request and wave
@@ -73,6 +75,17 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 /* Stops everything: pending sends get up to `grace_ms` to complete, then the
  * sockets close and every callback has returned when this returns. */
 void xr_net_close(struct xr_net *n, int grace_ms);
+
+/* xr_net_close() with a bound: the close runs on a thread of its own, and
+ * if it has not returned after `limit_ms` this returns XR_ETIMEDOUT and
+ * leaves it running (the net is then owned by that thread; the caller must
+ * not touch `n` again and should end the process). 0 once closed.
+ * Why: nng 1.5.x's nng_close() can wait for ever for a pipe or a task that
+ * never finishes (nng issues #1543 and #1813, "Deadlock in nng_close";
+ * seen here in 2 of about 8 stops after stray connections, issue 13).
+ * XROAD_FAULT_CLOSE_STALL_MS (tests only) makes the close thread sleep that
+ * long first, to prove the bound. */
+int xr_net_close_within(struct xr_net *n, int grace_ms, int limit_ms);
 
 /* Monotonic milliseconds, the same clock in every process of the host. */
 uint64_t xr_net_now(void);
@@ -118,7 +131,8 @@ int xr_net_wave_multi(struct xr_net *n, uint32_t dests, const uint8_t *env,
 		      size_t len);
 
 /* Counts and logs a refused input the loop found (decode failure, unknown
- * sender): `what` is "malformed", "toobig" or "sender". */
+ * sender, implausible epoch): `what` is "malformed", "toobig", "sender" or
+ * "epoch" (counted with the malformed ones, named in the log line). */
 void xr_net_reject(struct xr_net *n, const char *what, const char *where,
 		   const char *why);
 

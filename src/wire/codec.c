@@ -117,6 +117,30 @@ static int check_log(const struct xr_crossing *log, uint32_t n,
 	return 0;
 }
 
+/* Epochs of every kind: see XR_EPOCH_MAX in codec.h. */
+static int check_epoch(uint32_t epoch, const char *what, char *why,
+		       size_t why_len)
+{
+	if (epoch <= XR_EPOCH_MAX)
+		return 0;
+	return xr_why(why, why_len, XR_ERANGE,
+		      "%s: %u above the ceiling %u (an epoch grows by one per "
+		      "election or detection; this one would wrap)",
+		      what, epoch, XR_EPOCH_MAX);
+}
+
+int xr_msg_check_epoch(const struct xr_msg *m, uint32_t known, char *why,
+		       size_t why_len)
+{
+	if (m->epoch <= known || m->epoch - known <= XR_EPOCH_JUMP_MAX)
+		return 0;
+	return xr_why(why, why_len, XR_ERANGE,
+		      "envelope epoch %u from node %u: %u above this node's "
+		      "epoch %u, at most %u accepted",
+		      m->epoch, m->from, m->epoch - known, known,
+		      XR_EPOCH_JUMP_MAX);
+}
+
 static int check_overrides(const struct xr_override *o, uint32_t n,
 			   const char *what, char *why, size_t why_len)
 {
@@ -125,7 +149,9 @@ static int check_overrides(const struct xr_override *o, uint32_t n,
 			      "%s: %u entries, at most %u", what, n,
 			      XR_MAX_OVERRIDES);
 	for (uint32_t i = 0; i < n; i++) {
-		int rc = check_id(o[i].winner, what, i, why, why_len);
+		int rc = check_epoch(o[i].epoch, what, why, why_len);
+		if (rc == 0)
+			rc = check_id(o[i].winner, what, i, why, why_len);
 		if (rc == 0)
 			rc = check_id(o[i].loser, what, i, why, why_len);
 		if (rc != 0)
@@ -142,6 +168,8 @@ int xr_msg_check(const struct xr_msg *m, char *why, size_t why_len)
 		return xr_why(why, why_len, XR_ERANGE,
 			      "envelope: from %u / to %u out of range (max %u)",
 			      m->from, m->to, XR_MAX_NODES - 1);
+	if ((rc = check_epoch(m->epoch, "envelope epoch", why, why_len)) != 0)
+		return rc;
 	switch (m->type) {
 	case XR_MSG_WAVE: {
 		const struct xr_wave_msg *w = &m->u.wave;
@@ -159,9 +187,13 @@ int xr_msg_check(const struct xr_msg *m, char *why, size_t why_len)
 				       why_len);
 		return rc;
 	}
-	case XR_MSG_CROSSED:
 	case XR_MSG_DETECT:
+		return check_epoch(m->u.detect.epoch, "Detect.epoch", why,
+				   why_len);
 	case XR_MSG_PROCEED:
+		return check_epoch(m->u.proceed.epoch, "Proceed.epoch", why,
+				   why_len);
+	case XR_MSG_CROSSED:
 	case XR_MSG_REJOIN:
 	case XR_MSG_MARKER:
 		return 0;
@@ -170,18 +202,28 @@ int xr_msg_check(const struct xr_msg *m, char *why, size_t why_len)
 				      "CrossingNotice.crossing", 0, why,
 				      why_len);
 	case XR_MSG_BLOCKED:
+		rc = check_epoch(m->u.blocked.overrides, "Blocked.overrides",
+				 why, why_len);
+		if (rc != 0)
+			return rc;
 		return check_ids(m->u.blocked.waits_for, m->u.blocked.n_waits,
 				 XR_MAX_CARS, "Blocked.waits_for", why,
 				 why_len);
 	case XR_MSG_PROBE:
-		rc = check_id(m->u.probe.initiator, "Probe.initiator", 0, why,
-			      why_len);
+		rc = check_epoch(m->u.probe.epoch, "Probe.epoch", why, why_len);
+		if (rc == 0)
+			rc = check_id(m->u.probe.initiator, "Probe.initiator",
+				      0, why, why_len);
 		if (rc == 0)
 			rc = check_ids(m->u.probe.path, m->u.probe.n_path,
 				       XR_MAX_CARS, "Probe.path", why,
 				       why_len);
 		return rc;
 	case XR_MSG_DEADLOCK:
+		rc = check_epoch(m->u.deadlock.epoch, "DeadlockFound.epoch", why,
+				 why_len);
+		if (rc != 0)
+			return rc;
 		return check_ids(m->u.deadlock.cycle, m->u.deadlock.n_cycle,
 				 XR_MAX_CARS, "DeadlockFound.cycle", why,
 				 why_len);
@@ -203,6 +245,17 @@ int xr_msg_check(const struct xr_msg *m, char *why, size_t why_len)
 			m->type == XR_MSG_REJOIN_STATE
 				? &m->u.rejoin_state
 				: &m->u.recover_state.state;
+		if (m->type == XR_MSG_RECOVER_STATE) {
+			rc = check_epoch(m->u.recover_state.override_epoch,
+					 "RecoverState.override_epoch", why,
+					 why_len);
+			if (rc == 0)
+				rc = check_epoch(m->u.recover_state.detect_epoch,
+						 "RecoverState.detect_epoch",
+						 why, why_len);
+			if (rc != 0)
+				return rc;
+		}
 		if (m->type == XR_MSG_RECOVER_STATE &&
 		    m->u.recover_state.has_last_override) {
 			rc = check_overrides(&m->u.recover_state.last_override,

@@ -36,8 +36,32 @@
  * fields added later. The net layer uses it as its receive limit too. */
 #define XR_MSG_MAX_BYTES (64u * 1024u)
 
+/* Epochs. The coordinator epoch (Envelope.epoch) grows by one or two per
+ * election, a detection epoch by one per detection; both are 32-bit and
+ * the core adds 1 to the newest it knows. An epoch near UINT32_MAX is
+ * never earned (2^32 elections) but can be claimed by anyone who reaches a
+ * port without TLS: one Envelope with epoch 4294967295 made the core's next
+ * epoch wrap to 0, after which the light was deposed and re-elected in a
+ * loop (issue 13). So:
+ *   - no epoch above XR_EPOCH_MAX is decoded or encoded (XR_ERANGE): 2^24
+ *     elections of headroom remain for the core's own +1s, so no epoch the
+ *     core computes from an accepted one wraps;
+ *   - an Envelope epoch more than XR_EPOCH_JUMP_MAX above the newest epoch
+ *     the receiver knows is refused (xr_msg_check_epoch). 65,536 elections
+ *     apart is far more than a node cut off or restarted can have missed,
+ *     and it means a forger needs 65,000 accepted claims to climb to the
+ *     ceiling, not one. */
+#define XR_EPOCH_MAX (UINT32_MAX - (1u << 24))
+#define XR_EPOCH_JUMP_MAX 65536u
+
+/* Checks an Envelope's epoch against `known`, the newest coordinator epoch
+ * the receiving node knows: 0, or XR_ERANGE with the claim, the node's
+ * epoch and the bound in `why` (may be NULL). */
+int xr_msg_check_epoch(const struct xr_msg *m, uint32_t known, char *why,
+		       size_t why_len);
+
 /* Checks that `m` is a message the codec can encode and the core can accept
- * (type, enums, counts, node ids). 0, or XR_ERANGE / XR_ETOOBIG / XR_EINVAL
+ * (type, enums, counts, node ids, epochs up to XR_EPOCH_MAX). 0, or XR_ERANGE / XR_ETOOBIG / XR_EINVAL
  * with the reason in `why` (may be NULL). */
 int xr_msg_check(const struct xr_msg *m, char *why, size_t why_len);
 

@@ -29,6 +29,18 @@ Scenarios (each < 120 s on 2 cores; every process is killed at the end):
   garbage       garbage, oversized and unknown-sender frames sent to a node's
                 request port and to its wave port: refused (counter + log
                 line), the run completes
+  stray         on ipc, then on tcp: stray connections (connect and close,
+                half an SP header, a foreign protocol's header, one held
+                open) on every listener of every node and a second node with
+                a running id; every node still answers a new client, none
+                spins, and after a restart of the light and of a car (new
+                connections to every listener) the run completes; I1-I5
+  forged_epoch  forged Election/Coordinator/Heartbeat from "node 4" at
+                epoch 2^32-1 and one 70,000 above the light's epoch: refused
+                and counted, the light keeps its epoch, rounds go on, its
+                log stays small; a burst of 1,500 garbage frames is logged
+                at most 200 lines a second, the rest summed up, and the
+                sums match net_stats
   tcp           like rounds50 on tcp, 10 rounds, ring topology
   tls           five nodes on tls+tcp (mutual TLS, certificates from
                 tools/gen-certs), star topology; xroadctl with its ctl
@@ -984,6 +996,248 @@ def scenario_garbage(args, tmp):
         c.kill_all()
 
 
+def raw_connect(addr):
+    """A plain socket to an nng listener (ipc:// path or tcp://host:port)."""
+    import socket
+    if addr.startswith("ipc://"):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(2)
+        s.connect(addr[len("ipc://"):])
+    else:
+        host, port = addr[len("tcp://"):].rsplit(":", 1)
+        s = socket.create_connection((host, int(port)), timeout=2)
+    return s
+
+
+def stray_connections(addr, held):
+    """What a port scanner, a confused client or nng's own stale-socket check
+    does to a listener: connect and close at once (3 times), close after
+    half of the SP header, close after a header of another protocol, and one
+    connection left open without a word (appended to `held`)."""
+    for _ in range(3):
+        raw_connect(addr).close()
+    s = raw_connect(addr)
+    s.sendall(b"\x00SP\x00")
+    s.close()
+    s = raw_connect(addr)
+    s.sendall(b"\x00SP\x00\x00\x10\x00\x00")  # pair0: not a peer of rep or surveyor
+    s.close()
+    held.append(raw_connect(addr))
+
+
+def cpu_ticks(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def stray_phase(args, tmp, transport):
+    """Stray connections on every listener of every node, a second node with
+    a running node's id, then restarts that must open new connections to
+    every listener: the light (it dials every car's request and wave
+    endpoints) and car 1 (it dials the light's). The run must complete."""
+    # About 0.2 s a round: the run outlasts the strays, the checks and the
+    # restarts, with rounds left to run after them.
+    c = Cluster(args.build, tmp, rounds=70, cross_ms=40, transport=transport)
+    # The killed light's queue messages come back after the visibility
+    # timeout (as in kill9_light): shortened to keep the test short.
+    c.env["XROAD_EMBEDDED_VISIBILITY_MS"] = "3000"
+    held = []
+    t0 = time.time()
+    try:
+        c.start_all()
+        wait_for("round 3", lambda: any(int(l["round"]) >= 3 for l in c.lines(0, "round_start")), 30)
+        for i in range(c.cars + 1):
+            for addr in (c.addr[i], wave_addr(c.addr[i])):
+                stray_connections(addr, held)
+        # A second node 1: its listen fails ("Address in use"); for ipc,
+        # nng first connects to the path to see whether it is stale.
+        dup = subprocess.run([os.path.join(c.build, "xroad"), "--config", c.conf, "--id", "1"],
+                             capture_output=True, text=True, timeout=20)
+        if dup.returncode == 0 or "in use" not in dup.stderr:
+            fail("a second node 1 exited with %d, expected a refusal naming 'in use':\n%s" %
+                 (dup.returncode, dup.stderr[-500:]))
+        print("%s: %d stray connections on %d listeners, %d held open; second node 1 refused: %s" %
+              (transport, 6 * 2 * (c.cars + 1), 2 * (c.cars + 1), len(held),
+               dup.stderr.strip().splitlines()[-1][:160]), flush=True)
+        # Every node answers a new client (xroadctl dials every request
+        # endpoint afresh); the ipc guard needs up to 3 s to find a deaf
+        # listener, a few tries are allowed.
+        def all_reach():
+            st = ctl_status(c)
+            return st if all(st[i].get("reachable") for i in range(c.cars + 1)) else None
+        wait_for("every node to answer xroadctl status after the stray connections", all_reach, 10,
+                 poll=0.5)
+        # nng's poll thread spun on a deaf ipc listener (a full core): each
+        # node must use less than half a core over 2 s.
+        before = {i: cpu_ticks(c.procs[i].pid) for i in range(c.cars + 1)}
+        time.sleep(2.0)
+        hz = os.sysconf("SC_CLK_TCK")
+        busy = {i: (cpu_ticks(c.procs[i].pid) - before[i]) / hz / 2.0 for i in range(c.cars + 1)}
+        if max(busy.values()) > 0.5:
+            fail("%s: a node spins after the stray connections: cpu share per node %s" %
+                 (transport, {i: round(v, 2) for i, v in busy.items()}))
+        # Restarts: new connections to every listener.
+        ended = len(c.lines(0, "round_end"))
+        if c.lines(0, "done"):
+            fail("%s: the run ended before the restarts; make it longer" % transport)
+        for victim in (0, 1):
+            c.procs[victim].kill()
+            c.procs[victim].wait()
+            c.start(victim)
+        c.wait_done(60)
+        after = len(c.lines(0, "round_end")) - ended
+        if after < 3:
+            fail("%s: only %d rounds ended after the restarts" % (transport, after))
+        wait_for("every crossing in the table", lambda: table_rows(c) >= len(
+            {(int(l["round"]), k) for k in range(1, c.cars + 1) for l in c.lines(k, "crossing")}), 20)
+        deaf = [l for i in range(c.cars + 1) for l in c.lines(i, "listener_deaf")]
+        for s in held:
+            s.close()
+        t_stop = time.time()
+        c.stop_all()
+        print("%s: run done (%d rounds ended after the restarts), %d listeners re-created, stopped in %.1fs, phase %.1fs" %
+              (transport, after, len(deaf), time.time() - t_stop, time.time() - t0), flush=True)
+        check_invariants(c, away=(0, 1))
+    finally:
+        for s in held:
+            s.close()
+        c.kill_all()
+
+
+def scenario_stray(args, tmp):
+    for transport in ("ipc", "tcp"):
+        sub = os.path.join(tmp, transport)
+        os.mkdir(sub)
+        stray_phase(args, sub, transport)
+
+
+def varint(v):
+    out = b""
+    while True:
+        b = v & 0x7f
+        v >>= 7
+        if v:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+def envelope(frm, epoch, body):
+    """An Envelope (proto/xroad.proto) by hand: from, to = 0 (left out),
+    epoch, then `body` (already tagged)."""
+    return b"\x08" + varint(frm) + b"\x18" + varint(epoch) + body
+
+
+def sp_req_flood(addr, payload, count):
+    """Sends `payload` `count` times as an SP req0 client over tcp (the SP
+    header, then 8-byte big-endian lengths; a request carries a 4-byte id
+    with the high bit set) and reads each reply. Returns the replies read."""
+    import socket
+    import struct
+    s = raw_connect(addr)
+    s.settimeout(5)
+    s.sendall(b"\x00SP\x00\x00\x30\x00\x00")  # req0 = 0x30
+
+    def read(n):
+        buf = b""
+        while len(buf) < n:
+            chunk = s.recv(n - len(buf))
+            if not chunk:
+                raise OSError("closed")
+            buf += chunk
+        return buf
+    read(8)  # the node's header (rep0)
+    got = 0
+    try:
+        for k in range(count):
+            body = struct.pack(">I", 0x80000000 | (k + 1)) + payload
+            s.sendall(struct.pack(">Q", len(body)) + body)
+            n = struct.unpack(">Q", read(8))[0]
+            read(n)
+            got += 1
+    finally:
+        s.close()
+    return got
+
+
+def scenario_forged_epoch(args, tmp):
+    """Forged epochs to the light: Election, Coordinator and Heartbeat from
+    "node 4" at epoch 4294967295 (above the ceiling: the next epoch wrapped
+    to 0 and the light looped deposed/coordinator at 22,000 lines a
+    second), and an Election 70,000 above the light's epoch (an implausible
+    jump). Each is refused and counted with its reason; the light stays
+    coordinator at its epoch, the rounds go on, and its log stays small.
+    Then a burst of 1,500 garbage frames: at most XROAD_LOG_RATE `rejected`
+    lines a second are written, the rest summed up in `log_suppressed`
+    lines, and written + suppressed = what net_stats counted."""
+    if shutil.which("nngcat") is None:
+        fail("nngcat is missing (tools/install-deps installs nng-utils)")
+    c = Cluster(args.build, tmp, rounds=40, cross_ms=40, transport="tcp")
+    try:
+        c.start_all()
+        wait_for("round 3", lambda: any(int(l["round"]) >= 3 for l in c.lines(0, "round_start")), 30)
+        epoch = ctl_status(c)[0]["epoch"]
+        forged = [
+            ("Election at 2^32-1", envelope(4, 0xffffffff, b"\xb2\x01\x00")),
+            ("Coordinator at 2^32-1", envelope(4, 0xffffffff, b"\xc2\x01\x02\x08\x04")),
+            ("Heartbeat at 2^32-1", envelope(4, 0xffffffff, b"\xaa\x01\x00")),
+            ("Election 70000 above", envelope(4, epoch + 70000, b"\xb2\x01\x00")),
+        ]
+        size0 = os.path.getsize(c.log(0))
+        for name, env in forged:
+            for attempt in range(3):  # nngcat now and then prints no reply
+                reply = send_frame(c.addr[0], b"XR\x01\x00" + env, tmp)
+                if reply:
+                    break
+            if not reply:
+                fail("forged %s: no reply" % name)
+        rej = c.lines(0, "rejected")
+        ceiling = [l for l in rej if "ceiling" in l.get("why", "")]
+        jump = [l for l in rej if l.get("what") == "epoch"]
+        if len(ceiling) < 3 or len(jump) < 1:
+            fail("expected 3 rejections above the ceiling and 1 epoch jump on the light, got %d and %d:\n%s"
+                 % (len(ceiling), len(jump), "\n".join(str(l) for l in rej)))
+        print("refused: %s | %s" % (ceiling[0]["why"], jump[0]["why"]), flush=True)
+        ended = len(c.lines(0, "round_end"))
+        wait_for("3 more rounds", lambda: len(c.lines(0, "round_end")) >= ended + 3, 20)
+        st = ctl_status(c)
+        if st[0]["epoch"] != epoch or st[0]["coordinator"] != 0 or c.lines(0, "deposed"):
+            fail("the light's epoch moved (%s -> %s) or it was deposed" % (epoch, st[0]["epoch"]))
+        grew = os.path.getsize(c.log(0)) - size0
+        # About 150 bytes a line; a round is a handful of lines.
+        if grew > 64 * 1024:
+            fail("the light's log grew by %d bytes in %d rounds after the forged messages" %
+                 (grew, len(c.lines(0, "round_end")) - ended + 3))
+        # A flood of garbage: the rate limit of log.c. Over one SP req
+        # connection of our own (nngcat --count stops early now and then).
+        t = time.time()
+        answered = sp_req_flood(c.addr[0], b"garbage", 1500)
+        if answered != 1500:
+            fail("garbage burst: %d of 1500 requests answered" % answered)
+        burst = time.time() - t
+        c.wait_done(60)
+        c.stop_all()
+        lines = [l for l in c.lines(0, "rejected") if "garbage" not in l.get("why", "")
+                 and l.get("what") == "malformed" and "not an xroad" in l.get("why", "")]
+        supp = [l for l in c.lines(0, "log_suppressed") if l.get("what") == "rejected"]
+        suppressed = sum(int(l["repeated"]) for l in supp)
+        stats = c.lines(0, "net_stats")[-1]
+        counted = int(stats["rejected_malformed"])
+        written = len(c.lines(0, "rejected"))
+        print("garbage burst of 1500 in %.1fs: %d rejected lines written, %d suppressed in %d summaries, "
+              "net_stats rejected_malformed=%d; the light's log: %d bytes" %
+              (burst, written, suppressed, len(supp), counted, os.path.getsize(c.log(0))), flush=True)
+        if not supp or written + suppressed != counted:
+            fail("written %d + suppressed %d != counted %d (or nothing suppressed)" %
+                 (written, suppressed, counted))
+        if len(lines) > 200 * (burst + 2):
+            fail("%d garbage lines written in %.1fs: more than 200 a second" % (len(lines), burst))
+        check_invariants(c)
+    finally:
+        c.kill_all()
+
+
 def ctl(build, *argv, timeout=30):
     return subprocess.run([os.path.join(build, "xroadctl")] + list(argv), capture_output=True,
                           text=True, timeout=timeout)
@@ -1436,7 +1690,8 @@ SCENARIOS = {"disk_full": scenario_disk_full, "netns_cut_after_crossing": scenar
              "dead_car": scenario_dead_car, "dead_car_in_box": scenario_dead_car_in_box,
              "netns_partition": scenario_netns_partition,
              "garbage": scenario_garbage, "tcp": scenario_tcp,
-             "tls": scenario_tls, "gencerts": scenario_gencerts}
+             "tls": scenario_tls, "gencerts": scenario_gencerts, "stray": scenario_stray,
+             "forged_epoch": scenario_forged_epoch}
 
 
 def main():

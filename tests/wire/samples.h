@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "codec.h"
 #include "node.h"
 
 static inline void sample_intent(struct xr_car_intent *in, uint32_t i)
@@ -29,7 +30,7 @@ static inline void sample_msg(enum xr_msg_type t, bool full, struct xr_msg *m)
 	memset(m, 0, sizeof *m);
 	m->from = 1;
 	m->to = full ? XR_MAX_NODES - 1 : 2;
-	m->epoch = full ? 0xffffffffu : 1;
+	m->epoch = full ? XR_EPOCH_MAX : 1; /* the largest epoch codec.h allows */
 	m->snapshot = full ? 0xfffffffeu : 0;
 	m->type = t;
 	switch (t) {
@@ -135,7 +136,7 @@ static inline void sample_msg(enum xr_msg_type t, bool full, struct xr_msg *m)
 		r->state = inner.u.rejoin_state;
 		r->crossed_round = 3;
 		r->held = full;
-		r->override_epoch = full ? 0xffffffffu : 2;
+		r->override_epoch = full ? XR_EPOCH_MAX : 2;
 		r->has_last_override = full;
 		r->last_override.epoch = full ? 7 : 0;
 		r->last_override.winner = full ? 1 : 0;

@@ -267,6 +267,75 @@ static void bad_ids(void)
 	CHECK_EQ_INT(decode(buf, pack(&e)), XR_ERANGE);
 }
 
+/* Epochs near 2^32 (issue 13: one Envelope at 4294967295 made the next
+ * epoch wrap to 0): refused at decode and at encode, in the envelope and in
+ * every body epoch; a jump above the receiver's epoch beyond the bound is
+ * refused by xr_msg_check_epoch. */
+static void bad_epochs(void)
+{
+	Xroad__Envelope e = XROAD__ENVELOPE__INIT;
+	Xroad__Election el = XROAD__ELECTION__INIT;
+	Xroad__Detect d = XROAD__DETECT__INIT;
+	Xroad__Probe pr = XROAD__PROBE__INIT;
+	Xroad__Blocked bl = XROAD__BLOCKED__INIT;
+	struct xr_msg m;
+	size_t len;
+	char w[256];
+
+	e.from = 4;
+	e.body_case = XROAD__ENVELOPE__BODY_ELECTION;
+	e.election = &el;
+	e.epoch = 0xffffffffu;
+	CHECK_EQ_INT(decode(buf, pack(&e)), XR_ERANGE);
+	CHECK(why_has("envelope epoch: 4294967295 above the ceiling"));
+	CHECK(out_is_zero());
+	e.epoch = XR_EPOCH_MAX + 1;
+	CHECK_EQ_INT(decode(buf, pack(&e)), XR_ERANGE);
+	e.epoch = XR_EPOCH_MAX;
+	CHECK_EQ_INT(decode(buf, pack(&e)), 0);
+	CHECK_EQ_INT((int)out.epoch, (int)XR_EPOCH_MAX);
+
+	e.epoch = 1;
+	e.body_case = XROAD__ENVELOPE__BODY_DETECT;
+	e.detect = &d;
+	d.epoch = 0xffffffffu;
+	CHECK_EQ_INT(decode(buf, pack(&e)), XR_ERANGE);
+	CHECK(why_has("Detect.epoch"));
+	e.body_case = XROAD__ENVELOPE__BODY_PROBE;
+	e.probe = &pr;
+	pr.epoch = 0xfffffff0u;
+	CHECK_EQ_INT(decode(buf, pack(&e)), XR_ERANGE);
+	CHECK(why_has("Probe.epoch"));
+	e.body_case = XROAD__ENVELOPE__BODY_BLOCKED;
+	e.blocked = &bl;
+	bl.overrides = 0xffffffffu;
+	CHECK_EQ_INT(decode(buf, pack(&e)), XR_ERANGE);
+	CHECK(why_has("Blocked.overrides"));
+
+	/* Our own encoder never writes one either. */
+	sample_msg(XR_MSG_HEARTBEAT, false, &m);
+	m.epoch = 0xffffffffu;
+	CHECK_EQ_INT(xr_msg_encode(&m, buf, sizeof buf, &len), XR_ERANGE);
+	sample_msg(XR_MSG_REJOIN_STATE, true, &m);
+	if (m.u.rejoin_state.n_overrides > 0) {
+		m.u.rejoin_state.overrides[0].epoch = 0xffffffffu;
+		CHECK_EQ_INT(xr_msg_encode(&m, buf, sizeof buf, &len), XR_ERANGE);
+	}
+
+	/* The jump bound, relative to what the receiver knows. */
+	sample_msg(XR_MSG_ELECTION, false, &m);
+	m.from = 4;
+	m.epoch = 5 + XR_EPOCH_JUMP_MAX;
+	CHECK_EQ_INT(xr_msg_check_epoch(&m, 5, w, sizeof w), 0);
+	m.epoch = 6 + XR_EPOCH_JUMP_MAX;
+	CHECK_EQ_INT(xr_msg_check_epoch(&m, 5, w, sizeof w), XR_ERANGE);
+	CHECK(strstr(w, "envelope epoch 65542 from node 4: 65537 above this node's epoch 5") != NULL);
+	m.epoch = 0; /* older epochs are the core's to refuse */
+	CHECK_EQ_INT(xr_msg_check_epoch(&m, 5, w, sizeof w), 0);
+	m.epoch = XR_EPOCH_MAX;
+	CHECK_EQ_INT(xr_msg_check_epoch(&m, XR_EPOCH_MAX - 1, w, sizeof w), 0);
+}
+
 static void encoder_refuses(void)
 {
 	struct xr_msg m;
@@ -342,6 +411,7 @@ int main(void)
 	oversized_message();
 	missing_body();
 	bad_ids();
+	bad_epochs();
 	encoder_refuses();
 	bad_configs();
 	return check_status("test_codec_bad");
