@@ -57,8 +57,9 @@ static int admit(struct xr_daemon *d, const struct xr_msg *m, int wave_peer,
 		uint32_t known = d->node.durable.epoch > d->node.coordinator_epoch
 					 ? d->node.durable.epoch
 					 : d->node.coordinator_epoch;
-		if (xr_msg_check_epoch(m, known, why, sizeof why) != 0) {
-			xr_net_reject(d->net, "epoch", where, why);
+		if (xr_msg_check_epoch(m, known, line, sizeof line) != 0) {
+			snprintf(why, why_len, "refused (epoch): %.200s", line);
+			xr_net_reject(d->net, "epoch", via, line);
 			return XR_ERANGE;
 		}
 	}
