@@ -74,8 +74,17 @@ static void set_epoch(struct xr_node *n, uint32_t epoch, uint32_t who)
 	 * resends would go out stamped with the new epoch and be taken as
 	 * the new coordinator's (a car that crossed taken out, seed 30095558
 	 * random). The wave id is kept: ids only grow. */
-	if (who != n->coordinator || epoch != n->coordinator_epoch)
+	if (who != n->coordinator || epoch != n->coordinator_epoch) {
 		n->wave.active = false;
+		/* A grant is the granting coordinator's: two may share an
+		 * epoch for a moment (a restarted light claims the one after
+		 * the epoch it remembers, which a car may hold), so a grant
+		 * kept across the change let a car enter that the new one
+		 * never granted and then took out (a crossing lost, seed
+		 * 75285304 star). The new coordinator grants afresh. */
+		n->election.grant_round = 0;
+		n->election.grant_epoch = 0;
+	}
 	n->coordinator = who;
 	n->coordinator_epoch = epoch;
 	n->durable.epoch = epoch;
