@@ -191,9 +191,18 @@ static void record_crossing(struct xr_node *n, const struct xr_crossing *x)
 	 * its car for ever (seed 30113562 ring). */
 	if (XR_HAS(c->log_have, x->index) && c->log[x->index].car == x->car)
 		return;
+	/* The same car at another index is the old numbering's: dropped, or
+	 * it would count twice in `seen`, the coordinator would think we hold
+	 * the entry now at that index, and never send it (a car waited for
+	 * one that had crossed, seed 75828623 star). */
+	for (uint32_t i = 0; i < XR_MAX_CARS; i++)
+		if (i != x->index && XR_HAS(c->log_have, i) &&
+		    c->log[i].car == x->car)
+			c->log_have &= ~XR_SET(i);
 	c->log[x->index] = *x;
 	c->log_have |= XR_SET(x->index);
 	c->crossed |= XR_SET(x->car);
+	c->seen = 0;
 	while (c->seen < XR_MAX_CARS && XR_HAS(c->log_have, c->seen))
 		c->seen++;
 	if (x->car == n->cfg.self) {
