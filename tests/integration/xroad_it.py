@@ -744,7 +744,9 @@ class Netns:
             subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=20)
 
 
-def scenario_netns_partition(args, tmp):
+def netns_cluster(args, tmp, rounds):
+    """Five namespaces on a bridge, one node each over tcp (Netns); exits 77
+    (skipped) where namespaces cannot be made."""
     net = Netns(5)
     try:
         if os.geteuid() != 0:
@@ -754,11 +756,16 @@ def scenario_netns_partition(args, tmp):
         net.destroy()
         print("SKIP: cannot build network namespaces here (%s)" % e, flush=True)
         raise SystemExit(77)
-    victim = 3
-    c = Cluster(args.build, tmp, rounds=60, cross_ms=120, transport="tcp",
+    c = Cluster(args.build, tmp, rounds=rounds, cross_ms=120, transport="tcp",
                 hosts=[net.host(i) for i in range(5)],
                 prefix=lambda i: ["ip", "netns", "exec", net.ns(i)])
     c.env["XROAD_EMBEDDED_VISIBILITY_MS"] = "3000"
+    return net, c
+
+
+def scenario_netns_partition(args, tmp):
+    net, c = netns_cluster(args, tmp, 60)
+    victim = 3
     try:
         c.start_all()
 
@@ -840,20 +847,8 @@ def scenario_netns_cut_after_crossing(args, tmp):
     never sees that round's end and must fetch the round's log to learn its
     crossing's index (LogFetch, car.c); every crossing must reach the table.
     This was docs/FAILURES.md's known gap."""
-    net = Netns(5)
-    try:
-        if os.geteuid() != 0:
-            raise OSError("not root")
-        net.build()
-    except (OSError, subprocess.SubprocessError) as e:
-        net.destroy()
-        print("SKIP: cannot build network namespaces here (%s)" % e, flush=True)
-        raise SystemExit(77)
+    net, c = netns_cluster(args, tmp, 40)
     victim = 3
-    c = Cluster(args.build, tmp, rounds=40, cross_ms=120, transport="tcp",
-                hosts=[net.host(i) for i in range(5)],
-                prefix=lambda i: ["ip", "netns", "exec", net.ns(i)])
-    c.env["XROAD_EMBEDDED_VISIBILITY_MS"] = "3000"
     fetched = []
     try:
         c.start_all()
