@@ -80,6 +80,7 @@ void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
 			       n->paused ? "true" : "false", n->rounds_queued);
 		if (!n->is_light)
 			printf(",\"own\":%u", n->own_crossings);
+		printf(",\"cluster\":\"%016llx\"", (unsigned long long)n->cluster);
 		if (!n->is_light) {
 			printf(",\"state\":\"%s\"", xr_ctl_car_state_name(n->state));
 			if (n->intent != NULL)
@@ -137,6 +138,38 @@ static void print_coordinator(const struct xr_ctl_cluster *c,
 	printf("\n");
 }
 
+/* Config drift (daemon_fingerprint.c): nodes whose settings' fingerprint
+ * is not the one most nodes answered with. Such a node's messages are
+ * refused by the others, and theirs by it. */
+static void print_drift(const struct xr_ctl_cluster *c,
+			const struct xr_ctl_status *s)
+{
+	uint64_t common = 0;
+	uint32_t best = 0;
+	for (uint32_t i = 0; i < c->n; i++) {
+		const Xroad__NodeStatus *a = s->replies[i] ? s->replies[i]->node : NULL;
+		uint32_t same = 0;
+		for (uint32_t j = 0; a != NULL && j < c->n; j++) {
+			const Xroad__NodeStatus *b =
+				s->replies[j] ? s->replies[j]->node : NULL;
+			same += b != NULL && b->cluster == a->cluster;
+		}
+		if (same > best) {
+			best = same;
+			common = a->cluster;
+		}
+	}
+	for (uint32_t i = 0; i < c->n; i++) {
+		const Xroad__NodeStatus *n = s->replies[i] ? s->replies[i]->node : NULL;
+		if (n != NULL && n->cluster != common)
+			printf("config: node %u runs another configuration "
+			       "(fingerprint %016llx, most nodes %016llx): the others "
+			       "refuse its messages\n",
+			       n->id, (unsigned long long)n->cluster,
+			       (unsigned long long)common);
+	}
+}
+
 static void print_table(const struct xr_ctl_cluster *c,
 			const struct xr_ctl_status *s)
 {
@@ -184,6 +217,7 @@ static void print_table(const struct xr_ctl_cluster *c,
 			       n->rejected_tls, n->tls_dial_failed);
 	}
 	print_coordinator(c, s);
+	print_drift(c, s);
 	printf("(logged: entries in the node's crossing log, every car's; own: the "
 	       "crossings a car made itself, as `snapshot` counts them)\n");
 }

@@ -68,6 +68,7 @@ struct xr_daemon {
 	volatile sig_atomic_t stop;
 	bool shutdown_fx;         /* the core asked to stop */
 	bool disk_failed;         /* a durable write failed: mute, then stop */
+	uint64_t fingerprint;     /* xr_daemon_fingerprint() of our settings */
 	struct xr_net_item *cur;  /* the item being stepped (wave responses) */
 	/* The core is stepped by nng's callback threads (direct dispatch,
 	 * net.h) and by the loop thread (timers): core_mtx serialises them. */
@@ -125,6 +126,11 @@ void xr_daemon_worker_kick(struct xr_daemon *d);
 void xr_daemon_worker_follow(struct xr_daemon *d, bool coordinating);
 /* Stops and joins the worker; the caller then owns the poller again. */
 void xr_daemon_worker_stop(struct xr_daemon *d);
+
+/* daemon_fingerprint.c: the settings every node must share, hashed (never
+ * 0); carried in every envelope and checked by the receiver. */
+uint64_t xr_daemon_fingerprint(const struct xr_cluster *c,
+			       const uint32_t weights[XR_TURNS]);
 
 /* daemon_rpc.c */
 void xr_daemon_rpc_init(struct xr_daemon *d);

@@ -137,14 +137,15 @@ static void log_send(const struct xr_msg *m, int rc)
 	}
 }
 
-static int encode(const struct xr_msg *m, uint32_t to, uint8_t *buf, size_t cap,
-		  size_t *len)
+static int encode(const struct xr_daemon *d, const struct xr_msg *m, uint32_t to,
+		  uint8_t *buf, size_t cap, size_t *len)
 {
 	static struct xr_msg tmp;
 	int rc;
 
 	tmp = *m;
 	tmp.to = to;
+	tmp.cluster = d->fingerprint; /* checked by the receiver (daemon_rpc.c) */
 	rc = xr_msg_encode(&tmp, buf, cap, len);
 	if (rc != 0) {
 		char line[512];
@@ -174,7 +175,7 @@ static void send_msgs(struct xr_daemon *d, const struct xr_outbox *out)
 		if (done[i])
 			continue;
 		if (!is_wave_edge(d, m)) {
-			rc = encode(m, m->to, buf, sizeof buf, &len);
+			rc = encode(d, m, m->to, buf, sizeof buf, &len);
 			if (rc == 0)
 				rc = xr_net_deliver(d->net, m->to, buf, len);
 			log_send(m, rc);
@@ -182,7 +183,7 @@ static void send_msgs(struct xr_daemon *d, const struct xr_outbox *out)
 		}
 		if (d->cur != NULL && d->cur->can_respond &&
 		    d->cur->wave_peer == (int)m->to) {
-			rc = encode(m, m->to, buf, sizeof buf, &len);
+			rc = encode(d, m, m->to, buf, sizeof buf, &len);
 			if (rc == 0)
 				rc = xr_net_wave(d->net, d->cur, m->to, buf, len);
 			log_send(m, rc);
@@ -190,7 +191,7 @@ static void send_msgs(struct xr_daemon *d, const struct xr_outbox *out)
 		}
 		/* `to` 0 in the shared bytes: each receiver takes its own id
 		 * from the frame's destination set. */
-		if (encode(m, 0, buf, sizeof buf, &len) != 0)
+		if (encode(d, m, 0, buf, sizeof buf, &len) != 0)
 			continue;
 		dests = (uint32_t)1 << m->to;
 		for (uint32_t j = i + 1; j < out->n_msgs; j++) {
@@ -199,7 +200,7 @@ static void send_msgs(struct xr_daemon *d, const struct xr_outbox *out)
 			    (d->cur != NULL && d->cur->can_respond &&
 			     d->cur->wave_peer == (int)o->to))
 				continue;
-			if (encode(o, 0, other, sizeof other, &olen) == 0 && olen == len &&
+			if (encode(d, o, 0, other, sizeof other, &olen) == 0 && olen == len &&
 			    memcmp(buf, other, len) == 0) {
 				dests |= (uint32_t)1 << o->to;
 				done[j] = true;

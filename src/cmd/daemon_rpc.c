@@ -49,6 +49,20 @@ static int admit(struct xr_daemon *d, const struct xr_msg *m, int wave_peer,
 		xr_net_reject(d->net, "malformed", via, line);
 		return XR_EINVAL;
 	}
+	/* Another configuration (daemon_fingerprint.c): refused, naming
+	 * both, so that drift shows on both sides instead of stalling. */
+	if (m->cluster != d->fingerprint) {
+		snprintf(line, sizeof line,
+			 "from=%u: node %u runs another configuration (fingerprint "
+			 "%016llx, node %u has %016llx): run, seed, topology, rounds, "
+			 "timing, routes and the node list must match",
+			 (unsigned)m->from, (unsigned)m->from,
+			 (unsigned long long)m->cluster, (unsigned)d->self,
+			 (unsigned long long)d->fingerprint);
+		snprintf(why, why_len, "refused (config): %.230s", line);
+		xr_net_reject(d->net, "config", via, line);
+		return XR_ECONFIG;
+	}
 	/* An implausible jump of the coordinator epoch is a forgery or a bug,
 	 * never news (codec.h, XR_EPOCH_JUMP_MAX): refused before the core
 	 * would adopt it. The newest epoch the node knows is its durable one
@@ -81,6 +95,7 @@ static void answer_fetch(struct xr_daemon *d, const struct xr_msg *m)
 	r.to = m->from;
 	r.epoch = d->node.coordinator_epoch;
 	r.snapshot = d->node.snap.id;
+	r.cluster = d->fingerprint;
 	r.type = XR_MSG_LOG_ROUND;
 	r.u.log_round.round = m->u.log_fetch.round;
 	r.u.log_round.n_log = xr_daemon_state_read_round(d, m->u.log_fetch.round,
@@ -202,6 +217,7 @@ static void node_status(Xroad__Node_Service *svc, const Xroad__StatusRequest *in
 	}
 	if (!d->is_light)
 		s.own_crossings = n->durable.crossings;
+	s.cluster = d->fingerprint;
 	s.rejected_tls = (uint32_t)st.rejected_tls;
 	s.tls_dial_failed = (uint32_t)st.tls_dial_failed;
 	if (d->is_light) {

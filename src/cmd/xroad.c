@@ -387,6 +387,7 @@ int main(int argc, char **argv)
 		xr_cloud_close(&d->cloud);
 		return rc == XR_ECONFIG ? 2 : 1;
 	}
+	d->fingerprint = xr_daemon_fingerprint(&d->cluster, d->cfg.weights);
 	if (xr_node_config_check(&d->cfg, err, sizeof err) != 0) {
 		fprintf(stderr, "xroad: %s: node %u: %s\n", config, (unsigned)id, err);
 		xr_cloud_close(&d->cloud);
@@ -432,14 +433,14 @@ int main(int argc, char **argv)
 	pthread_detach(sig_thread);
 	xr_log(XR_LOG_INFO, "started",
 	       "role=%s address=%s wave=%s tls=%s topology=%s neighbours=%u restarted=%d "
-	       "crossings=%u weights=%u/%u/%u run=%s",
+	       "crossings=%u weights=%u/%u/%u run=%s fingerprint=%016llx",
 	       d->is_light ? "light" : "car", d->cluster.nodes[id].address,
 	       d->cluster.nodes[id].wave_address, d->tls != NULL ? "on" : "off",
 	       xr_topology_name(d->cluster.topology),
 	       (unsigned)d->cfg.n_neighbours, have_durable ? 1 : 0,
 	       (unsigned)durable.log_count, (unsigned)d->cfg.weights[XR_RIGHT],
 	       (unsigned)d->cfg.weights[XR_STRAIGHT], (unsigned)d->cfg.weights[XR_LEFT],
-	       d->cfg.run);
+	       d->cfg.run, (unsigned long long)d->fingerprint);
 	xr_daemon_run(d);
 	shutdown_node(d);
 	xr_log_flush();

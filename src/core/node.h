@@ -130,6 +130,8 @@ struct xr_msg {
 	uint32_t to;
 	uint32_t epoch;
 	uint32_t snapshot; /* newest snapshot the sender had recorded */
+	uint64_t cluster;  /* the sender's settings, hashed (the daemon's; the
+			    * core leaves it 0 and never reads it) */
 	enum xr_msg_type type;
 	union {
 		struct xr_wave_msg wave;

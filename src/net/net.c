@@ -7,6 +7,7 @@
  *   req:        IDLE -> SEND -> RECV -> IDLE (next queued message)
  *   surveyor:   IDLE -> SEND -> RECV -> (inbox) -> IDLE
  *   respondent: RECV -> (inbox) -> SEND | RECV                                */
+#define _GNU_SOURCE /* memmem */
 #include "net.h"
 
 #include <errno.h>
@@ -658,6 +659,20 @@ static void req_cb(void *arg)
 			why[k] = '\0';
 			xr_log(XR_LOG_DEBUG, "deliver_refused", "to=%u why=\"%s\"",
 			       (unsigned)p->id, why);
+		} else if (len > XR_FRAME_HDR &&
+			   memmem(b + XR_FRAME_HDR, len - XR_FRAME_HDR,
+				  "refused (config)", 16) != NULL) {
+			/* The peer runs another configuration: the operator's
+			 * to fix, so said on this side too (rate-limited,
+			 * log.c), with the peer's reason. */
+			Xroad__DeliverReply *dr = xroad__deliver_reply__unpack(
+				NULL, len - XR_FRAME_HDR, b + XR_FRAME_HDR);
+			if (dr != NULL && !dr->accepted && dr->error != NULL)
+				xr_log(XR_LOG_ERROR, "config_mismatch",
+				       "to=%u why=\"%s\"", (unsigned)p->id,
+				       dr->error);
+			if (dr != NULL)
+				xroad__deliver_reply__free_unpacked(dr, NULL);
 		}
 		nng_msg_free(r);
 	}

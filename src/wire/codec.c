@@ -381,6 +381,7 @@ int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
 	e->to = m->to;
 	e->epoch = m->epoch;
 	e->snapshot = m->snapshot;
+	e->cluster = m->cluster;
 
 	switch (m->type) {
 	case XR_MSG_WAVE: {
@@ -855,6 +856,7 @@ int xr_pb_env_read(const Xroad__Envelope *e, struct xr_msg *out, char *why,
 	out->to = e->to;
 	out->epoch = e->epoch;
 	out->snapshot = e->snapshot;
+	out->cluster = e->cluster;
 	int rc = read_body(e, out, why, why_len);
 	if (rc == 0)
 		rc = xr_msg_check(out, why, why_len);

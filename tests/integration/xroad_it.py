@@ -883,6 +883,53 @@ def scenario_netns_cut_after_crossing(args, tmp):
         net.destroy()
 
 
+def scenario_config_drift(args, tmp):
+    """Car 2 started with another seed (config drift): every node's
+    messages carry its settings' fingerprint, so each side refuses the
+    other's with one line naming both fingerprints (the car: rejected
+    what=config; the light: config_mismatch from its refused Deliver), the
+    light takes the car out as silent and the others go on, and `xroadctl
+    status` names the odd node. Before the fingerprint, the rounds went on
+    with two seeds and nobody said a word."""
+    victim = 2
+    c = Cluster(args.build, tmp, rounds=200, cross_ms=10)
+    other = os.path.join(tmp, "other.conf")
+    with open(c.conf) as f:
+        text = f.read()
+    with open(other, "w") as f:
+        f.write(text.replace("seed = 7", "seed = 8"))
+    try:
+        for i in range(1, c.cars + 1):
+            if i != victim:
+                c.start(i)
+        # The odd car: same node list, another seed.
+        err = open(c.log(victim), "a")
+        c.procs[victim] = subprocess.Popen(
+            [os.path.join(c.build, "xroad"), "--config", other, "--id", str(victim)],
+            stderr=err, stdout=err, env=c.env)
+        c.start(0)
+        refused = wait_for("car %d to refuse the light's messages" % victim,
+                           lambda: [l for l in c.lines(victim, "rejected")
+                                    if l.get("what") == "config"], 15)
+        mismatch = wait_for("the light to say its messages to car %d were refused" % victim,
+                            lambda: c.lines(0, "config_mismatch"), 15)
+        for l in (refused[0], mismatch[0]):
+            if "another configuration" not in l.get("why", ""):
+                fail("refusal without its reason: %s" % l)
+        print("ok: car %d: %s" % (victim, refused[0]["why"]), flush=True)
+        print("ok: light: %s" % mismatch[0]["why"], flush=True)
+        wait_for("3 rounds to end without car %d" % victim,
+                 lambda: len(c.lines(0, "round_end")) >= 3, 30)
+        out = ctl(c.build, "--config", c.conf, "status").stdout
+        if "config: node %d runs another configuration" % victim not in out:
+            fail("status does not name car %d:\n%s" % (victim, out))
+        print("ok: status names car %d" % victim, flush=True)
+        if any(int(l["car"]) == victim for l in c.lines(0, "crossing")):
+            fail("car %d crossed with another configuration" % victim)
+    finally:
+        c.kill_all()
+
+
 def scenario_disk_full(args, tmp):
     """A car whose crossing log sits on a full file system: its first
     durable write fails, it says so in one line, sends nothing of that step
@@ -1680,7 +1727,7 @@ def scenario_config(args, tmp):
           "usage errors" % (len(cases), n_tls, n_start), flush=True)
 
 
-SCENARIOS = {"disk_full": scenario_disk_full, "netns_cut_after_crossing": scenario_netns_cut_after_crossing, "config": scenario_config, "rounds50": scenario_rounds50, "straight": scenario_straight,
+SCENARIOS = {"config_drift": scenario_config_drift, "disk_full": scenario_disk_full, "netns_cut_after_crossing": scenario_netns_cut_after_crossing, "config": scenario_config, "rounds50": scenario_rounds50, "straight": scenario_straight,
              "kill9": scenario_kill9, "kill9_light": scenario_kill9_light,
              "dead_car": scenario_dead_car, "dead_car_in_box": scenario_dead_car_in_box,
              "netns_partition": scenario_netns_partition,
