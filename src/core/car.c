@@ -143,9 +143,11 @@ static void reset_round(struct xr_car *c, uint32_t round)
 	uint32_t epoch = c->epoch;
 	uint32_t closed = c->closed_epoch;
 	uint32_t n_last = c->n_last_cycle;
+	bool rejoining = c->rejoining; /* a restart's, not the round's */
 	uint32_t last[XR_MAX_CARS];
 	memcpy(last, c->last_cycle, sizeof last);
 	memset(c, 0, sizeof *c);
+	c->rejoining = rejoining;
 	c->round = round;
 	c->deadlocks = deadlocks;
 	c->epoch = epoch; /* detection epochs grow across rounds */

@@ -83,8 +83,12 @@ void xr_wave_start(struct xr_node *n, const struct xr_wave_msg *down)
 	xr_tracef(n, "start wave %u %s r%u -> %d neighbours", id,
 		  xr_wave_kind_name(down->kind), down->round,
 		  xr_set_count(w->nbrs));
-	/* A coordinator that is a car takes what the wave carries too. */
-	if (n->is_car)
+	/* A coordinator that is a car takes what the wave carries too;
+	 * not while it rejoins after a restart (as any car, node.c): it
+	 * would take the intent set without the overrides it had lost, and
+	 * go by the plain rules against a winner that goes by them (two cars
+	 * in the box, seed 764811871 star). Its own RejoinState brings all. */
+	if (n->is_car && !n->car.rejoining)
 		xr_car_wave_join(n, &w->down, &w->up);
 	send_down_to_all_but(n, n->cfg.self);
 	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
