@@ -401,6 +401,7 @@ static int on_blocked(struct xr_node *n, const struct xr_msg *m)
 		return 0; /* an old report overtaken by the crossing */
 	struct xr_car_report *r = &l->reports[car];
 	r->valid = true;
+	r->at_ms = n->now_ms;
 	r->held = m->u.blocked.held;
 	r->seen = m->u.blocked.seen;
 	r->overrides = m->u.blocked.overrides;
@@ -762,8 +763,23 @@ void xr_light_tick(struct xr_node *n)
 	if (l->phase == XR_LIGHT_CROSSING && remaining(n) != 0 &&
 	    n->now_ms - l->last_progress_ms >= n->cfg.stall_ms &&
 	    (!l->detecting ||
-	     n->now_ms - l->epoch_started_ms >= n->cfg.stall_ms))
+	     n->now_ms - l->epoch_started_ms >= n->cfg.stall_ms)) {
 		start_detection(n, "no progress for stall_ms");
+		/* A car of the round that has not reported for stall_ms (a
+		 * waiting car reports every resend_ms) may not know the set
+		 * at all: a restarted car can take a late answer to an older
+		 * Rejoin ("between rounds") for the current one and wait for
+		 * a wave that has passed (seed 765202411 star). It is told
+		 * where the round is; a car that has the set ignores that. */
+		for (uint32_t i = 0; i < n->cfg.n_cars; i++) {
+			uint32_t c = n->cfg.cars[i];
+			const struct xr_car_report *r = &l->reports[c];
+			if (XR_HAS(remaining(n), c) && !XR_HAS(l->absent, c) &&
+			    (!r->valid ||
+			     n->now_ms - r->at_ms >= n->cfg.stall_ms))
+				send_round_state(n, c);
+		}
+	}
 	for (uint32_t i = 0; i < n->cfg.n_cars; i++) {
 		uint32_t c = n->cfg.cars[i];
 		if (XR_HAS(l->proceeding, c))

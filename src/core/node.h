@@ -384,6 +384,7 @@ enum xr_light_phase {
 
 struct xr_car_report { /* the light's record of a car's last Blocked */
 	bool valid;
+	uint64_t at_ms;
 	bool held;
 	uint32_t seen;
 	uint32_t overrides;
