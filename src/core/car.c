@@ -471,8 +471,8 @@ static void on_rejoin_state(struct xr_node *n, const struct xr_rejoin_state *s)
 		/* Where the cluster is, though: every round before it is
 		 * over, and so is ours if it is that one (a crossing of ours
 		 * in one may need its index). */
-		if (s->round > c->round && !c->have_set)
-			reset_round(c, s->round);
+		if (s->round > c->round && c->phase != XR_CAR_CROSSING)
+			reset_round(c, s->round); /* ours is over (seed 1745620001 complete) */
 		else if (s->round == c->round)
 			c->round_over = true;
 		return;
