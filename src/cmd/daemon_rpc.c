@@ -50,8 +50,11 @@ static int admit(struct xr_daemon *d, const struct xr_msg *m, int wave_peer,
 		return XR_EINVAL;
 	}
 	/* Another configuration (daemon_fingerprint.c): refused, naming
-	 * both, so that drift shows on both sides instead of stalling. */
-	if (m->cluster != d->fingerprint) {
+	 * both, so that drift shows on both sides instead of stalling. 0
+	 * states none (a frame made by hand, nngcat, a trace): not drift,
+	 * and judged by the checks after this one (this is no
+	 * authentication: without TLS anyone may claim anything). */
+	if (m->cluster != 0 && m->cluster != d->fingerprint) {
 		snprintf(line, sizeof line,
 			 "from=%u: node %u runs another configuration (fingerprint "
 			 "%016llx, node %u has %016llx): run, seed, topology, rounds, "
