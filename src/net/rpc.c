@@ -16,6 +16,8 @@
 #include "tls.h"
 #include "xroad.pb-c.h"
 
+#define XR_RPC_URL_MAX 1024 /* longest address a call copies */
+
 struct closure_out {
 	bool called;
 	int rc;
@@ -141,118 +143,167 @@ static int dial(nng_socket s, const char *url, const struct xr_rpc_tls *tls,
  * bound a synchronous dial: against a node that accepts the connection but
  * never completes the SP handshake (a stopped process, a deafened listener)
  * nng_dial waits for nng's own negotiation timeout, 10 s (issue 13: status
- * with 3 such nodes took 10 s at a 1 s deadline). The watchdog closes the
- * socket when the deadline passes, which makes whatever call is blocked on
- * it return NNG_ECLOSED. */
-struct watchdog {
+ * with 3 such nodes took 10 s at a 1 s deadline). So the call runs on a
+ * thread of its own, and at the deadline the caller stops waiting and
+ * leaves it: the thread finishes (nng's timeout ends the dial), closes its
+ * own socket and frees what it holds. Closing the socket from another
+ * thread instead made nng 1.5.2 panic ("pthread_mutex_unlock: Invalid
+ * argument", integration_stray, 1 of 2 CI runs). The request is encoded
+ * before the thread starts, so nothing of the caller's is read after the
+ * deadline but `tls`, which lives as long as the program. */
+struct rpc_job {
 	pthread_mutex_t mtx;
 	pthread_cond_t cv;
-	bool done;  /* the call finished: the watchdog leaves the socket alone */
-	bool fired; /* the deadline passed and the socket was closed */
-	nng_socket s;
-	struct timespec until;
+	bool done;      /* the call finished; its result is below */
+	bool abandoned; /* the caller stopped waiting: the thread frees all */
+	char url[XR_RPC_URL_MAX];
+	const struct xr_rpc_tls *tls;
+	unsigned method;
+	uint8_t *frame;
+	size_t flen;
+	int timeout_ms;
+	ProtobufCMessage *reply;
+	int rc;
+	char err[512];
 };
 
-static void *watchdog_main(void *arg)
-{
-	struct watchdog *w = arg;
-	int rc = 0;
+static int call(nng_socket s, const char *url, const struct xr_rpc_tls *tls, unsigned method,
+		const uint8_t *frame, size_t flen, ProtobufCMessage **reply, int timeout_ms,
+		char *err, size_t err_len);
 
-	pthread_mutex_lock(&w->mtx);
-	while (!w->done && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&w->cv, &w->mtx, &w->until);
-	if (!w->done) {
-		w->fired = true;
-		nng_close(w->s);
-	}
-	pthread_mutex_unlock(&w->mtx);
-	return NULL;
+static void job_free(struct rpc_job *j)
+{
+	free(j->frame);
+	pthread_cond_destroy(&j->cv);
+	pthread_mutex_destroy(&j->mtx);
+	free(j);
 }
 
-static int call(nng_socket s, const char *url, const struct xr_rpc_tls *tls, unsigned method,
-		const ProtobufCMessage *req, ProtobufCMessage **reply, int timeout_ms,
-		char *err, size_t err_len);
+static void job_run(struct rpc_job *j)
+{
+	ProtobufCMessage *reply = NULL;
+	char err[sizeof j->err] = "";
+	nng_socket s;
+	int rv, rc;
+
+	if ((rv = nng_req0_open(&s)) != 0) {
+		rc = xr_why(err, sizeof err, XR_ENET, "nng req: %s", nng_strerror(rv));
+	} else {
+		rc = call(s, j->url, j->tls, j->method, j->frame, j->flen, &reply,
+			  j->timeout_ms, err, sizeof err);
+		nng_close(s);
+	}
+	pthread_mutex_lock(&j->mtx);
+	bool abandoned = j->abandoned;
+	if (!abandoned) {
+		j->reply = reply;
+		j->rc = rc;
+		memcpy(j->err, err, sizeof err);
+		j->done = true;
+		pthread_cond_signal(&j->cv);
+	}
+	pthread_mutex_unlock(&j->mtx);
+	if (abandoned) {
+		if (reply != NULL)
+			protobuf_c_message_free_unpacked(reply, NULL);
+		job_free(j);
+	}
+}
+
+static void *job_main(void *arg)
+{
+	job_run(arg);
+	return NULL;
+}
 
 int xr_rpc_call(const char *url, const struct xr_rpc_tls *tls, unsigned method,
 		const ProtobufCMessage *req, ProtobufCMessage **reply,
 		int timeout_ms, char *err, size_t err_len)
 {
 	const ProtobufCServiceDescriptor *d = &xroad__node__descriptor;
-	struct watchdog w = {.done = false, .fired = false};
+	struct rpc_job *j;
 	pthread_condattr_t ca;
+	pthread_attr_t ta;
 	pthread_t th;
-	bool watched;
-	int rv, rc;
+	struct timespec until;
+	int rc = 0;
 
+	*reply = NULL;
 	if (method >= d->n_methods)
 		return xr_why(err, err_len, XR_EINVAL, "xroad.Node has no method %u",
 			       method);
-	if ((rv = nng_req0_open(&w.s)) != 0)
-		return xr_why(err, err_len, XR_ENET, "nng req: %s", nng_strerror(rv));
-	pthread_mutex_init(&w.mtx, NULL);
+	if (req->descriptor != d->methods[method].input)
+		return xr_why(err, err_len, XR_EINVAL, "xroad.Node.%s takes %s, not %s",
+			       d->methods[method].name, d->methods[method].input->name,
+			       req->descriptor->name);
+	if (strlen(url) >= XR_RPC_URL_MAX)
+		return xr_why(err, err_len, XR_EINVAL, "address too long: %.60s...", url);
+	if ((j = calloc(1, sizeof *j)) == NULL)
+		return xr_why(err, err_len, XR_ENOMEM, "xroad.Node.%s: out of memory",
+			       d->methods[method].name);
+	if ((rc = xr_rpc_frame(method, req, &j->frame, &j->flen)) != 0) {
+		free(j);
+		return xr_why(err, err_len, rc, "xroad.Node.%s: %s", d->methods[method].name,
+			       xr_strerror(rc));
+	}
+	snprintf(j->url, sizeof j->url, "%s", url);
+	j->tls = tls;
+	j->method = method;
+	j->timeout_ms = timeout_ms;
+	pthread_mutex_init(&j->mtx, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w.cv, &ca);
+	pthread_cond_init(&j->cv, &ca);
 	pthread_condattr_destroy(&ca);
-	clock_gettime(CLOCK_MONOTONIC, &w.until);
-	w.until.tv_sec += timeout_ms / 1000;
-	w.until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (w.until.tv_nsec >= 1000000000L) {
-		w.until.tv_sec++;
-		w.until.tv_nsec -= 1000000000L;
+	pthread_attr_init(&ta);
+	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&th, &ta, job_main, j) != 0)
+		job_run(j); /* no thread: the call is bounded as nng bounds it */
+	pthread_attr_destroy(&ta);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
 	}
-	/* Without the thread the call still works, bounded as before. */
-	watched = pthread_create(&th, NULL, watchdog_main, &w) == 0;
-	rc = call(w.s, url, tls, method, req, reply, timeout_ms, err, err_len);
-	pthread_mutex_lock(&w.mtx);
-	w.done = true;
-	pthread_cond_signal(&w.cv);
-	pthread_mutex_unlock(&w.mtx);
-	if (watched)
-		pthread_join(th, NULL);
-	if (w.fired) {
-		if (rc == 0 && *reply != NULL) /* answered as the deadline passed */
-			return 0;
-		rc = xr_why(err, err_len, XR_ETIMEDOUT,
-			    "xroad.Node.%s: no answer within %d ms (the connection was "
-			    "accepted, but the node does not answer: stopped or hung?)",
-			    d->methods[method].name, timeout_ms);
-	} else {
-		nng_close(w.s);
+	pthread_mutex_lock(&j->mtx);
+	while (!j->done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&j->cv, &j->mtx, &until);
+	if (!j->done) {
+		j->abandoned = true;
+		pthread_mutex_unlock(&j->mtx);
+		return xr_why(err, err_len, XR_ETIMEDOUT,
+			      "xroad.Node.%s: no answer within %d ms (the connection was "
+			      "accepted, but the node does not answer: stopped or hung?)",
+			      d->methods[method].name, timeout_ms);
 	}
-	pthread_cond_destroy(&w.cv);
-	pthread_mutex_destroy(&w.mtx);
+	pthread_mutex_unlock(&j->mtx);
+	*reply = j->reply;
+	rc = j->rc;
+	if (rc != 0 && err != NULL && err_len > 0)
+		snprintf(err, err_len, "%s", j->err);
+	job_free(j);
 	return rc;
 }
 
-/* One call on `s`, which the caller closes. */
 static int call(nng_socket s, const char *url, const struct xr_rpc_tls *tls, unsigned method,
-		const ProtobufCMessage *req, ProtobufCMessage **reply, int timeout_ms,
+		const uint8_t *frame, size_t flen, ProtobufCMessage **reply, int timeout_ms,
 		char *err, size_t err_len)
 {
 	const ProtobufCServiceDescriptor *d = &xroad__node__descriptor;
 	nng_msg *m = NULL;
-	uint8_t *frame;
-	size_t flen;
 	const uint8_t *b;
 	size_t blen;
 	int rv, rc;
 
 	*reply = NULL;
-	if (req->descriptor != d->methods[method].input)
-		return xr_why(err, err_len, XR_EINVAL, "xroad.Node.%s takes %s, not %s",
-			       d->methods[method].name, d->methods[method].input->name,
-			       req->descriptor->name);
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, timeout_ms);
 	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, timeout_ms);
 	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, timeout_ms);
 	if ((rc = dial(s, url, tls, err, err_len)) != 0)
 		return rc;
-	if ((rc = xr_rpc_frame(method, req, &frame, &flen)) != 0)
-		return xr_why(err, err_len, rc, "xroad.Node.%s: %s", d->methods[method].name,
-			       xr_strerror(rc));
-	rv = nng_send(s, frame, flen, 0);
-	free(frame);
+	rv = nng_send(s, (void *)frame, flen, 0);
 	if (rv == 0)
 		rv = nng_recvmsg(s, &m, 0);
 	if (rv != 0)
