@@ -90,20 +90,14 @@ static void answer_fetch(struct xr_daemon *d, const struct xr_msg *m)
 {
 	static struct xr_msg r;
 	static uint8_t buf[XR_MSG_MAX_BYTES];
+	struct xr_crossing log[XR_MAX_CARS];
 	size_t len = 0;
 	int rc;
 
-	memset(&r, 0, sizeof r);
-	r.from = d->self;
-	r.to = m->from;
-	r.epoch = d->node.coordinator_epoch;
-	r.snapshot = d->node.snap.id;
+	xr_log_round_answer(&d->node, m, log,
+			    xr_daemon_state_read_round(d, m->u.log_fetch.round, log), &r);
+	r.snapshot = d->node.snap.id; /* as xr_out_msg stamps the core's */
 	r.cluster = d->fingerprint;
-	r.type = XR_MSG_LOG_ROUND;
-	r.u.log_round.round = m->u.log_fetch.round;
-	r.u.log_round.n_log = xr_daemon_state_read_round(d, m->u.log_fetch.round,
-							 r.u.log_round.log);
-	r.u.log_round.held = r.u.log_round.n_log > 0;
 	rc = xr_msg_encode(&r, buf, sizeof buf, &len);
 	if (rc == 0)
 		rc = xr_net_deliver(d->net, r.to, buf, len);

@@ -112,6 +112,23 @@ const struct xr_crossing *xr_log_find(const struct xr_crossing *log,
 	return NULL;
 }
 
+void xr_log_round_answer(const struct xr_node *n, const struct xr_msg *fetch,
+			 const struct xr_crossing *log, size_t count,
+			 struct xr_msg *out)
+{
+	struct xr_msg *r = out;
+	memset(r, 0, sizeof *r);
+	r->from = n->cfg.self;
+	r->to = fetch->from;
+	r->epoch = n->coordinator_epoch;
+	r->type = XR_MSG_LOG_ROUND;
+	r->u.log_round.round = fetch->u.log_fetch.round;
+	for (size_t i = 0; i < count && r->u.log_round.n_log < XR_MAX_CARS; i++)
+		if (log[i].round == r->u.log_round.round)
+			r->u.log_round.log[r->u.log_round.n_log++] = log[i];
+	r->u.log_round.held = r->u.log_round.n_log > 0;
+}
+
 void xr_durable_append(struct xr_node *n, const struct xr_crossing *c)
 {
 	n->durable.log_count++;

@@ -591,6 +591,16 @@ int xr_node_init(struct xr_node *n, const struct xr_node_config *cfg,
  * `rejected` counter, and the outbox is then empty. */
 int xr_node_step(struct xr_node *n, const struct xr_event *ev);
 
+/* A shell's answer to a LogFetch (the core keeps only its last round, so
+ * the process answers from its log, recover.c "catching up", car.c): node
+ * `n`'s LogRound to the asker of `fetch`, at n's epoch, with the entries of
+ * the fetched round among the `count` entries of `log`, in log order; held
+ * when there is any. The daemon, the simulator and the core fault harness
+ * answer with it. */
+void xr_log_round_answer(const struct xr_node *n, const struct xr_msg *fetch,
+			 const struct xr_crossing *log, size_t count,
+			 struct xr_msg *out);
+
 /* Index of car id `car` in cfg.cars, or -1. */
 int xr_node_car_index(const struct xr_node *n, uint32_t car);
 

@@ -507,20 +507,9 @@ static void shell_log_append(struct world *w, uint32_t id,
  * daemon_state.c): the round's entries, whole, or "not held". */
 static void shell_answer_fetch(struct world *w, const struct xr_msg *m)
 {
-	uint32_t id = m->to, r = m->u.log_fetch.round;
 	static struct xr_msg out;
-	memset(&out, 0, sizeof out);
-	out.from = id;
-	out.to = m->from;
-	out.epoch = w->nodes[id].coordinator_epoch;
-	out.type = XR_MSG_LOG_ROUND;
-	out.u.log_round.round = r;
-	for (uint32_t i = 0; i < w->log_n[id]; i++)
-		if (w->logs[id][i].round == r &&
-		    out.u.log_round.n_log < XR_MAX_CARS)
-			out.u.log_round.log[out.u.log_round.n_log++] =
-				w->logs[id][i];
-	out.u.log_round.held = out.u.log_round.n_log > 0;
+	xr_log_round_answer(&w->nodes[m->to], m, w->logs[m->to], w->log_n[m->to],
+			    &out);
 	transmit(w, &out);
 }
 

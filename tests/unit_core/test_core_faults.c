@@ -247,16 +247,9 @@ static void step_once(uint64_t seed)
 	if (m.type == XR_MSG_LOG_FETCH) {
 		/* The node's shell answers from its log (node.h), as the
 		 * daemon does from its log file. */
-		struct xr_msg r = {.from = m.to, .to = m.from,
-				   .epoch = nodes[m.to].coordinator_epoch,
-				   .type = XR_MSG_LOG_ROUND};
-		r.u.log_round.round = m.u.log_fetch.round;
-		for (int i = 0; i < n_logs[m.to]; i++)
-			if (logs[m.to][i].round == m.u.log_fetch.round &&
-			    r.u.log_round.n_log < XR_MAX_CARS)
-				r.u.log_round.log[r.u.log_round.n_log++] =
-					logs[m.to][i];
-		r.u.log_round.held = r.u.log_round.n_log > 0;
+		struct xr_msg r;
+		xr_log_round_answer(&nodes[m.to], &m, logs[m.to],
+				    (size_t)n_logs[m.to], &r);
 		push(&r);
 		return;
 	}
