@@ -281,10 +281,10 @@ void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 		 * learnt from a wave or a state that lacked us has our
 		 * number and an empty intent, which no coordinator accepts
 		 * (an echo refused for ever, seed 30008232 ring). */
-		if (down->round > c->round || c->round == 0 ||
-		    (down->round == c->round && !c->have_set &&
-		     c->intent.car != n->cfg.self)) {
-			if (down->round != c->round || c->round == 0)
+		bool new_round = down->round > c->round || c->round == 0;
+		if (new_round || (down->round == c->round && !c->have_set &&
+				  c->intent.car != n->cfg.self)) {
+			if (new_round)
 				reset_round(c, down->round);
 			c->intent.car = n->cfg.self;
 			int i = xr_node_car_index(n, n->cfg.self);
@@ -548,9 +548,8 @@ static uint32_t crossing_unindexed(const struct xr_node *n)
 static bool time_to_fetch(const struct xr_node *n, uint32_t r)
 {
 	const struct xr_car *c = &n->car;
-	if (r == 0 || c->rejoining)
-		return false;
-	return c->round > r || (c->round == r && c->round_over);
+	return !c->rejoining &&
+	       (c->round > r || (c->round == r && c->round_over));
 }
 
 static void fetch_index(struct xr_node *n, uint32_t round)

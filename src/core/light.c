@@ -771,10 +771,11 @@ void xr_light_tick(struct xr_node *n)
 		 * Rejoin ("between rounds") for the current one and wait for
 		 * a wave that has passed (seed 765202411 star). It is told
 		 * where the round is; a car that has the set ignores that. */
+		xr_set rest = remaining(n) & ~l->absent;
 		for (uint32_t i = 0; i < n->cfg.n_cars; i++) {
 			uint32_t c = n->cfg.cars[i];
 			const struct xr_car_report *r = &l->reports[c];
-			if (XR_HAS(remaining(n), c) && !XR_HAS(l->absent, c) &&
+			if (XR_HAS(rest, c) &&
 			    (!r->valid ||
 			     n->now_ms - r->at_ms >= n->cfg.stall_ms))
 				send_round_state(n, c);

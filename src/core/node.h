@@ -63,8 +63,9 @@ enum xr_msg_type {
 	XR_MSG_COORDINATOR,   /* bully: the winner, at the envelope's epoch */
 	XR_MSG_RECOVER,       /* new coordinator -> cars: your round state? */
 	XR_MSG_RECOVER_STATE, /* car -> new coordinator */
-	XR_MSG_LOG_FETCH,     /* light taking over -> car: a round it missed */
-	XR_MSG_LOG_ROUND,     /* car (its shell, from its log) -> light */
+	XR_MSG_LOG_FETCH,     /* light taking over -> cars, or a car -> every
+			       * node: that round's log, please */
+	XR_MSG_LOG_ROUND,     /* the answer, from the node's shell (its log) */
 	XR_MSG_TYPES
 };
 
@@ -194,10 +195,11 @@ struct xr_msg {
 		struct {
 			uint32_t round;
 		} log_fetch;
-		/* A round's whole log as the car's log holds it; `held`
-		 * false: the car does not hold that round (it was away). The
-		 * car's shell answers a LogFetch from its log file: the core
-		 * keeps only the last round (recover.c, "catching up"). */
+		/* A round's whole log as the answering node's log holds
+		 * it; `held` false: it does not hold that round (it was
+		 * away). A node's shell answers a LogFetch from its log file
+		 * (xr_log_round_answer): the core keeps only the last round
+		 * (recover.c, "catching up"; car.c, a crossing's index). */
 		struct {
 			uint32_t round;
 			bool held;
@@ -247,10 +249,10 @@ enum xr_effect_type {
 	XR_FX_CAR_AWAITED,     /* coordinator: `car` silent for fail_ms after
 				* it was granted `round`: the round waits for
 				* it (light.c, "absent cars") */
-	XR_FX_CROSSING_INDEXED, /* car: its own crossing has its place in the
-				 * round's log (`crossing`), learnt from a
-				 * notice, a round state, the round's end or a
-				 * LogRound (car.c): its report can go */
+	XR_FX_CROSSING_INDEXED, /* car: its own crossing has its final place
+				 * in the round's log (`crossing`), learnt
+				 * from the round's end or a LogRound (car.c):
+				 * its report can go */
 };
 
 struct xr_effect {
