@@ -220,11 +220,9 @@ int xr_lambda_runtime_main(const char *name, xr_lambda_fn fn)
 		}
 		char *result = NULL;
 		cloud.err[0] = '\0';
-		if (cloud.ops->set_deadline != NULL)
-			cloud.ops->set_deadline(&cloud, call_deadline(r.lambda_deadline, margin_ms));
+		xr_cloud_set_deadline(&cloud, call_deadline(r.lambda_deadline, margin_ms));
 		int hrc = fn(&cloud, r.body.p ? r.body.p : "", &result);
-		if (cloud.ops->set_deadline != NULL)
-			cloud.ops->set_deadline(&cloud, 0);
+		xr_cloud_set_deadline(&cloud, 0);
 		if (hrc == 0 && result != NULL) {
 			snprintf(path, sizeof(path), "/invocation/%s/response", id);
 			post(h, base, path, NULL, result);

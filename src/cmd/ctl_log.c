@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cloud_json.h"
 #include "ctl.h"
 #include "ctl_cluster.h"
 #include "ctl_log.h"
@@ -131,10 +132,7 @@ int xr_ctl_log(int argc, char **argv)
 			/* the crossing record's rule (docs/CLOUD.md): anything
 			 * else names no run that could be in the table */
 			run = argv[++i];
-			size_t l = strlen(run);
-			if (l == 0 || l > 39 ||
-			    strspn(run, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-					"0123456789._:-") != l) {
+			if (!xr_cloud_run_valid(run)) {
 				fprintf(stderr, "xroadctl log: --run \"%s\": not a run id "
 						"(1 to 39 of A-Z a-z 0-9 . _ : -)\n",
 					run);

@@ -351,33 +351,26 @@ int xr_daemon_state_append(struct xr_daemon *d, const struct xr_crossing *c)
 uint32_t xr_daemon_state_read_round(struct xr_daemon *d, uint32_t round,
 				    struct xr_crossing out[XR_MAX_CARS])
 {
-	char *text = NULL, err[256];
-	size_t len = 0;
+	/* Line by line: this runs under the core's lock (a LogFetch), so
+	 * the log is not read into memory whole. */
+	FILE *f = fopen(d->log_path, "r");
+	char line[64];
 	uint32_t n = 0;
 
-	if (xr_read_file(d->log_path, 64u << 20, &text, &len, err, sizeof err) != 0) {
+	if (f == NULL) {
 		xr_log(XR_LOG_WARN, "log_read_failed", "path=%s why=\"%s\"", d->log_path,
-		       err);
+		       strerror(errno));
 		return 0;
 	}
-	for (size_t at = 0; at < len && n < XR_MAX_CARS;) {
-		char *nl = memchr(text + at, '\n', len - at);
-		size_t end = nl != NULL ? (size_t)(nl - text) : len;
-		char line[64];
+	while (n < XR_MAX_CARS && fgets(line, sizeof line, f) != NULL) {
 		unsigned r, i, c;
 		int used = 0;
-		if (end - at < sizeof line) {
-			memcpy(line, text + at, end - at);
-			line[end - at] = '\0';
-			if (sscanf(line, "%u %u %u%n", &r, &i, &c, &used) == 3 &&
-			    r == round)
-				out[n++] = (struct xr_crossing){
-					.round = r, .index = i, .car = c,
-					.left = strstr(line + used, "left") != NULL};
-		}
-		at = end + 1;
+		if (sscanf(line, "%u %u %u%n", &r, &i, &c, &used) == 3 && r == round)
+			out[n++] = (struct xr_crossing){
+				.round = r, .index = i, .car = c,
+				.left = strstr(line + used, "left") != NULL};
 	}
-	free(text);
+	fclose(f);
 	return n;
 }
 
