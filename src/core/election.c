@@ -143,6 +143,19 @@ static void claim(struct xr_node *n, uint32_t who, uint32_t epoch,
 		     (epoch == n->coordinator_epoch &&
 		      xr_rank(n, who) > xr_rank(n, n->coordinator));
 	if (newer) {
+		/* Two coordinators at one epoch, and we knew the other: tell
+		 * the winner, which then moves to a newer epoch (below), so
+		 * that every epoch names one coordinator. Without this a car
+		 * that coordinated and heard the restarted light first just
+		 * yielded, and the light stayed at the car's epoch for good
+		 * (integration_kill9_light). */
+		if (epoch == n->coordinator_epoch &&
+		    n->coordinator < XR_MAX_NODES && who != n->cfg.self) {
+			struct xr_msg *c = xr_out_msg(n, from,
+						      XR_MSG_COORDINATOR);
+			if (c != NULL)
+				c->u.coordinator.coordinator = n->coordinator;
+		}
 		xr_tracef(n, "%u coordinates at epoch %u -> follow", who, epoch);
 		set_epoch(n, epoch, who);
 		xr_car_new_coordinator(n);
