@@ -1,5 +1,5 @@
 /* The embedded backend: opening and closing its SQLite database, the schema,
- * and the helpers its operation files share.
+ * and the table of its operations (embedded_sql.c has the helpers they share).
  *
  * Several processes of one machine (the light's poller, reporting nodes,
  * the tests' forked writers) share STATE_DIR/xroad.db, so the database runs
@@ -58,16 +58,6 @@ static const char schema[] =
 	" idx INTEGER, crossed_ms INTEGER, after_deadlock INTEGER,"
 	" PRIMARY KEY(run, round, car));";
 
-int xr_emb_sqlerr(struct xr_cloud *c, const char *what)
-{
-	struct xr_embedded *e = c->impl;
-	int rc = sqlite3_extended_errcode(e->db);
-
-	return xr_cloud_errf(c, rc == SQLITE_NOMEM ? XR_ENOMEM : XR_EIO,
-			  "embedded %s: %s: %s", what, e->db_path,
-			  sqlite3_errmsg(e->db));
-}
-
 static uint64_t wall_ms(void *arg)
 {
 	struct timespec ts;
@@ -75,43 +65,6 @@ static uint64_t wall_ms(void *arg)
 	(void)arg;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-uint64_t xr_emb_now(struct xr_embedded *e)
-{
-	return e->now_ms(e->now_arg);
-}
-
-int xr_emb_begin(struct xr_cloud *c, const char *what)
-{
-	struct xr_embedded *e = c->impl;
-
-	if (sqlite3_exec(e->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
-	    SQLITE_OK)
-		return xr_emb_sqlerr(c, what);
-	return 0;
-}
-
-int xr_emb_commit(struct xr_cloud *c, const char *what)
-{
-	struct xr_embedded *e = c->impl;
-
-	if (sqlite3_exec(e->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		int rc = xr_emb_sqlerr(c, what);
-
-		xr_emb_rollback(c);
-		return rc;
-	}
-	return 0;
-}
-
-void xr_emb_rollback(struct xr_cloud *c)
-{
-	struct xr_embedded *e = c->impl;
-
-	/* Fails harmlessly when SQLite already rolled back on its own. */
-	if (!sqlite3_get_autocommit(e->db))
-		sqlite3_exec(e->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* Reads a whole-number environment setting; absent keeps `*out`. */

@@ -12,6 +12,10 @@
 #include "rpc.h"
 #include "tls.h"
 
+/* Filled by xroadctl.c's option parsing before a command runs; here, with
+ * the commands that read it, so that the command table calls down only. */
+struct xr_ctl_global xr_ctl_global;
+
 static int deadline_from_env(void)
 {
 	const char *s = getenv("XROADCTL_DEADLINE_MS");

@@ -42,22 +42,52 @@ static void row_read(sqlite3_stmt *st, struct xr_ctl_log_row *r)
 	r->after_deadlock = sqlite3_column_int64(st, 7) != 0;
 }
 
+/* One row as a JSON object, without a line end. */
+static void row_json(const struct xr_ctl_log_row *r)
+{
+	printf("{\"run\":");
+	xr_ctl_json_string(r->run);
+	printf(",\"round\":%lld,\"car\":%lld,\"approach\":", r->round, r->car);
+	xr_ctl_json_string(r->approach);
+	printf(",\"turn\":");
+	xr_ctl_json_string(r->turn);
+	printf(",\"index\":%lld,\"crossed_ms\":%lld,\"after_deadlock\":%s}",
+	       r->index, r->crossed_ms, r->after_deadlock ? "true" : "false");
+}
+
 static void row_print(const struct xr_ctl_log_row *r, bool json)
 {
 	if (json) {
 		/* One object per line: a stream a script reads line by line. */
-		printf("{\"run\":");
-		xr_ctl_json_string(r->run);
-		printf(",\"round\":%lld,\"car\":%lld,\"approach\":", r->round, r->car);
-		xr_ctl_json_string(r->approach);
-		printf(",\"turn\":");
-		xr_ctl_json_string(r->turn);
-		printf(",\"index\":%lld,\"crossed_ms\":%lld,\"after_deadlock\":%s}\n",
-		       r->index, r->crossed_ms, r->after_deadlock ? "true" : "false");
+		row_json(r);
+		printf("\n");
 	} else {
 		printf("%-24s %5lld %4lld %-3s %-8s %5lld %s\n", r->run, r->round, r->car,
 		       r->approach, r->turn, r->index, r->after_deadlock ? "yes" : "no");
 	}
+}
+
+/* Prints rows (newest first) as a table or as {"source":..., "crossings":[...]}. */
+static void rows_print(const char *source, const struct xr_ctl_log_row *rows,
+		       size_t n, bool json)
+{
+	if (json) {
+		printf("{\"source\":");
+		xr_ctl_json_string(source);
+		printf(",\"crossings\":[");
+		for (size_t i = 0; i < n; i++) {
+			printf("%s", i ? "," : "");
+			row_json(&rows[i]);
+		}
+		printf("]}\n");
+		return;
+	}
+	printf("%-24s %5s %4s %-3s %-8s %5s %s\n", "run", "round", "car", "app",
+	       "turn", "index", "after deadlock");
+	for (size_t i = 0; i < n; i++)
+		row_print(&rows[i], false);
+	if (n == 0)
+		printf("(no crossings yet in %s)\n", source);
 }
 
 /* --follow: rows in the order they were stored (SQLite's rowid grows with
@@ -181,8 +211,16 @@ int xr_ctl_log(int argc, char **argv)
 	}
 	if (run == NULL)
 		run = c.config.run;
-	if (c.config.cloud != XR_CLOUD_EMBEDDED)
-		return xr_ctl_log_dynamodb(run, top, json);
+	static struct xr_ctl_log_row rows[1000];
+	size_t n = 0;
+	if (c.config.cloud != XR_CLOUD_EMBEDDED) {
+		char where[600];
+		rc = xr_ctl_log_dynamodb(run, top, rows, 256, &n, where,
+					 sizeof where);
+		if (rc == 0)
+			rows_print(where, rows, n, json);
+		return rc;
+	}
 	char db[XR_PATH_MAX + 16];
 	snprintf(db, sizeof db, "%s/xroad.db", c.config.state_dir);
 	sqlite3 *h = NULL;
@@ -206,8 +244,6 @@ int xr_ctl_log(int argc, char **argv)
 	}
 	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)top);
-	static struct xr_ctl_log_row rows[1000];
-	size_t n = 0;
 	int step;
 	while ((step = sqlite3_step(st)) == SQLITE_ROW &&
 	       n < sizeof rows / sizeof rows[0]) {
@@ -220,38 +256,6 @@ int xr_ctl_log(int argc, char **argv)
 	sqlite3_close(h);
 	if (!ok)
 		return 1;
-	xr_ctl_log_print(db, rows, n, json);
+	rows_print(db, rows, n, json);
 	return 0;
-}
-
-void xr_ctl_log_print(const char *source, const struct xr_ctl_log_row *rows,
-		      size_t n, bool json)
-{
-	if (json) {
-		printf("{\"source\":");
-		xr_ctl_json_string(source);
-		printf(",\"crossings\":[");
-		for (size_t i = 0; i < n; i++) {
-			const struct xr_ctl_log_row *r = &rows[i];
-			printf("%s{\"run\":", i ? "," : "");
-			xr_ctl_json_string(r->run);
-			printf(",\"round\":%lld,\"car\":%lld,\"approach\":",
-			       r->round, r->car);
-			xr_ctl_json_string(r->approach);
-			printf(",\"turn\":");
-			xr_ctl_json_string(r->turn);
-			printf(",\"index\":%lld,\"crossed_ms\":%lld,"
-			       "\"after_deadlock\":%s}",
-			       r->index, r->crossed_ms,
-			       r->after_deadlock ? "true" : "false");
-		}
-		printf("]}\n");
-		return;
-	}
-	printf("%-24s %5s %4s %-3s %-8s %5s %s\n", "run", "round", "car", "app",
-	       "turn", "index", "after deadlock");
-	for (size_t i = 0; i < n; i++)
-		row_print(&rows[i], false);
-	if (n == 0)
-		printf("(no crossings yet in %s)\n", source);
 }

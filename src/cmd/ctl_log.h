@@ -1,5 +1,5 @@
-/* xroadctl log: the rows both table sources (SQLite, DynamoDB) produce, and
- * the one printer they share. */
+/* xroadctl log: the row both table sources produce (SQLite in ctl_log.c,
+ * DynamoDB in ctl_log_dynamodb.c); ctl_log.c prints them all. */
 #ifndef XR_CTL_LOG_H
 #define XR_CTL_LOG_H
 
@@ -17,11 +17,11 @@ struct xr_ctl_log_row {
 	bool after_deadlock;
 };
 
-/* Prints rows (newest first) as a table or as {"source":..., "crossings":[...]}. */
-void xr_ctl_log_print(const char *source, const struct xr_ctl_log_row *rows,
-		      size_t n, bool json);
-
-/* ctl_log_dynamodb.c: the newest `top` crossings of `run`. */
-int xr_ctl_log_dynamodb(const char *run, unsigned long top, bool json);
+/* ctl_log_dynamodb.c: the newest `top` crossings of `run` into rows[0..cap),
+ * *n of them, newest first, and `where` names the table. 0, or 1 or 2 (the
+ * exit code) after one line on stderr. */
+int xr_ctl_log_dynamodb(const char *run, unsigned long top,
+			struct xr_ctl_log_row *rows, size_t cap, size_t *n,
+			char *where, size_t where_len);
 
 #endif

@@ -9,7 +9,6 @@
 
 #include "aws_client.h"
 #include "aws_http.h"
-#include "ctl_cluster.h"
 #include "ctl_log.h"
 #include "err.h"
 
@@ -21,7 +20,9 @@ static const char *attr(const cJSON *item, const char *name, const char *type)
 	return cJSON_IsString(v) ? v->valuestring : "?";
 }
 
-int xr_ctl_log_dynamodb(const char *run, unsigned long top, bool json)
+int xr_ctl_log_dynamodb(const char *run, unsigned long top,
+			struct xr_ctl_log_row *rows, size_t cap, size_t *n,
+			char *where, size_t where_len)
 {
 	const char *table = getenv("XROAD_DYNAMODB_TABLE");
 	if (table == NULL || *table == '\0') {
@@ -84,14 +85,14 @@ int xr_ctl_log_dynamodb(const char *run, unsigned long top, bool json)
 		cJSON_Delete(ans);
 		return 1;
 	}
-	struct xr_ctl_log_row rows[256];
-	size_t n = 0;
 	const cJSON *it;
+
+	*n = 0;
 	cJSON_ArrayForEach(it, items)
 	{
-		if (n == sizeof rows / sizeof rows[0])
+		if (*n == cap)
 			break;
-		struct xr_ctl_log_row *row = &rows[n++];
+		struct xr_ctl_log_row *row = &rows[(*n)++];
 		snprintf(row->run, sizeof row->run, "%s", attr(it, "run", "S"));
 		row->round = strtoll(attr(it, "round", "N"), NULL, 10);
 		row->car = strtoll(attr(it, "car", "N"), NULL, 10);
@@ -109,8 +110,6 @@ int xr_ctl_log_dynamodb(const char *run, unsigned long top, bool json)
 			(cJSON_IsString(num) && strcmp(num->valuestring, "0") != 0);
 	}
 	cJSON_Delete(ans);
-	char where[600];
-	snprintf(where, sizeof where, "dynamodb table %s", table);
-	xr_ctl_log_print(where, rows, n, json);
+	snprintf(where, where_len, "dynamodb table %s", table);
 	return 0;
 }

@@ -1,8 +1,11 @@
 /* The `xroad` node daemon: one core (src/core) driven by the nng shell
  * (src/net), its durable state and crossing log in state_dir, the cloud
  * (src/cloud) for routes and crossing reports, and the light's queue poller.
- * Split by job: daemon_loop.c (event loop, outbox), daemon_rpc.c (the
- * xroad.Node service), daemon_state.c (files in state_dir, reports). */
+ * Split by job, each calling only the ones after it: daemon_loop.c (the
+ * event loop), daemon_rpc.c (the xroad.Node service), daemon_step.c (step
+ * the core, apply its outbox), daemon_state.c (files in state_dir),
+ * daemon_reports.c (crossing reports not yet stored), daemon_cloud.c (the
+ * cloud worker thread). */
 #ifndef XR_DAEMON_H
 #define XR_DAEMON_H
 
@@ -104,10 +107,18 @@ int xr_daemon_state_append(struct xr_daemon *d, const struct xr_crossing *c);
  * entries, 0 when the log holds none of it (LogFetch, node.h). */
 uint32_t xr_daemon_state_read_round(struct xr_daemon *d, uint32_t round,
 				    struct xr_crossing out[XR_MAX_CARS]);
+/* The index of this node's own crossing of `round` in node-N.log, or -1. */
+long xr_daemon_state_log_index(struct xr_daemon *d, uint32_t round);
+/* Writes `path` whole or not at all (temp file + rename). */
+int xr_daemon_state_write_atomic(const char *path, const char *data, size_t len);
 int xr_daemon_state_persist(struct xr_daemon *d);
 void xr_daemon_state_close(struct xr_daemon *d);
 int xr_daemon_routes(struct xr_daemon *d, uint32_t weights[XR_TURNS],
 		     char *err, size_t err_len);
+
+/* daemon_reports.c: crossing reports not yet stored. */
+/* Reads node-N.pending/ after a restart (after xr_daemon_state_open). */
+void xr_daemon_reports_load(struct xr_daemon *d);
 void xr_daemon_report_exit(struct xr_daemon *d, const struct xr_effect *fx);
 void xr_daemon_report_logged(struct xr_daemon *d, const struct xr_crossing *c);
 /* Sends due reports over `cloud`; `force` ignores backoff. Returns the
@@ -119,8 +130,6 @@ uint64_t xr_daemon_reports_next(const struct xr_daemon *d);
 
 /* daemon_cloud.c */
 int xr_daemon_worker_start(struct xr_daemon *d, char *err, size_t err_len);
-/* Wakes the worker (a report became ready). */
-void xr_daemon_worker_kick(struct xr_daemon *d);
 /* Tells the worker whether this node coordinates: the poller runs on the
  * coordinator only. */
 void xr_daemon_worker_follow(struct xr_daemon *d, bool coordinating);
@@ -136,9 +145,11 @@ uint64_t xr_daemon_fingerprint(const struct xr_cluster *c,
 void xr_daemon_rpc_init(struct xr_daemon *d);
 void xr_daemon_handle(struct xr_daemon *d, struct xr_net_item *it);
 
+/* daemon_step.c: steps the core with `ev` and applies the outbox (node.h
+ * order). Caller holds core_mtx. */
+int xr_daemon_step(struct xr_daemon *d, struct xr_event *ev);
+
 /* daemon_loop.c */
 int xr_daemon_run(struct xr_daemon *d);
-/* Steps the core with `ev` and applies the outbox (node.h order). */
-int xr_daemon_step(struct xr_daemon *d, struct xr_event *ev);
 
 #endif

@@ -129,13 +129,6 @@ int xr_daemon_worker_start(struct xr_daemon *d, char *err, size_t err_len)
 	return 0;
 }
 
-void xr_daemon_worker_kick(struct xr_daemon *d)
-{
-	pthread_mutex_lock(&d->rep_mtx);
-	pthread_cond_signal(&d->rep_cv);
-	pthread_mutex_unlock(&d->rep_mtx);
-}
-
 void xr_daemon_worker_follow(struct xr_daemon *d, bool coordinating)
 {
 	pthread_mutex_lock(&d->rep_mtx);

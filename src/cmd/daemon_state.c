@@ -1,18 +1,12 @@
-/* What a node keeps in state_dir, and the crossing reports it owes the cloud.
+/* What a node keeps in state_dir (the reports in node-N.pending/ are
+ * daemon_reports.c's).
  *
  *   node-N.state    the core's struct xr_durable, one line, replaced
  *                   atomically (temp file + rename) after every LOG_APPEND;
  *   node-N.log      the crossing log, one "round index car" line per entry,
  *                   cut back to the durable count at start (a kill -9 between
  *                   the append and the state write leaves one line too many,
- *                   which the core appends again);
- *   node-N.pending/ one file per crossing report not yet accepted by the
- *                   cloud: rR.exit (the car left the box, its log index is not
- *                   known yet), rR.ready (complete, being sent). A report file
- *                   exists before the Crossed message leaves the car, and is
- *                   removed only once invoke_report succeeded, so a crash at
- *                   any point re-sends at most (the table is idempotent). */
-#include <dirent.h>
+ *                   which the core appends again). */
 #include <fcntl.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -46,7 +40,7 @@ static int mkdirs(const char *path)
 	return 0;
 }
 
-static int write_atomic(const char *path, const char *data, size_t len)
+int xr_daemon_state_write_atomic(const char *path, const char *data, size_t len)
 {
 	char tmp[XR_PATH_MAX + 64];
 	FILE *f;
@@ -84,122 +78,24 @@ static int parse_u64_field(const char *s, const char *key, uint64_t *out)
 	return errno == 0 ? 0 : -1;
 }
 
-static void pending_path(const struct xr_daemon *d, uint32_t round,
-			 const char *suffix, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/r%" PRIu32 ".%s", d->pending_dir, round, suffix);
-}
-
-static struct xr_pending *pending_find(struct xr_daemon *d, uint32_t round)
-{
-	for (int i = 0; i < XR_PENDING_MAX; i++)
-		if (d->pending[i].used && d->pending[i].rec.round == round)
-			return &d->pending[i];
-	return NULL;
-}
-
-static struct xr_pending *pending_new(struct xr_daemon *d)
-{
-	for (int i = 0; i < XR_PENDING_MAX; i++)
-		if (!d->pending[i].used) {
-			memset(&d->pending[i], 0, sizeof d->pending[i]);
-			d->pending[i].used = true;
-			return &d->pending[i];
-		}
-	return NULL;
-}
-
-static int pending_write(struct xr_daemon *d, struct xr_pending *p)
-{
-	char path[XR_PATH_MAX + 64], old[XR_PATH_MAX + 64];
-	char *json = NULL;
-	int rc;
-
-	rc = xr_crossing_record_to_json(&p->rec, &json);
-	if (rc != 0)
-		return rc;
-	pending_path(d, p->rec.round, p->ready ? "ready" : "exit", path, sizeof path);
-	rc = write_atomic(path, json, strlen(json));
-	free(json);
-	if (rc == 0 && p->ready) {
-		pending_path(d, p->rec.round, "exit", old, sizeof old);
-		unlink(old);
-	}
-	if (rc != 0)
-		xr_log(XR_LOG_ERROR, "state_write_failed", "path=%s why=\"%s\"", path,
-		       strerror(errno));
-	return rc;
-}
-
-/* The index of our own crossing of `round` in the log file, or -1. */
-static long log_index_of(struct xr_daemon *d, uint32_t round)
+/* The index of our own crossing of `round` in the log file, or -1. Read
+ * line by line: a taken-out car's "round index car left" line is skipped,
+ * not the end of the scan. */
+long xr_daemon_state_log_index(struct xr_daemon *d, uint32_t round)
 {
 	FILE *f = fopen(d->log_path, "r");
+	char line[128];
 	unsigned r, i, c;
 	long found = -1;
 
 	if (f == NULL)
 		return -1;
-	while (fscanf(f, "%u %u %u", &r, &i, &c) == 3)
-		if (r == round && c == d->self)
+	while (fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "%u %u %u", &r, &i, &c) == 3 && r == round &&
+		    c == d->self && strstr(line, "left") == NULL)
 			found = (long)i;
 	fclose(f);
 	return found;
-}
-
-static void pending_load(struct xr_daemon *d)
-{
-	DIR *dir = opendir(d->pending_dir);
-	struct dirent *e;
-
-	if (dir == NULL)
-		return;
-	while ((e = readdir(dir)) != NULL) {
-		char path[XR_PATH_MAX + 300], err[256];
-		const char *dot = strrchr(e->d_name, '.');
-		char *json = NULL;
-		struct xr_pending *p;
-		struct xr_crossing_record rec;
-		bool ready;
-
-		if (e->d_name[0] != 'r' || dot == NULL)
-			continue;
-		if (strcmp(dot, ".ready") == 0)
-			ready = true;
-		else if (strcmp(dot, ".exit") == 0)
-			ready = false;
-		else
-			continue;
-		snprintf(path, sizeof path, "%s/%s", d->pending_dir, e->d_name);
-		if (xr_read_file(path, 65536, &json, NULL, err, sizeof err) != 0)
-			continue;
-		if (xr_crossing_record_from_json(json, &rec, err, sizeof err) != 0) {
-			xr_log(XR_LOG_ERROR, "pending_unreadable", "path=%s why=\"%s\"", path, err);
-			free(json);
-			continue;
-		}
-		free(json);
-		p = pending_find(d, rec.round);
-		if (p == NULL)
-			p = pending_new(d);
-		if (p == NULL)
-			break;
-		if (p->ready && !ready)
-			continue;
-		p->rec = rec;
-		p->ready = ready;
-		if (!ready) {
-			long idx = log_index_of(d, rec.round);
-			if (idx >= 0) {
-				p->rec.index = (uint32_t)idx;
-				p->ready = true;
-				pending_write(d, p);
-			}
-		}
-		xr_log(XR_LOG_INFO, "report_recovered", "round=%u ready=%d",
-		       (unsigned)rec.round, p->ready ? 1 : 0);
-	}
-	closedir(dir);
 }
 
 /* Keeps the first `count` lines of the log file. */
@@ -221,7 +117,7 @@ static int log_truncate(struct xr_daemon *d, uint32_t count)
 	if (cut != len) {
 		xr_log(XR_LOG_INFO, "log_repaired", "path=%s kept=%u", d->log_path,
 		       (unsigned)lines);
-		if (write_atomic(d->log_path, text, cut) != 0) {
+		if (xr_daemon_state_write_atomic(d->log_path, text, cut) != 0) {
 			free(text);
 			return XR_EIO;
 		}
@@ -330,7 +226,6 @@ int xr_daemon_state_open(struct xr_daemon *d, struct xr_durable *durable,
 		       strerror(errno));
 		return XR_EIO;
 	}
-	pending_load(d);
 	return 0;
 }
 
@@ -418,7 +313,7 @@ int xr_daemon_state_persist(struct xr_daemon *d)
 				     ? 0 : XR_EIO;
 		}
 	} else {
-		rc = write_atomic(d->state_path, line, (size_t)n);
+		rc = xr_daemon_state_write_atomic(d->state_path, line, (size_t)n);
 	}
 	if (rc != 0)
 		xr_log(XR_LOG_ERROR, "state_write_failed", "path=%s why=\"%s\"",
@@ -457,124 +352,4 @@ int xr_daemon_routes(struct xr_daemon *d, uint32_t weights[XR_TURNS], char *err,
 	rc = xr_routes_parse(data, d->cluster.routes, weights, err, err_len);
 	free(data);
 	return rc;
-}
-
-void xr_daemon_report_exit(struct xr_daemon *d, const struct xr_effect *fx)
-{
-	struct xr_pending *p;
-
-	pthread_mutex_lock(&d->rep_mtx);
-	p = pending_find(d, fx->round);
-	if (p != NULL) {
-		pthread_mutex_unlock(&d->rep_mtx);
-		return; /* already owed (a restart crossed again) */
-	}
-	p = pending_new(d);
-	if (p == NULL) {
-		pthread_mutex_unlock(&d->rep_mtx);
-		xr_log(XR_LOG_ERROR, "report_dropped", "round=%u why=\"too many pending reports\"",
-		       (unsigned)fx->round);
-		return;
-	}
-	snprintf(p->rec.run, sizeof p->rec.run, "%s", d->cfg.run);
-	p->rec.round = fx->round;
-	p->rec.car = fx->car;
-	snprintf(p->rec.approach, sizeof p->rec.approach, "%s",
-		 xr_approach_name(fx->intent.approach));
-	snprintf(p->rec.turn, sizeof p->rec.turn, "%s", xr_turn_name(fx->intent.turn));
-	p->rec.crossed_ms = (uint64_t)((int64_t)fx->at_ms + d->wall_offset_ms);
-	p->rec.after_deadlock = fx->after_deadlock ? 1 : 0;
-	p->delay_ms = 50;
-	pending_write(d, p);
-	pthread_mutex_unlock(&d->rep_mtx);
-}
-
-void xr_daemon_report_logged(struct xr_daemon *d, const struct xr_crossing *c)
-{
-	struct xr_pending *p;
-
-	if (c->car != d->self)
-		return;
-	pthread_mutex_lock(&d->rep_mtx);
-	p = pending_find(d, c->round);
-	if (p == NULL || p->ready) {
-		pthread_mutex_unlock(&d->rep_mtx);
-		return;
-	}
-	p->rec.index = c->index;
-	p->ready = true;
-	p->next_try_ms = 0;
-	pending_write(d, p);
-	pthread_mutex_unlock(&d->rep_mtx);
-	xr_daemon_worker_kick(d);
-}
-
-unsigned xr_daemon_reports_flush(struct xr_daemon *d, struct xr_cloud *cloud,
-				 uint64_t now, bool force)
-{
-	for (;;) {
-		struct xr_pending *p = NULL;
-		struct xr_crossing_record rec;
-		char path[XR_PATH_MAX + 64];
-		char *json = NULL;
-		unsigned left = 0;
-		int rc;
-
-		pthread_mutex_lock(&d->rep_mtx);
-		for (int i = 0; i < XR_PENDING_MAX; i++) {
-			struct xr_pending *q = &d->pending[i];
-			if (!q->used || q->inflight)
-				continue;
-			if (p == NULL && q->ready && (force || q->next_try_ms <= now))
-				p = q;
-			else
-				left++;
-		}
-		if (p == NULL) {
-			pthread_mutex_unlock(&d->rep_mtx);
-			return left;
-		}
-		p->inflight = true;
-		rec = p->rec;
-		pthread_mutex_unlock(&d->rep_mtx);
-
-		rc = xr_crossing_record_to_json(&rec, &json);
-		if (rc == 0)
-			rc = cloud->ops->invoke_report(cloud, json);
-		free(json);
-
-		pthread_mutex_lock(&d->rep_mtx);
-		p->inflight = false;
-		p->tries++;
-		if (rc != 0) {
-			xr_log(XR_LOG_WARN, "report_failed",
-			       "round=%u car=%u tries=%u why=\"%s\"", (unsigned)rec.round,
-			       (unsigned)rec.car, (unsigned)p->tries, cloud->err);
-			p->next_try_ms = now + p->delay_ms;
-			p->delay_ms = p->delay_ms < 5000 ? p->delay_ms * 2 : 5000;
-			pthread_mutex_unlock(&d->rep_mtx);
-			if (force)
-				return left + 1;
-			continue;
-		}
-		pending_path(d, rec.round, "ready", path, sizeof path);
-		unlink(path);
-		p->used = false;
-		d->reports_sent++;
-		pthread_mutex_unlock(&d->rep_mtx);
-		xr_log(XR_LOG_INFO, "reported", "run=%s round=%u car=%u index=%u turn=%s",
-		       rec.run, (unsigned)rec.round, (unsigned)rec.car, (unsigned)rec.index,
-		       rec.turn);
-	}
-}
-
-uint64_t xr_daemon_reports_next(const struct xr_daemon *d)
-{
-	uint64_t next = UINT64_MAX;
-
-	for (int i = 0; i < XR_PENDING_MAX; i++)
-		if (d->pending[i].used && d->pending[i].ready &&
-		    d->pending[i].next_try_ms < next)
-			next = d->pending[i].next_try_ms;
-	return next;
 }

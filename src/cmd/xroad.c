@@ -399,6 +399,7 @@ int main(int argc, char **argv)
 		xr_cloud_close(&d->cloud);
 		return 1;
 	}
+	xr_daemon_reports_load(d);
 	rc = xr_node_init(&d->node, &d->cfg, have_durable ? &durable : NULL);
 	if (rc != 0) {
 		fprintf(stderr, "xroad: node %u: core init: %s\n", (unsigned)id, xr_strerror(rc));

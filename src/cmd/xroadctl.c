@@ -16,8 +16,6 @@
 #endif
 #endif
 
-struct xr_ctl_global xr_ctl_global;
-
 static int cmd_help(int argc, char **argv);
 
 /* Keep in the order `--help` should list them. */

@@ -10,8 +10,6 @@
 #include "ctl.h"
 #include "ctl_cluster.h"
 
-struct xr_ctl_global xr_ctl_global; /* xroadctl.c's, for ctl_cluster.c */
-
 #define NOBODY XR_MAX_NODES /* what a node back from a crash reports */
 #define DOWN UINT32_MAX
 
