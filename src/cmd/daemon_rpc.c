@@ -84,7 +84,7 @@ static int admit(struct xr_daemon *d, const struct xr_msg *m, int wave_peer,
 }
 
 /* A LogFetch is for this process, not its core: the core keeps only its
- * last round, the log file every round (recover.c, "catching up"). The
+ * last round, the log file every round (light_takeover.c, "catching up"). The
  * answer goes out as the core's messages do, at the node's epoch. */
 static void answer_fetch(struct xr_daemon *d, const struct xr_msg *m)
 {

@@ -42,7 +42,7 @@ static xr_set compute_waits(const struct xr_node *n)
 void xr_car_send_blocked(struct xr_node *n)
 {
 	struct xr_car *c = &n->car;
-	struct xr_msg *m = xr_car_to_coordinator(n, XR_MSG_BLOCKED);
+	struct xr_msg *m = xr_out_to_coordinator(n, XR_MSG_BLOCKED);
 	if (m == NULL)
 		return;
 	m->u.blocked.round = c->round;
@@ -159,7 +159,7 @@ static void reset_round(struct xr_car *c, uint32_t round)
 /* Our crossing has its final place in the round's log, from the round's
  * end (or a LogRound of a round that ended): the shell's report of it to
  * the cloud can carry its index. Not from a notice: a takeover may still
- * renumber an open round's log (recover.c closes gaps). */
+ * renumber an open round's log (light_takeover.c closes gaps). */
 static void crossing_indexed(struct xr_node *n, const struct xr_crossing *x)
 {
 	if (x->car != n->cfg.self || x->left)
@@ -185,7 +185,7 @@ static void record_crossing(struct xr_node *n, const struct xr_crossing *x)
 {
 	struct xr_car *c = &n->car;
 	/* An index we hold for the same car: a duplicate. For another car:
-	 * a takeover closed a gap that no car could fill (recover.c) and
+	 * a takeover closed a gap that no car could fill (light_takeover.c) and
 	 * renumbered what follows, and the coordinator's numbering wins. The
 	 * car we held there still crossed or left (a takeover keeps every
 	 * entry a car saw), so it stays in `crossed`; keeping the old entry
@@ -368,7 +368,7 @@ void xr_car_cross_done(struct xr_node *n)
 		fx->after_deadlock = c->after_deadlock;
 	}
 	xr_tracef(n, "out of the box -> tell the light");
-	struct xr_msg *m = xr_car_to_coordinator(n, XR_MSG_CROSSED);
+	struct xr_msg *m = xr_out_to_coordinator(n, XR_MSG_CROSSED);
 	if (m != NULL) {
 		m->u.crossed.round = c->round;
 		m->u.crossed.crossed_ms = c->crossed_ms;
@@ -378,16 +378,9 @@ void xr_car_cross_done(struct xr_node *n)
 
 static void send_rejoin(struct xr_node *n)
 {
-	struct xr_msg *m = xr_car_to_coordinator(n, XR_MSG_REJOIN);
+	struct xr_msg *m = xr_out_to_coordinator(n, XR_MSG_REJOIN);
 	if (m != NULL)
 		m->u.rejoin.round = n->durable.last_round;
-}
-
-struct xr_msg *xr_car_to_coordinator(struct xr_node *n, enum xr_msg_type t)
-{
-	if (n->coordinator >= XR_MAX_NODES)
-		return NULL; /* not known yet: a heartbeat will tell */
-	return xr_out_msg(n, n->coordinator, t);
 }
 
 /* A new coordinator: what this car was waiting on the old one for, it asks
@@ -408,6 +401,50 @@ void xr_car_catch_up(struct xr_node *n)
 		return;
 	n->car.rejoining = true;
 	send_rejoin(n);
+}
+
+/* The car's answer to Recover. */
+void xr_car_on_recover(struct xr_node *n)
+{
+	const struct xr_car *c = &n->car;
+	/* Not while in the box: a coordinator that resumes without knowing
+	 * we are inside (it may have lost the round we entered in) could let
+	 * a car in across our path. It asks again until we are out. */
+	if (c->phase == XR_CAR_CROSSING) {
+		xr_tracef(n, "asked for our state while in the box -> answer "
+			     "once out");
+		return;
+	}
+	struct xr_msg *m = xr_out_msg(n, n->coordinator, XR_MSG_RECOVER_STATE);
+	if (m == NULL)
+		return;
+	struct xr_recover_state *r = &m->u.recover_state;
+	struct xr_rejoin_state *s = &r->state;
+	s->round = c->round;
+	s->intents_fixed = c->have_set;
+	if (c->have_set) {
+		s->n_intents = c->n_intents;
+		memcpy(s->intents, c->intents, c->n_intents * sizeof c->intents[0]);
+	}
+	for (uint32_t i = 0; i < XR_MAX_CARS; i++)
+		if (XR_HAS(c->log_have, i))
+			s->log[s->n_log++] = c->log[i];
+	s->n_overrides = c->n_overrides;
+	memcpy(s->overrides, c->overrides, c->n_overrides * sizeof c->overrides[0]);
+	r->crossed_round = n->durable.last_crossed_round;
+	r->held = c->held;
+	r->override_epoch = c->override_epoch;
+	r->has_last_override = c->has_last_override;
+	r->last_override = c->last_override;
+	r->logged_round = n->durable.last_round;
+	r->target_round = n->durable.target_round;
+	r->detect_epoch = c->epoch;
+	r->log_count = n->durable.log_count;
+	r->log_digest = n->durable.log_digest;
+	r->left_count = n->durable.left_count;
+	r->n_last_log = n->durable.last_log_n;
+	memcpy(r->last_log, n->durable.last_log,
+	       n->durable.last_log_n * sizeof r->last_log[0]);
 }
 
 void xr_car_start(struct xr_node *n)
@@ -608,7 +645,6 @@ void xr_car_tick(struct xr_node *n)
 {
 	struct xr_car *c = &n->car;
 	bool again = false;
-	xr_wave_tick(n);
 	if (c->rejoining) {
 		send_rejoin(n);
 		again = true;
@@ -616,7 +652,7 @@ void xr_car_tick(struct xr_node *n)
 		xr_car_send_blocked(n);
 		again = true;
 	} else if (c->phase == XR_CAR_CROSSED && !c->crossed_acked) {
-		struct xr_msg *m = xr_car_to_coordinator(n, XR_MSG_CROSSED);
+		struct xr_msg *m = xr_out_to_coordinator(n, XR_MSG_CROSSED);
 		if (m != NULL) {
 			m->u.crossed.round = c->round;
 			m->u.crossed.crossed_ms = c->crossed_ms;

@@ -92,7 +92,7 @@ int xr_car_on_probe(struct xr_node *n, const struct xr_msg *m)
 			c->last_cycle[i] = path[i];
 		xr_tracef(n, "probe (%u,%u,%u) back at initiator -> deadlock",
 			  initiator, m->from, n->cfg.self);
-		struct xr_msg *out = xr_car_to_coordinator(n, XR_MSG_DEADLOCK);
+		struct xr_msg *out = xr_out_to_coordinator(n, XR_MSG_DEADLOCK);
 		if (out == NULL)
 			return 0;
 		out->u.deadlock.round = c->round;

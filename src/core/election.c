@@ -30,27 +30,6 @@
 
 #include "internal.h"
 
-bool xr_failover_on(const struct xr_node *n)
-{
-	return n->cfg.fail_ms > 0;
-}
-
-uint32_t xr_rank(const struct xr_node *n, uint32_t id)
-{
-	if (id >= XR_MAX_NODES)
-		return 0; /* nobody known */
-	return id == n->cfg.light ? XR_MAX_NODES : id;
-}
-
-void xr_heartbeat_to(struct xr_node *n, uint32_t id)
-{
-	struct xr_msg *m = xr_out_msg(n, id, XR_MSG_HEARTBEAT);
-	if (m == NULL)
-		return;
-	m->u.heartbeat.stamp_ms = xr_light_lease_for(n, id);
-	m->u.heartbeat.grant_round = xr_light_grant_for(n, id);
-}
-
 static void send_all(struct xr_node *n, enum xr_msg_type type)
 {
 	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {

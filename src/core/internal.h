@@ -8,31 +8,61 @@
 #define XR_SET(id) ((xr_set)1 << (id))
 #define XR_HAS(set, id) (((set) >> (id)) & 1u)
 #define XR_NOBODY XR_MAX_NODES /* coordinator not known (after a restart) */
+/* The digest of an empty crossing log: FNV-1a's offset basis. */
+#define XR_LOG_DIGEST_EMPTY 0xcbf29ce484222325ULL
 
-/* Outbox. A full outbox drops the message (it then behaves as a lost
- * message, which every protocol path already survives) and traces it. */
+/* The core's files in layers, each calling only the ones below it
+ * (docs/ARCHITECTURE.md; tools/callgraph checks it):
+ *   node.c                      dispatch of events and messages
+ *   election.c                  who coordinates; role changes
+ *   light_takeover.c            a new coordinator takes over a round
+ *   light.c                     the coordinator's rounds
+ *   car.c, car_probe.c          the car's rounds and its deadlock probes
+ *   wave.c, snapshot.c,         echo waves, Chandy-Lamport snapshots, the
+ *   light_lease.c               coordinator's promises as others read them
+ *   crossing_log.c, outbox.c,   leaves
+ *   members.c, names.c, pick_turn.c, geometry.c, err.c */
+
+/* Outbox (outbox.c). A full outbox drops the message (it then behaves as a
+ * lost message, which every protocol path already survives) and traces it. */
 struct xr_msg *xr_out_msg(struct xr_node *n, uint32_t to,
 			  enum xr_msg_type type);
+/* A message to whoever coordinates now; NULL while nobody is known. */
+struct xr_msg *xr_out_to_coordinator(struct xr_node *n, enum xr_msg_type t);
 struct xr_effect *xr_out_effect(struct xr_node *n, enum xr_effect_type type);
 void xr_tracef(struct xr_node *n, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Arms timer k at now + after_ms unless it is already due sooner. */
 void xr_timer_arm(struct xr_node *n, enum xr_timer k, uint64_t after_ms);
-int xr_set_count(xr_set s);
 /* "[1 2 3]" into buf. */
 const char *xr_ids_str(const uint32_t *ids, uint32_t n, char *buf, size_t len);
 
-/* Echo wave (wave.c). The root starts a wave; every node feeds the wave
- * messages it receives to xr_wave_receive, which calls back into the role
- * (xr_light_wave_done at the root, xr_car_wave_join at other nodes). */
-void xr_wave_start(struct xr_node *n, const struct xr_wave_msg *down);
-int xr_wave_receive(struct xr_node *n, const struct xr_msg *m);
-void xr_wave_tick(struct xr_node *n);
-bool xr_wave_pending(const struct xr_node *n);
-
-/* Failover (election.c, recover.c). */
+/* Who is who (members.c). */
+int xr_set_count(xr_set s);
 bool xr_failover_on(const struct xr_node *n);
 uint32_t xr_rank(const struct xr_node *n, uint32_t id);
+
+/* Echo wave (wave.c). The root begins a wave (and joins it as a car if it
+ * is one) and sends it down; every node feeds the wave messages it receives
+ * to xr_wave_receive. The wave never calls a role: it says what it needs,
+ * and node.c asks the role (light.c decides or restarts, car.c joins). */
+enum xr_wave_event {
+	XR_WAVE_NOTHING,
+	XR_WAVE_JOINED,  /* a new wave reached this node: join it as a car,
+			  * then xr_wave_joined() */
+	XR_WAVE_DONE,    /* the root heard from all: xr_light_wave_done() */
+	XR_WAVE_STALLED, /* the root's wave did not complete in 2 x stall_ms:
+			  * xr_light_wave_restart() */
+};
+void xr_wave_begin(struct xr_node *n, const struct xr_wave_msg *down);
+void xr_wave_send_down(struct xr_node *n);
+int xr_wave_receive(struct xr_node *n, const struct xr_msg *m,
+		    enum xr_wave_event *ev);
+void xr_wave_joined(struct xr_node *n);
+enum xr_wave_event xr_wave_tick(struct xr_node *n);
+bool xr_wave_pending(const struct xr_node *n);
+
+/* Failover (election.c, light_takeover.c). */
 void xr_election_start(struct xr_node *n, const char *why);
 int xr_election_receive(struct xr_node *n, const struct xr_msg *m);
 void xr_election_tick(struct xr_node *n);
@@ -55,13 +85,20 @@ void xr_light_start(struct xr_node *n);
 int xr_light_receive(struct xr_node *n, const struct xr_msg *m);
 void xr_light_tick(struct xr_node *n);
 int xr_light_command(struct xr_node *n, const struct xr_event *ev);
-/* The entry of `car` in a round's log, or NULL (node.c). */
+/* The entry of `car` in a round's log, or NULL (crossing_log.c). */
 const struct xr_crossing *xr_log_find(const struct xr_crossing *log,
 				      uint32_t n, uint32_t car);
-/* Absent cars (light.c): a car was heard from; everyone was (a start); the
- * stamp to send back to node `id` in a heartbeat (0: no lease). */
+/* Absent cars (light.c): a car was heard from; everyone was (a start). */
 void xr_light_heard(struct xr_node *n, uint32_t car);
 void xr_light_hear_all(struct xr_node *n);
+void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w);
+/* Starts the stalled wave again under a new id. */
+void xr_light_wave_restart(struct xr_node *n);
+
+/* The coordinator's promises as others read them (light_lease.c). */
+bool xr_light_round_open(const struct xr_light *l);
+bool xr_light_left_round(const struct xr_light *l, uint32_t car);
+/* The stamp to send back to node `id` in a heartbeat (0: no lease). */
 uint64_t xr_light_lease_for(const struct xr_node *n, uint32_t id);
 /* Has this coordinator taken `car` out of `round`? */
 bool xr_light_took_out(const struct xr_node *n, uint32_t car, uint32_t round);
@@ -69,12 +106,10 @@ bool xr_light_took_out(const struct xr_node *n, uint32_t car, uint32_t round);
 uint32_t xr_light_decided_override(const struct xr_node *n);
 /* The round in which car `id` may enter (it is granted), or 0. */
 uint32_t xr_light_grant_for(const struct xr_node *n, uint32_t id);
-/* A heartbeat to node `id`: its lease, and its grant if it has one
- * (election.c). */
+/* A heartbeat to node `id`: its lease, and its grant if it has one. */
 void xr_heartbeat_to(struct xr_node *n, uint32_t id);
 /* A car's lease was renewed (car.c). */
 void xr_car_lease_renewed(struct xr_node *n);
-void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w);
 
 /* Car (car.c, car_probe.c). */
 void xr_car_start(struct xr_node *n);
@@ -88,7 +123,6 @@ void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 int xr_car_on_probe(struct xr_node *n, const struct xr_msg *m);
 int xr_car_on_detect(struct xr_node *n, const struct xr_msg *m);
 void xr_car_send_blocked(struct xr_node *n);
-struct xr_msg *xr_car_to_coordinator(struct xr_node *n, enum xr_msg_type t);
 
 /* Chandy-Lamport snapshot (snapshot.c). observe() runs on every accepted
  * message before its handler and returns true for a marker (consumed). */
@@ -96,7 +130,7 @@ int xr_snapshot_start(struct xr_node *n);
 bool xr_snapshot_observe(struct xr_node *n, const struct xr_msg *m);
 void xr_snapshot_tick(struct xr_node *n);
 
-/* The durable log (node.c). */
+/* The durable log (crossing_log.c). */
 void xr_durable_append(struct xr_node *n, const struct xr_crossing *c);
 
 #endif

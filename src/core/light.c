@@ -29,6 +29,25 @@
 
 #include "internal.h"
 
+/* Starts a wave from this coordinator. A coordinator that is a car takes
+ * what the wave carries too; not while it rejoins after a restart (as any
+ * car, node.c): it would take the intent set without the overrides it had
+ * lost, and go by the plain rules against a winner that goes by them (two
+ * cars in the box, seed 764811871 star). Its own RejoinState brings all. */
+static void start_wave(struct xr_node *n, const struct xr_wave_msg *down)
+{
+	xr_wave_begin(n, down);
+	if (n->is_car && !n->car.rejoining)
+		xr_car_wave_join(n, &n->wave.down, &n->wave.up);
+	xr_wave_send_down(n);
+}
+
+void xr_light_wave_restart(struct xr_node *n)
+{
+	struct xr_wave_msg down = n->wave.down;
+	start_wave(n, &down);
+}
+
 static xr_set remaining(const struct xr_node *n)
 {
 	return n->light.have_intent & ~n->light.crossed;
@@ -47,7 +66,7 @@ void xr_light_collect(struct xr_node *n)
 	 * has seen this wave must not conclude that no round is left. */
 	if (down.target_round > n->durable.target_round)
 		n->durable.target_round = down.target_round;
-	xr_wave_start(n, &down);
+	start_wave(n, &down);
 }
 
 static void start_round(struct xr_node *n)
@@ -181,7 +200,7 @@ void xr_light_spread(struct xr_node *n)
 				   .round = l->round,
 				   .n_intents = l->n_intents};
 	memcpy(down.intents, l->intents, l->n_intents * sizeof l->intents[0]);
-	xr_wave_start(n, &down);
+	start_wave(n, &down);
 }
 
 static void start_end_wave(struct xr_node *n)
@@ -192,7 +211,7 @@ static void start_end_wave(struct xr_node *n)
 				   .round = l->round,
 				   .n_log = l->n_log};
 	memcpy(down.log, l->log, l->n_log * sizeof l->log[0]);
-	xr_wave_start(n, &down);
+	start_wave(n, &down);
 }
 
 /* Every car has the intent set: crossing goes on (after spreading again
@@ -206,7 +225,7 @@ void xr_light_resume_crossing(struct xr_node *n)
 					   .round = l->round,
 					   .has_override = true,
 					   .override = l->pending};
-		xr_wave_start(n, &down);
+		start_wave(n, &down);
 		return;
 	}
 	l->phase = XR_LIGHT_CROSSING;
@@ -233,7 +252,7 @@ void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 			struct xr_wave_msg down = w->down;
 			xr_tracef(n, "intents of %d of %d present cars -> collect again",
 				  xr_set_count(have), xr_set_count(want));
-			xr_wave_start(n, &down);
+			start_wave(n, &down);
 			return;
 		}
 		/* Sorted by car id, so the intent set is the same bytes
@@ -299,16 +318,10 @@ void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 	check_stall(n);
 }
 
-static bool round_open(const struct xr_light *l)
-{
-	return l->phase == XR_LIGHT_SPREADING || l->phase == XR_LIGHT_CROSSING ||
-	       l->phase == XR_LIGHT_OVERRIDING || l->phase == XR_LIGHT_ENDING;
-}
-
 /* Is `car` in the open round, not yet crossed (nor taken out)? */
 static bool still_in_round(const struct xr_light *l, uint32_t car)
 {
-	return round_open(l) && XR_HAS(l->have_intent & ~l->crossed, car);
+	return xr_light_round_open(l) && XR_HAS(l->have_intent & ~l->crossed, car);
 }
 
 /* Appends `car` to the round's log, a crossing or (left) a car taken out of
@@ -343,7 +356,7 @@ static int on_crossed(struct xr_node *n, const struct xr_msg *m)
 {
 	struct xr_light *l = &n->light;
 	uint32_t car = m->from;
-	if (m->u.crossed.round != l->round || !round_open(l) ||
+	if (m->u.crossed.round != l->round || !xr_light_round_open(l) ||
 	    !XR_HAS(l->have_intent, car))
 		return XR_EROUND;
 	if (XR_HAS(l->crossed, car)) {
@@ -354,17 +367,6 @@ static int on_crossed(struct xr_node *n, const struct xr_msg *m)
 	}
 	log_car(n, car, false);
 	return 0;
-}
-
-/* The newest override this coordinator has decided in the round, the one
- * whose wave still runs (or that a takeover is about to spread again)
- * included. */
-uint32_t xr_light_decided_override(const struct xr_node *n)
-{
-	const struct xr_light *l = &n->light;
-	if (l->phase == XR_LIGHT_OVERRIDING || l->respread_pending)
-		return l->pending.epoch;
-	return l->override_epoch;
 }
 
 /* A car waits for nobody: it may enter once granted (failover on). The
@@ -395,7 +397,7 @@ static int on_blocked(struct xr_node *n, const struct xr_msg *m)
 {
 	struct xr_light *l = &n->light;
 	uint32_t car = m->from;
-	if (m->u.blocked.round != l->round || !round_open(l))
+	if (m->u.blocked.round != l->round || !xr_light_round_open(l))
 		return XR_EROUND;
 	if (XR_HAS(l->crossed, car))
 		return 0; /* an old report overtaken by the crossing */
@@ -407,7 +409,7 @@ static int on_blocked(struct xr_node *n, const struct xr_msg *m)
 	r->overrides = m->u.blocked.overrides;
 	r->n_waits = m->u.blocked.n_waits;
 	/* A car that holds more than we logged holds entries of an older
-	 * numbering (recover.c closes gaps): it gets the whole log again, and
+	 * numbering (light_takeover.c closes gaps): it gets the whole log again, and
 	 * each of our entries replaces what it holds at that index. */
 	for (uint32_t i = r->seen <= l->n_log ? r->seen : 0; i < l->n_log; i++)
 		send_notice(n, car, &l->log[i]);
@@ -443,7 +445,7 @@ static int on_deadlock(struct xr_node *n, const struct xr_msg *m)
 	struct xr_light *l = &n->light;
 	const uint32_t *cycle = m->u.deadlock.cycle;
 	uint32_t len = m->u.deadlock.n_cycle;
-	if (m->u.deadlock.round != l->round || !round_open(l))
+	if (m->u.deadlock.round != l->round || !xr_light_round_open(l))
 		return XR_EROUND;
 	if (m->u.deadlock.epoch != l->epoch || l->epoch_acted ||
 	    l->phase != XR_LIGHT_CROSSING) {
@@ -496,7 +498,7 @@ static int on_deadlock(struct xr_node *n, const struct xr_msg *m)
 				   .round = l->round,
 				   .has_override = true,
 				   .override = ov};
-	xr_wave_start(n, &down);
+	start_wave(n, &down);
 	return 0;
 }
 
@@ -510,7 +512,7 @@ static void send_round_state(struct xr_node *n, uint32_t car)
 		return;
 	struct xr_rejoin_state *s = &out->u.rejoin_state;
 	s->round = l->round;
-	s->intents_fixed = round_open(l);
+	s->intents_fixed = xr_light_round_open(l);
 	if (s->intents_fixed) {
 		s->n_intents = l->n_intents;
 		memcpy(s->intents, l->intents, l->n_intents * sizeof l->intents[0]);
@@ -573,7 +575,7 @@ static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
 	 * under a new id; what was sent for the old one is dropped as stale. */
 	if (xr_wave_pending(n)) {
 		struct xr_wave_msg down = n->wave.down;
-		xr_wave_start(n, &down);
+		start_wave(n, &down);
 	}
 	return 0;
 }
@@ -596,7 +598,7 @@ static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
  * round waits for its Crossed, resent when it is back. A car never granted
  * cannot have entered, so taking it out loses nothing. A new coordinator
  * grants afresh, and hears every car's state first, which a car in the box
- * gives only once out (recover.c).
+ * gives only once out (light_takeover.c).
  *
  * Only a coordinator that hears from a majority of the nodes takes anybody
  * out: one cut off from most of the cluster is the one that is away, and the
@@ -605,12 +607,6 @@ static int on_rejoin(struct xr_node *n, const struct xr_msg *m)
  * The lease (a stamp of the car's that the coordinator echoed, plus fail_ms,
  * must outlast the crossing) came first and still holds at entry; with the
  * grant it is no longer needed for safety (docs/DECISIONS.md, "Failover"). */
-static bool left_round(const struct xr_light *l, uint32_t car)
-{
-	const struct xr_crossing *x = xr_log_find(l->log, l->n_log, car);
-	return x != NULL && x->left;
-}
-
 void xr_light_heard(struct xr_node *n, uint32_t car)
 {
 	struct xr_light *l = &n->light;
@@ -635,29 +631,6 @@ void xr_light_hear_all(struct xr_node *n)
 {
 	for (uint32_t i = 0; i < n->cfg.n_cars; i++)
 		n->light.heard_ms[n->cfg.cars[i]] = n->now_ms;
-}
-
-uint64_t xr_light_lease_for(const struct xr_node *n, uint32_t id)
-{
-	const struct xr_light *l = &n->light;
-	if (!XR_HAS(n->car_set, id) || XR_HAS(l->absent, id) ||
-	    (round_open(l) && left_round(l, id)))
-		return 0;
-	return l->ack_stamp_ms[id];
-}
-
-bool xr_light_took_out(const struct xr_node *n, uint32_t car, uint32_t round)
-{
-	const struct xr_light *l = &n->light;
-	return round_open(l) && l->round == round && left_round(l, car);
-}
-
-uint32_t xr_light_grant_for(const struct xr_node *n, uint32_t id)
-{
-	const struct xr_light *l = &n->light;
-	if (!round_open(l) || !XR_HAS(l->granted, id) || XR_HAS(l->absent, id))
-		return 0;
-	return l->round;
 }
 
 /* Does the coordinator hear from a majority of the nodes (the light and
@@ -729,7 +702,7 @@ static void check_absent(struct xr_node *n)
 		if (xr_wave_pending(n) && XR_HAS(w->nbrs, car) &&
 		    !XR_HAS(w->heard, car)) {
 			struct xr_wave_msg down = w->down;
-			xr_wave_start(n, &down);
+			start_wave(n, &down);
 		}
 	}
 }
@@ -745,10 +718,6 @@ int xr_light_receive(struct xr_node *n, const struct xr_msg *m)
 		return on_deadlock(n, m);
 	case XR_MSG_REJOIN:
 		return on_rejoin(n, m);
-	case XR_MSG_RECOVER_STATE:
-		return xr_light_on_recover_state(n, m);
-	case XR_MSG_LOG_ROUND:
-		return xr_light_on_log_round(n, m);
 	default:
 		return XR_EROLE;
 	}
@@ -757,8 +726,6 @@ int xr_light_receive(struct xr_node *n, const struct xr_msg *m)
 void xr_light_tick(struct xr_node *n)
 {
 	struct xr_light *l = &n->light;
-	xr_wave_tick(n);
-	xr_light_recover_tick(n);
 	check_absent(n);
 	if (l->phase == XR_LIGHT_CROSSING && remaining(n) != 0 &&
 	    n->now_ms - l->last_progress_ms >= n->cfg.stall_ms &&
@@ -786,7 +753,7 @@ void xr_light_tick(struct xr_node *n)
 		if (XR_HAS(l->proceeding, c))
 			send_proceed(n, c);
 	}
-	if (round_open(l) || xr_wave_pending(n) ||
+	if (xr_light_round_open(l) || xr_wave_pending(n) ||
 	    l->phase == XR_LIGHT_RECOVERING)
 		xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
 }

@@ -1,273 +1,11 @@
-/* The entry point of the core: validate an event, dispatch it to the role,
- * and the small services every role uses (outbox, timers, tracer, durable
- * log digest). Validation happens before any state changes, so a refused
- * event leaves the node exactly as it was. */
-#include <stdarg.h>
+/* The entry point of the core, its top layer: validate an event and
+ * dispatch it to the election, the coordinator's and the car's files (who
+ * handles which message: docs/ARCHITECTURE.md). Validation happens before
+ * any state changes, so a refused event leaves the node exactly as it was. */
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
-
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
-
-static const char *const msg_type_names[XR_MSG_TYPES] = {
-	[XR_MSG_NONE] = "None",
-	[XR_MSG_WAVE] = "Wave",
-	[XR_MSG_CROSSED] = "Crossed",
-	[XR_MSG_NOTICE] = "CrossingNotice",
-	[XR_MSG_BLOCKED] = "Blocked",
-	[XR_MSG_DETECT] = "Detect",
-	[XR_MSG_PROBE] = "Probe",
-	[XR_MSG_DEADLOCK] = "DeadlockFound",
-	[XR_MSG_PROCEED] = "Proceed",
-	[XR_MSG_REJOIN] = "Rejoin",
-	[XR_MSG_REJOIN_STATE] = "RejoinState",
-	[XR_MSG_MARKER] = "Marker",
-	[XR_MSG_HEARTBEAT] = "Heartbeat",
-	[XR_MSG_ELECTION] = "Election",
-	[XR_MSG_ANSWER] = "Answer",
-	[XR_MSG_COORDINATOR] = "Coordinator",
-	[XR_MSG_RECOVER] = "Recover",
-	[XR_MSG_RECOVER_STATE] = "RecoverState",
-	[XR_MSG_LOG_FETCH] = "LogFetch",
-	[XR_MSG_LOG_ROUND] = "LogRound",
-};
-
-static const char *const wave_kind_names[XR_WAVE_KINDS] = {
-	[XR_WAVE_NONE] = "None",
-	[XR_WAVE_COLLECT_INTENTS] = "CollectIntents",
-	[XR_WAVE_INTENT_SET] = "IntentSet",
-	[XR_WAVE_OVERRIDE] = "Override",
-	[XR_WAVE_ROUND_END] = "RoundEnd",
-};
-
-const char *xr_msg_type_name(enum xr_msg_type t)
-{
-	return (unsigned)t < XR_MSG_TYPES ? msg_type_names[t] : "?";
-}
-
-const char *xr_wave_kind_name(enum xr_wave_kind k)
-{
-	return (unsigned)k < XR_WAVE_KINDS ? wave_kind_names[k] : "?";
-}
-
-const char *xr_effect_type_name(enum xr_effect_type t)
-{
-	switch (t) {
-	case XR_FX_ROUND_START:
-		return "RoundStart";
-	case XR_FX_INTENT:
-		return "Intent";
-	case XR_FX_ENTER:
-		return "Enter";
-	case XR_FX_EXIT:
-		return "Exit";
-	case XR_FX_LOG_APPEND:
-		return "LogAppend";
-	case XR_FX_DEADLOCK:
-		return "Deadlock";
-	case XR_FX_ROUND_END:
-		return "RoundEnd";
-	case XR_FX_DONE:
-		return "Done";
-	case XR_FX_SHUTDOWN:
-		return "Shutdown";
-	case XR_FX_SNAPSHOT_DONE:
-		return "SnapshotDone";
-	case XR_FX_COORDINATOR:
-		return "Coordinator";
-	case XR_FX_DEPOSED:
-		return "Deposed";
-	case XR_FX_CAR_LEFT:
-		return "CarLeft";
-	case XR_FX_CAR_AWAITED:
-		return "CarAwaited";
-	case XR_FX_CROSSING_INDEXED:
-		return "CrossingIndexed";
-	}
-	return "?";
-}
-
-uint64_t xr_log_digest_step(uint64_t d, const struct xr_crossing *c)
-{
-	/* A left entry hashes one word more; plain crossings hash as they
-	 * always did, so older traces and state files keep their digests. */
-	uint32_t words[4] = {c->round, c->index, c->car, 1u};
-	for (int w = 0; w < (c->left ? 4 : 3); w++) {
-		for (int b = 0; b < 4; b++) {
-			d ^= (words[w] >> (8 * b)) & 0xffu;
-			d *= FNV_PRIME;
-		}
-	}
-	return d;
-}
-
-const struct xr_crossing *xr_log_find(const struct xr_crossing *log,
-				      uint32_t n, uint32_t car)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (log[i].car == car)
-			return &log[i];
-	return NULL;
-}
-
-void xr_log_round_answer(const struct xr_node *n, const struct xr_msg *fetch,
-			 const struct xr_crossing *log, size_t count,
-			 struct xr_msg *out)
-{
-	struct xr_msg *r = out;
-	memset(r, 0, sizeof *r);
-	r->from = n->cfg.self;
-	r->to = fetch->from;
-	r->epoch = n->coordinator_epoch;
-	r->type = XR_MSG_LOG_ROUND;
-	r->u.log_round.round = fetch->u.log_fetch.round;
-	for (size_t i = 0; i < count && r->u.log_round.n_log < XR_MAX_CARS; i++)
-		if (log[i].round == r->u.log_round.round)
-			r->u.log_round.log[r->u.log_round.n_log++] = log[i];
-	r->u.log_round.held = r->u.log_round.n_log > 0;
-}
-
-void xr_durable_append(struct xr_node *n, const struct xr_crossing *c)
-{
-	n->durable.log_count++;
-	n->durable.log_digest = xr_log_digest_step(n->durable.log_digest, c);
-	if (c->left)
-		n->durable.left_count++;
-	if (c->round != n->durable.last_round)
-		n->durable.last_log_n = 0;
-	if (n->durable.last_log_n < XR_MAX_CARS)
-		n->durable.last_log[n->durable.last_log_n++] = *c;
-	if (c->round > n->durable.last_round)
-		n->durable.last_round = c->round;
-	struct xr_effect *fx = xr_out_effect(n, XR_FX_LOG_APPEND);
-	if (fx != NULL) {
-		fx->round = c->round;
-		fx->car = c->car;
-		fx->crossing = *c;
-	}
-}
-
-static uint64_t splitmix64(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ULL;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
-enum xr_turn xr_pick_turn(uint64_t seed, uint32_t car, uint32_t round,
-			  const uint32_t weights[XR_TURNS])
-{
-	uint64_t total = 0;
-	for (int t = 0; t < XR_TURNS; t++)
-		total += weights[t];
-	if (total == 0)
-		return XR_STRAIGHT;
-	uint64_t h = splitmix64(seed ^ splitmix64(((uint64_t)car << 32) | round));
-	uint64_t pick = h % total;
-	for (int t = 0; t < XR_TURNS; t++) {
-		if (pick < weights[t])
-			return (enum xr_turn)t;
-		pick -= weights[t];
-	}
-	return XR_STRAIGHT;
-}
-
-int xr_set_count(xr_set s)
-{
-	return __builtin_popcountll(s);
-}
-
-const char *xr_ids_str(const uint32_t *ids, uint32_t n, char *buf, size_t len)
-{
-	size_t used = 0;
-	int w = snprintf(buf, len, "[");
-	used = w > 0 ? (size_t)w : 0;
-	for (uint32_t i = 0; i < n && used < len; i++) {
-		w = snprintf(buf + used, len - used, i ? " %u" : "%u", ids[i]);
-		if (w < 0)
-			break;
-		used += (size_t)w;
-	}
-	if (used < len)
-		snprintf(buf + used, len - used, "]");
-	return buf;
-}
-
-void xr_tracef(struct xr_node *n, const char *fmt, ...)
-{
-	if (n->cfg.tracer == NULL)
-		return;
-	char line[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof line, fmt, ap);
-	va_end(ap);
-	n->cfg.tracer(n->cfg.tracer_ctx, n->cfg.self, n->now_ms, line);
-}
-
-struct xr_msg *xr_out_msg(struct xr_node *n, uint32_t to, enum xr_msg_type type)
-{
-	if (to == n->cfg.self) {
-		/* A coordinator that is also a car talking to itself: kept
-		 * inside the step, never on the wire. */
-		if (n->n_local >= sizeof n->local / sizeof n->local[0]) {
-			xr_tracef(n, "local queue full -> drop %s",
-				  xr_msg_type_name(type));
-			return NULL;
-		}
-		struct xr_msg *m = &n->local[n->n_local++];
-		memset(m, 0, sizeof *m);
-		m->from = m->to = to;
-		m->epoch = n->coordinator_epoch;
-		m->type = type;
-		return m;
-	}
-	if (n->out.n_msgs >= XR_OUTBOX_MSGS) {
-		xr_tracef(n, "outbox full -> drop %s to %u", xr_msg_type_name(type),
-			  to);
-		return NULL;
-	}
-	struct xr_msg *m = &n->out.msgs[n->out.n_msgs++];
-	memset(m, 0, sizeof *m);
-	m->from = n->cfg.self;
-	m->to = to;
-	m->epoch = n->coordinator_epoch;
-	m->snapshot = n->snap.id;
-	m->type = type;
-	return m;
-}
-
-struct xr_effect *xr_out_effect(struct xr_node *n, enum xr_effect_type type)
-{
-	if (n->out.n_effects >= XR_OUTBOX_EFFECTS) {
-		xr_tracef(n, "effect list full -> drop %s",
-			  xr_effect_type_name(type));
-		return NULL;
-	}
-	struct xr_effect *fx = &n->out.effects[n->out.n_effects++];
-	memset(fx, 0, sizeof *fx);
-	fx->type = type;
-	return fx;
-}
-
-void xr_timer_arm(struct xr_node *n, enum xr_timer k, uint64_t after_ms)
-{
-	uint64_t at = n->now_ms + after_ms;
-	if (n->timer_at[k] == XR_NEVER || n->timer_at[k] > at ||
-	    n->timer_at[k] < n->now_ms)
-		n->timer_at[k] = at;
-}
-
-int xr_node_car_index(const struct xr_node *n, uint32_t car)
-{
-	for (uint32_t i = 0; i < n->cfg.n_cars; i++)
-		if (n->cfg.cars[i] == car)
-			return (int)i;
-	return -1;
-}
 
 static int config_fail(char *why, size_t len, const char *text, unsigned a)
 {
@@ -366,7 +104,7 @@ int xr_node_init(struct xr_node *n, const struct xr_node_config *cfg,
 			n->coordinator_epoch = durable->epoch;
 		}
 	} else {
-		n->durable.log_digest = FNV_OFFSET;
+		n->durable.log_digest = XR_LOG_DIGEST_EMPTY;
 		n->durable.epoch = 1; /* a restart knows it is not the start */
 	}
 	for (int k = 0; k < XR_TIMERS; k++)
@@ -564,6 +302,31 @@ static int check_msg(const struct xr_node *n, const struct xr_msg *m)
 	return check_values(n, m);
 }
 
+/* What a wave's step asks of the roles: the coordinator decides on a wave
+ * that completed or restarts one that stalled (light.c); a car takes what
+ * a wave it joins carries before the wave goes on (car.c). */
+static void wave_event(struct xr_node *n, enum xr_wave_event ev)
+{
+	if (ev == XR_WAVE_DONE)
+		xr_light_wave_done(n, &n->wave);
+	else if (ev == XR_WAVE_STALLED)
+		xr_light_wave_restart(n);
+}
+
+static int receive_wave(struct xr_node *n, const struct xr_msg *m)
+{
+	enum xr_wave_event ev;
+	int rv = xr_wave_receive(n, m, &ev);
+	if (ev == XR_WAVE_JOINED) {
+		if (!n->is_light)
+			xr_car_wave_join(n, &n->wave.down, &n->wave.up);
+		xr_wave_joined(n);
+		return rv;
+	}
+	wave_event(n, ev);
+	return rv;
+}
+
 /* A message that passed the checks, or one the node sent itself. */
 static int dispatch(struct xr_node *n, const struct xr_msg *m)
 {
@@ -582,17 +345,21 @@ static int dispatch(struct xr_node *n, const struct xr_msg *m)
 	    m->type != XR_MSG_RECOVER && !coordinator_bound(m->type))
 		return XR_ESTATE;
 	if (m->type == XR_MSG_WAVE)
-		return xr_wave_receive(n, m);
-	/* A round's log: for the light catching up (recover.c), else for a
-	 * car looking for its crossing's index (car.c). */
+		return receive_wave(n, m);
+	/* A round's log: for the light catching up (light_takeover.c), else
+	 * for a car looking for its crossing's index (car.c). */
 	if (m->type == XR_MSG_LOG_ROUND) {
 		if (n->coordinator == n->cfg.self && n->light.catchup_round != 0)
-			return xr_light_receive(n, m);
+			return xr_light_on_log_round(n, m);
 		return n->is_car ? xr_car_receive(n, m) : XR_ESTATE;
 	}
-	if (coordinator_bound(m->type))
-		return n->coordinator == n->cfg.self ? xr_light_receive(n, m)
-						     : XR_ESTATE;
+	if (coordinator_bound(m->type)) {
+		if (n->coordinator != n->cfg.self)
+			return XR_ESTATE;
+		if (m->type == XR_MSG_RECOVER_STATE)
+			return xr_light_on_recover_state(n, m);
+		return xr_light_receive(n, m);
+	}
 	return n->is_car ? xr_car_receive(n, m) : XR_EROLE;
 }
 
@@ -644,13 +411,21 @@ static void start(struct xr_node *n)
 		xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
 }
 
+/* The wave is ticked by each role the node plays, the coordinator's first
+ * (a coordinator that is a car ticks it twice: harmless, as a resend waits
+ * for resend_ms and a restart for 2 x stall_ms since the last one). */
 static void tick(struct xr_node *n)
 {
 	xr_snapshot_tick(n);
-	if (n->coordinator == n->cfg.self)
+	if (n->coordinator == n->cfg.self) {
+		wave_event(n, xr_wave_tick(n));
+		xr_light_recover_tick(n);
 		xr_light_tick(n);
-	if (n->is_car)
+	}
+	if (n->is_car) {
+		wave_event(n, xr_wave_tick(n));
 		xr_car_tick(n);
+	}
 	xr_election_tick(n);
 }
 

@@ -199,7 +199,7 @@ struct xr_msg {
 		 * it; `held` false: it does not hold that round (it was
 		 * away). A node's shell answers a LogFetch from its log file
 		 * (xr_log_round_answer): the core keeps only the last round
-		 * (recover.c, "catching up"; car.c, a crossing's index). */
+		 * (light_takeover.c, "catching up"; car.c, a crossing's index). */
 		struct {
 			uint32_t round;
 			bool held;
@@ -422,12 +422,12 @@ struct xr_light {
 	uint32_t n_last_cycle;
 	uint32_t last_cycle[XR_MAX_CARS];
 	uint32_t rounds_done;
-	/* Takeover by a new coordinator (recover.c). */
+	/* Takeover by a new coordinator (light_takeover.c). */
 	xr_set recover_have;   /* cars whose RecoverState arrived */
 	struct xr_recover_state recovered[XR_MAX_NODES];
 	bool star;             /* waves run as a star around us */
 	/* A light taking over after missing whole rounds fetches them, in
-	 * order, before it resumes (recover.c, "catching up"): the next round
+	 * order, before it resumes (light_takeover.c, "catching up"): the next round
 	 * to fetch (0: none) and the last one. */
 	uint32_t catchup_round;
 	uint32_t catchup_to;
@@ -594,7 +594,7 @@ int xr_node_init(struct xr_node *n, const struct xr_node_config *cfg,
 int xr_node_step(struct xr_node *n, const struct xr_event *ev);
 
 /* A shell's answer to a LogFetch (the core keeps only its last round, so
- * the process answers from its log, recover.c "catching up", car.c): node
+ * the process answers from its log, light_takeover.c "catching up", car.c): node
  * `n`'s LogRound to the asker of `fetch`, at n's epoch, with the entries of
  * the fetched round among the `count` entries of `log`, in log order; held
  * when there is any. The daemon, the simulator and the core fault harness

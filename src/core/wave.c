@@ -54,7 +54,7 @@ static void send_down_to_all_but(struct xr_node *n, uint32_t except)
 			send_wave(n, v, false, false);
 }
 
-void xr_wave_start(struct xr_node *n, const struct xr_wave_msg *down)
+void xr_wave_begin(struct xr_node *n, const struct xr_wave_msg *down)
 {
 	struct xr_wave_state *w = &n->wave;
 	uint32_t id = w->id + 1;
@@ -83,13 +83,10 @@ void xr_wave_start(struct xr_node *n, const struct xr_wave_msg *down)
 	xr_tracef(n, "start wave %u %s r%u -> %d neighbours", id,
 		  xr_wave_kind_name(down->kind), down->round,
 		  xr_set_count(w->nbrs));
-	/* A coordinator that is a car takes what the wave carries too;
-	 * not while it rejoins after a restart (as any car, node.c): it
-	 * would take the intent set without the overrides it had lost, and
-	 * go by the plain rules against a winner that goes by them (two cars
-	 * in the box, seed 764811871 star). Its own RejoinState brings all. */
-	if (n->is_car && !n->car.rejoining)
-		xr_car_wave_join(n, &w->down, &w->up);
+}
+
+void xr_wave_send_down(struct xr_node *n)
+{
 	send_down_to_all_but(n, n->cfg.self);
 	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
 }
@@ -106,19 +103,21 @@ static void merge_up(struct xr_wave_msg *up, const struct xr_wave_msg *echo)
 	}
 }
 
-static void maybe_finish(struct xr_node *n)
+/* XR_WAVE_DONE when the root has heard from every neighbour; a node that
+ * is not the root echoes to its father instead. */
+static enum xr_wave_event maybe_finish(struct xr_node *n)
 {
 	struct xr_wave_state *w = &n->wave;
 	if (w->done || (w->heard & w->nbrs) != w->nbrs)
-		return;
+		return XR_WAVE_NOTHING;
 	w->done = true;
 	if (w->is_root) {
 		xr_tracef(n, "wave %u heard from all %d neighbours -> decide",
 			  w->id, xr_set_count(w->nbrs));
-		xr_light_wave_done(n, w);
-	} else {
-		send_wave(n, w->parent, true, false);
+		return XR_WAVE_DONE;
 	}
+	send_wave(n, w->parent, true, false);
+	return XR_WAVE_NOTHING;
 }
 
 static void join(struct xr_node *n, const struct xr_msg *m)
@@ -134,17 +133,21 @@ static void join(struct xr_node *n, const struct xr_msg *m)
 	w->up.round = m->u.wave.round;
 	w->nbrs = m->u.wave.star ? XR_SET(m->from) : n->neighbour_set;
 	w->heard = XR_SET(m->from);
-	if (!n->is_light)
-		xr_car_wave_join(n, &w->down, &w->up);
-	send_down_to_all_but(n, m->from);
-	maybe_finish(n);
+}
+
+void xr_wave_joined(struct xr_node *n)
+{
+	send_down_to_all_but(n, n->wave.parent);
+	(void)maybe_finish(n); /* not the root: an echo at most */
 	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
 }
 
-int xr_wave_receive(struct xr_node *n, const struct xr_msg *m)
+int xr_wave_receive(struct xr_node *n, const struct xr_msg *m,
+		    enum xr_wave_event *ev)
 {
 	struct xr_wave_state *w = &n->wave;
 	const struct xr_wave_msg *in = &m->u.wave;
+	*ev = XR_WAVE_NOTHING;
 	if (in->wave < w->id)
 		return XR_EROUND; /* an older wave: its messages are stale */
 	/* Only the coordinator starts waves, so one it did not start (or no
@@ -159,6 +162,7 @@ int xr_wave_receive(struct xr_node *n, const struct xr_msg *m)
 		if (in->echo)
 			return XR_ESTATE;
 		join(n, m);
+		*ev = XR_WAVE_JOINED;
 		return 0;
 	}
 	if (XR_HAS(w->heard, m->from)) {
@@ -173,7 +177,7 @@ int xr_wave_receive(struct xr_node *n, const struct xr_msg *m)
 	w->heard |= XR_SET(m->from);
 	if (in->echo)
 		merge_up(&w->up, in);
-	maybe_finish(n);
+	*ev = maybe_finish(n);
 	return 0;
 }
 
@@ -182,17 +186,17 @@ bool xr_wave_pending(const struct xr_node *n)
 	return n->wave.active && !n->wave.done;
 }
 
-void xr_wave_tick(struct xr_node *n)
+enum xr_wave_event xr_wave_tick(struct xr_node *n)
 {
 	struct xr_wave_state *w = &n->wave;
 	if (!w->active)
-		return;
+		return XR_WAVE_NOTHING;
 	/* A car coordinating a cluster of one car has nobody on its star:
 	 * no message will ever arrive to complete its waves, so the tick
 	 * does (not the start itself: deciding there would start the next
 	 * wave from inside this one). */
-	if (w->is_root && w->nbrs == 0)
-		maybe_finish(n);
+	if (w->is_root && w->nbrs == 0 && maybe_finish(n) == XR_WAVE_DONE)
+		return XR_WAVE_DONE;
 	/* Resend on every edge we have sent on but not heard back, once
 	 * resend_ms has passed since we last sent. A node that has echoed
 	 * waits for its father to ask again (a retry). */
@@ -203,10 +207,9 @@ void xr_wave_tick(struct xr_node *n)
 				send_wave(n, v, false, true);
 	if (w->is_root && !w->done &&
 	    n->now_ms - n->light.wave_started_ms >= 2ull * n->cfg.stall_ms) {
-		struct xr_wave_msg down = w->down;
 		xr_tracef(n, "wave %u incomplete after %u ms -> restart", w->id,
 			  2 * n->cfg.stall_ms);
-		xr_wave_start(n, &down);
+		return XR_WAVE_STALLED; /* the restart arms the timer */
 	}
 	if (!w->done) {
 		uint64_t since = n->now_ms - w->last_send_ms;
@@ -214,4 +217,5 @@ void xr_wave_tick(struct xr_node *n)
 			     since >= n->cfg.resend_ms ? n->cfg.resend_ms
 						       : n->cfg.resend_ms - since);
 	}
+	return XR_WAVE_NOTHING;
 }

@@ -445,7 +445,7 @@ void sim_check_log_grew(struct sim_checker *c, const struct xr_node *n,
 		return;
 	}
 	/* Every entry comes through a LOG_APPEND: a light that missed
-	 * rounds fetches and appends them (recover.c, "catching up"). */
+	 * rounds fetches and appends them (light_takeover.c, "catching up"). */
 	if (n->durable.log_count - appends != c->count[id])
 		sim_violation(c->v, now,
 			      "I4: node %u's durable log grew from %u to %u "

@@ -43,50 +43,6 @@ void xr_light_takeover(struct xr_node *n)
 	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
 }
 
-/* The car's answer to Recover. */
-void xr_car_on_recover(struct xr_node *n)
-{
-	const struct xr_car *c = &n->car;
-	/* Not while in the box: a coordinator that resumes without knowing
-	 * we are inside (it may have lost the round we entered in) could let
-	 * a car in across our path. It asks again until we are out. */
-	if (c->phase == XR_CAR_CROSSING) {
-		xr_tracef(n, "asked for our state while in the box -> answer "
-			     "once out");
-		return;
-	}
-	struct xr_msg *m = xr_out_msg(n, n->coordinator, XR_MSG_RECOVER_STATE);
-	if (m == NULL)
-		return;
-	struct xr_recover_state *r = &m->u.recover_state;
-	struct xr_rejoin_state *s = &r->state;
-	s->round = c->round;
-	s->intents_fixed = c->have_set;
-	if (c->have_set) {
-		s->n_intents = c->n_intents;
-		memcpy(s->intents, c->intents, c->n_intents * sizeof c->intents[0]);
-	}
-	for (uint32_t i = 0; i < XR_MAX_CARS; i++)
-		if (XR_HAS(c->log_have, i))
-			s->log[s->n_log++] = c->log[i];
-	s->n_overrides = c->n_overrides;
-	memcpy(s->overrides, c->overrides, c->n_overrides * sizeof c->overrides[0]);
-	r->crossed_round = n->durable.last_crossed_round;
-	r->held = c->held;
-	r->override_epoch = c->override_epoch;
-	r->has_last_override = c->has_last_override;
-	r->last_override = c->last_override;
-	r->logged_round = n->durable.last_round;
-	r->target_round = n->durable.target_round;
-	r->detect_epoch = c->epoch;
-	r->log_count = n->durable.log_count;
-	r->log_digest = n->durable.log_digest;
-	r->left_count = n->durable.left_count;
-	r->n_last_log = n->durable.last_log_n;
-	memcpy(r->last_log, n->durable.last_log,
-	       n->durable.last_log_n * sizeof r->last_log[0]);
-}
-
 static bool in_log(const struct xr_light *l, uint32_t car)
 {
 	return xr_log_find(l->log, l->n_log, car) != NULL;
