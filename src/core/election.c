@@ -64,6 +64,8 @@ static void set_epoch(struct xr_node *n, uint32_t epoch, uint32_t who)
 		n->election.grant_round = 0;
 		n->election.grant_epoch = 0;
 	}
+	if (epoch != n->election.rival_epoch)
+		n->election.rival_epoch = 0;
 	n->coordinator = who;
 	n->coordinator_epoch = epoch;
 	n->durable.epoch = epoch;
@@ -114,6 +116,14 @@ void xr_election_start(struct xr_node *n, const char *why)
 	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
 }
 
+/* Tells node `to` that `rival` claimed the epoch it coordinates at. */
+static void tell_rival(struct xr_node *n, uint32_t to)
+{
+	struct xr_msg *c = xr_out_msg(n, to, XR_MSG_COORDINATOR);
+	if (c != NULL)
+		c->u.coordinator.coordinator = n->election.rival;
+}
+
 /* A coordinator claim `who` at `epoch`, by a COORDINATOR or HEARTBEAT. */
 static void claim(struct xr_node *n, uint32_t who, uint32_t epoch,
 		  uint32_t from)
@@ -122,21 +132,24 @@ static void claim(struct xr_node *n, uint32_t who, uint32_t epoch,
 		     (epoch == n->coordinator_epoch &&
 		      xr_rank(n, who) > xr_rank(n, n->coordinator));
 	if (newer) {
-		/* Two coordinators at one epoch, and we knew the other: tell
-		 * the winner, which then moves to a newer epoch (below), so
-		 * that every epoch names one coordinator. Without this a car
-		 * that coordinated and heard the restarted light first just
-		 * yielded, and the light stayed at the car's epoch for good
-		 * (integration_kill9_light). */
-		if (epoch == n->coordinator_epoch &&
-		    n->coordinator < XR_MAX_NODES && who != n->cfg.self) {
-			struct xr_msg *c = xr_out_msg(n, from,
-						      XR_MSG_COORDINATOR);
-			if (c != NULL)
-				c->u.coordinator.coordinator = n->coordinator;
-		}
+		/* Two coordinators at one epoch, and we knew the other: we
+		 * tell the winner, which then moves to a newer epoch (below),
+		 * so that every epoch names one coordinator. Without this a
+		 * car that coordinated and heard the restarted light first
+		 * just yielded, and the light stayed at the car's epoch for
+		 * good (integration_kill9_light). We tell it again at every
+		 * heartbeat of that epoch (on_heartbeat): the first telling
+		 * may be lost, as to a light that has just restarted. */
+		uint32_t rival = n->coordinator;
+		bool shared = epoch == n->coordinator_epoch &&
+			      rival < XR_MAX_NODES && who != n->cfg.self;
 		xr_tracef(n, "%u coordinates at epoch %u -> follow", who, epoch);
 		set_epoch(n, epoch, who);
+		if (shared) {
+			n->election.rival_epoch = epoch;
+			n->election.rival = rival;
+			tell_rival(n, from);
+		}
 		xr_car_new_coordinator(n);
 		/* A node that outranks the new coordinator takes over (the
 		 * returning light). */
@@ -191,7 +204,14 @@ static void on_heartbeat(struct xr_node *n, const struct xr_msg *m)
 			n->light.ack_stamp_ms[m->from] = m->u.heartbeat.stamp_ms;
 		return;
 	}
+	/* Told already by the claim if this heartbeat is what made us
+	 * follow; told again if the epoch was shared before it. */
+	bool shared = n->election.rival_epoch != 0 &&
+		      m->epoch == n->election.rival_epoch;
 	claim(n, m->from, m->epoch, m->from);
+	if (shared && n->coordinator == m->from &&
+	    n->election.rival_epoch == m->epoch)
+		tell_rival(n, m->from);
 	if (n->coordinator != m->from || !n->is_car)
 		return;
 	struct xr_msg *ack = xr_out_msg(n, m->from, XR_MSG_HEARTBEAT);

@@ -459,6 +459,11 @@ struct xr_election {
 	 * may enter (light.c, "absent cars"). */
 	uint32_t grant_round;
 	uint32_t grant_epoch;
+	/* The epoch our coordinator shares with another claimant we knew
+	 * (`rival`), 0 if none: we tell our coordinator at every heartbeat
+	 * until it moves to a newer epoch (election.c, claim). */
+	uint32_t rival_epoch;
+	uint32_t rival;
 };
 
 enum xr_car_phase {
