@@ -73,6 +73,10 @@ struct xr_daemon {
 	bool disk_failed;         /* a durable write failed: mute, then stop */
 	uint64_t fingerprint;     /* xr_daemon_fingerprint() of our settings */
 	struct xr_net_item *cur;  /* the item being stepped (wave responses) */
+	/* Stepping a wave message that came by Deliver, from this node: its
+	 * answer goes back by Deliver too (daemon_step.c, wave_by_request). */
+	bool deliver_wave;
+	uint32_t deliver_from;
 	/* The core is stepped by nng's callback threads (direct dispatch,
 	 * net.h) and by the loop thread (timers): core_mtx serialises them. */
 	pthread_mutex_t core_mtx;

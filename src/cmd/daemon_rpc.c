@@ -141,7 +141,10 @@ static int receive(struct xr_daemon *d, const uint8_t *body, size_t len,
 	}
 	ev.now_ms = xr_net_now();
 	ev.msg = &m;
+	d->deliver_wave = wave_peer == -2 && m.type == XR_MSG_WAVE;
+	d->deliver_from = m.from;
 	rc = xr_daemon_step(d, &ev);
+	d->deliver_wave = false;
 	/* The core says only its code (its tracer has the line); name the
 	 * message so that the sender can tell which one. */
 	if (rc != 0)

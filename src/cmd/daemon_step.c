@@ -124,6 +124,19 @@ static bool is_wave_edge(const struct xr_daemon *d, const struct xr_msg *m)
 	       (d->cluster.adj[d->self] & ((xr_set)1 << m->to));
 }
 
+/* A wave message that goes by Deliver instead of a survey: a retry (the
+ * survey went unanswered for resend_ms) and the answer to a wave that came
+ * by Deliver. Waves ride surveys for speed, but nng 1.5.2's ipc can leave
+ * one survey direction silent for good after a peer restarts (a car never
+ * got a survey of the restarted light for 80 s, while Deliver between the
+ * two worked: integration_kill9_light, docs/NET.md "Waves"); a wave whose
+ * retries took the same path never completed. The request sockets are a
+ * second path with their own connections. */
+static bool wave_by_request(const struct xr_daemon *d, const struct xr_msg *m)
+{
+	return m->u.wave.retry || (d->deliver_wave && d->deliver_from == m->to);
+}
+
 static void log_send(const struct xr_msg *m, int rc)
 {
 	if (rc != 0)
@@ -173,7 +186,7 @@ static void send_msgs(struct xr_daemon *d, const struct xr_outbox *out)
 
 		if (done[i])
 			continue;
-		if (!is_wave_edge(d, m)) {
+		if (!is_wave_edge(d, m) || wave_by_request(d, m)) {
 			rc = encode(d, m, m->to, buf, sizeof buf, &len);
 			if (rc == 0)
 				rc = xr_net_deliver(d->net, m->to, buf, len);
@@ -195,7 +208,8 @@ static void send_msgs(struct xr_daemon *d, const struct xr_outbox *out)
 		dests = (uint32_t)1 << m->to;
 		for (uint32_t j = i + 1; j < out->n_msgs; j++) {
 			const struct xr_msg *o = &out->msgs[j];
-			if (done[j] || !is_wave_edge(d, o) || (dests & ((uint32_t)1 << o->to)) ||
+			if (done[j] || !is_wave_edge(d, o) || wave_by_request(d, o) ||
+			    (dests & ((uint32_t)1 << o->to)) ||
 			    (d->cur != NULL && d->cur->can_respond &&
 			     d->cur->wave_peer == (int)o->to))
 				continue;
