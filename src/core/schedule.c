@@ -139,6 +139,31 @@ int xr_schedule_rules(const struct xr_car_intent *intents, uint32_t n,
 	return 0;
 }
 
+/* Bit `set` of the result: the cars at the fronts of the lanes in `set`
+ * (approach bits, a subset of `have`) pairwise do not conflict. */
+static uint32_t free_sets(const uint32_t *front, uint32_t have,
+			  const uint32_t *conflict)
+{
+	uint32_t clash[XR_APPROACHES] = {0};
+	for (int a = 0; a < XR_APPROACHES; a++)
+		for (int b = 0; b < XR_APPROACHES; b++)
+			if (a != b && (have & (1u << a)) && (have & (1u << b)) &&
+			    (conflict[front[a]] & (1u << front[b])))
+				clash[a] |= 1u << b;
+	uint32_t ok = 1; /* the empty set; each set extends a smaller one */
+	for (uint32_t set = 1; set < (1u << XR_APPROACHES); set++) {
+		if (set & ~have)
+			continue;
+		int a = 0;
+		while (!(set & (1u << a)))
+			a++;
+		uint32_t rest = set & (set - 1);
+		if ((ok & (1u << rest)) && (clash[a] & rest) == 0)
+			ok |= 1u << set;
+	}
+	return ok & ~1u;
+}
+
 int xr_schedule_optimal(const struct xr_car_intent *intents, uint32_t n,
 			struct xr_schedule_plan *out)
 {
@@ -173,72 +198,79 @@ int xr_schedule_optimal(const struct xr_car_intent *intents, uint32_t n,
 			if (i != j && must_order(&intents[i], &intents[j]))
 				conflict[i] |= 1u << j;
 
-	/* State index: mixed radix over (p_S, p_E, p_N, p_W), p_W fastest. */
-	uint32_t stride[XR_APPROACHES], states = 1;
+	/* State index: mixed radix over (p_S, p_E, p_N, p_W), p_W fastest;
+	 * step[set]: what letting the fronts of `set` through adds to it. */
+	uint32_t stride[XR_APPROACHES], states = 1, step[1u << XR_APPROACHES];
 	for (int a = XR_APPROACHES - 1; a >= 0; a--) {
 		stride[a] = states;
 		states *= len[a] + 1;
 	}
+	for (uint32_t set = 0; set < (1u << XR_APPROACHES); set++) {
+		step[set] = 0;
+		for (int a = 0; a < XR_APPROACHES; a++)
+			if (set & (1u << a))
+				step[set] += stride[a];
+	}
 	/* fewest[s]: fewest phases from state s to the end (<= 32). */
 	uint8_t fewest[MAX_STATES];
 
+	/* From the last state (every lane done) down to the first, p[] being
+	 * the state s counts down like an odometer. */
+	uint32_t p[XR_APPROACHES];
+	memcpy(p, len, sizeof p);
 	for (uint32_t s = states; s-- > 0;) {
-		uint32_t front[XR_APPROACHES], have = 0, rest = s;
-		for (int a = 0; a < XR_APPROACHES; a++) {
-			uint32_t p = rest / stride[a];
-			rest %= stride[a];
-			if (p < len[a]) {
-				front[a] = lane[a][p];
+		uint32_t front[XR_APPROACHES] = {0}, have = 0;
+		for (int a = 0; a < XR_APPROACHES; a++)
+			if (p[a] < len[a]) {
+				front[a] = lane[a][p[a]];
 				have |= 1u << a;
 			}
+		uint32_t best = 0;
+		if (have != 0) {
+			/* A single front is always free: best gets set. */
+			uint32_t sets = free_sets(front, have, conflict);
+			best = UINT32_MAX;
+			for (uint32_t set = have; set != 0; set = (set - 1) & have)
+				if ((sets & (1u << set)) &&
+				    1u + fewest[s + step[set]] < best)
+					best = 1u + fewest[s + step[set]];
 		}
-		if (have == 0) {
-			fewest[s] = 0;
-			continue;
-		}
-		uint32_t best = UINT32_MAX;
-		for (uint32_t set = have; set != 0; set = (set - 1) & have) {
-			uint32_t cars = 0, next = s;
-			bool ok = true;
-			for (int a = 0; a < XR_APPROACHES && ok; a++) {
-				if (!(set & (1u << a)))
-					continue;
-				ok = (conflict[front[a]] & cars) == 0;
-				cars |= 1u << front[a];
-				next += stride[a];
-			}
-			if (ok && 1u + fewest[next] < best)
-				best = 1u + fewest[next];
-		}
-		/* A single front is always conflict-free, so best was set. */
 		fewest[s] = (uint8_t)best;
+		for (int a = XR_APPROACHES - 1; a >= 0; a--) {
+			if (p[a] > 0) {
+				p[a]--;
+				break;
+			}
+			p[a] = len[a];
+		}
 	}
 
 	/* Walk from the start, each phase the best set by arrival among those
 	 * that keep the total at fewest[0]. */
-	uint32_t s = 0, p[XR_APPROACHES] = {0};
+	uint32_t s = 0;
+	memset(p, 0, sizeof p);
 	while (fewest[s] > 0) {
+		uint32_t front[XR_APPROACHES] = {0}, have = 0;
+		for (int a = 0; a < XR_APPROACHES; a++)
+			if (p[a] < len[a]) {
+				front[a] = lane[a][p[a]];
+				have |= 1u << a;
+			}
+		uint32_t sets = free_sets(front, have, conflict);
 		uint64_t best_key = 0;
 		uint32_t best_set = 0, best_cars = 0;
-		uint32_t have = 0;
-		for (int a = 0; a < XR_APPROACHES; a++)
-			if (p[a] < len[a])
-				have |= 1u << a;
 		for (uint32_t set = have; set != 0; set = (set - 1) & have) {
-			uint32_t cars = 0, next = s;
+			if (!(sets & (1u << set)) ||
+			    fewest[s + step[set]] + 1u != fewest[s])
+				continue;
+			uint32_t cars = 0;
 			uint64_t key = 0;
-			bool ok = true;
-			for (int a = 0; a < XR_APPROACHES && ok; a++) {
-				if (!(set & (1u << a)))
-					continue;
-				uint32_t car = lane[a][p[a]];
-				ok = (conflict[car] & cars) == 0;
-				cars |= 1u << car;
-				key |= 1ull << (63 - rank[car]);
-				next += stride[a];
-			}
-			if (ok && fewest[next] + 1u == fewest[s] &&
-			    key > best_key) {
+			for (int a = 0; a < XR_APPROACHES; a++)
+				if (set & (1u << a)) {
+					cars |= 1u << front[a];
+					key |= 1ull << (63 - rank[front[a]]);
+				}
+			if (key > best_key) {
 				best_key = key;
 				best_set = set;
 				best_cars = cars;
@@ -250,10 +282,9 @@ int xr_schedule_optimal(const struct xr_car_intent *intents, uint32_t n,
 			if (best_cars & (1u << i))
 				out->phase[i] = out->phases;
 		for (int a = 0; a < XR_APPROACHES; a++)
-			if (best_set & (1u << a)) {
+			if (best_set & (1u << a))
 				p[a]++;
-				s += stride[a];
-			}
+		s += step[best_set];
 	}
 
 	/* Every conflicting pair, from the later phase to the earlier. */
