@@ -1,5 +1,6 @@
-/* `xroadctl plan`: the rules and the light's deadlock policy applied offline
- * to one car per approach (see ctl_plan.h for the model). The computation
+/* `xroadctl plan`: the rules and the light's deadlock policy, or the optimal
+ * schedule, applied offline to one car per approach (see ctl_plan.h for the
+ * model). The computation
  * (xr_plan_compute) is separate from the printing so that the exhaustive
  * test in tests/core can check all 256 combinations without parsing text. */
 #include "ctl_plan.h"
@@ -68,16 +69,64 @@ static uint32_t find_cycles(const unsigned waits[XR_APPROACHES],
 	return n;
 }
 
+/* The optimal schedule's edges and phases for the present cars. */
+static int compute_optimal(struct xr_plan *out)
+{
+	struct xr_car_intent in[XR_APPROACHES];
+	enum xr_approach of[XR_APPROACHES];
+	uint32_t n = 0;
+	for (int a = 0; a < XR_APPROACHES; a++) {
+		if (!out->present[a])
+			continue;
+		of[n] = (enum xr_approach)a;
+		in[n++] = intent_of(out, (enum xr_approach)a);
+	}
+	struct xr_schedule_plan s;
+	int rv = xr_schedule_optimal(in, n, &s);
+	if (rv != 0)
+		return rv;
+	for (uint32_t i = 0; i < n; i++) {
+		for (uint32_t j = 0; j < n; j++) {
+			if (!(s.waits[i] & (1u << j)))
+				continue;
+			out->waits[of[i]] |= 1u << of[j];
+			out->edges[out->n_edges][0] = of[i];
+			out->edges[out->n_edges][1] = of[j];
+			out->n_edges++;
+		}
+		out->phase_of[of[i]] = s.phase[i];
+	}
+	memcpy(out->final_waits, out->waits, sizeof out->waits);
+	out->phases = s.phases;
+	for (uint32_t ph = 1; ph <= s.phases; ph++)
+		for (int a = 0; a < XR_APPROACHES; a++)
+			if (out->present[a] && out->phase_of[a] == ph)
+				out->order[out->n_order++] = (enum xr_approach)a;
+	return 0;
+}
+
 int xr_plan_compute(const bool present[XR_APPROACHES],
 		    const enum xr_turn turn[XR_APPROACHES], struct xr_plan *out)
 {
+	return xr_plan_compute_schedule(present, turn, XR_SCHEDULE_RULES, out);
+}
+
+int xr_plan_compute_schedule(const bool present[XR_APPROACHES],
+			     const enum xr_turn turn[XR_APPROACHES],
+			     enum xr_schedule schedule, struct xr_plan *out)
+{
 	memset(out, 0, sizeof *out);
+	if (schedule != XR_SCHEDULE_RULES && schedule != XR_SCHEDULE_OPTIMAL)
+		return XR_EINVAL;
+	out->schedule = schedule;
 	for (int a = 0; a < XR_APPROACHES; a++) {
 		out->present[a] = present[a];
 		out->turn[a] = present[a] ? turn[a] : XR_STRAIGHT;
 		if (present[a] && (unsigned)turn[a] >= XR_TURNS)
 			return XR_EINVAL;
 	}
+	if (schedule == XR_SCHEDULE_OPTIMAL)
+		return compute_optimal(out);
 	for (int a = 0; a < XR_APPROACHES; a++) {
 		for (int b = 0; b < XR_APPROACHES; b++) {
 			if (a == b || !present[a] || !present[b])
@@ -154,7 +203,7 @@ static void print_cycle_json(const struct xr_plan_cycle *c)
 
 static void print_json(const struct xr_plan *p)
 {
-	printf("{\"cars\":{");
+	printf("{\"schedule\":\"%s\",\"cars\":{", xr_schedule_name(p->schedule));
 	bool first = true;
 	for (int a = 0; a < XR_APPROACHES; a++) {
 		if (!p->present[a])
@@ -215,6 +264,11 @@ static void print_cycle_text(const struct xr_plan_cycle *c)
 
 static void print_text(const struct xr_plan *p)
 {
+	printf("schedule: %s%s\n", xr_schedule_name(p->schedule),
+	       p->schedule == XR_SCHEDULE_OPTIMAL
+		       ? " (every conflict oriented by an optimal colouring: "
+			 "phases = chromatic number)"
+		       : " (priority to the right; the light breaks deadlocks)");
 	printf("cars:");
 	for (int a = 0; a < XR_APPROACHES; a++)
 		if (p->present[a])
@@ -261,7 +315,8 @@ static int usage_error(const char *what, const char *arg)
 {
 	fprintf(stderr,
 		"xroadctl plan: %s%s%s%s\n"
-		"usage: xroadctl plan A:TURN... [--json]\n"
+		"usage: xroadctl plan A:TURN... [--schedule rules|optimal] "
+		"[--json]\n"
 		"  A is S, E, N or W (each at most once; absent approaches have "
 		"no car),\n  TURN is right, straight or left. Example: "
 		"xroadctl plan S:straight E:left N:straight W:right\n",
@@ -275,6 +330,7 @@ int xr_ctl_plan(int argc, char **argv)
 	enum xr_turn turn[XR_APPROACHES] = {XR_STRAIGHT, XR_STRAIGHT,
 					    XR_STRAIGHT, XR_STRAIGHT};
 	bool json = false;
+	enum xr_schedule schedule = XR_SCHEDULE_RULES;
 	int cars = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
@@ -282,8 +338,22 @@ int xr_ctl_plan(int argc, char **argv)
 			json = true;
 			continue;
 		}
+		if (strcmp(arg, "--schedule") == 0 ||
+		    strncmp(arg, "--schedule=", 11) == 0) {
+			const char *v = arg[10] == '=' ? arg + 11
+				       : i + 1 < argc ? argv[++i]
+						      : NULL;
+			if (v == NULL)
+				return usage_error("--schedule needs rules or "
+						   "optimal", NULL);
+			if (xr_schedule_parse(v, &schedule) != 0)
+				return usage_error("unknown schedule (rules, "
+						   "optimal)", v);
+			continue;
+		}
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-			printf("usage: xroadctl plan A:TURN... [--json]\n");
+			printf("usage: xroadctl plan A:TURN... "
+			       "[--schedule rules|optimal] [--json]\n");
 			return 0;
 		}
 		if (arg[0] == '-')
@@ -314,7 +384,7 @@ int xr_ctl_plan(int argc, char **argv)
 	if (cars == 0)
 		return usage_error("no cars given", NULL);
 	struct xr_plan p;
-	int rv = xr_plan_compute(present, turn, &p);
+	int rv = xr_plan_compute_schedule(present, turn, schedule, &p);
 	if (rv != 0) {
 		fprintf(stderr, "xroadctl plan: cannot resolve: %s\n",
 			xr_strerror(rv));

@@ -10,7 +10,12 @@
  * winner is the earliest (arrival_ms, car) of the cycle, and the override
  * reverses the edge winner -> its successor in the cycle (never drops it, so
  * the two cars stay ordered). Phases are then peeled off the acyclic graph:
- * every car with no remaining wait crosses in the same phase. */
+ * every car with no remaining wait crosses in the same phase.
+ *
+ * With --schedule optimal the edges are src/core/schedule.c's instead: every
+ * conflicting pair oriented from the later phase to the earlier, the phases
+ * an optimal colouring of the conflict graph (ties by arrival, here by car
+ * id). That graph is acyclic by construction: no deadlock, no override. */
 #ifndef XR_CTL_PLAN_H
 #define XR_CTL_PLAN_H
 
@@ -18,6 +23,7 @@
 #include <stdint.h>
 
 #include "geometry.h"
+#include "schedule.h"
 
 #define XR_PLAN_MAX_EDGES 12 /* ordered pairs of 4 approaches */
 #define XR_PLAN_MAX_CYCLES 20 /* elementary directed cycles on 4 nodes */
@@ -30,9 +36,11 @@ struct xr_plan_cycle {
 
 /* Everything the plan reports; filled by xr_plan_compute, caller-owned. */
 struct xr_plan {
+	enum xr_schedule schedule; /* which edges: the rules' or optimal's */
 	bool present[XR_APPROACHES];
 	enum xr_turn turn[XR_APPROACHES];
-	/* waits[a] bit b: car on a waits for car on b, by the rules alone. */
+	/* waits[a] bit b: car on a waits for car on b, by the rules alone
+	 * (rules) or by the optimal schedule (optimal). */
 	unsigned waits[XR_APPROACHES];
 	uint32_t n_edges;
 	enum xr_approach edges[XR_PLAN_MAX_EDGES][2];
@@ -66,9 +74,17 @@ uint32_t xr_plan_car_id(enum xr_approach a);
 int xr_plan_compute(const bool present[XR_APPROACHES],
 		    const enum xr_turn turn[XR_APPROACHES], struct xr_plan *out);
 
+/* The same with the schedule's edges: XR_SCHEDULE_RULES is xr_plan_compute;
+ * XR_SCHEDULE_OPTIMAL takes xr_schedule_optimal's edges and phases (no
+ * cycles, no overrides, final_waits = waits). Returns 0 or XR_EINVAL. */
+int xr_plan_compute_schedule(const bool present[XR_APPROACHES],
+			     const enum xr_turn turn[XR_APPROACHES],
+			     enum xr_schedule schedule, struct xr_plan *out);
+
 /* The `xroadctl plan` command. argv[0] is the command name ("plan"); then
  * "A:turn" arguments (A in S E N W or south east north west, turn in right
- * straight left, case-insensitive, each approach at most once) and --json.
+ * straight left, case-insensitive, each approach at most once), --json and
+ * --schedule rules|optimal (default rules).
  * Prints to stdout; returns the exit status: 0, or 2 for bad arguments with a
  * message on stderr. */
 int xr_ctl_plan(int argc, char **argv);

@@ -21,7 +21,7 @@ static int cmd_help(int argc, char **argv);
 /* Keep in the order `--help` should list them. */
 static const struct xr_ctl_command commands[] = {
 #ifdef XR_CTL_HAVE_PLAN
-	{"plan", "A:turn... [--json]",
+	{"plan", "A:turn... [--schedule rules|optimal] [--json]",
 	 "offline: edges, cycles, winner, order for one car per approach",
 	 xr_ctl_plan},
 #endif

@@ -9,7 +9,15 @@
  *     every edge the light did not reverse and every reversed edge the other
  *     way round, each override's winner is the earliest car of a real cycle;
  *   - I1 per phase: no two cars of one phase have conflicting paths.
- * Plus the two deadlocks the design names, and a few fixed expectations. */
+ * Plus the two deadlocks the design names, and a few fixed expectations.
+ *
+ * With --schedule optimal (xr_plan_compute_schedule), for the same
+ * combinations: no deadlock, no cycle, no override; every conflicting pair
+ * has exactly one edge and no other pair has one; the edges are acyclic and
+ * the order and phases honour them; each phase is an independent set; and
+ * the number of phases is the chromatic number of the conflict graph, found
+ * here by trying every colouring. The totals over the 255 non-empty
+ * combinations are the issue's: 640 phases by the rules, 561 optimal. */
 #include <stdio.h>
 #include <string.h>
 
@@ -186,6 +194,103 @@ static void check_combo(const bool present[4], const enum xr_turn turn[4],
 		phase_hist[p.phases]++;
 }
 
+/* Fewest colours of the conflict graph, by trying all k^n colourings. */
+static uint32_t chromatic(const bool present[4], const enum xr_turn turn[4])
+{
+	int cars[4], n = 0;
+	for (int a = 0; a < 4; a++)
+		if (present[a])
+			cars[n++] = a;
+	if (n == 0)
+		return 0;
+	for (uint32_t k = 1;; k++) {
+		uint32_t total = 1;
+		for (int i = 0; i < n; i++)
+			total *= k;
+		for (uint32_t code = 0; code < total; code++) {
+			uint32_t c[4], x = code;
+			for (int i = 0; i < n; i++, x /= k)
+				c[i] = x % k;
+			bool ok = true;
+			for (int i = 0; i < n && ok; i++)
+				for (int j = i + 1; j < n && ok; j++) {
+					struct xr_car_intent ia = mk(cars[i], turn[cars[i]]),
+							     ib = mk(cars[j], turn[cars[j]]);
+					if (c[i] == c[j] && xr_paths_conflict(&ia, &ib))
+						ok = false;
+				}
+			if (ok)
+				return k;
+		}
+	}
+}
+
+static void check_optimal(const bool present[4], const enum xr_turn turn[4],
+			  uint32_t *total, uint32_t *bound, int hist[5])
+{
+	char name[96];
+	combo_name(present, turn, name, sizeof name);
+	struct xr_plan p;
+	int rv = xr_plan_compute_schedule(present, turn, XR_SCHEDULE_OPTIMAL, &p);
+	CHECK(rv == 0, "%s optimal: failed (%d)", name, rv);
+	if (rv != 0)
+		return;
+	CHECK(p.schedule == XR_SCHEDULE_OPTIMAL && !p.deadlock &&
+		      p.n_cycles == 0 && p.n_overrides == 0,
+	      "%s optimal: deadlock %d, %u cycles, %u overrides", name,
+	      p.deadlock, p.n_cycles, p.n_overrides);
+	CHECK(memcmp(p.final_waits, p.waits, sizeof p.waits) == 0,
+	      "%s optimal: final graph differs", name);
+	int n_cars = 0, n_edges = 0;
+	for (int a = 0; a < 4; a++) {
+		if (!present[a])
+			continue;
+		n_cars++;
+		for (int b = a + 1; b < 4; b++) {
+			if (!present[b])
+				continue;
+			struct xr_car_intent ia = mk(a, turn[a]), ib = mk(b, turn[b]);
+			bool ab = p.waits[a] & (1u << b), ba = p.waits[b] & (1u << a);
+			bool conflict = xr_paths_conflict(&ia, &ib);
+			CHECK(ab + ba == (conflict ? 1 : 0),
+			      "%s optimal: pair %s,%s oriented %d times, conflict %d",
+			      name, xr_approach_name((enum xr_approach)a),
+			      xr_approach_name((enum xr_approach)b), ab + ba,
+			      conflict);
+			n_edges += ab + ba;
+			CHECK(!(conflict && p.phase_of[a] == p.phase_of[b]),
+			      "%s optimal: %s and %s conflict in phase %u", name,
+			      xr_approach_name((enum xr_approach)a),
+			      xr_approach_name((enum xr_approach)b), p.phase_of[a]);
+		}
+		CHECK((p.waits[a] & ~0xfu) == 0, "%s optimal: stray bits", name);
+	}
+	CHECK((int)p.n_edges == n_edges, "%s optimal: %u edges listed, %d", name,
+	      p.n_edges, n_edges);
+	CHECK(!has_cycle(p.waits), "%s optimal: cyclic", name);
+	CHECK((int)p.n_order == n_cars, "%s optimal: order has %u of %d", name,
+	      p.n_order, n_cars);
+	int pos[4] = {-1, -1, -1, -1};
+	for (uint32_t i = 0; i < p.n_order; i++)
+		pos[p.order[i]] = (int)i;
+	for (int a = 0; a < 4; a++)
+		for (int b = 0; b < 4; b++)
+			if (p.waits[a] & (1u << b))
+				CHECK(pos[b] >= 0 && pos[b] < pos[a] &&
+					      p.phase_of[b] < p.phase_of[a],
+				      "%s optimal: %s waits for %s but crosses "
+				      "first",
+				      name, xr_approach_name((enum xr_approach)a),
+				      xr_approach_name((enum xr_approach)b));
+	uint32_t chi = chromatic(present, turn);
+	CHECK(p.phases == chi, "%s optimal: %u phases, chromatic number %u",
+	      name, p.phases, chi);
+	*total += p.phases;
+	*bound += chi;
+	if (p.phases <= 4)
+		hist[p.phases]++;
+}
+
 static struct xr_plan plan_of(const char *spec)
 {
 	/* spec: four letters, one per approach S E N W: '-' r s l */
@@ -207,7 +312,8 @@ static struct xr_plan plan_of(const char *spec)
 int main(void)
 {
 	int deadlocks = 0, combos = 0;
-	int phase_hist[5] = {0};
+	int phase_hist[5] = {0}, optimal_hist[5] = {0};
+	uint32_t optimal_total = 0, bound = 0;
 	for (unsigned code = 0; code < 256; code++) {
 		bool present[4];
 		enum xr_turn turn[4];
@@ -219,6 +325,7 @@ int main(void)
 			turn[a] = v == 0 ? XR_STRAIGHT : (enum xr_turn)(v - 1);
 		}
 		check_combo(present, turn, &deadlocks, phase_hist);
+		check_optimal(present, turn, &optimal_total, &bound, optimal_hist);
 		combos++;
 	}
 
@@ -261,9 +368,22 @@ int main(void)
 	CHECK(p.n_edges == 1 && p.edges[0][0] == XR_S && p.edges[0][1] == XR_E,
 	      "S yields to E on its right");
 
+	/* The issue's figures over the 255 non-empty combinations. */
+	uint32_t rules_total = 0;
+	for (int k = 1; k <= 4; k++)
+		rules_total += (uint32_t)(k * phase_hist[k]);
+	CHECK(rules_total == 640 && optimal_total == 561 && bound == 561,
+	      "phases: rules %u (issue 640), optimal %u, chromatic %u (issue "
+	      "561)",
+	      rules_total, optimal_total, bound);
+
 	printf("combinations: %d deadlocks: %d phases: 0=%d 1=%d 2=%d 3=%d 4=%d "
-	       "failures: %d\n",
+	       "(total %u)\n"
+	       "optimal phases: 0=%d 1=%d 2=%d 3=%d 4=%d (total %u, chromatic "
+	       "%u) failures: %d\n",
 	       combos, deadlocks, phase_hist[0], phase_hist[1], phase_hist[2],
-	       phase_hist[3], phase_hist[4], failures);
+	       phase_hist[3], phase_hist[4], rules_total, optimal_hist[0],
+	       optimal_hist[1], optimal_hist[2], optimal_hist[3],
+	       optimal_hist[4], optimal_total, bound, failures);
 	return failures == 0 ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 /* xr_ctl_plan, the `xroadctl plan` command, called as xroadctl's main calls
- * it: JSON keys and values for the named deadlocks, readable text, and exit
- * status 2 with a message for each class of bad argument. */
+ * it: JSON keys and values for the named deadlocks and for --schedule
+ * optimal, readable text, and exit status 2 with a message for each class of
+ * bad argument. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,43 @@ int main(void)
 		      strstr(captured, "\"phases\":1") != NULL &&
 		      strstr(captured, "\"edges\":[]") != NULL,
 	      "rights: %s", captured);
+
+	/* --schedule optimal: the issue's example, 4 phases by the rules, 2
+	 * ({S, N} then {E, W}) optimally; the same keys, no deadlock. */
+	char e1[] = "W:right", e2[] = "N:straight", e3[] = "E:straight",
+	     e4[] = "S:straight", sch[] = "--schedule", opt[] = "optimal",
+	     rul[] = "--schedule=rules";
+	char *rules_ex[] = {"plan", e1, e2, e3, e4, rul, js, NULL};
+	rv = run(7, rules_ex);
+	CHECK(rv == 0 && strstr(captured, "\"schedule\":\"rules\"") != NULL &&
+		      strstr(captured, "\"phases\":4") != NULL,
+	      "rules example: %s", captured);
+	char *opt_ex[] = {"plan", e1, e2, e3, e4, sch, opt, js, NULL};
+	rv = run(8, opt_ex);
+	CHECK(rv == 0 && strstr(captured, "\"schedule\":\"optimal\"") != NULL &&
+		      strstr(captured, "\"edges\":[[\"E\",\"S\"],[\"E\",\"N\"],"
+				       "[\"W\",\"N\"]]") != NULL &&
+		      strstr(captured, "\"deadlock\":false") != NULL &&
+		      strstr(captured, "\"cycles\":[]") != NULL &&
+		      strstr(captured, "\"order\":[\"S\",\"N\",\"E\",\"W\"]") != NULL &&
+		      strstr(captured, "\"phases\":2") != NULL &&
+		      strstr(captured, "\"phase_groups\":[[\"S\",\"N\"],"
+				       "[\"E\",\"W\"]]") != NULL,
+	      "optimal example: %s", captured);
+	char *opt_text[] = {"plan", e1, e2, e3, e4, sch, opt, NULL};
+	rv = run(7, opt_text);
+	CHECK(rv == 0 && strstr(captured, "schedule: optimal") != NULL &&
+		      strstr(captured, "phase 1: S N") != NULL,
+	      "optimal text: %s", captured);
+	char best[] = "best";
+	char *bad_sch[] = {"plan", e1, sch, best, NULL};
+	rv = run(4, bad_sch);
+	CHECK(rv == 2 && strstr(captured, "unknown schedule") != NULL,
+	      "--schedule best: %d %s", rv, captured);
+	char *no_sch[] = {"plan", e1, sch, NULL};
+	rv = run(3, no_sch);
+	CHECK(rv == 2 && strstr(captured, "--schedule needs") != NULL,
+	      "--schedule alone: %d %s", rv, captured);
 
 	/* Bad arguments: each exits 2 and says what was wrong. */
 	struct {
