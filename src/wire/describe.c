@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Append-only line buffer that keeps counting past `cap`, like snprintf, so
  * the caller learns the full length even when the line was cut. */
@@ -284,12 +285,14 @@ size_t xr_effect_describe(uint32_t node, const struct xr_effect *fx, char *buf,
 {
 	struct line l = line_init(buf, cap);
 	enum xr_effect_type t = fx->type;
-	bool known = t >= XR_FX_ROUND_START && t <= XR_FX_SNAPSHOT_DONE;
+	/* Named by the core's own table, so a new effect type is named here
+	 * the day it exists (a fixed range printed "?11" for Coordinator). */
+	bool known = strcmp(xr_effect_type_name(t), "?") != 0;
 	/* What each type documents in node.h; see describe.h for the rule. */
 	bool uses_car = t == XR_FX_INTENT || t == XR_FX_ENTER ||
 			t == XR_FX_EXIT;
 	bool uses_intent = uses_car;
-	bool uses_crossing = t == XR_FX_LOG_APPEND;
+	bool uses_crossing = t == XR_FX_LOG_APPEND || t == XR_FX_CROSSING_INDEXED;
 	bool uses_exit = t == XR_FX_EXIT;
 	bool uses_deadlock = t == XR_FX_DEADLOCK;
 
