@@ -1,4 +1,4 @@
-/* `xroadctl plan`: what the rules of DESIGN.md section 1 and the light's
+/* `xroadctl plan`: what the rules of docs/DESIGN.md section 1 and the light's
  * deadlock policy do with one car per approach, computed offline from
  * src/core/geometry.h alone (no cluster, no network).
  *

@@ -322,7 +322,7 @@ static void node_control(Xroad__Node_Service *svc, const Xroad__ControlRequest *
 	closure(&r, data);
 }
 
-/* Chandy-Lamport snapshot (DESIGN.md section 2): `start` steps the core's
+/* Chandy-Lamport snapshot (docs/DESIGN.md section 2): `start` steps the core's
  * XR_CMD_SNAPSHOT here (this node records and sends the markers); otherwise
  * the reply is what this node recorded for the snapshot asked for. */
 static void node_snapshot(Xroad__Node_Service *svc, const Xroad__SnapshotRequest *in,

@@ -1,4 +1,4 @@
-/* The crossroad of DESIGN.md section 1. See geometry.h for the numbering. */
+/* The crossroad of docs/DESIGN.md section 1. See geometry.h for the numbering. */
 #include "geometry.h"
 
 #include <ctype.h>

@@ -1,11 +1,11 @@
-/* The crossroad of DESIGN.md section 1: approaches, turns, the cells of the
+/* The crossroad of docs/DESIGN.md section 1: approaches, turns, the cells of the
  * box, paths, conflicts and the right-of-way rules that produce wait-for edges.
  *
  * Approaches are numbered counter-clockwise (S, E, N, W) so that "the approach
  * on the right of a" is (a + 1) % 4 and the opposite one is (a + 2) % 4. The box
  * cell a car enters first is the one nearest its approach on its right-hand
  * side; each further cell is the entry cell of the next approach
- * counter-clockwise, which gives exactly the table of DESIGN.md:
+ * counter-clockwise, which gives exactly the table of docs/DESIGN.md:
  *   S: SE | SE NE | SE NE NW      E: NE | NE NW | NE NW SW
  *   N: NW | NW SW | NW SW SE      W: SW | SW SE | SW SE NE            */
 #ifndef XR_GEOMETRY_H
@@ -41,7 +41,7 @@ bool xr_paths_conflict(const struct xr_car_intent *a,
 bool xr_arrived_before(const struct xr_car_intent *a,
 		       const struct xr_car_intent *b);
 
-/* The rules of DESIGN.md section 1: true when `a` must wait for `b` (the
+/* The rules of docs/DESIGN.md section 1: true when `a` must wait for `b` (the
  * wait-for edge a -> b). For two distinct cars exactly one of
  * xr_yields(a,b), xr_yields(b,a) holds when they conflict or share an
  * approach, and neither holds otherwise. */

@@ -1,7 +1,7 @@
 /* Schedules of a round: which car waits for which, computed from the intents
  * of the round alone (pure: no allocation, no clock, no globals).
  *
- *   rules    the wait-for edges of DESIGN.md section 1 (xr_yields): priority
+ *   rules    the wait-for edges of docs/DESIGN.md section 1 (xr_yields): priority
  *            to the right, a left turn yields to the oncoming car, a lane is
  *            FIFO. They may form cycles; the protocol finds those with
  *            Chandy-Misra-Haas and breaks them at run time.

@@ -1,4 +1,4 @@
-/* Invariant checkers (DESIGN.md section 3) over the effect stream, for any
+/* Invariant checkers (docs/DESIGN.md section 3) over the effect stream, for any
  * coordinator: the light, a car that took over, or the light back again.
  *
  * I1 safety: the simulator keeps the physical box from ENTER and EXIT

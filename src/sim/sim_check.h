@@ -1,4 +1,4 @@
-/* The invariant checkers of DESIGN.md section 3, run by the simulator after
+/* The invariant checkers of docs/DESIGN.md section 3, run by the simulator after
  * every step on what the nodes emitted (effects) and on their state.
  * They judge against the physical world the simulator keeps itself (who is
  * in the box, who has left it) and against a log agreed by every node that

@@ -1,5 +1,5 @@
 /* All 256 combinations of {absent, right, straight, left} on the four
- * approaches, checked against the rules of DESIGN.md section 1 computed
+ * approaches, checked against the rules of docs/DESIGN.md section 1 computed
  * independently here from xr_yields/xr_paths_conflict:
  *   - the plan's edges are exactly the rule edges, and every conflicting or
  *     same-lane pair has exactly one edge (the rules order every pair);
@@ -329,7 +329,7 @@ int main(void)
 		combos++;
 	}
 
-	/* The two deadlocks DESIGN.md names. */
+	/* The two deadlocks docs/DESIGN.md names. */
 	struct xr_plan p = plan_of("ssss");
 	CHECK(p.deadlock, "4x straight must deadlock");
 	CHECK(p.n_cycles == 1 && p.cycles[0].n == 4 &&

@@ -62,7 +62,7 @@ How the invariants are checked (docs/NET.md, "Integration tests"):
       not away logs a crossing for every round; every declared deadlock's
       round ends.
   I3  every cycle the light declares is made of real wait-for edges: each
-      edge a->b follows from the round's intents by the rules of DESIGN.md
+      edge a->b follows from the round's intents by the rules of docs/DESIGN.md
       section 1 (ties by arrival accepted either way) or is the reversed edge
       of an earlier override of that round; and no car of the cycle had
       entered the box when it was declared.
@@ -84,7 +84,7 @@ import tempfile
 import time
 
 APPROACHES = ["S", "E", "N", "W"]
-CELLS = {  # DESIGN.md section 1
+CELLS = {  # docs/DESIGN.md section 1
     ("S", "right"): ["SE"], ("S", "straight"): ["SE", "NE"], ("S", "left"): ["SE", "NE", "NW"],
     ("E", "right"): ["NE"], ("E", "straight"): ["NE", "NW"], ("E", "left"): ["NE", "NW", "SW"],
     ("N", "right"): ["NW"], ("N", "straight"): ["NW", "SW"], ("N", "left"): ["NW", "SW", "SE"],
@@ -247,7 +247,7 @@ def tail(path, n=15):
 
 
 def yields(a, b):
-    """True when intent a must wait for b by DESIGN.md section 1; for ties
+    """True when intent a must wait for b by docs/DESIGN.md section 1; for ties
     decided by arrival (opposite lefts, same lane) returns None."""
     ia, ib = APPROACHES.index(a["approach"]), APPROACHES.index(b["approach"])
     if ia == ib:
