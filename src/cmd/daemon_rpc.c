@@ -192,7 +192,7 @@ static void node_status(Xroad__Node_Service *svc, const Xroad__StatusRequest *in
 			Xroad__StatusReply_Closure closure, void *data)
 {
 	struct xr_daemon *d = D;
-	const struct xr_node *n = &d->node;
+	struct xr_node_view v;
 	Xroad__StatusReply r = XROAD__STATUS_REPLY__INIT;
 	Xroad__NodeStatus s = XROAD__NODE_STATUS__INIT;
 	Xroad__Intent intent = XROAD__INTENT__INIT;
@@ -202,44 +202,45 @@ static void node_status(Xroad__Node_Service *svc, const Xroad__StatusRequest *in
 
 	(void)svc;
 	(void)in;
+	xr_node_view(&d->node, &v);
 	xr_net_get_stats(d->net, &st);
 	s.id = d->self;
 	s.is_light = d->is_light;
-	s.crossings = n->durable.log_count;
-	s.epoch = n->coordinator_epoch;
-	s.coordinator = n->coordinator;
-	s.rejected = n->rejected + (uint32_t)(st.rejected_malformed + st.rejected_toobig +
-					      st.rejected_sender);
-	if (n->coordinator == d->self) {
-		s.rounds_done = n->light.rounds_done; /* the light, or a car elected */
-		s.paused = n->light.paused;
-		s.rounds_queued = n->light.rounds_left;
+	s.crossings = v.durable.log_count;
+	s.epoch = v.epoch;
+	s.coordinator = v.coordinator;
+	s.rejected = v.rejected + (uint32_t)(st.rejected_malformed + st.rejected_toobig +
+					     st.rejected_sender);
+	if (v.coordinating) {
+		s.rounds_done = v.light.rounds_done; /* the light, or a car elected */
+		s.paused = v.light.paused;
+		s.rounds_queued = v.light.rounds_left;
 	}
 	if (!d->is_light)
-		s.own_crossings = n->durable.crossings;
+		s.own_crossings = v.durable.crossings;
 	s.cluster = d->fingerprint;
 	s.rejected_tls = (uint32_t)st.rejected_tls;
 	s.tls_dial_failed = (uint32_t)st.tls_dial_failed;
 	if (d->is_light) {
-		s.round = n->light.round;
-		s.deadlocks = n->light.deadlocks;
-		s.n_last_deadlock = n->light.n_last_cycle;
-		memcpy(cycle, n->light.last_cycle, sizeof cycle);
+		s.round = v.light.round;
+		s.deadlocks = v.light.deadlocks;
+		s.n_last_deadlock = v.light.n_last_cycle;
+		memcpy(cycle, v.light.last_cycle, sizeof cycle);
 	} else {
-		s.round = n->car.round;
-		s.deadlocks = n->car.deadlocks;
-		s.state = car_state(n->car.phase);
-		s.n_last_deadlock = n->car.n_last_cycle;
-		memcpy(cycle, n->car.last_cycle, sizeof cycle);
-		if (n->car.phase != XR_CAR_IDLE) {
+		s.round = v.car.round;
+		s.deadlocks = v.car.deadlocks;
+		s.state = car_state(v.car.phase);
+		s.n_last_deadlock = v.car.n_last_cycle;
+		memcpy(cycle, v.car.last_cycle, sizeof cycle);
+		if (v.car.phase != XR_CAR_IDLE) {
 			intent.car = d->self;
-			intent.approach = (Xroad__Approach)(n->car.intent.approach + 1);
-			intent.turn = (Xroad__Turn)(n->car.intent.turn + 1);
-			intent.arrival_ms = n->car.intent.arrival_ms;
+			intent.approach = (Xroad__Approach)(v.car.intent.approach + 1);
+			intent.turn = (Xroad__Turn)(v.car.intent.turn + 1);
+			intent.arrival_ms = v.car.intent.arrival_ms;
 			s.intent = &intent;
 		}
 		for (uint32_t i = 0; i < XR_MAX_NODES; i++)
-			if (n->car.waits & ((xr_set)1 << i))
+			if (v.car.waits & ((xr_set)1 << i))
 				waits[s.n_waits_for++] = i;
 		s.waits_for = waits;
 	}

@@ -34,6 +34,7 @@ static void apply_effect(struct xr_daemon *d, const struct xr_effect *fx,
 			 bool *persist)
 {
 	char ids[256];
+	struct xr_node_view v;
 
 	switch (fx->type) {
 	case XR_FX_ROUND_START:
@@ -78,15 +79,17 @@ static void apply_effect(struct xr_daemon *d, const struct xr_effect *fx,
 		       (unsigned)fx->override.winner, (unsigned)fx->override.loser, d->node.now_ms);
 		break;
 	case XR_FX_ROUND_END:
+		xr_node_view(&d->node, &v);
 		xr_log(XR_LOG_INFO, "round_end", "round=%u crossings=%u deadlocks=%u at_ms=%" PRIu64,
-		       (unsigned)fx->round, (unsigned)d->node.durable.log_count,
-		       (unsigned)(coordinating(d) ? d->node.light.deadlocks : d->node.car.deadlocks),
+		       (unsigned)fx->round, (unsigned)v.durable.log_count,
+		       (unsigned)(v.coordinating ? v.light.deadlocks : v.car.deadlocks),
 		       d->node.now_ms);
 		break;
 	case XR_FX_DONE:
+		xr_node_view(&d->node, &v);
 		xr_log(XR_LOG_INFO, "done", "rounds=%u crossings=%u deadlocks=%u at_ms=%" PRIu64,
-		       (unsigned)d->node.light.rounds_done, (unsigned)d->node.durable.log_count,
-		       (unsigned)d->node.light.deadlocks, d->node.now_ms);
+		       (unsigned)v.light.rounds_done, (unsigned)v.durable.log_count,
+		       (unsigned)v.light.deadlocks, d->node.now_ms);
 		break;
 	case XR_FX_SHUTDOWN:
 		d->shutdown_fx = true;
@@ -246,11 +249,10 @@ static void trace_input(struct xr_daemon *d, const struct xr_event *ev)
  * on disk and before anything is sent, so a node killed at any instant
  * leaves a trace whose replay reaches exactly the durable state it restarts
  * from. */
-static void apply_outbox(struct xr_daemon *d, const struct xr_durable *before,
-			 const struct xr_event *ev)
+static void apply_outbox(struct xr_daemon *d, const struct xr_event *ev)
 {
 	const struct xr_outbox *out = &d->node.out;
-	bool persist = memcmp(before, &d->node.durable, sizeof *before) != 0;
+	bool persist = out->durable_changed;
 
 	for (uint32_t i = 0; i < out->n_effects; i++)
 		apply_effect(d, &out->effects[i], &persist);
@@ -281,7 +283,6 @@ static void apply_outbox(struct xr_daemon *d, const struct xr_durable *before,
 
 int xr_daemon_step(struct xr_daemon *d, struct xr_event *ev)
 {
-	struct xr_durable before = d->node.durable;
 	int rc;
 
 	rc = xr_node_step(&d->node, ev);
@@ -296,7 +297,7 @@ int xr_daemon_step(struct xr_daemon *d, struct xr_event *ev)
 		}
 		return rc;
 	}
-	apply_outbox(d, &before, ev);
+	apply_outbox(d, ev);
 	return 0;
 }
 

@@ -468,12 +468,44 @@ int xr_node_step(struct xr_node *n, const struct xr_event *ev)
 {
 	n->out.n_msgs = 0;
 	n->out.n_effects = 0;
+	n->out.durable_changed = false;
 	n->n_local = 0;
 	if (ev == NULL)
 		return XR_EINVAL;
 	if (ev->now_ms > n->now_ms)
 		n->now_ms = ev->now_ms;
+	/* Compared whole rather than flagged at each of the places that
+	 * write it: a new write cannot forget to say so. */
+	struct xr_durable before = n->durable;
 	int rv = step(n, ev);
 	drain_local(n);
+	n->out.durable_changed =
+		memcmp(&before, &n->durable, sizeof before) != 0;
 	return rv;
+}
+
+void xr_node_view(const struct xr_node *n, struct xr_node_view *v)
+{
+	memset(v, 0, sizeof *v);
+	v->coordinator = n->coordinator;
+	v->epoch = n->coordinator_epoch;
+	v->coordinating = n->coordinator == n->cfg.self;
+	v->light.round = n->light.round;
+	v->light.rounds_done = n->light.rounds_done;
+	v->light.rounds_left = n->light.rounds_left;
+	v->light.paused = n->light.paused;
+	v->light.deadlocks = n->light.deadlocks;
+	v->light.n_last_cycle = n->light.n_last_cycle;
+	memcpy(v->light.last_cycle, n->light.last_cycle,
+	       sizeof v->light.last_cycle);
+	v->car.phase = n->car.phase;
+	v->car.round = n->car.round;
+	v->car.intent = n->car.intent;
+	v->car.waits = n->car.waits;
+	v->car.deadlocks = n->car.deadlocks;
+	v->car.n_last_cycle = n->car.n_last_cycle;
+	memcpy(v->car.last_cycle, n->car.last_cycle, sizeof v->car.last_cycle);
+	v->snapshot = n->snap.id;
+	v->rejected = n->rejected;
+	v->durable = n->durable;
 }

@@ -18,7 +18,10 @@
  *      passed.
  * The outbox (node->out) is valid until the next call to xr_node_step().
  * node->durable must be on stable storage before step 2 whenever the step
- * changed it (a crossing made, acknowledged or logged; a snapshot started). */
+ * changed it (a crossing made, acknowledged or logged; a snapshot started):
+ * node->out.durable_changed says so (as etcd raft's Ready.MustSync).
+ *
+ * Callers read a node through xr_node_view(), never its role state. */
 #ifndef XR_NODE_H
 #define XR_NODE_H
 
@@ -582,7 +585,41 @@ struct xr_node {
 		struct xr_msg msgs[XR_OUTBOX_MSGS];
 		uint32_t n_effects;
 		struct xr_effect effects[XR_OUTBOX_EFFECTS];
+		/* The step changed `durable`: write it before any message. */
+		bool durable_changed;
 	} out;
+};
+
+/* What a caller (the daemon's Status, its log lines) may know of a node,
+ * copied out so that no caller reads the roles' state. */
+struct xr_node_view {
+	uint32_t coordinator;     /* XR_MAX_NODES: not known yet */
+	uint32_t epoch;
+	bool coordinating;
+	/* The coordinator's rounds: the light's, or a car's own while it
+	 * coordinates (zero on a car that never did). */
+	struct {
+		uint32_t round;
+		uint32_t rounds_done;
+		uint32_t rounds_left;
+		bool paused;
+		uint32_t deadlocks;
+		uint32_t n_last_cycle;
+		uint32_t last_cycle[XR_MAX_CARS];
+	} light;
+	/* A car's own round (zero on the light). */
+	struct {
+		enum xr_car_phase phase;
+		uint32_t round;
+		struct xr_car_intent intent; /* valid unless phase is IDLE */
+		xr_set waits;                /* bit i: waits for node i */
+		uint32_t deadlocks;
+		uint32_t n_last_cycle;
+		uint32_t last_cycle[XR_MAX_CARS];
+	} car;
+	uint32_t snapshot;        /* the newest snapshot recorded, 0: none */
+	uint32_t rejected;        /* messages the core refused */
+	struct xr_durable durable;
 };
 
 /* ------------------------------------------------------------------ API */
@@ -597,6 +634,9 @@ int xr_node_init(struct xr_node *n, const struct xr_node_config *cfg,
  * a role or round it does not fit); a refused event changes nothing but the
  * `rejected` counter, and the outbox is then empty. */
 int xr_node_step(struct xr_node *n, const struct xr_event *ev);
+
+/* Fills `v` from `n`. */
+void xr_node_view(const struct xr_node *n, struct xr_node_view *v);
 
 /* A shell's answer to a LogFetch (the core keeps only its last round, so
  * the process answers from its log, light_takeover.c "catching up", car.c): node
