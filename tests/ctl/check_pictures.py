@@ -6,6 +6,7 @@ looked at in review (docs/XROADCTL.md, "Pictures").
   check_pictures.py trace-svg FILE --nodes N [--deadlock yes|no] [--cut]
       [--classes wave,probe,...] [--shade-within MS]
   check_pictures.py shiviz FILE [--min-matched N] [--tamper]
+  check_pictures.py compare-svg FILE
 
 --tamper breaks one receive's vector clock before checking and expects the
 check to fail: the checker itself must be able to say no.
@@ -200,6 +201,35 @@ def check_shiviz(a):
     return check_shiviz_lines(lines, a.min_matched)
 
 
+def check_compare_svg(a):
+    root, texts = parse_svg(a.file)
+    errs = []
+    curves = {p.get("id"): p for p in root.iter(NS + "polyline")}
+    for name in ("xroad", "fixed-light"):
+        p = curves.get(name)
+        if p is None:
+            errs.append("no %s curve" % name)
+            continue
+        pts = [tuple(map(float, xy.split(","))) for xy in p.get("points").split()]
+        if len(pts) < 20:
+            errs.append("%s: %d points" % (name, len(pts)))
+        # A cumulative distribution never goes back: x (delay) and the
+        # share (up the page, so y down) only grow.
+        for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
+            if x1 < x0 - 0.01 or y1 > y0 + 0.01:
+                errs.append("%s: not monotone at %s -> %s" % (name, (x0, y0), (x1, y1)))
+                break
+    for prefix in ("xroad: ", "fixed-cycle light: "):
+        if not any(t.startswith(prefix) and "p99" in t for t in texts):
+            errs.append("no legend entry %r with p99" % prefix)
+    for label in ("vehicles with at most this delay", "10 ms", "1 s"):
+        if label not in texts:
+            errs.append("no text %r" % label)
+    if not any(t.startswith("delay per vehicle") for t in texts):
+        errs.append("no delay axis label")
+    return errs, "curves %s" % sorted(curves)
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="what", required=True)
@@ -215,8 +245,10 @@ def main():
     s.add_argument("file")
     s.add_argument("--min-matched", type=int, default=1)
     s.add_argument("--tamper", action="store_true")
+    c = sub.add_parser("compare-svg")
+    c.add_argument("file")
     a = ap.parse_args()
-    check = {"trace-svg": check_trace_svg, "shiviz": check_shiviz}[a.what]
+    check = {"trace-svg": check_trace_svg, "shiviz": check_shiviz, "compare-svg": check_compare_svg}[a.what]
     try:
         errs, summary = check(a)
     except ET.ParseError as e:
