@@ -111,22 +111,21 @@ static uint32_t on_cycle(const uint32_t *out)
 	return cyc;
 }
 
-static void shade(FILE *o, const struct frame *f, uint64_t a, uint64_t b,
-		  uint32_t cyc)
+/* One deadlocked interval [a, b] (absolute ms), clipped to the window; its
+ * title gives it unclipped, in ms after the run's first record. */
+static void shade(FILE *o, const struct frame *f, uint64_t first, uint64_t a,
+		  uint64_t b, uint32_t cyc)
 {
 	if (b < f->t0 || a > f->t1)
 		return;
-	if (a < f->t0)
-		a = f->t0;
-	if (b > f->t1)
-		b = f->t1;
-	double x = fx_x(f, a), w = fx_x(f, b) - x;
+	uint64_t ca = a < f->t0 ? f->t0 : a, cb = b > f->t1 ? f->t1 : b;
+	double x = fx_x(f, ca), w = fx_x(f, cb) - x;
 	if (w < 2)
 		w = 2; /* a cycle broken within the millisecond still shows */
 	fprintf(o, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" "
 		   "fill=\"#F4B6B6\" fill-opacity=\"0.55\"><title>deadlocked "
 		   "from %" PRIu64 " to %" PRIu64 " ms: cars",
-		x, TOP, w, f->bottom - TOP, a - f->t0, b - f->t0);
+		x, TOP, w, f->bottom - TOP, a - first, b - first);
 	for (int u = 0; u < XR_MAX_NODES; u++)
 		if ((cyc >> u) & 1)
 			fprintf(o, " %d", u);
@@ -164,11 +163,11 @@ static void draw_deadlocks(FILE *o, const struct xr_trace_merge *m,
 		if (now != 0 && cyc == 0)
 			since = e->now_ms;
 		else if (now == 0 && cyc != 0)
-			shade(o, f, since, e->now_ms, cyc);
+			shade(o, f, m->t_first, since, e->now_ms, cyc);
 		cyc = now != 0 ? (cyc | now) : 0;
 	}
 	if (cyc != 0) /* still deadlocked when the traces end */
-		shade(o, f, since, m->t_last, cyc);
+		shade(o, f, m->t_first, since, m->t_last, cyc);
 }
 
 /* ------------------------------------------------------------ the rest */
@@ -288,9 +287,10 @@ static void draw_message(FILE *o, const struct xr_trace_merge *m,
 	fputs("><title>", o);
 	xr_svg_escape(o, (s != NULL ? s : r)->text + 5);
 	if (s != NULL)
-		fprintf(o, " | sent at %" PRIu64 " ms", s->now_ms - f->t0);
+		fprintf(o, " | sent at %" PRIu64 " ms", s->now_ms - m->t_first);
 	if (r != NULL)
-		fprintf(o, " | received at %" PRIu64 " ms", r->now_ms - f->t0);
+		fprintf(o, " | received at %" PRIu64 " ms",
+			r->now_ms - m->t_first);
 	else
 		fputs(" | never received in these traces", o);
 	fputs("</title></line>\n", o);
