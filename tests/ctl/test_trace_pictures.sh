@@ -26,8 +26,13 @@ $check trace-svg "$dir/d.svg" --nodes 5 --deadlock yes --classes wave,override,p
 "$ctl" trace "$rp/rec-deadlock.trace" --shiviz "$dir/d.shiviz" 2>"$dir/err" || fail "--shiviz: $(cat "$dir/err")"
 $check shiviz "$dir/d.shiviz" --min-matched 100 || exit 1
 $check shiviz "$dir/d.shiviz" --tamper || exit 1
-# A window: only what happened in it, and still a picture.
-"$ctl" trace "$rp/rec-deadlock.trace" --svg "$dir/w.svg" --from 400 --to 480 2>/dev/null || fail "--from/--to"
+# A window around the deadlock (wherever this recording has it): only
+# what happened in it, and still a picture.
+span=$(grep -o 'deadlocked from [0-9]* to [0-9]* ms' "$dir/d.svg" | head -n 1)
+a=$(echo "$span" | cut -d' ' -f3) b=$(echo "$span" | cut -d' ' -f5)
+[ -n "$a" ] && [ -n "$b" ] || fail "no deadlocked interval in $dir/d.svg"
+"$ctl" trace "$rp/rec-deadlock.trace" --svg "$dir/w.svg" --from $((a > 20 ? a - 20 : 0)) --to $((b + 40)) \
+	2>/dev/null || fail "--from/--to"
 $check trace-svg "$dir/w.svg" --nodes 5 --deadlock yes --classes probe || exit 1
 
 # A run without deadlock shades nothing.
