@@ -82,35 +82,24 @@ bool xr_ctl_graph_on_cycle(const struct xr_ctl_graph *g, uint32_t u, uint32_t v)
 static const char *const approach_names[] = {"-", "S", "E", "N", "W"};
 static const char *const turn_names[] = {"-", "right", "straight", "left"};
 
-static const char *ap(int a)
+const char *xr_ctl_graph_approach_name(int a)
 {
 	return a >= 0 && a <= 4 ? approach_names[a] : "?";
 }
 
-static const char *tu(int t)
+const char *xr_ctl_graph_turn_name(int t)
 {
 	return t >= 0 && t <= 3 ? turn_names[t] : "?";
 }
 
-static void print_dot(const struct xr_ctl_graph *g)
+static const char *ap(int a)
 {
-	printf("digraph waitfor {\n  label=\"xroad wait-for graph, round %u"
-	       "\";\n  node [shape=circle];\n",
-	       g->round);
-	for (uint32_t u = 0; u < XR_MAX_NODES; u++)
-		if ((g->cars >> u) & 1)
-			printf("  c%u [label=\"%u\\n%s %s\\n%s\"];\n", u, u,
-			       ap(g->approach[u]), tu(g->turn[u]),
-			       xr_ctl_car_state_name(g->state[u]));
-	for (uint32_t u = 0; u < XR_MAX_NODES; u++)
-		for (uint32_t v = 0; v < XR_MAX_NODES; v++)
-			if ((g->out[u] >> v) & 1)
-				printf("  c%u -> c%u%s;\n", u, v,
-				       xr_ctl_graph_on_cycle(g, u, v)
-					       ? " [color=red, penwidth=2, "
-						 "label=\"cycle\"]"
-					       : "");
-	printf("}\n");
+	return xr_ctl_graph_approach_name(a);
+}
+
+static const char *tu(int t)
+{
+	return xr_ctl_graph_turn_name(t);
 }
 
 void xr_ctl_graph_print_json(const struct xr_ctl_graph *g)
@@ -183,7 +172,17 @@ int xr_ctl_graph(int argc, char **argv)
 			mode = 2;
 		} else if (strcmp(argv[i], "--help") == 0) {
 			printf("usage: xroadctl --config FILE graph [--dot | "
-			       "--json]\n");
+			       "--json]\n"
+			       "The live wait-for graph (\"a -> b\": car a waits "
+			       "for car b), cycles marked.\n"
+			       "--dot: graphviz, the cars placed as on the road "
+			       "(N at the top, S at the\n"
+			       "bottom, W left, E right, the crossroad between), "
+			       "cycle edges red:\n"
+			       "  xroadctl graph --dot | dot -Tsvg > graph.svg   "
+			       "(or neato -Tsvg)\n"
+			       "--json: {\"round\",\"cars\",\"edges\","
+			       "\"cycles\",\"deadlock\"}.\n");
 			return 0;
 		} else {
 			fprintf(stderr, "xroadctl graph: unknown argument %s\n",
@@ -208,7 +207,7 @@ int xr_ctl_graph(int argc, char **argv)
 		}
 	xr_ctl_graph_build(&c, &s, &g);
 	if (mode == 1)
-		print_dot(&g);
+		xr_ctl_graph_print_dot(&g, stdout);
 	else if (mode == 2) {
 		xr_ctl_graph_print_json(&g);
 		printf("\n");

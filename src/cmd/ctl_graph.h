@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "ctl_cluster.h"
 
@@ -27,6 +28,12 @@ struct xr_ctl_graph {
 void xr_ctl_graph_build(const struct xr_ctl_cluster *c,
 			const struct xr_ctl_status *s, struct xr_ctl_graph *g);
 bool xr_ctl_graph_on_cycle(const struct xr_ctl_graph *g, uint32_t u, uint32_t v);
+/* "S", "right" for the proto enum values of an approach and a turn; "-"
+ * for 0 (not known), "?" out of range. */
+const char *xr_ctl_graph_approach_name(int a);
+const char *xr_ctl_graph_turn_name(int t);
+/* ctl_graph_dot.c: graphviz, the cars placed as on the road. */
+void xr_ctl_graph_print_dot(const struct xr_ctl_graph *g, FILE *o);
 /* {"round","cars","edges","cycles","deadlock"}, no newline. */
 void xr_ctl_graph_print_json(const struct xr_ctl_graph *g);
 

@@ -5,11 +5,18 @@
  *    "text", and per kind "config" | "msg" | "timer" | "op"+"rounds" |
  *    "effect"}, ...], "error": null | "what went wrong, where"}
  * A corrupt trace prints every good record before it, then the error (on
- * stderr, and in "error"), and the exit status is 1. */
+ * stderr, and in "error"), and the exit status is 1.
+ * --svg and --shiviz draw the files together as one run
+ * (ctl_trace_merge.h, ctl_trace_svg.h, ctl_trace_shiviz.h). */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
+#include "ctl_trace_merge.h"
+#include "ctl_trace_shiviz.h"
+#include "ctl_trace_svg.h"
 #include "err.h"
 #include "trace.h"
 
@@ -330,51 +337,217 @@ static void trace_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: xroadctl trace FILE... [--json]\n"
+		"       xroadctl trace FILE... --svg OUT [--from MS] [--to MS]\n"
+		"                                       [--max-messages N]\n"
+		"       xroadctl trace FILE... --shiviz OUT\n"
 		"Prints node traces (xroad --trace FILE, tests/replay/*.trace):\n"
 		"one line per record, inputs at the left margin as\n"
 		"  @NOW_MS nNODE start|recv|timer|command ...\n"
 		"and under each input the effects (fx ...) and messages (send\n"
 		"FROM->TO ...) the core produced. --json prints {\"files\": [...]}"
-		"\nwith every field. Exit status 1 if a file is unreadable or "
-		"corrupt.\n");
+		"\nwith every field.\n"
+		"--svg OUT draws the run of every node given (each node's trace\n"
+		"once) as a space-time diagram: a line per node, an arrow per\n"
+		"message from send to receive (matched by content: the trace has\n"
+		"no message ids), waves, probes and overrides coloured, the\n"
+		"deadlocked intervals shaded; at most N messages (default %u:\n"
+		"the picture says where it is cut), the window --from/--to MS\n"
+		"(after the first record) picks the part drawn.\n"
+		"--shiviz OUT writes the same run with vector clocks in ShiViz's\n"
+		"log format (its parser regex is the file's first line). OUT may\n"
+		"be - for stdout. Exit status 1 if a file is unreadable, empty or\n"
+		"corrupt (a picture still shows every whole record before the\n"
+		"damage).\n",
+		XR_TRACE_SVG_MAX_MESSAGES);
+}
+
+/* A number for --from/--to/--max-messages: digits only, no sign, no
+ * overflow. */
+static int parse_ms(const char *s, uint64_t *out)
+{
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	char *end = NULL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Opens OUT for a picture ("-": stdout); NULL after saying why. */
+static FILE *open_out(const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return stdout;
+	FILE *o = fopen(path, "w");
+	if (o == NULL)
+		fprintf(stderr, "xroadctl trace: cannot write %s: %s\n", path,
+			strerror(errno));
+	return o;
+}
+
+/* Flushes and closes OUT; 1 with a line naming it when the picture could
+ * not be written whole (a full disk). */
+static int close_out(FILE *o, const char *path)
+{
+	int bad = ferror(o);
+	if (o == stdout)
+		bad |= fflush(o);
+	else
+		bad |= fclose(o);
+	if (bad != 0) {
+		fprintf(stderr, "xroadctl trace: writing %s failed: %s\n", path,
+			strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* --svg or --shiviz: every file merged into one run, one picture. */
+static int draw_run(char *const *files, int n_files, const char *svg,
+		    const char *shiviz, const struct xr_trace_svg_opts *opt)
+{
+	static struct xr_trace_merge m; /* large; one command at a time */
+	char why[700];
+	if (xr_trace_merge_load(&m, files, n_files, why, sizeof why) < 0) {
+		fprintf(stderr, "xroadctl trace: %s\n", why);
+		return 1;
+	}
+	int status = 0;
+	if (m.error[0] != '\0') {
+		fprintf(stderr, "xroadctl trace: %s (the picture shows the "
+				"records before it)\n",
+			m.error);
+		status = 1;
+	}
+	const char *path = svg != NULL ? svg : shiviz;
+	FILE *o = open_out(path);
+	if (o == NULL) {
+		xr_trace_merge_free(&m);
+		return 1;
+	}
+	if (svg != NULL) {
+		if (xr_trace_svg_write(&m, opt, o, why, sizeof why) != 0) {
+			fprintf(stderr, "xroadctl trace: %s\n", why);
+			status = 1;
+		}
+	} else {
+		xr_trace_shiviz_write(&m, o);
+	}
+	if (close_out(o, path) != 0)
+		status = 1;
+	if (o != stdout && status == 0)
+		fprintf(stderr,
+			"xroadctl trace: %s: %zu records of %u nodes, %zu "
+			"receives matched to their sends, %zu sends never "
+			"received, %zu receives whose send is not in the "
+			"traces\n",
+			path, m.n_ev, m.n_nodes, m.matched, m.unmatched_sends,
+			m.unmatched_recvs);
+	xr_trace_merge_free(&m);
+	return status;
 }
 
 int xr_ctl_trace(int argc, char **argv)
 {
 	bool json = false;
+	const char *svg = NULL, *shiviz = NULL;
+	struct xr_trace_svg_opts opt = {0};
+	bool have_window = false; /* --from, --to or --max-messages */
+	/* argv[0] is the command name, free to hold nothing: the files are
+	 * gathered in place, argv[1..n_files]. */
+	char **files = argv + 1;
 	int n_files = 0;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--json") == 0) {
 			json = true;
-		} else if (strcmp(argv[i], "--help") == 0 ||
-			   strcmp(argv[i], "-h") == 0) {
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			trace_usage(stdout);
 			return 0;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "xroadctl trace: unknown option %s\n",
-				argv[i]);
+		} else if (strcmp(a, "--svg") == 0 ||
+			   strcmp(a, "--shiviz") == 0) {
+			if (val == NULL) {
+				fprintf(stderr, "xroadctl trace: %s needs a "
+						"file to write (or -)\n",
+					a);
+				return 2;
+			}
+			if (strcmp(a, "--svg") == 0)
+				svg = val;
+			else
+				shiviz = val;
+			i++;
+		} else if (strcmp(a, "--max-messages") == 0) {
+			uint64_t v = 0;
+			if (parse_ms(val, &v) != 0 || v == 0 ||
+			    v > XR_TRACE_SVG_MAX_MESSAGES * 10) {
+				fprintf(stderr, "xroadctl trace: --max-messages "
+						"needs 1..%u, not %s\n",
+					XR_TRACE_SVG_MAX_MESSAGES * 10,
+					val ? val : "nothing");
+				return 2;
+			}
+			opt.max_messages = (size_t)v;
+			have_window = true;
+			i++;
+		} else if (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) {
+			bool to = strcmp(a, "--to") == 0;
+			if (parse_ms(val, to ? &opt.to_ms : &opt.from_ms) != 0) {
+				fprintf(stderr, "xroadctl trace: %s needs a "
+						"number of ms, not %s\n",
+					a, val ? val : "nothing");
+				return 2;
+			}
+			if (to)
+				opt.has_to = true;
+			have_window = true;
+			i++;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "xroadctl trace: unknown option %s\n", a);
 			trace_usage(stderr);
 			return 2;
 		} else {
-			n_files++;
+			files[n_files++] = argv[i];
 		}
 	}
 	if (n_files == 0) {
 		trace_usage(stderr);
 		return 2;
 	}
+	int pictures = (svg != NULL) + (shiviz != NULL);
+	if (pictures + json > 1) {
+		fprintf(stderr, "xroadctl trace: --json, --svg and --shiviz "
+				"are one at a time\n");
+		return 2;
+	}
+	if (have_window && svg == NULL) {
+		fprintf(stderr, "xroadctl trace: --from, --to and "
+				"--max-messages go with --svg\n");
+		return 2;
+	}
+	if (opt.has_to && opt.to_ms < opt.from_ms) {
+		fprintf(stderr, "xroadctl trace: --to %llu is before --from "
+				"%llu\n",
+			(unsigned long long)opt.to_ms,
+			(unsigned long long)opt.from_ms);
+		return 2;
+	}
+	if (pictures == 1)
+		return draw_run(files, n_files, svg, shiviz, &opt);
 
 	int status = 0;
 	bool first = true;
 	if (json)
 		fputs("{\"files\":[", stdout);
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			continue;
+	for (int i = 0; i < n_files; i++) {
 		if (!json && n_files > 1)
-			printf("%s# %s\n", first ? "" : "\n", argv[i]);
-		if (print_trace(argv[i], json, first) != 0)
+			printf("%s# %s\n", first ? "" : "\n", files[i]);
+		if (print_trace(files[i], json, first) != 0)
 			status = 1;
 		first = false;
 	}

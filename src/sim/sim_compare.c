@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim_compare_svg.h"
 #include "sim_fixed_light.h"
 #include "sim_rng.h"
 #include "sim_world.h"
@@ -33,15 +34,9 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-struct summary {
-	double mean;
-	uint64_t p50, p99, max;
-};
-
-/* Nearest-rank percentiles: p99 is a delay some vehicle really had. */
-static struct summary summarise(uint64_t *d, size_t n)
+struct sim_delay_summary sim_delay_summarise(uint64_t *d, size_t n)
 {
-	struct summary s = {0};
+	struct sim_delay_summary s = {.n = n};
 	if (n == 0)
 		return s;
 	qsort(d, n, sizeof d[0], cmp_u64);
@@ -56,7 +51,7 @@ static struct summary summarise(uint64_t *d, size_t n)
 }
 
 static void print_line(FILE *out, const char *name, size_t n,
-		       const struct summary *s)
+		       const struct sim_delay_summary *s)
 {
 	fprintf(out,
 		"%-12s vehicles %zu  mean %.1f ms  p50 %" PRIu64 " ms  p99 %" PRIu64
@@ -163,13 +158,20 @@ int sim_compare_run(const struct sim_compare_config *c, FILE *out)
 			c->seeds, c->first_seed, C, R, c->cross_ms, c->headway_ms,
 			c->green_ms, c->green_ms);
 		fprintf(out, "delay per vehicle = exit - arrival - cross_ms\n");
-		struct summary sx = summarise(d_xroad, nx);
-		struct summary sf = summarise(d_fixed, nf);
+		struct sim_delay_summary sx = sim_delay_summarise(d_xroad, nx);
+		struct sim_delay_summary sf = sim_delay_summarise(d_fixed, nf);
 		print_line(out, "xroad", nx, &sx);
 		print_line(out, "fixed-light", nf, &sf);
 		if (nx != per_seed * c->seeds)
 			fprintf(out, "xroad: %zu vehicles never crossed\n",
 				per_seed * c->seeds - nx);
+		char why[300];
+		if (c->svg != NULL &&
+		    sim_compare_svg_write(c, d_xroad, &sx, d_fixed, &sf, why,
+					  sizeof why) != 0) {
+			fprintf(stderr, "xroad-sim: %s\n", why);
+			status = 2;
+		}
 	}
 	fprintf(out,
 		"seeds: %" PRIu64 " violations: %" PRIu64 " deadlocks: %" PRIu64

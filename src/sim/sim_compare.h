@@ -23,13 +23,26 @@ struct sim_compare_config {
 			      * (exponential: a Poisson stream) */
 	uint32_t green_ms;   /* fixed light: each of the two greens */
 	bool verbose;
+	const char *svg;     /* --svg FILE: the delay distributions drawn
+			      * (sim_compare_svg.h); NULL: none */
 };
+
+/* One system's delays, over all vehicles of all seeds. Percentiles are
+ * nearest-rank: a delay some vehicle really had. */
+struct sim_delay_summary {
+	size_t n;
+	double mean;
+	uint64_t p50, p99, max;
+};
+
+/* Sorts d[0..n) in place and summarises it. */
+struct sim_delay_summary sim_delay_summarise(uint64_t *d, size_t n);
 
 void sim_compare_defaults(struct sim_compare_config *c);
 
-/* Prints the comparison and the usual summary line; returns the exit
- * status (0, 1 on an invariant violation in the xroad runs, 2 on bad
- * parameters). */
+/* Prints the comparison and the usual summary line, and draws c->svg;
+ * returns the exit status (0, 1 on an invariant violation in the xroad
+ * runs, 2 on bad parameters or an SVG file that cannot be written). */
 int sim_compare_run(const struct sim_compare_config *c, FILE *out);
 
 #endif

@@ -2,7 +2,7 @@
  *
  *   xroad-sim --seeds N --first-seed S [--cars C]
  *             [--topology star|ring|line|complete|random] [--faults]
- *             [--rounds R] [--verbose] [--fifo] [--compare-light ...]
+ *             [--rounds R] [--verbose] [--fifo] [--compare-light ... [--svg F]]
  *
  * Runs seeds S .. S+N-1 one after the other; prints a violation with its
  * one-line reproduction as soon as a seed has one, message counts at the
@@ -34,7 +34,9 @@ static int usage(const char *why, const char *arg)
 		"       xroad-sim --compare-light [--seeds N] [--first-seed S] "
 		"[--cars C]\n"
 		"                 [--rounds VEHICLES_PER_CAR] [--cross-ms MS]\n"
-		"                 [--headway-ms MS] [--green-ms MS]\n"
+		"                 [--headway-ms MS] [--green-ms MS] [--svg FILE]\n"
+		"                 (--svg: the delay distributions of both, "
+		"drawn)\n"
 		"       xroad-sim --version | --help\n");
 	return 2;
 }
@@ -136,6 +138,11 @@ int main(int argc, char **argv)
 			cfg.verbose = true;
 		} else if (strcmp(a, "--compare-light") == 0) {
 			compare = true;
+		} else if (strcmp(a, "--svg") == 0) {
+			if (val == NULL || val[0] == '\0')
+				return usage("missing file after", a);
+			cmp.svg = val;
+			i++;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(NULL, NULL);
 			return 0;
@@ -149,6 +156,8 @@ int main(int argc, char **argv)
 	if (first + (seeds - 1) < first)
 		return usage("seed range overflows", NULL);
 
+	if (cmp.svg != NULL && !compare)
+		return usage("--svg goes with --compare-light", NULL);
 	if (compare) {
 		if (cfg.faults)
 			return usage("--compare-light runs without --faults", NULL);

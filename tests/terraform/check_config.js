@@ -79,8 +79,15 @@ const SKIP = 77;
       if (!fs.existsSync(bin)) continue;
       const re = spawnSync("readelf", ["-d", bin], { encoding: "utf8" });
       if (re.status !== 0) break;
+      // The directory the loader finds each library in (ldd): a library
+      // with a multilib copy (libm.so.6 is in libc6 and in libc6-i386's
+      // /lib32) is looked up in the native one, /lib or /usr/lib alike.
+      const ldd = spawnSync("ldd", [bin], { encoding: "utf8" });
+      const dirOf = new Map([...(ldd.stdout || "").matchAll(/^\s*(\S+) => (\/\S+)/gm)]
+        .map(([, l, where]) => [l, path.basename(path.dirname(where))]));
       for (const [, lib] of re.stdout.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)) {
-        const dp = spawnSync("sh", ["-c", `dpkg -S "*/${lib}" 2>/dev/null | head -n 1`], { encoding: "utf8" });
+        const pattern = dirOf.has(lib) ? `*/${dirOf.get(lib)}/${lib}` : `*/${lib}`;
+        const dp = spawnSync("sh", ["-c", `dpkg -S "${pattern}" 2>/dev/null | head -n 1`], { encoding: "utf8" });
         const pkg = (dp.stdout.split(":")[0] || "").trim();
         if (!pkg) continue;
         c.ok(pkg === "libc6" || installed.has(pkg), `${path.basename(bin)} needs ${lib} (${pkg}): ${pkg === "libc6" ? "in every Debian" : "the user data installs it"}`, `apt-get line: ${[...installed].join(" ")}`);
