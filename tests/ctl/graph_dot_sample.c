@@ -11,7 +11,6 @@
 #include "ctl_cluster.h"
 #include "ctl_graph.h"
 
-struct xr_ctl_global xr_ctl_global; /* xroadctl.c's, for ctl_cluster.c */
 
 int main(void)
 {
