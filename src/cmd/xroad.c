@@ -16,6 +16,19 @@
 #include "log.h"
 #include "xr_version.h"
 
+/* The core's tracer (node.h): one `decision` line per decision. */
+static void log_decision(void *ctx, uint32_t node, uint64_t now_ms,
+			 const char *line)
+{
+	char quoted[600];
+
+	(void)ctx;
+	(void)node;
+	xr_log(XR_LOG_DEBUG, "decision", "at_ms=%llu what=%s",
+	       (unsigned long long)now_ms,
+	       xr_log_quote(line, quoted, sizeof quoted));
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -400,6 +413,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	xr_daemon_reports_load(d);
+	/* The core's "condition -> action" lines, at debug level only: the
+	 * tracer formats a line per decision, which a node at info level
+	 * need not pay for. */
+	if (xr_log_enabled(XR_LOG_DEBUG))
+		d->cfg.tracer = log_decision;
 	rc = xr_node_init(&d->node, &d->cfg, have_durable ? &durable : NULL);
 	if (rc != 0) {
 		fprintf(stderr, "xroad: node %u: core init: %s\n", (unsigned)id, xr_strerror(rc));

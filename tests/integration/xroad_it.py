@@ -411,12 +411,27 @@ def scenario_tcp(args, tmp):
 
 
 def scenario_straight(args, tmp):
+    """Every round deadlocks. At debug level the daemon logs the core's
+    decision lines (`decision`): each deadlock the light logs has the
+    decision that declared it and the one that let its winner go."""
     c = Cluster(args.build, tmp, rounds=20, cross_ms=10, routes="straight 1\n")
+    c.env["XROAD_LOG"] = "debug"
+    c.env["XROAD_LOG_RATE"] = "0"
     try:
         c.start_all()
         c.wait_done(90)
         c.stop_all()
         check_invariants(c, expect_deadlock_every_round=True)
+        said = [l.get("what", "") for l in c.lines(0, "decision")]
+        for d in c.lines(0, "deadlock"):
+            declared = "-> deadlock, %s arrived first and goes before %s" % (d["winner"], d["loser"])
+            released = "known to all -> %s proceeds" % d["winner"]
+            for want in (declared, released):
+                if not any(want in w for w in said):
+                    fail("round %s: no decision line with %r on the light (%d decision lines)"
+                         % (d["round"], want, len(said)))
+        print("ok: %d deadlocks, each with its decision lines (%d in all)"
+              % (len(c.lines(0, "deadlock")), len(said)), flush=True)
     finally:
         c.kill_all()
 
