@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "describe.h"
 #include "sim_check.h"
 #include "sim_rng.h"
 
@@ -252,66 +253,6 @@ static size_t msg_size(const struct xr_msg *m)
 }
 
 /* ------------------------------------------------------------ printing */
-
-static void describe(const struct xr_msg *m, char *buf, size_t len)
-{
-	int k = snprintf(buf, len, "%u->%u %s", m->from, m->to,
-			 xr_msg_type_name(m->type));
-	if (k < 0 || (size_t)k >= len)
-		return;
-	char *p = buf + k;
-	size_t left = len - (size_t)k;
-	switch (m->type) {
-	case XR_MSG_WAVE:
-		snprintf(p, left, " %s wave:%u round:%u%s intents:%u log:%u%s",
-			 xr_wave_kind_name(m->u.wave.kind), m->u.wave.wave,
-			 m->u.wave.round, m->u.wave.echo ? " echo" : "",
-			 m->u.wave.n_intents, m->u.wave.n_log,
-			 m->u.wave.has_override ? " override" : "");
-		break;
-	case XR_MSG_CROSSED:
-		snprintf(p, left, " round:%u", m->u.crossed.round);
-		break;
-	case XR_MSG_NOTICE:
-		snprintf(p, left, " r%u #%u car:%u", m->u.notice.crossing.round,
-			 m->u.notice.crossing.index, m->u.notice.crossing.car);
-		break;
-	case XR_MSG_BLOCKED:
-		snprintf(p, left, " round:%u seen:%u overrides:%u waits:%u%s",
-			 m->u.blocked.round, m->u.blocked.seen,
-			 m->u.blocked.overrides, m->u.blocked.n_waits,
-			 m->u.blocked.held ? " held" : "");
-		break;
-	case XR_MSG_DETECT:
-		snprintf(p, left, " round:%u epoch:%u", m->u.detect.round,
-			 m->u.detect.epoch);
-		break;
-	case XR_MSG_PROBE:
-		snprintf(p, left, " round:%u epoch:%u initiator:%u hops:%u",
-			 m->u.probe.round, m->u.probe.epoch,
-			 m->u.probe.initiator, m->u.probe.n_path);
-		break;
-	case XR_MSG_DEADLOCK:
-		snprintf(p, left, " round:%u epoch:%u cars:%u",
-			 m->u.deadlock.round, m->u.deadlock.epoch,
-			 m->u.deadlock.n_cycle);
-		break;
-	case XR_MSG_PROCEED:
-		snprintf(p, left, " round:%u epoch:%u", m->u.proceed.round,
-			 m->u.proceed.epoch);
-		break;
-	case XR_MSG_REJOIN:
-		snprintf(p, left, " round:%u", m->u.rejoin.round);
-		break;
-	case XR_MSG_REJOIN_STATE:
-		snprintf(p, left, " round:%u log:%u overrides:%u",
-			 m->u.rejoin_state.round, m->u.rejoin_state.n_log,
-			 m->u.rejoin_state.n_overrides);
-		break;
-	default:
-		break;
-	}
-}
 
 static void tracer(void *ctx, uint32_t node, uint64_t now_ms, const char *line)
 {
@@ -548,8 +489,8 @@ static void apply_outbox(struct world *w, uint32_t id)
 	/* 2. messages, in order. */
 	for (uint32_t i = 0; i < n->out.n_msgs; i++) {
 		if (w->cfg->verbose) {
-			char line[200];
-			describe(&n->out.msgs[i], line, sizeof line);
+			char line[XR_DESCRIBE_MAX];
+			xr_msg_describe(&n->out.msgs[i], line, sizeof line);
 			fprintf(w->cfg->out, "t=%" PRIu64 " send %s\n", w->now,
 				line);
 		}
@@ -1037,8 +978,8 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 				w->st->cut++;
 			} else if (w->up[m->to]) {
 				if (cfg->verbose) {
-					char line[200];
-					describe(m, line, sizeof line);
+					char line[XR_DESCRIBE_MAX];
+					xr_msg_describe(m, line, sizeof line);
 					fprintf(cfg->out,
 						"t=%" PRIu64 " deliver %s\n",
 						w->now, line);
