@@ -19,16 +19,19 @@ static bool override_known(const struct xr_car *c, uint32_t epoch)
 	return false;
 }
 
-/* The car's edges now: the rules, every override applied as a reversal,
- * minus the cars that have crossed. */
+/* The car's edges now: the schedule's (the rules, or the optimal edges),
+ * every override applied as a reversal, minus the cars that have crossed. */
 static xr_set compute_waits(const struct xr_node *n)
 {
 	const struct xr_car *c = &n->car;
 	uint32_t self = n->cfg.self;
 	xr_set waits = 0;
-	for (uint32_t i = 0; i < c->n_intents; i++)
-		if (xr_yields(&c->intent, &c->intents[i]))
-			waits |= XR_SET(c->intents[i].car);
+	if (n->cfg.schedule == XR_SCHEDULE_OPTIMAL)
+		waits = c->schedule_waits;
+	else
+		for (uint32_t i = 0; i < c->n_intents; i++)
+			if (xr_yields(&c->intent, &c->intents[i]))
+				waits |= XR_SET(c->intents[i].car);
 	for (uint32_t i = 0; i < c->n_overrides; i++) {
 		const struct xr_override *ov = &c->overrides[i];
 		if (ov->winner == self)
@@ -216,6 +219,38 @@ static void record_crossing(struct xr_node *n, const struct xr_crossing *x)
 	}
 }
 
+/* The optimal schedule's edges of this car (schedule.h): computed by every
+ * car from the intent set alone, in arrival order, so that all cars of the
+ * round orient every conflict the same way without a word more on the wire
+ * (docs/DECISIONS.md, "The optimal schedule in the protocol"). */
+static xr_set optimal_waits(const struct xr_node *n)
+{
+	const struct xr_car *c = &n->car;
+	struct xr_car_intent sorted[XR_MAX_CARS];
+	struct xr_schedule_plan plan;
+	uint32_t k = c->n_intents, self = XR_MAX_CARS;
+	memcpy(sorted, c->intents, k * sizeof sorted[0]);
+	for (uint32_t i = 1; i < k; i++)
+		for (uint32_t j = i; j > 0 &&
+				     xr_arrived_before(&sorted[j], &sorted[j - 1]);
+		     j--) {
+			struct xr_car_intent t = sorted[j];
+			sorted[j] = sorted[j - 1];
+			sorted[j - 1] = t;
+		}
+	for (uint32_t i = 0; i < k; i++)
+		if (sorted[i].car == n->cfg.self)
+			self = i;
+	if (self == XR_MAX_CARS ||
+	    xr_schedule_optimal(sorted, k, &plan) != 0)
+		return 0; /* the set was checked on arrival (node.c) */
+	xr_set waits = 0;
+	for (uint32_t j = 0; j < k; j++)
+		if ((plan.waits[self] >> j) & 1u)
+			waits |= XR_SET(sorted[j].car);
+	return waits;
+}
+
 /* The intent set of the round is known: take our place in it. */
 static void adopt_intents(struct xr_node *n, const struct xr_car_intent *set,
 			  uint32_t count)
@@ -234,6 +269,8 @@ static void adopt_intents(struct xr_node *n, const struct xr_car_intent *set,
 	memcpy(c->intents, set, count * sizeof set[0]);
 	c->intent = *mine;
 	c->have_set = true;
+	if (n->cfg.schedule == XR_SCHEDULE_OPTIMAL)
+		c->schedule_waits = optimal_waits(n);
 	if (c->phase == XR_CAR_IDLE || c->phase == XR_CAR_INTENT)
 		c->phase = XR_CAR_WAITING;
 }

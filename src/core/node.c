@@ -70,6 +70,10 @@ int xr_node_config_check(const struct xr_node_config *cfg, char *why,
 				   "heartbeat_ms must be > 0 and at most half "
 				   "of fail_ms (%u)",
 				   cfg->fail_ms);
+	if (cfg->schedule != XR_SCHEDULE_RULES &&
+	    cfg->schedule != XR_SCHEDULE_OPTIMAL)
+		return config_fail(why, why_len, "unknown schedule %u",
+				   (unsigned)cfg->schedule);
 	if (memchr(cfg->run, '\0', sizeof cfg->run) == NULL)
 		return config_fail(why, why_len, "run id longer than %u bytes",
 				   XR_RUN_MAX - 1);

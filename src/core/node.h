@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "geometry.h"
+#include "schedule.h"
 
 #define XR_MAX_NODES 32
 #define XR_MAX_CARS (XR_MAX_NODES - 1)
@@ -327,6 +328,11 @@ struct xr_node_config {
 	uint32_t rounds;                       /* light: rounds to run at start */
 	uint32_t heartbeat_ms;                 /* failover: 0 = off */
 	uint32_t fail_ms;                      /* silence that means dead; 0 = off */
+	/* Who waits for whom in a round: rules (priority to the right,
+	 * deadlocks found and broken at run time) or optimal (the fewest
+	 * phases, no cycle; every car computes the same edges from the
+	 * intent set, car.c). Every node must run the same one. */
+	enum xr_schedule schedule;
 	char run[XR_RUN_MAX];                  /* run id, for crossing records */
 	xr_tracer_fn tracer;                   /* may be NULL */
 	void *tracer_ctx;
@@ -486,6 +492,7 @@ struct xr_car {
 	bool have_set;
 	uint32_t n_intents;
 	struct xr_car_intent intents[XR_MAX_CARS];
+	xr_set schedule_waits;  /* optimal: whom the set makes us wait for */
 	xr_set crossed;         /* cars of this round known to have crossed */
 	xr_set log_have;        /* indexes of the round log received */
 	struct xr_crossing log[XR_MAX_CARS];

@@ -104,6 +104,7 @@ int sim_compare_run(const struct sim_compare_config *c, FILE *out)
 		cfg.cars = C;
 		cfg.rounds = R;
 		cfg.cross_ms = c->cross_ms;
+		cfg.schedule = c->schedule;
 		cfg.verbose = c->verbose;
 		cfg.arrivals = arrivals;
 		cfg.exit_ms = exits;

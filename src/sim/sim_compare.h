@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "schedule.h"
+
 struct sim_compare_config {
 	uint64_t seeds;
 	uint64_t first_seed;
@@ -22,6 +24,7 @@ struct sim_compare_config {
 	uint32_t headway_ms; /* mean time between two vehicles of one car node
 			      * (exponential: a Poisson stream) */
 	uint32_t green_ms;   /* fixed light: each of the two greens */
+	enum xr_schedule schedule; /* xroad's (node.h) */
 	bool verbose;
 	const char *svg;     /* --svg FILE: the delay distributions drawn
 			      * (sim_compare_svg.h); NULL: none */

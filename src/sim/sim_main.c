@@ -2,7 +2,8 @@
  *
  *   xroad-sim --seeds N --first-seed S [--cars C]
  *             [--topology star|ring|line|complete|random] [--faults]
- *             [--rounds R] [--verbose] [--fifo] [--compare-light ... [--svg F]]
+ *             [--rounds R] [--verbose] [--fifo] [--schedule rules|optimal]
+ *             [--compare-light ... [--svg F]]
  *
  * Runs seeds S .. S+N-1 one after the other; prints a violation with its
  * one-line reproduction as soon as a seed has one, message counts at the
@@ -29,12 +30,13 @@ static int usage(const char *why, const char *arg)
 		"usage: xroad-sim --seeds N --first-seed S [--cars C]\n"
 		"                 [--topology star|ring|line|complete|random]\n"
 		"                 [--faults] [--rounds R] [--verbose] [--fifo]\n"
-		"                 [--snapshots]\n"
+		"                 [--snapshots] [--schedule rules|optimal]\n"
 		"                 [--cross-ms MS] [--resend-ms MS] [--stall-ms MS]\n"
 		"       xroad-sim --compare-light [--seeds N] [--first-seed S] "
 		"[--cars C]\n"
 		"                 [--rounds VEHICLES_PER_CAR] [--cross-ms MS]\n"
 		"                 [--headway-ms MS] [--green-ms MS] [--svg FILE]\n"
+		"                 [--schedule rules|optimal]\n"
 		"                 (--svg: the delay distributions of both, "
 		"drawn)\n"
 		"       xroad-sim --version | --help\n");
@@ -127,6 +129,13 @@ int main(int argc, char **argv)
 				return usage("unknown topology (star, ring, line, "
 					     "complete, random)",
 					     val);
+			i++;
+		} else if (strcmp(a, "--schedule") == 0) {
+			if (val == NULL)
+				return usage("missing value after", a);
+			if (xr_schedule_parse(val, &cfg.schedule) != 0)
+				return usage("unknown schedule (rules, optimal)", val);
+			cmp.schedule = cfg.schedule;
 			i++;
 		} else if (strcmp(a, "--faults") == 0) {
 			cfg.faults = true;

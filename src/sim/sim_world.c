@@ -147,10 +147,14 @@ void sim_repro(const struct sim_config *cfg, char *buf, size_t len)
 {
 	snprintf(buf, len,
 		 "build/xroad-sim --seeds 1 --first-seed %" PRIu64
-		 " --cars %u --topology %s%s --rounds %u%s%s",
+		 " --cars %u --topology %s%s --rounds %u%s%s%s%s",
 		 cfg->seed, cfg->cars, sim_topology_name(cfg->topology),
 		 cfg->faults ? " --faults" : "", cfg->rounds,
 		 cfg->fifo ? " --fifo" : "",
+		 cfg->schedule != XR_SCHEDULE_RULES ? " --schedule " : "",
+		 cfg->schedule != XR_SCHEDULE_RULES
+			 ? xr_schedule_name(cfg->schedule)
+			 : "",
 		 cfg->repro_extra != NULL ? cfg->repro_extra : "");
 }
 
@@ -675,6 +679,7 @@ static int build(struct world *w)
 		nc->resend_ms = cfg->resend_ms;
 		nc->stall_ms = cfg->stall_ms;
 		nc->rounds = cfg->rounds;
+		nc->schedule = cfg->schedule;
 		if (cfg->faults) {
 			nc->heartbeat_ms = cfg->heartbeat_ms;
 			nc->fail_ms = cfg->fail_ms;

@@ -22,6 +22,7 @@ struct sim_config {
 	bool fifo;        /* keep every link FIFO even with faults */
 	bool snapshots;   /* take Chandy-Lamport snapshots, check I6 on each */
 	bool verbose;     /* every event, message, effect and core decision */
+	enum xr_schedule schedule; /* every node's (node.h); rules by default */
 	uint32_t cross_ms;
 	uint32_t resend_ms;
 	uint32_t stall_ms;
