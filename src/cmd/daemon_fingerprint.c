@@ -1,6 +1,7 @@
 /* The cluster fingerprint: a hash of the settings every node must share
  * (issue 13, "config drift"). A node started with another run id, seed,
- * topology, round count, timing, node list or routes does not fail: its
+ * topology, round count, timing, schedule, node list or routes does not
+ * fail: its
  * rounds stall, or the table splits its crossings across two runs, with no
  * word on any node. So every envelope carries the sender's fingerprint
  * (Envelope.cluster) and a node refuses one that differs, with one line on
@@ -31,9 +32,11 @@ uint64_t xr_daemon_fingerprint(const struct xr_cluster *c,
 
 	snprintf(line, sizeof line,
 		 "run=%s seed=%" PRIu64 " topology=%d rounds=%u cross=%u resend=%u "
-		 "stall=%u heartbeat=%u fail=%u routes=%u/%u/%u light=%u nodes=%u\n",
+		 "stall=%u heartbeat=%u fail=%u schedule=%d routes=%u/%u/%u "
+		 "light=%u nodes=%u\n",
 		 c->run, c->seed, (int)c->topology, c->rounds, c->cross_ms,
 		 c->resend_ms, c->stall_ms, c->heartbeat_ms, c->fail_ms,
+		 (int)c->schedule,
 		 weights[XR_RIGHT], weights[XR_STRAIGHT], weights[XR_LEFT],
 		 c->light, c->n_nodes);
 	h = fnv(h, line);

@@ -292,13 +292,13 @@ int xr_topology_parse(const char *s, enum xr_topology *out)
 enum key_id {
 	K_RUN, K_SEED, K_TOPOLOGY, K_ROUTES, K_CLOUD, K_STATE_DIR, K_ROUNDS,
 	K_CROSS_MS, K_RESEND_MS, K_STALL_MS, K_MAX_MSG, K_TLS_CA, K_HEARTBEAT_MS,
-	K_FAIL_MS, K_TLS_CERT, K_TLS_KEY, K_POLLER, K_KEYS
+	K_FAIL_MS, K_TLS_CERT, K_TLS_KEY, K_POLLER, K_SCHEDULE, K_KEYS
 };
 
 static const char *const key_names[K_KEYS] = {
 	"run", "seed", "topology", "routes", "cloud", "state_dir", "rounds",
 	"cross_ms", "resend_ms", "stall_ms", "max_msg", "tls_ca", "heartbeat_ms",
-	"fail_ms", "tls_cert", "tls_key", "poller",
+	"fail_ms", "tls_cert", "tls_key", "poller", "schedule",
 };
 
 static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
@@ -357,6 +357,12 @@ static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
 			c->cloud = XR_CLOUD_AWS;
 		else
 			return xr_why(err, err_len, XR_ECONFIG, "%s: cloud: expected embedded or aws: \"%s\"",
+				    loc, v);
+		return 0;
+	case K_SCHEDULE:
+		if (xr_schedule_parse(v, &c->schedule) != 0)
+			return xr_why(err, err_len, XR_ECONFIG,
+				    "%s: schedule: expected rules or optimal: \"%s\"",
 				    loc, v);
 		return 0;
 	case K_POLLER:
@@ -758,6 +764,7 @@ int xr_cluster_node_config(const struct xr_cluster *c, uint32_t id,
 	cfg->stall_ms = c->stall_ms;
 	cfg->heartbeat_ms = c->heartbeat_ms;
 	cfg->fail_ms = c->fail_ms;
+	cfg->schedule = c->schedule;
 	cfg->rounds = c->rounds;
 	copy_str(cfg->run, sizeof cfg->run, c->run);
 	return 0;

@@ -57,6 +57,7 @@ struct xr_cluster {
 	uint32_t stall_ms;
 	uint32_t heartbeat_ms;       /* coordinator's heartbeat period */
 	uint32_t fail_ms;            /* silence that means dead; 0: no failover */
+	enum xr_schedule schedule;   /* rules (default) or optimal (node.h) */
 	uint32_t max_msg;            /* bytes; larger messages are refused */
 	/* Mutual TLS (docs/CONFIG.md): all or nothing. tls_ca empty: no TLS
 	 * and no tls+tcp:// address; set: every address is tls+tcp://. The

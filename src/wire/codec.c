@@ -951,6 +951,7 @@ int xr_config_encode(const struct xr_node_config *c, uint8_t *buf, size_t cap,
 	p.rounds = c->rounds;
 	p.heartbeat_ms = c->heartbeat_ms;
 	p.fail_ms = c->fail_ms;
+	p.schedule = (uint32_t)c->schedule;
 	p.run = run;
 	return pack_checked(&p.base, buf, cap, len);
 }
@@ -1003,6 +1004,10 @@ static int config_read(const Xroad__NodeConfig *p, struct xr_node_config *c,
 	 * without it. */
 	c->heartbeat_ms = p->heartbeat_ms;
 	c->fail_ms = p->fail_ms;
+	if (p->schedule > XR_SCHEDULE_OPTIMAL)
+		return xr_why(why, why_len, XR_ERANGE,
+			      "config: unknown schedule %u", (unsigned)p->schedule);
+	c->schedule = (enum xr_schedule)p->schedule;
 	memcpy(c->run, run, run_len + 1);
 	return 0;
 }

@@ -350,6 +350,9 @@ size_t xr_config_describe(const struct xr_node_config *c, char *buf,
 	if (c->heartbeat_ms != 0 || c->fail_ms != 0)
 		put(&l, "heartbeat_ms=%u fail_ms=%u ", c->heartbeat_ms,
 		    c->fail_ms);
+	/* Only when not the default, so older traces read as they did. */
+	if (c->schedule != XR_SCHEDULE_RULES)
+		put(&l, "schedule=%s ", xr_schedule_name(c->schedule));
 	put(&l, "run=");
 	/* The run id comes from a config file: keep the line one line. */
 	for (size_t i = 0; i < sizeof c->run && c->run[i] != '\0'; i++) {

@@ -26,6 +26,8 @@ Scenarios (each < 120 s on 2 cores; every process is killed at the end):
                 tcp: a car is cut off (link down, then tc netem loss 100%),
                 the others go on without it, the link heals, it rejoins;
                 I1-I5. Exit 77 (skipped) where namespaces cannot be made
+  optimal       all cars straight with schedule = optimal: no deadlock, the
+                opposite pairs cross together, I1-I5
   garbage       garbage, oversized and unknown-sender frames sent to a node's
                 request port and to its wave port: refused (counter + log
                 line), the run completes
@@ -432,6 +434,35 @@ def scenario_straight(args, tmp):
                          % (d["round"], want, len(said)))
         print("ok: %d deadlocks, each with its decision lines (%d in all)"
               % (len(c.lines(0, "deadlock")), len(said)), flush=True)
+    finally:
+        c.kill_all()
+
+
+def scenario_optimal(args, tmp):
+    """All cars straight (a 4-cycle every round under the rules) with
+    schedule = optimal: every car waits by the optimal edges, so no round
+    deadlocks, N-S and E-W pairs cross together, and I1-I5 hold."""
+    c = Cluster(args.build, tmp, rounds=20, cross_ms=30, routes="straight 1\n",
+                settings=["schedule = optimal"])
+    try:
+        c.start_all()
+        c.wait_done(90)
+        c.stop_all()
+        check_invariants(c)
+        deadlocks = coordinator_lines(c, "deadlock")
+        if deadlocks:
+            fail("%d deadlocks with schedule = optimal: %s" % (len(deadlocks), deadlocks[0]))
+        # Opposite cars go straight together: S (1) with N (3), E (2) with W (4).
+        together = 0
+        for r in range(1, c.rounds + 1):
+            at = {car: [int(l["at_ms"]) for l in c.lines(car, "enter") if int(l["round"]) == r]
+                  for car in range(1, 5)}
+            if all(at.values()) and abs(at[1][0] - at[3][0]) < 30 and abs(at[2][0] - at[4][0]) < 30:
+                together += 1
+        if together != c.rounds:
+            fail("opposite cars entered together in %d of %d rounds" % (together, c.rounds))
+        print("ok: %d rounds, 0 deadlocks, opposite cars together every round" % c.rounds,
+              flush=True)
     finally:
         c.kill_all()
 
@@ -1742,7 +1773,7 @@ def scenario_config(args, tmp):
           "usage errors" % (len(cases), n_tls, n_start), flush=True)
 
 
-SCENARIOS = {"config_drift": scenario_config_drift, "disk_full": scenario_disk_full, "netns_cut_after_crossing": scenario_netns_cut_after_crossing, "config": scenario_config, "rounds50": scenario_rounds50, "straight": scenario_straight,
+SCENARIOS = {"config_drift": scenario_config_drift, "disk_full": scenario_disk_full, "netns_cut_after_crossing": scenario_netns_cut_after_crossing, "config": scenario_config, "rounds50": scenario_rounds50, "straight": scenario_straight, "optimal": scenario_optimal,
              "kill9": scenario_kill9, "kill9_light": scenario_kill9_light,
              "dead_car": scenario_dead_car, "dead_car_in_box": scenario_dead_car_in_box,
              "netns_partition": scenario_netns_partition,
