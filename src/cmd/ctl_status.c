@@ -257,7 +257,8 @@ int xr_ctl_status(int argc, char **argv)
 		/* The run keys every crossing in the table; terraform makes a
 		 * new one per deployment, and `log --run` reads another. */
 		if (c.have_config)
-			printf("run: %s\n", c.config.run);
+			printf("run: %s\nschedule: %s\n", c.config.run,
+			       xr_schedule_name(c.config.schedule));
 	}
 	int missing = 0;
 	for (uint32_t i = 0; i < c.n; i++)
