@@ -171,68 +171,75 @@ int xr_light_on_log_round(struct xr_node *n, const struct xr_msg *m)
 	return 0;
 }
 
-static void finish(struct xr_node *n)
+/* The takeover's merge, phase by phase (finish() below runs them in order). */
+
+/* What the cars' answers say of where the cluster is. */
+struct progress {
+	uint32_t round;  /* the newest round any car started, crossed or logged */
+	uint32_t target; /* the last round to run */
+	uint32_t logged; /* the newest round any car logged */
+	uint32_t detect; /* the newest detection epoch */
+};
+
+static struct progress merge_progress(const struct xr_light *l)
 {
-	struct xr_light *l = &n->light;
-	uint32_t round = 0, target = 0, logged = 0, detect = 0;
+	struct progress p = {0};
 	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
 		if (!XR_HAS(l->recover_have, id))
 			continue;
 		const struct xr_recover_state *r = &l->recovered[id];
-		if (r->state.round > round)
-			round = r->state.round;
-		if (r->target_round > target)
-			target = r->target_round;
-		if (r->logged_round > logged)
-			logged = r->logged_round;
+		if (r->state.round > p.round)
+			p.round = r->state.round;
+		if (r->target_round > p.target)
+			p.target = r->target_round;
+		if (r->logged_round > p.logged)
+			p.logged = r->logged_round;
 		/* A round some car crossed in had started, whatever the
 		 * others (restarted, say) still know of it. */
-		if (r->crossed_round > round)
-			round = r->crossed_round;
-		if (r->detect_epoch > detect)
-			detect = r->detect_epoch;
+		if (r->crossed_round > p.round)
+			p.round = r->crossed_round;
+		if (r->detect_epoch > p.detect)
+			p.detect = r->detect_epoch;
 	}
-	if (logged > round)
-		round = logged;
-	/* A light that comes back missed whole rounds: it fetches them
-	 * before anything else changes (see "catching up" below). */
-	if (n->is_light && n->durable.last_round < logged) {
-		catch_up(n, logged);
-		return;
-	}
-	/* Our own target counts too: a light deposed or restarted before
-	 * any car saw its first COLLECT wave knows it alone. */
-	if (n->durable.target_round > target)
-		target = n->durable.target_round;
-	l->round = round;
-	l->epoch = detect;
-	l->rounds_done = logged;
-	/* Added to, not set: rounds an operator queued (XR_CMD_RUN) while we
-	 * were still collecting the cars' state are kept. */
-	l->rounds_left += target > round ? target - round : 0;
-	l->last_progress_ms = n->now_ms;
-	bool all_logged = true, any_set = false, some_lack_set = false;
+	if (p.logged > p.round)
+		p.round = p.logged;
+	return p;
+}
+
+/* Which cars logged the round and which hold its intent set; the set is
+ * taken from the first car that holds it. */
+struct set_holders {
+	bool all_logged, any_set, some_lack_set;
+};
+
+static struct set_holders adopt_intent_set(struct xr_light *l, uint32_t round)
+{
+	struct set_holders h = {.all_logged = true};
 	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
 		if (!XR_HAS(l->recover_have, id))
 			continue;
 		const struct xr_recover_state *r = &l->recovered[id];
-		all_logged = all_logged && r->logged_round >= round;
+		h.all_logged = h.all_logged && r->logged_round >= round;
 		if (r->state.round == round && r->state.intents_fixed) {
-			any_set = true;
+			h.any_set = true;
 			if (l->n_intents == 0) {
 				l->n_intents = r->state.n_intents;
 				memcpy(l->intents, r->state.intents,
 				       r->state.n_intents * sizeof l->intents[0]);
 			}
 		} else {
-			some_lack_set = true;
+			h.some_lack_set = true;
 		}
 	}
-	xr_tracef(n, "state of %d cars in: round %u, target %u -> resume",
-		  xr_set_count(l->recover_have), round, target);
-	/* A car that logged the round holds its final order: that is the
-	 * log, and the round ends again, for every car that has not logged it
-	 * (those that have skip it). */
+	return h;
+}
+
+/* A car that logged the round holds its final order: that is the log, and
+ * the round ends again, for every car that has not logged it (those that
+ * have skip it). True when one did. */
+static bool end_logged_round(struct xr_node *n, uint32_t round)
+{
+	struct xr_light *l = &n->light;
 	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
 		const struct xr_recover_state *r = &l->recovered[id];
 		if (!XR_HAS(l->recover_have, id) || r->logged_round != round ||
@@ -245,28 +252,15 @@ static void finish(struct xr_node *n)
 		l->have_intent = l->crossed;
 		xr_tracef(n, "car %u logged round %u -> end it again", id, round);
 		xr_light_resume_crossing(n);
-		return;
+		return true;
 	}
-	/* Only when no car kept the round's log (or there was no round) does
-	 * the cluster go straight on: a car that has not logged it would
-	 * otherwise never see the round end. */
-	if (round == 0 || all_logged) {
-		l->phase = XR_LIGHT_IDLE;
-		xr_light_next_round(n);
-		return;
-	}
-	if (!any_set) {
-		/* The intents were still being collected: collect again;
-		 * cars keep the intent they already gave. Or no car holds
-		 * the set any more (they restarted) while one had crossed:
-		 * its crossing is a fact it keeps on disk, and is logged now,
-		 * before the round can go on without it (a crossing lost
-		 * when its car was then taken out, seed 30112779 line). */
-		log_unacked(n, round);
-		xr_light_collect(n);
-		return;
-	}
-	/* The round's log: every entry any car saw, at its index. */
+	return false;
+}
+
+/* The round's log: every entry any car saw, at its index; and every
+ * override any car knows. */
+static void merge_round_log(struct xr_light *l, uint32_t round)
+{
 	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
 		if (!XR_HAS(l->recover_have, id))
 			continue;
@@ -289,12 +283,16 @@ static void finish(struct xr_node *n)
 		if (r->has_last_override && r->last_override.epoch != 0)
 			add_override(l, &r->last_override);
 	}
-	/* An index no car saw belonged to a car that never got its own
-	 * notice: it still reports "crossed, not acknowledged". Such cars
-	 * fill the gaps (no car holds those indexes, so nobody disagrees),
-	 * then go at the end. Every car answered, so every gap has its car;
-	 * should one stay all the same, it is closed, at the cost of
-	 * renumbering what follows. */
+}
+
+/* An index no car saw belonged to a car that never got its own notice: it
+ * still reports "crossed, not acknowledged". Such cars fill the gaps (no
+ * car holds those indexes, so nobody disagrees), then go at the end. Every
+ * car answered, so every gap has its car; should one stay all the same, it
+ * is closed, at the cost of renumbering what follows. */
+static void close_gaps(struct xr_node *n, uint32_t round)
+{
+	struct xr_light *l = &n->light;
 	xr_set unacked = unacked_crossers(l, round);
 	for (uint32_t i = 0; i < l->n_log && unacked; i++) {
 		if (l->log[i].round != 0)
@@ -314,7 +312,12 @@ static void finish(struct xr_node *n)
 		l->log[i].index = i;
 		l->crossed |= XR_SET(l->log[i].car);
 	}
-	l->have_intent = intent_cars(l);
+}
+
+/* Winners of every override that all cars have are released; the newest
+ * override, if some car lacks it, is spread again first. */
+static void release_winners(struct xr_light *l)
+{
 	struct xr_override newest = {0};
 	if (l->n_overrides > 0) {
 		newest = l->overrides[l->n_overrides - 1];
@@ -327,7 +330,6 @@ static void finish(struct xr_node *n)
 		if (XR_HAS(l->recover_have, id) &&
 		    l->recovered[id].override_epoch < newest.epoch)
 			respread = true;
-	/* Winners of every override that all cars have are released. */
 	for (uint32_t i = 0; i < l->n_overrides; i++) {
 		uint32_t w = l->overrides[i].winner;
 		if (respread && l->overrides[i].epoch == newest.epoch)
@@ -344,7 +346,58 @@ static void finish(struct xr_node *n)
 		l->pending = newest;
 		l->respread_pending = true;
 	}
-	if (some_lack_set) {
+}
+
+static void finish(struct xr_node *n)
+{
+	struct xr_light *l = &n->light;
+	struct progress p = merge_progress(l);
+	/* A light that comes back missed whole rounds: it fetches them
+	 * before anything else changes (see "catching up" below). */
+	if (n->is_light && n->durable.last_round < p.logged) {
+		catch_up(n, p.logged);
+		return;
+	}
+	/* Our own target counts too: a light deposed or restarted before
+	 * any car saw its first COLLECT wave knows it alone. */
+	if (n->durable.target_round > p.target)
+		p.target = n->durable.target_round;
+	l->round = p.round;
+	l->epoch = p.detect;
+	l->rounds_done = p.logged;
+	/* Added to, not set: rounds an operator queued (XR_CMD_RUN) while we
+	 * were still collecting the cars' state are kept. */
+	l->rounds_left += p.target > p.round ? p.target - p.round : 0;
+	l->last_progress_ms = n->now_ms;
+	struct set_holders h = adopt_intent_set(l, p.round);
+	xr_tracef(n, "state of %d cars in: round %u, target %u -> resume",
+		  xr_set_count(l->recover_have), p.round, p.target);
+	if (end_logged_round(n, p.round))
+		return;
+	/* Only when no car kept the round's log (or there was no round) does
+	 * the cluster go straight on: a car that has not logged it would
+	 * otherwise never see the round end. */
+	if (p.round == 0 || h.all_logged) {
+		l->phase = XR_LIGHT_IDLE;
+		xr_light_next_round(n);
+		return;
+	}
+	if (!h.any_set) {
+		/* The intents were still being collected: collect again;
+		 * cars keep the intent they already gave. Or no car holds
+		 * the set any more (they restarted) while one had crossed:
+		 * its crossing is a fact it keeps on disk, and is logged now,
+		 * before the round can go on without it (a crossing lost
+		 * when its car was then taken out, seed 30112779 line). */
+		log_unacked(n, p.round);
+		xr_light_collect(n);
+		return;
+	}
+	merge_round_log(l, p.round);
+	close_gaps(n, p.round);
+	l->have_intent = intent_cars(l);
+	release_winners(l);
+	if (h.some_lack_set) {
 		l->phase = XR_LIGHT_SPREADING;
 		xr_light_spread(n);
 		return;
