@@ -21,18 +21,18 @@
 
 /* Replaces the wall clock the queue uses for visibility deadlines (tests).
  * `now_ms` NULL restores the wall clock. `c` must be an embedded backend. */
-int xr_embedded_set_clock(struct xr_cloud *c, uint64_t (*now_ms)(void *arg),
+int xr_emb_set_clock(struct xr_cloud *c, uint64_t (*now_ms)(void *arg),
 			  void *arg);
 /* Visibility window of received messages, in ms (0: visible again at once). */
-int xr_embedded_set_visibility(struct xr_cloud *c, uint32_t ms);
+int xr_emb_set_visibility(struct xr_cloud *c, uint32_t ms);
 /* Receives after which a message is moved to queue_dead (0: never). */
-int xr_embedded_set_max_receives(struct xr_cloud *c, uint32_t n);
+int xr_emb_set_max_receives(struct xr_cloud *c, uint32_t n);
 
 /* Prints the crossings of `run` (NULL: every run) in the database at
  * `db_path`, ordered by run, round and index, then a count line. Opens the
  * database read-only. Returns the number of rows printed, or a negative XR_E*
  * code after writing a one-line error to stderr. */
-int xr_embedded_print_crossings(const char *db_path, const char *run,
+int xr_emb_print_crossings(const char *db_path, const char *run,
 				FILE *out);
 
 #endif

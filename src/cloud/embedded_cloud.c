@@ -261,7 +261,7 @@ static struct xr_embedded *embedded_of(struct xr_cloud *c)
 	return c->impl;
 }
 
-int xr_embedded_set_clock(struct xr_cloud *c, uint64_t (*now_ms)(void *arg),
+int xr_emb_set_clock(struct xr_cloud *c, uint64_t (*now_ms)(void *arg),
 			  void *arg)
 {
 	struct xr_embedded *e = embedded_of(c);
@@ -273,7 +273,7 @@ int xr_embedded_set_clock(struct xr_cloud *c, uint64_t (*now_ms)(void *arg),
 	return 0;
 }
 
-int xr_embedded_set_visibility(struct xr_cloud *c, uint32_t ms)
+int xr_emb_set_visibility(struct xr_cloud *c, uint32_t ms)
 {
 	struct xr_embedded *e = embedded_of(c);
 
@@ -283,7 +283,7 @@ int xr_embedded_set_visibility(struct xr_cloud *c, uint32_t ms)
 	return 0;
 }
 
-int xr_embedded_set_max_receives(struct xr_cloud *c, uint32_t n)
+int xr_emb_set_max_receives(struct xr_cloud *c, uint32_t n)
 {
 	struct xr_embedded *e = embedded_of(c);
 

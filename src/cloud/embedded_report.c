@@ -32,7 +32,7 @@ static long long count_dead(sqlite3 *db)
 	return n;
 }
 
-int xr_embedded_print_crossings(const char *db_path, const char *run, FILE *out)
+int xr_emb_print_crossings(const char *db_path, const char *run, FILE *out)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *st = NULL;

@@ -72,8 +72,8 @@ static int open_tls(struct xr_ctl_cluster *c, bool want, const char *what)
 		} else {
 			/* Too long a path makes a file that fails to load,
 			 * named in the error. */
-			(void)xr_path_beside(ca, "ctl.crt", cert, sizeof cert);
-			(void)xr_path_beside(ca, "ctl.key", key, sizeof key);
+			(void)xr_config_path_beside(ca, "ctl.crt", cert, sizeof cert);
+			(void)xr_config_path_beside(ca, "ctl.key", key, sizeof key);
 		}
 		int rc = xr_tls_load(&ctl_tls, ca, cert, key, NULL, err, sizeof err);
 		if (rc != 0) {

@@ -151,7 +151,7 @@ int xr_ctl_snapshot(int argc, char **argv)
 			}
 			if (rep->node != NULL && rep->node->snapshot == id &&
 			    rep->node->complete &&
-			    xr_snapshot_from_pb(rep->node, &snaps[i], errs[i],
+			    xr_snapshot_pb_to_core(rep->node, &snaps[i], errs[i],
 						sizeof errs[i]) == 0) {
 				have[i] = true;
 				got++;

@@ -94,7 +94,7 @@ static void answer_fetch(struct xr_daemon *d, const struct xr_msg *m)
 	size_t len = 0;
 	int rc;
 
-	xr_log_round_answer(&d->node, m, log,
+	xr_crossing_log_round_answer(&d->node, m, log,
 			    xr_daemon_state_read_round(d, m->u.log_fetch.round, log), &r);
 	r.snapshot = d->node.snap.id; /* as xr_out_msg stamps the core's */
 	r.cluster = d->fingerprint;
@@ -347,7 +347,7 @@ static void node_snapshot(Xroad__Node_Service *svc, const Xroad__SnapshotRequest
 	}
 	r.snapshot = in->start ? d->node.snap.id : in->snapshot;
 	if (d->node.snap.id == r.snapshot && r.snapshot != 0) {
-		xr_snapshot_to_pb(&d->node.snap, d->node.members, &ns, &storage);
+		xr_snapshot_pb_from_core(&d->node.snap, d->node.members, &ns, &storage);
 		r.node = &ns;
 	} else if (!in->start) {
 		r.error = d->node.snap.id > r.snapshot

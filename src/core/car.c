@@ -375,7 +375,7 @@ void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 		rounds_indexed_to(n, down->round);
 		if (n->durable.last_round < down->round)
 			for (uint32_t i = 0; i < down->n_log; i++)
-				xr_durable_append(n, &down->log[i]);
+				xr_crossing_log_append(n, &down->log[i]);
 		c->phase = XR_CAR_IDLE;
 		return;
 	case XR_WAVE_NONE:
@@ -642,7 +642,7 @@ static int on_log_round(struct xr_node *n, const struct xr_msg *m)
 	uint32_t r = m->u.log_round.round;
 	if (r == 0 || r != crossing_unindexed(n) || !m->u.log_round.held)
 		return 0; /* late, repeated, or from a node that was away */
-	const struct xr_crossing *x = xr_log_find(m->u.log_round.log,
+	const struct xr_crossing *x = xr_crossing_log_find(m->u.log_round.log,
 						  m->u.log_round.n_log,
 						  n->cfg.self);
 	if (x != NULL && !x->left) {

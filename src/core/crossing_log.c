@@ -7,7 +7,7 @@
 
 #define FNV_PRIME 0x100000001b3ULL
 
-uint64_t xr_log_digest_step(uint64_t d, const struct xr_crossing *c)
+uint64_t xr_crossing_log_digest(uint64_t d, const struct xr_crossing *c)
 {
 	/* A left entry hashes one word more; plain crossings hash as they
 	 * always did, so older traces and state files keep their digests. */
@@ -21,7 +21,7 @@ uint64_t xr_log_digest_step(uint64_t d, const struct xr_crossing *c)
 	return d;
 }
 
-const struct xr_crossing *xr_log_find(const struct xr_crossing *log,
+const struct xr_crossing *xr_crossing_log_find(const struct xr_crossing *log,
 				      uint32_t n, uint32_t car)
 {
 	for (uint32_t i = 0; i < n; i++)
@@ -30,7 +30,7 @@ const struct xr_crossing *xr_log_find(const struct xr_crossing *log,
 	return NULL;
 }
 
-void xr_log_round_answer(const struct xr_node *n, const struct xr_msg *fetch,
+void xr_crossing_log_round_answer(const struct xr_node *n, const struct xr_msg *fetch,
 			 const struct xr_crossing *log, size_t count,
 			 struct xr_msg *out)
 {
@@ -47,10 +47,10 @@ void xr_log_round_answer(const struct xr_node *n, const struct xr_msg *fetch,
 	r->u.log_round.held = r->u.log_round.n_log > 0;
 }
 
-void xr_durable_append(struct xr_node *n, const struct xr_crossing *c)
+void xr_crossing_log_append(struct xr_node *n, const struct xr_crossing *c)
 {
 	n->durable.log_count++;
-	n->durable.log_digest = xr_log_digest_step(n->durable.log_digest, c);
+	n->durable.log_digest = xr_crossing_log_digest(n->durable.log_digest, c);
 	if (c->left)
 		n->durable.left_count++;
 	if (c->round != n->durable.last_round)

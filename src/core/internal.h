@@ -86,7 +86,7 @@ int xr_light_receive(struct xr_node *n, const struct xr_msg *m);
 void xr_light_tick(struct xr_node *n);
 int xr_light_command(struct xr_node *n, const struct xr_event *ev);
 /* The entry of `car` in a round's log, or NULL (crossing_log.c). */
-const struct xr_crossing *xr_log_find(const struct xr_crossing *log,
+const struct xr_crossing *xr_crossing_log_find(const struct xr_crossing *log,
 				      uint32_t n, uint32_t car);
 /* Absent cars (light.c): a car was heard from; everyone was (a start). */
 void xr_light_heard(struct xr_node *n, uint32_t car);
@@ -131,6 +131,6 @@ bool xr_snapshot_observe(struct xr_node *n, const struct xr_msg *m);
 void xr_snapshot_tick(struct xr_node *n);
 
 /* The durable log (crossing_log.c). */
-void xr_durable_append(struct xr_node *n, const struct xr_crossing *c);
+void xr_crossing_log_append(struct xr_node *n, const struct xr_crossing *c);
 
 #endif

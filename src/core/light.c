@@ -298,7 +298,7 @@ void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 		/* A coordinator that is also a car logged it as a car. */
 		if (n->durable.last_round < l->round)
 			for (uint32_t i = 0; i < l->n_log; i++)
-				xr_durable_append(n, &l->log[i]);
+				xr_crossing_log_append(n, &l->log[i]);
 		l->rounds_done++;
 		struct xr_effect *fx = xr_out_effect(n, XR_FX_ROUND_END);
 		if (fx != NULL)
@@ -360,7 +360,7 @@ static int on_crossed(struct xr_node *n, const struct xr_msg *m)
 	    !XR_HAS(l->have_intent, car))
 		return XR_EROUND;
 	if (XR_HAS(l->crossed, car)) {
-		const struct xr_crossing *x = xr_log_find(l->log, l->n_log, car);
+		const struct xr_crossing *x = xr_crossing_log_find(l->log, l->n_log, car);
 		if (x != NULL)
 			send_notice(n, car, x);
 		return 0;

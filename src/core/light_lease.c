@@ -16,7 +16,7 @@ bool xr_light_round_open(const struct xr_light *l)
 /* Was `car` taken out of the round (a "left" entry in its log)? */
 bool xr_light_left_round(const struct xr_light *l, uint32_t car)
 {
-	const struct xr_crossing *x = xr_log_find(l->log, l->n_log, car);
+	const struct xr_crossing *x = xr_crossing_log_find(l->log, l->n_log, car);
 	return x != NULL && x->left;
 }
 

@@ -45,7 +45,7 @@ void xr_light_takeover(struct xr_node *n)
 
 static bool in_log(const struct xr_light *l, uint32_t car)
 {
-	return xr_log_find(l->log, l->n_log, car) != NULL;
+	return xr_crossing_log_find(l->log, l->n_log, car) != NULL;
 }
 
 static bool have_override(const struct xr_light *l, uint32_t epoch)
@@ -158,7 +158,7 @@ int xr_light_on_log_round(struct xr_node *n, const struct xr_msg *m)
 	    m->u.log_round.n_log == 0)
 		return 0; /* late, repeated, or from a car that was away */
 	for (uint32_t i = 0; i < m->u.log_round.n_log; i++)
-		xr_durable_append(n, &m->u.log_round.log[i]);
+		xr_crossing_log_append(n, &m->u.log_round.log[i]);
 	xr_tracef(n, "round %u from car %u: %u entries -> logged", r, m->from,
 		  m->u.log_round.n_log);
 	if (r >= l->catchup_to) {

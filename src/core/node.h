@@ -202,7 +202,7 @@ struct xr_msg {
 		/* A round's whole log as the answering node's log holds
 		 * it; `held` false: it does not hold that round (it was
 		 * away). A node's shell answers a LogFetch from its log file
-		 * (xr_log_round_answer): the core keeps only the last round
+		 * (xr_crossing_log_round_answer): the core keeps only the last round
 		 * (light_takeover.c, "catching up"; car.c, a crossing's index). */
 		struct {
 			uint32_t round;
@@ -365,7 +365,7 @@ struct xr_durable {
 };
 
 /* The digest after appending `c` to a log whose digest is `d`. */
-uint64_t xr_log_digest_step(uint64_t d, const struct xr_crossing *c);
+uint64_t xr_crossing_log_digest(uint64_t d, const struct xr_crossing *c);
 
 /* Echo wave state of one node for the current wave (src/core/wave.c). */
 struct xr_wave_state {
@@ -651,7 +651,7 @@ void xr_node_view(const struct xr_node *n, struct xr_node_view *v);
  * the fetched round among the `count` entries of `log`, in log order; held
  * when there is any. The daemon, the simulator and the core fault harness
  * answer with it. */
-void xr_log_round_answer(const struct xr_node *n, const struct xr_msg *fetch,
+void xr_crossing_log_round_answer(const struct xr_node *n, const struct xr_msg *fetch,
 			 const struct xr_crossing *log, size_t count,
 			 struct xr_msg *out);
 

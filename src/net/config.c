@@ -124,7 +124,7 @@ static int expand_id(const char *tmpl, uint32_t id, char *out, size_t cap)
 	return 0;
 }
 
-int xr_path_beside(const char *path, const char *name, char *out, size_t cap)
+int xr_config_path_beside(const char *path, const char *name, char *out, size_t cap)
 {
 	const char *slash = strrchr(path, '/');
 	int n;
@@ -483,11 +483,11 @@ static int check_tls(struct xr_cluster *c, const char *name,
 				    name, c->nodes[i].line, (unsigned)i,
 				    c->nodes[i].address, seen_line[K_TLS_CA]);
 	if (c->tls_cert[0] == '\0' &&
-	    xr_path_beside(c->tls_ca, "node-{id}.crt", c->tls_cert, sizeof c->tls_cert) != 0)
+	    xr_config_path_beside(c->tls_ca, "node-{id}.crt", c->tls_cert, sizeof c->tls_cert) != 0)
 		return xr_why(err, err_len, XR_ECONFIG, "%s:%d: tls_ca: path too long", name,
 			    seen_line[K_TLS_CA]);
 	if (c->tls_key[0] == '\0' &&
-	    xr_path_beside(c->tls_ca, "node-{id}.key", c->tls_key, sizeof c->tls_key) != 0)
+	    xr_config_path_beside(c->tls_ca, "node-{id}.key", c->tls_key, sizeof c->tls_key) != 0)
 		return xr_why(err, err_len, XR_ECONFIG, "%s:%d: tls_ca: path too long", name,
 			    seen_line[K_TLS_CA]);
 	return 0;

@@ -112,7 +112,7 @@ int xr_routes_parse(const char *text, const char *name,
  * frees). At most `max` bytes. */
 /* `name` in the directory of `path` (tls_ca's directory for the default
  * node and ctl files); -1 when it does not fit in `cap`. */
-int xr_path_beside(const char *path, const char *name, char *out, size_t cap);
+int xr_config_path_beside(const char *path, const char *name, char *out, size_t cap);
 
 int xr_read_file(const char *path, size_t max, char **data, size_t *len,
 		 char *err, size_t err_len);

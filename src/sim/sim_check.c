@@ -148,7 +148,7 @@ static void agreed_whole(struct sim_checker *c, uint32_t *len, uint64_t *out)
 			struct xr_crossing x = {.round = r, .index = i,
 						.car = (a & ~SIM_LEFT) - 1,
 						.left = (a & SIM_LEFT) != 0};
-			d = xr_log_digest_step(d, &x);
+			d = xr_crossing_log_digest(d, &x);
 		}
 		n += k;
 	}
@@ -368,7 +368,7 @@ static void check_append(struct sim_checker *c, uint32_t node,
 			 const struct xr_effect *fx, uint64_t now)
 {
 	const struct xr_crossing *x = &fx->crossing;
-	c->digest[node] = xr_log_digest_step(c->digest[node], x);
+	c->digest[node] = xr_crossing_log_digest(c->digest[node], x);
 	c->count[node]++;
 	if (x->round == 0 || x->round > c->rounds || x->index >= c->cars ||
 	    x->car == 0 || x->car > c->cars) {

@@ -453,7 +453,7 @@ static void shell_log_append(struct world *w, uint32_t id,
 static void shell_answer_fetch(struct world *w, const struct xr_msg *m)
 {
 	static struct xr_msg out;
-	xr_log_round_answer(&w->nodes[m->to], m, w->logs[m->to], w->log_n[m->to],
+	xr_crossing_log_round_answer(&w->nodes[m->to], m, w->logs[m->to], w->log_n[m->to],
 			    &out);
 	transmit(w, &out);
 }

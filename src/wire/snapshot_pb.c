@@ -22,7 +22,7 @@ static Xroad__CarState car_state(enum xr_car_phase p)
 	return XROAD__CAR_STATE__CAR_STATE_UNSPECIFIED;
 }
 
-void xr_snapshot_to_pb(const struct xr_snapshot *s, xr_set members,
+void xr_snapshot_pb_from_core(const struct xr_snapshot *s, xr_set members,
 		       Xroad__NodeSnapshot *out,
 		       struct xr_snapshot_pb_storage *st)
 {
@@ -78,7 +78,7 @@ static enum xr_msg_type type_from_name(const char *name)
 	return XR_MSG_NONE;
 }
 
-int xr_snapshot_from_pb(const Xroad__NodeSnapshot *in, struct xr_snapshot *s,
+int xr_snapshot_pb_to_core(const Xroad__NodeSnapshot *in, struct xr_snapshot *s,
 			char *why, size_t why_len)
 {
 	memset(s, 0, sizeof *s);

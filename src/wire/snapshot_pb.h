@@ -16,13 +16,13 @@ struct xr_snapshot_pb_storage {
 	Xroad__InFlight *msg_ptrs[XR_MAX_NODES][XR_SNAP_CHAN_MAX];
 	uint32_t logged[XR_MAX_CARS];
 };
-void xr_snapshot_to_pb(const struct xr_snapshot *s, xr_set members,
+void xr_snapshot_pb_from_core(const struct xr_snapshot *s, xr_set members,
 		       Xroad__NodeSnapshot *out,
 		       struct xr_snapshot_pb_storage *storage);
 
 /* Fills `s` from `in`, validating ids and counts; 0 or XR_ERANGE with the
  * reason in `why`. */
-int xr_snapshot_from_pb(const Xroad__NodeSnapshot *in, struct xr_snapshot *s,
+int xr_snapshot_pb_to_core(const Xroad__NodeSnapshot *in, struct xr_snapshot *s,
 			char *why, size_t why_len);
 
 #endif

@@ -98,7 +98,7 @@ int main(void)
 	 * visibility window; a poller past it picks up any such leftover. */
 	later = wall_ms() + 3600 * 1000;
 	CHECK_EQ(xr_cloud_open_embedded(&c, dir), 0);
-	CHECK_EQ(xr_embedded_set_clock(&c, fx_clock, &later), 0);
+	CHECK_EQ(xr_emb_set_clock(&c, fx_clock, &later), 0);
 	CHECK_EQ(xr_poller_init(&p, &c, NULL), 0);
 	CHECK(xr_poller_drain(&p, later) >= 0);
 	xr_poller_close(&p);

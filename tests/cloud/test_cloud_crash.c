@@ -71,7 +71,7 @@ static void recover_and_check(const char *dir, unsigned n, const char *what)
 
 	later = (uint64_t)time(NULL) * 1000 + 3600 * 1000;
 	CHECK_EQ(xr_cloud_open_embedded(&c, dir), 0);
-	CHECK_EQ(xr_embedded_set_clock(&c, fx_clock, &later), 0);
+	CHECK_EQ(xr_emb_set_clock(&c, fx_clock, &later), 0);
 	for (unsigned i = 0; i < n; i++) {
 		char *j = fx_record_json("crash", i);
 
@@ -144,7 +144,7 @@ static void busy_child(const char *dir, unsigned n)
 	struct timespec ts;
 
 	if (xr_cloud_open_embedded(&c, dir) != 0 ||
-	    xr_embedded_set_visibility(&c, 20) != 0 ||
+	    xr_emb_set_visibility(&c, 20) != 0 ||
 	    xr_poller_init(&p, &c, &cfg) != 0)
 		_exit(3);
 	for (;;) {

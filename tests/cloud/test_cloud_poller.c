@@ -158,7 +158,7 @@ static void test_failures(void)
 	struct xr_poller_config cfg = {.handler = fail_car2};
 	struct xr_poller p;
 
-	CHECK_EQ(xr_embedded_set_visibility(&c, 1000), 0);
+	CHECK_EQ(xr_emb_set_visibility(&c, 1000), 0);
 	CHECK_EQ(xr_poller_init(&p, &c, &cfg), 0);
 	report("fail", 0, 5); /* cars 1..5 */
 	CHECK_EQ(xr_poller_poll(&p, fx_clock_ms), 4);
@@ -210,12 +210,12 @@ static void test_failures(void)
 
 	/* Drain gives up on a batch that fails whole instead of spinning. */
 	cfg.handler = handler_error;
-	CHECK_EQ(xr_embedded_set_visibility(&c, 0), 0);
+	CHECK_EQ(xr_emb_set_visibility(&c, 0), 0);
 	CHECK_EQ(xr_poller_init(&p, &c, &cfg), 0);
 	report("spin", 0, 3);
 	CHECK(xr_poller_drain(&p, fx_clock_ms) < 0);
 	xr_poller_close(&p);
-	CHECK_EQ(xr_embedded_set_visibility(&c, 1000), 0);
+	CHECK_EQ(xr_emb_set_visibility(&c, 1000), 0);
 	fx_clock_ms += 1000;
 	CHECK_EQ(xr_poller_init(&p, &c, NULL), 0);
 	CHECK_EQ(xr_poller_drain(&p, fx_clock_ms), 3);
@@ -231,7 +231,7 @@ static void test_failures(void)
 	xr_poller_close(&p);
 	/* Every record failing and coming straight back (visibility 0):
 	 * drain stops after a few batches instead of spinning. */
-	CHECK_EQ(xr_embedded_set_visibility(&c, 0), 0);
+	CHECK_EQ(xr_emb_set_visibility(&c, 0), 0);
 	fx_clock_ms += 1000;
 	CHECK_EQ(xr_poller_init(&p, &c, NULL), 0);
 	CHECK(xr_poller_drain(&p, fx_clock_ms) < 0);
@@ -241,7 +241,7 @@ static void test_failures(void)
 	xr_poller_close(&p);
 	CHECK_EQ(queued(), 1);
 	CHECK_EQ(fx_exec(dir, "delete from queue"), 0);
-	CHECK_EQ(xr_embedded_set_visibility(&c, 1000), 0);
+	CHECK_EQ(xr_emb_set_visibility(&c, 1000), 0);
 
 	/* Bad configuration. */
 	cfg = (struct xr_poller_config){.batch_size = 11};
@@ -283,7 +283,7 @@ int main(void)
 {
 	CHECK_EQ(fx_tempdir(dir, sizeof dir, "poller"), 0);
 	CHECK_EQ(xr_cloud_open_embedded(&c, dir), 0);
-	CHECK_EQ(xr_embedded_set_clock(&c, fx_clock, &fx_clock_ms), 0);
+	CHECK_EQ(xr_emb_set_clock(&c, fx_clock, &fx_clock_ms), 0);
 	test_batching();
 	test_failures();
 	test_drain_and_close();

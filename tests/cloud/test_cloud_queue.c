@@ -26,8 +26,8 @@ static size_t receive(struct xr_queue_msg *m, size_t max)
 static void open_at(void)
 {
 	CHECK_EQ(xr_cloud_open_embedded(&c, dir), 0);
-	CHECK_EQ(xr_embedded_set_clock(&c, fx_clock, &fx_clock_ms), 0);
-	CHECK_EQ(xr_embedded_set_visibility(&c, 1000), 0);
+	CHECK_EQ(xr_emb_set_clock(&c, fx_clock, &fx_clock_ms), 0);
+	CHECK_EQ(xr_emb_set_visibility(&c, 1000), 0);
 }
 
 static void test_visibility(void)
@@ -79,14 +79,14 @@ static void test_visibility(void)
 	CHECK_EQ(fx_query(dir, "select count(*) from queue"), 0);
 
 	/* Visibility 0: visible again at once. */
-	CHECK_EQ(xr_embedded_set_visibility(&c, 0), 0);
+	CHECK_EQ(xr_emb_set_visibility(&c, 0), 0);
 	CHECK_EQ(c.ops->queue_send(&c, "again"), 0);
 	CHECK_EQ(receive(m, 1), 1);
 	xr_queue_msgs_free(m, 1);
 	CHECK_EQ(receive(m, 1), 1);
 	CHECK_EQ(c.ops->queue_delete(&c, m, 1), 0);
 	xr_queue_msgs_free(m, 1);
-	CHECK_EQ(xr_embedded_set_visibility(&c, 1000), 0);
+	CHECK_EQ(xr_emb_set_visibility(&c, 1000), 0);
 }
 
 static void test_batch_limits(void)
@@ -129,7 +129,7 @@ static void test_dead_letter(void)
 {
 	struct xr_queue_msg m[1];
 
-	CHECK_EQ(xr_embedded_set_max_receives(&c, 2), 0);
+	CHECK_EQ(xr_emb_set_max_receives(&c, 2), 0);
 	CHECK_EQ(c.ops->queue_send(&c, "poison"), 0);
 	for (int i = 0; i < 2; i++) {
 		CHECK_EQ(receive(m, 1), 1);
@@ -140,7 +140,7 @@ static void test_dead_letter(void)
 	CHECK_EQ(fx_query(dir, "select count(*) from queue"), 0);
 	CHECK_EQ(fx_query(dir, "select count(*) from queue_dead"), 1);
 	CHECK_EQ(fx_query(dir, "select receives from queue_dead"), 2);
-	CHECK_EQ(xr_embedded_set_max_receives(&c, 0), 0);
+	CHECK_EQ(xr_emb_set_max_receives(&c, 0), 0);
 }
 
 static void test_persistence(void)

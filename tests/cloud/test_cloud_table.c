@@ -76,7 +76,7 @@ int main(void)
 	/* The printout: the rows of one run, ordered, then a count. */
 	snprintf(path, sizeof path, "%s/%s", dir, XR_EMBEDDED_DB);
 	out = open_memstream(&text, &text_len);
-	CHECK_EQ(xr_embedded_print_crossings(path, "run-a", out), 3);
+	CHECK_EQ(xr_emb_print_crossings(path, "run-a", out), 3);
 	fclose(out);
 	CHECK_HAS(text, "crossed_ms");
 	CHECK_HAS(text, "3 crossings of run run-a in ");
@@ -84,12 +84,12 @@ int main(void)
 	CHECK(strstr(text, "run-a") < strstr(text, "1700000000003"));
 	free(text);
 	out = open_memstream(&text, &text_len);
-	CHECK_EQ(xr_embedded_print_crossings(path, NULL, out), 4);
+	CHECK_EQ(xr_emb_print_crossings(path, NULL, out), 4);
 	fclose(out);
 	CHECK_HAS(text, "run-b");
 	free(text);
 	out = open_memstream(&text, &text_len);
-	CHECK(xr_embedded_print_crossings("/nonexistent/xroad.db", NULL, out) <
+	CHECK(xr_emb_print_crossings("/nonexistent/xroad.db", NULL, out) <
 	      0);
 	fclose(out);
 	free(text);

@@ -113,7 +113,7 @@ static void append_entry(uint32_t node, uint32_t round, uint32_t index,
 	sim_check_effect(&c, nodes, node, &fx, 1);
 	struct xr_durable *d = &nodes[node].durable;
 	d->log_count++;
-	d->log_digest = xr_log_digest_step(d->log_digest, &fx.crossing);
+	d->log_digest = xr_crossing_log_digest(d->log_digest, &fx.crossing);
 	/* A car appending its own crossing at the round's end learns its
 	 * index there (car.c), as the core does. */
 	if (node == car && !left) {

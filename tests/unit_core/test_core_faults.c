@@ -248,7 +248,7 @@ static void step_once(uint64_t seed)
 		/* The node's shell answers from its log (node.h), as the
 		 * daemon does from its log file. */
 		struct xr_msg r;
-		xr_log_round_answer(&nodes[m.to], &m, logs[m.to],
+		xr_crossing_log_round_answer(&nodes[m.to], &m, logs[m.to],
 				    (size_t)n_logs[m.to], &r);
 		push(&r);
 		return;
