@@ -104,4 +104,3 @@ void xr_buf_free(struct xr_buf *b)
 	size_t max = b->max;
 	xr_buf_init(b, max);
 }
-

@@ -8,7 +8,7 @@
 #include <stddef.h>
 
 struct xr_buf {
-	char *p;    /* NUL-terminated when non-NULL; owned by the buffer */
+	char *p; /* NUL-terminated when non-NULL; owned by the buffer */
 	size_t len;
 	size_t cap;
 	size_t max; /* appends past this fail with XR_ETOOBIG */

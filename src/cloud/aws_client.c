@@ -53,7 +53,8 @@ int xr_aws_init(struct xr_aws *a, char *err, size_t errlen)
 	} knobs[] = {
 		{"XROAD_AWS_MAX_ATTEMPTS", 8, 1, 100, &a->policy.max_attempts},
 		{"XROAD_AWS_BACKOFF_BASE_MS", 50, 1, 60000, &a->policy.base_ms},
-		{"XROAD_AWS_BACKOFF_CAP_MS", 2000, 1, 600000, &a->policy.cap_ms},
+		{"XROAD_AWS_BACKOFF_CAP_MS", 2000, 1, 600000,
+		 &a->policy.cap_ms},
 		{"XROAD_AWS_DEADLINE_MS", 20000, 100, 3600000,
 		 &a->policy.deadline_ms},
 		{"XROAD_AWS_ATTEMPT_TIMEOUT_MS", 5000, 100, 600000,
@@ -68,8 +69,8 @@ int xr_aws_init(struct xr_aws *a, char *err, size_t errlen)
 					  knobs[i].lo, knobs[i].hi);
 		if (v < 0) {
 			xr_why(err, errlen, XR_OK,
-				 "aws: %s must be a whole number in [%ld, %ld]",
-				 knobs[i].env, knobs[i].lo, knobs[i].hi);
+			       "aws: %s must be a whole number in [%ld, %ld]",
+			       knobs[i].env, knobs[i].lo, knobs[i].hi);
 			return XR_ECONFIG;
 		}
 		*knobs[i].dst = (unsigned)v;
@@ -84,8 +85,8 @@ int xr_aws_init(struct xr_aws *a, char *err, size_t errlen)
 	size_t rl = strlen(region);
 	if (rl >= sizeof(a->region) ||
 	    strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") != rl) {
-		xr_why(err, errlen, XR_OK, "aws: AWS_REGION '%.64s' is not a region",
-			 region);
+		xr_why(err, errlen, XR_OK,
+		       "aws: AWS_REGION '%.64s' is not a region", region);
 		return XR_ECONFIG;
 	}
 	memcpy(a->region, region, rl + 1);
@@ -141,8 +142,8 @@ int xr_aws_endpoint_init(struct xr_aws_endpoint *ep, const char *service,
 	if (host == NULL || host[0] == '\0' || strpbrk(host, "/?#@ ") != NULL ||
 	    strlen(host) >= sizeof(ep->host)) {
 		xr_why(err, errlen, XR_OK,
-			 "aws: %s='%.100s' is not an http(s)://host[:port] URL",
-			 env_var ? env_var : service, url);
+		       "aws: %s='%.100s' is not an http(s)://host[:port] URL",
+		       env_var ? env_var : service, url);
 		return XR_ECONFIG;
 	}
 	memcpy(ep->url, url, l + 1);
@@ -269,7 +270,8 @@ void xr_aws_error_code(const struct xr_http_resp *r, char *code,
 				cJSON_GetObjectItemCaseSensitive(j, "Message"));
 		if (m == NULL)
 			m = cJSON_GetStringValue(
-				cJSON_GetObjectItemCaseSensitive(j, "errorMessage"));
+				cJSON_GetObjectItemCaseSensitive(
+					j, "errorMessage"));
 		if (m != NULL)
 			copy_until(msg, msg_len, m, "\r\n");
 		cJSON_Delete(j);
@@ -284,8 +286,11 @@ void xr_aws_error_code(const struct xr_http_resp *r, char *code,
 static int not_found(long status, const char *code)
 {
 	static const char *const codes[] = {
-		"NoSuchKey", "NoSuchBucket", "ResourceNotFoundException",
-		"QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue",
+		"NoSuchKey",
+		"NoSuchBucket",
+		"ResourceNotFoundException",
+		"QueueDoesNotExist",
+		"AWS.SimpleQueueService.NonExistentQueue",
 		"NotFound"};
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
 		if (strcmp(code, codes[i]) == 0)
@@ -360,7 +365,7 @@ static int attempt(struct xr_aws *a, const struct xr_aws_call *c,
 	int rc = xr_sigv4_sign(&sreq, &screds, &p, &res);
 	if (rc != 0) {
 		xr_why(err, errlen, XR_OK, "cannot sign the request: %s",
-			 xr_strerror(rc));
+		       xr_strerror(rc));
 		return rc;
 	}
 	struct curl_slist *h = NULL;
@@ -407,7 +412,8 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 {
 	const char *what = c->what ? c->what : "";
 	const char *sp = c->what ? " " : "";
-	uint64_t deadline = xr_aws_mono_ms() + a->policy.deadline_ms + c->extra_ms;
+	uint64_t deadline =
+		xr_aws_mono_ms() + a->policy.deadline_ms + c->extra_ms;
 	int cut = 0; /* the caller's deadline (until_ms) comes first */
 	if (a->until_ms != 0 && a->until_ms < deadline) {
 		deadline = a->until_ms;
@@ -426,16 +432,17 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 		int rc = xr_aws_creds_get(&a->creds, time(NULL), &cr, cerr,
 					  sizeof(cerr));
 		if (rc != 0) {
-			xr_why(err, errlen, XR_OK, "%s %s%s%s: %s", c->ep->service,
-				 c->op, sp, what, cerr);
+			xr_why(err, errlen, XR_OK, "%s %s%s%s: %s",
+			       c->ep->service, c->op, sp, what, cerr);
 			return rc;
 		}
 		uint64_t now = xr_aws_mono_ms();
 		if (now >= deadline) {
 			last = XR_ETIMEDOUT;
 			if (cut && why[0] == '\0')
-				snprintf(why, sizeof(why), "%s",
-					 "no time left before the caller's deadline");
+				snprintf(
+					why, sizeof(why), "%s",
+					"no time left before the caller's deadline");
 			break;
 		}
 		long left = (long)(deadline - now);
@@ -453,9 +460,11 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 			v = XR_AWS_RETRY;
 		} else if (rc != 0) {
 			if (rc == XR_ETOOBIG)
-				snprintf(why, sizeof(why), "%s", resp->curl_err);
-			xr_why(err, errlen, XR_OK, "%s %s%s%s: %s", c->ep->service,
-				 c->op, sp, what, why[0] ? why : xr_strerror(rc));
+				snprintf(why, sizeof(why), "%s",
+					 resp->curl_err);
+			xr_why(err, errlen, XR_OK, "%s %s%s%s: %s",
+			       c->ep->service, c->op, sp, what,
+			       why[0] ? why : xr_strerror(rc));
 			xr_http_resp_free(resp);
 			return rc;
 		} else if (resp->status >= 200 && resp->status < 300) {
@@ -465,8 +474,10 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 			xr_aws_error_code(resp, code, sizeof(code), msg,
 					  sizeof(msg));
 			v = xr_aws_classify(status, code);
-			last = not_found(status, code) ? XR_ENOTFOUND : XR_ECLOUD;
-			if (v == XR_AWS_REFRESH && (a->creds.from_env || refreshed)) {
+			last = not_found(status, code) ? XR_ENOTFOUND
+						       : XR_ECLOUD;
+			if (v == XR_AWS_REFRESH &&
+			    (a->creds.from_env || refreshed)) {
 				/* nothing new to fetch, or fetched already */
 				v = XR_AWS_FAIL;
 				hint = a->creds.from_env
@@ -497,11 +508,13 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 			n++;
 			last = status ? last : XR_ETIMEDOUT;
 			if (cut)
-				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+				snprintf(msg + strlen(msg),
+					 sizeof(msg) - strlen(msg),
 					 "%sthe caller's deadline comes first",
 					 msg[0] ? "; " : "");
 			else
-				snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+				snprintf(msg + strlen(msg),
+					 sizeof(msg) - strlen(msg),
 					 "%sdeadline of %u ms reached",
 					 msg[0] ? "; " : "",
 					 a->policy.deadline_ms + c->extra_ms);
@@ -511,16 +524,18 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *c,
 		xr_aws_sleep_ms(pause);
 	}
 	if (status != 0)
-		xr_why(err, errlen, XR_OK, "%s %s%s%s: HTTP %ld: %s%s%s (after %u attempt%s)%s",
-			 c->ep->service, c->op, sp, what, status,
-			 code[0] ? code : "no error code", msg[0] ? ": " : "",
-			 msg, n, n == 1 ? "" : "s", hint);
+		xr_why(err, errlen, XR_OK,
+		       "%s %s%s%s: HTTP %ld: %s%s%s (after %u attempt%s)%s",
+		       c->ep->service, c->op, sp, what, status,
+		       code[0] ? code : "no error code", msg[0] ? ": " : "",
+		       msg, n, n == 1 ? "" : "s", hint);
 	else
-		xr_why(err, errlen, XR_OK, "%s %s%s%s: %s: %s%s%s (after %u attempt%s)",
-			 c->ep->service, c->op, sp, what,
-			 last == XR_ETIMEDOUT ? "timed out" : "network error",
-			 why[0] ? why : "no response", msg[0] ? "; " : "", msg,
-			 n, n == 1 ? "" : "s");
+		xr_why(err, errlen, XR_OK,
+		       "%s %s%s%s: %s: %s%s%s (after %u attempt%s)",
+		       c->ep->service, c->op, sp, what,
+		       last == XR_ETIMEDOUT ? "timed out" : "network error",
+		       why[0] ? why : "no response", msg[0] ? "; " : "", msg, n,
+		       n == 1 ? "" : "s");
 	xr_http_resp_free(resp);
 	return last ? last : XR_ECLOUD;
 }

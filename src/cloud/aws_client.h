@@ -15,19 +15,19 @@
 #include "aws_http.h"
 
 struct xr_aws_endpoint {
-	char service[16];  /* signing name: s3, sqs, dynamodb, lambda */
-	char url[256];     /* scheme://host[:port], no trailing slash */
-	char host[200];    /* host[:port] as sent in Host */
-	int overridden;    /* from an XROAD_*_ENDPOINT variable */
+	char service[16]; /* signing name: s3, sqs, dynamodb, lambda */
+	char url[256];    /* scheme://host[:port], no trailing slash */
+	char host[200];   /* host[:port] as sent in Host */
+	int overridden;   /* from an XROAD_*_ENDPOINT variable */
 };
 
 struct xr_aws_policy {
 	unsigned max_attempts; /* >= 1 */
 	unsigned base_ms;
 	unsigned cap_ms;
-	unsigned deadline_ms;  /* whole operation, retries included */
-	unsigned attempt_ms;   /* one HTTP exchange */
-	unsigned invoke_ms;    /* one Lambda Invoke exchange: longer than the
+	unsigned deadline_ms; /* whole operation, retries included */
+	unsigned attempt_ms;  /* one HTTP exchange */
+	unsigned invoke_ms;   /* one Lambda Invoke exchange: longer than the
 				* function's timeout, or a retry would run
 				* beside an invocation still going */
 };
@@ -49,19 +49,19 @@ struct xr_aws {
 
 struct xr_aws_call {
 	const struct xr_aws_endpoint *ep;
-	const char *op;            /* "GetObject", "SendMessage", ... */
-	const char *what;          /* object key, queue or table name; or NULL */
+	const char *op;   /* "GetObject", "SendMessage", ... */
+	const char *what; /* object key, queue or table name; or NULL */
 	const char *method;
-	const char *path;          /* raw; the signer encodes it */
-	const char *query;         /* or NULL */
-	const char *target;        /* X-Amz-Target or NULL */
-	const char *content_type;  /* or NULL */
-	const char *extra_header;  /* one "Name: value" or NULL */
+	const char *path;         /* raw; the signer encodes it */
+	const char *query;        /* or NULL */
+	const char *target;       /* X-Amz-Target or NULL */
+	const char *content_type; /* or NULL */
+	const char *extra_header; /* one "Name: value" or NULL */
 	const char *body;
 	size_t body_len;
-	int s3;                    /* S3 signing: payload hash header, no double encoding */
-	unsigned extra_ms;         /* added to the deadline (long polls) */
-	size_t max_resp;           /* 0 = XR_HTTP_MAX_BODY */
+	int s3; /* S3 signing: payload hash header, no double encoding */
+	unsigned extra_ms; /* added to the deadline (long polls) */
+	size_t max_resp;   /* 0 = XR_HTTP_MAX_BODY */
 };
 
 /* Sets policy from XROAD_AWS_* variables (docs/CLOUD.md), region from
@@ -85,9 +85,9 @@ int xr_aws_call(struct xr_aws *a, const struct xr_aws_call *call,
 
 /* What an error answer says to do. */
 enum xr_aws_verdict {
-	XR_AWS_FAIL = 0,     /* give up now */
-	XR_AWS_RETRY = 1,    /* back off and try again */
-	XR_AWS_REFRESH = 2,  /* get fresh credentials, try again */
+	XR_AWS_FAIL = 0,    /* give up now */
+	XR_AWS_RETRY = 1,   /* back off and try again */
+	XR_AWS_REFRESH = 2, /* get fresh credentials, try again */
 };
 enum xr_aws_verdict xr_aws_classify(long status, const char *code);
 

@@ -50,8 +50,9 @@ static int valid_bucket(const char *b, size_t n)
 	if (n < 3 || n > 63)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (!((b[i] >= 'a' && b[i] <= 'z') || (b[i] >= '0' && b[i] <= '9') ||
-		      b[i] == '-' || b[i] == '.'))
+		if (!((b[i] >= 'a' && b[i] <= 'z') ||
+		      (b[i] >= '0' && b[i] <= '9') || b[i] == '-' ||
+		      b[i] == '.'))
 			return 0;
 	return 1;
 }
@@ -146,9 +147,10 @@ static int aws_invoke_report(struct xr_cloud *c, const char *payload)
 {
 	struct aws_impl *a = impl(c);
 	if (a->function[0] == '\0')
-		return fail(c, XR_ECONFIG,
-			    "lambda Invoke: XROAD_REPORT_FUNCTION is not set%s%s",
-			    "", NULL);
+		return fail(
+			c, XR_ECONFIG,
+			"lambda Invoke: XROAD_REPORT_FUNCTION is not set%s%s",
+			"", NULL);
 	if (payload == NULL)
 		return fail(c, XR_EINVAL, "lambda Invoke %s: no payload%s",
 			    a->function, NULL);
@@ -174,7 +176,8 @@ static int aws_invoke_report(struct xr_cloud *c, const char *payload)
 		/* RequestResponse waits for the function: the exchange lasts
 		 * up to its timeout (XROAD_LAMBDA_INVOKE_TIMEOUT_MS) */
 		.extra_ms = a->aws.policy.invoke_ms > a->aws.policy.attempt_ms
-				    ? a->aws.policy.invoke_ms - a->aws.policy.attempt_ms
+				    ? a->aws.policy.invoke_ms -
+					      a->aws.policy.attempt_ms
 				    : 0,
 	};
 	struct xr_http_resp r;
@@ -185,9 +188,9 @@ static int aws_invoke_report(struct xr_cloud *c, const char *payload)
 		char code[128], msg[256];
 		xr_aws_error_code(&r, code, sizeof(code), msg, sizeof(msg));
 		xr_why(c->err, sizeof(c->err), XR_OK,
-			 "lambda Invoke %s: HTTP %ld: function error %.60s: %.100s%s%.200s",
-			 a->function, r.status, r.function_error,
-			 code[0] ? code : "", code[0] && msg[0] ? ": " : "", msg);
+		       "lambda Invoke %s: HTTP %ld: function error %.60s: %.100s%s%.200s",
+		       a->function, r.status, r.function_error,
+		       code[0] ? code : "", code[0] && msg[0] ? ": " : "", msg);
 		xr_http_resp_free(&r);
 		return XR_ECLOUD;
 	}
@@ -240,8 +243,9 @@ static int sqs_call(struct xr_cloud *c, const char *op, cJSON *req,
 	if (*out == NULL || !cJSON_IsObject(*out)) {
 		cJSON_Delete(*out);
 		*out = NULL;
-		return fail(c, XR_EDECODE, "sqs %s %s: answer is not a JSON object",
-			    op, a->queue_name);
+		return fail(c, XR_EDECODE,
+			    "sqs %s %s: answer is not a JSON object", op,
+			    a->queue_name);
 	}
 	return 0;
 }
@@ -260,7 +264,8 @@ static int aws_queue_send(struct xr_cloud *c, const char *body)
 			    "sqs SendMessage %s: body over 256 KiB%s",
 			    a->queue_name, NULL);
 	cJSON *req = cJSON_CreateObject();
-	if (req == NULL || !cJSON_AddStringToObject(req, "QueueUrl", a->queue_url) ||
+	if (req == NULL ||
+	    !cJSON_AddStringToObject(req, "QueueUrl", a->queue_url) ||
 	    !cJSON_AddStringToObject(req, "MessageBody", body)) {
 		cJSON_Delete(req);
 		return fail(c, XR_ENOMEM, "sqs SendMessage %s: out of memory%s",
@@ -271,8 +276,9 @@ static int aws_queue_send(struct xr_cloud *c, const char *body)
 	cJSON_Delete(req);
 	if (rc == 0 && !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(
 			       resp, "MessageId")))
-		rc = fail(c, XR_EDECODE, "sqs SendMessage %s: no MessageId in "
-					 "the answer%s",
+		rc = fail(c, XR_EDECODE,
+			  "sqs SendMessage %s: no MessageId in "
+			  "the answer%s",
 			  a->queue_name, NULL);
 	cJSON_Delete(resp);
 	return rc;
@@ -297,15 +303,18 @@ static int aws_queue_receive(struct xr_cloud *c, struct xr_queue_msg *msgs,
 	if (wait_s > SQS_WAIT_MAX_S)
 		wait_s = SQS_WAIT_MAX_S;
 	cJSON *req = cJSON_CreateObject();
-	if (req == NULL || !cJSON_AddStringToObject(req, "QueueUrl", a->queue_url) ||
+	if (req == NULL ||
+	    !cJSON_AddStringToObject(req, "QueueUrl", a->queue_url) ||
 	    !cJSON_AddNumberToObject(req, "MaxNumberOfMessages", (double)max) ||
 	    !cJSON_AddNumberToObject(req, "WaitTimeSeconds", wait_s)) {
 		cJSON_Delete(req);
-		return fail(c, XR_ENOMEM, "sqs ReceiveMessage %s: out of memory%s",
+		return fail(c, XR_ENOMEM,
+			    "sqs ReceiveMessage %s: out of memory%s",
 			    a->queue_name, NULL);
 	}
 	cJSON *resp = NULL;
-	rc = sqs_call(c, "ReceiveMessage", req, (unsigned)wait_s * 1000u, &resp);
+	rc = sqs_call(c, "ReceiveMessage", req, (unsigned)wait_s * 1000u,
+		      &resp);
 	cJSON_Delete(req);
 	if (rc != 0)
 		return rc;
@@ -327,9 +336,9 @@ static int aws_queue_receive(struct xr_cloud *c, struct xr_queue_msg *msgs,
 			/* leave it: it comes back after the visibility
 			 * timeout, and a bad one ends in the DLQ */
 			xr_why(c->err, sizeof(c->err), XR_OK,
-				 "sqs ReceiveMessage %s: skipped a malformed "
-				 "message",
-				 a->queue_name);
+			       "sqs ReceiveMessage %s: skipped a malformed "
+			       "message",
+			       a->queue_name);
 			continue;
 		}
 		memset(&msgs[k], 0, sizeof(msgs[k]));
@@ -367,18 +376,18 @@ static int delete_chunk(struct xr_cloud *c, const struct xr_queue_msg *msgs,
 	for (unsigned round = 0; round < a->aws.policy.max_attempts && left > 0;
 	     round++) {
 		if (round > 0)
-			xr_aws_sleep_ms(xr_aws_backoff_ms(round - 1,
-							  a->aws.policy.base_ms,
-							  a->aws.policy.cap_ms,
-							  &a->aws.rng));
+			xr_aws_sleep_ms(xr_aws_backoff_ms(
+				round - 1, a->aws.policy.base_ms,
+				a->aws.policy.cap_ms, &a->aws.rng));
 		cJSON *req = cJSON_CreateObject();
 		cJSON *ents = cJSON_AddArrayToObject(req, "Entries");
 		if (req == NULL || ents == NULL ||
 		    !cJSON_AddStringToObject(req, "QueueUrl", a->queue_url)) {
 			cJSON_Delete(req);
-			return fail(c, XR_ENOMEM,
-				    "sqs DeleteMessageBatch %s: out of memory%s",
-				    a->queue_name, NULL);
+			return fail(
+				c, XR_ENOMEM,
+				"sqs DeleteMessageBatch %s: out of memory%s",
+				a->queue_name, NULL);
 		}
 		for (size_t i = 0; i < n; i++) {
 			if (!pending[i])
@@ -397,8 +406,8 @@ static int delete_chunk(struct xr_cloud *c, const struct xr_queue_msg *msgs,
 		if (rc != 0)
 			return rc;
 		const cJSON *e;
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(resp,
-								       "Successful"))
+		cJSON_ArrayForEach(
+			e, cJSON_GetObjectItemCaseSensitive(resp, "Successful"))
 		{
 			const char *id = cJSON_GetStringValue(
 				cJSON_GetObjectItemCaseSensitive(e, "Id"));
@@ -412,7 +421,8 @@ static int delete_chunk(struct xr_cloud *c, const struct xr_queue_msg *msgs,
 			}
 		}
 		int permanent = 0;
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(resp, "Failed"))
+		cJSON_ArrayForEach(
+			e, cJSON_GetObjectItemCaseSensitive(resp, "Failed"))
 		{
 			const char *code = cJSON_GetStringValue(
 				cJSON_GetObjectItemCaseSensitive(e, "Code"));
@@ -429,8 +439,8 @@ static int delete_chunk(struct xr_cloud *c, const struct xr_queue_msg *msgs,
 	if (left == 0)
 		return 0;
 	xr_why(c->err, sizeof(c->err), XR_OK,
-		 "sqs DeleteMessageBatch %s: %zu of %zu entries failed: %s",
-		 a->queue_name, left, n, last[0] ? last : "no answer for them");
+	       "sqs DeleteMessageBatch %s: %zu of %zu entries failed: %s",
+	       a->queue_name, left, n, last[0] ? last : "no answer for them");
 	return XR_ECLOUD;
 }
 
@@ -441,11 +451,13 @@ static int aws_queue_delete(struct xr_cloud *c, const struct xr_queue_msg *msgs,
 	if (rc != 0)
 		return rc;
 	if (n > 0 && msgs == NULL)
-		return fail(c, XR_EINVAL, "sqs DeleteMessageBatch: no messages%s%s",
-			    "", NULL);
+		return fail(c, XR_EINVAL,
+			    "sqs DeleteMessageBatch: no messages%s%s", "",
+			    NULL);
 	int first = 0;
 	for (size_t i = 0; i < n; i += XR_QUEUE_BATCH_MAX) {
-		size_t k = n - i < XR_QUEUE_BATCH_MAX ? n - i : XR_QUEUE_BATCH_MAX;
+		size_t k =
+			n - i < XR_QUEUE_BATCH_MAX ? n - i : XR_QUEUE_BATCH_MAX;
 		rc = delete_chunk(c, msgs + i, k);
 		if (rc != 0 && first == 0)
 			first = rc;
@@ -541,8 +553,9 @@ static int ddb_batch(struct xr_cloud *c, const struct xr_crossing_record *recs,
 			cJSON_Delete(put);
 			cJSON_Delete(w);
 			cJSON_Delete(req);
-			return fail(c, XR_ENOMEM, "dynamodb BatchWriteItem %s: %s",
-				    a->table, "out of memory");
+			return fail(c, XR_ENOMEM,
+				    "dynamodb BatchWriteItem %s: %s", a->table,
+				    "out of memory");
 		}
 		cJSON_AddItemToObject(put, "Item", it);
 		cJSON_AddItemToObject(w, "PutRequest", put);
@@ -585,12 +598,12 @@ static int ddb_batch(struct xr_cloud *c, const struct xr_crossing_record *recs,
 		const cJSON *item = cJSON_GetObjectItemCaseSensitive(
 			cJSON_GetObjectItemCaseSensitive(w, "PutRequest"),
 			"Item");
-		const char *run = cJSON_GetStringValue(
-			cJSON_GetObjectItemCaseSensitive(
+		const char *run =
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 				cJSON_GetObjectItemCaseSensitive(item, "run"),
 				"S"));
-		const char *sk = cJSON_GetStringValue(
-			cJSON_GetObjectItemCaseSensitive(
+		const char *sk =
+			cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 				cJSON_GetObjectItemCaseSensitive(item,
 								 "round_car"),
 				"S"));
@@ -642,7 +655,8 @@ static int aws_table_put(struct xr_cloud *c,
 	if (n > 0 && (records == NULL || failed == NULL))
 		return fail(c, XR_EINVAL, "dynamodb BatchWriteItem %s: %s",
 			    a->table, "no records");
-	size_t idx[DDB_BATCH_MAX], dup_of[DDB_BATCH_MAX], dup_idx[DDB_BATCH_MAX];
+	size_t idx[DDB_BATCH_MAX], dup_of[DDB_BATCH_MAX],
+		dup_idx[DDB_BATCH_MAX];
 	int pending[DDB_BATCH_MAX];
 	size_t bad = 0;
 	char first_err[XR_CLOUD_ERR_MAX] = "";
@@ -720,9 +734,9 @@ static int aws_table_put(struct xr_cloud *c,
 		if (left > 0 && first_err[0] == '\0') {
 			if (!call_failed)
 				xr_why(c->err, sizeof(c->err), XR_OK,
-					 "dynamodb BatchWriteItem %s: %zu "
-					 "items still unprocessed",
-					 a->table, left);
+				       "dynamodb BatchWriteItem %s: %zu "
+				       "items still unprocessed",
+				       a->table, left);
 			snprintf(first_err, sizeof(first_err), "%s", c->err);
 		}
 	}
@@ -769,8 +783,8 @@ static int env_copy(struct xr_cloud *c, const char *var, char *dst, size_t n,
 		v = "";
 	size_t l = strlen(v);
 	if (l >= n || (allowed && strspn(v, allowed) != l)) {
-		xr_why(c->err, sizeof(c->err), XR_OK, "aws: %s='%.80s' is not valid",
-			 var, v);
+		xr_why(c->err, sizeof(c->err), XR_OK,
+		       "aws: %s='%.80s' is not valid", var, v);
 		return XR_ECONFIG;
 	}
 	memcpy(dst, v, l + 1);
@@ -787,7 +801,7 @@ int xr_cloud_open_aws(struct xr_cloud *c)
 	if (!curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 			xr_why(c->err, sizeof(c->err), XR_OK,
-				 "aws: curl_global_init failed");
+			       "aws: curl_global_init failed");
 			return XR_ENOMEM;
 		}
 		curl_ready = 1;
@@ -805,8 +819,8 @@ int xr_cloud_open_aws(struct xr_cloud *c)
 	const char *reg = a->aws.region;
 	if ((rc = xr_aws_endpoint_init(&a->s3, "s3", "XROAD_S3_ENDPOINT", reg,
 				       c->err, sizeof(c->err))) ||
-	    (rc = xr_aws_endpoint_init(&a->sqs, "sqs", "XROAD_SQS_ENDPOINT", reg,
-				       c->err, sizeof(c->err))) ||
+	    (rc = xr_aws_endpoint_init(&a->sqs, "sqs", "XROAD_SQS_ENDPOINT",
+				       reg, c->err, sizeof(c->err))) ||
 	    (rc = xr_aws_endpoint_init(&a->ddb, "dynamodb",
 				       "XROAD_DYNAMODB_ENDPOINT", reg, c->err,
 				       sizeof(c->err))) ||
@@ -824,8 +838,8 @@ int xr_cloud_open_aws(struct xr_cloud *c)
 	const char *fn = getenv("XROAD_REPORT_FUNCTION");
 	if (fn != NULL && strncmp(fn, "arn:", 4) == 0) {
 		xr_why(c->err, sizeof(c->err), XR_OK,
-			 "aws: XROAD_REPORT_FUNCTION must be the function's "
-			 "name, not its ARN");
+		       "aws: XROAD_REPORT_FUNCTION must be the function's "
+		       "name, not its ARN");
 		xr_aws_free(&a->aws);
 		free(a);
 		return XR_ECONFIG;
@@ -837,13 +851,14 @@ int xr_cloud_open_aws(struct xr_cloud *c)
 		return rc;
 	}
 	if (a->function[0] == '\0')
-		snprintf(a->function, sizeof(a->function), "xroad-report-crossing");
+		snprintf(a->function, sizeof(a->function),
+			 "xroad-report-crossing");
 	if (a->queue_url[0] != '\0') {
 		if (strncmp(a->queue_url, "http://", 7) != 0 &&
 		    strncmp(a->queue_url, "https://", 8) != 0) {
 			xr_why(c->err, sizeof(c->err), XR_OK,
-				 "aws: XROAD_SQS_QUEUE_URL must be the queue's "
-				 "http(s) URL");
+			       "aws: XROAD_SQS_QUEUE_URL must be the queue's "
+			       "http(s) URL");
 			xr_aws_free(&a->aws);
 			free(a);
 			return XR_ECONFIG;

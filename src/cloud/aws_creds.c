@@ -35,9 +35,9 @@ int xr_aws_credsrc_init(struct xr_aws_credsrc *s, char *err, size_t errlen)
 		    copy(s->cur.secret_key, sizeof(s->cur.secret_key), sk) ||
 		    copy(s->cur.token, sizeof(s->cur.token), tok ? tok : "")) {
 			xr_why(err, errlen, XR_OK,
-				 "aws credentials: AWS_ACCESS_KEY_ID, "
-				 "AWS_SECRET_ACCESS_KEY or AWS_SESSION_TOKEN "
-				 "too long");
+			       "aws credentials: AWS_ACCESS_KEY_ID, "
+			       "AWS_SECRET_ACCESS_KEY or AWS_SESSION_TOKEN "
+			       "too long");
 			return XR_ECONFIG;
 		}
 		s->have = 1;
@@ -51,11 +51,11 @@ int xr_aws_credsrc_init(struct xr_aws_credsrc *s, char *err, size_t errlen)
 	size_t l = strlen(ep);
 	while (l > 0 && ep[l - 1] == '/')
 		l--;
-	if (l >= sizeof(s->imds) ||
-	    (strncmp(ep, "http://", 7) != 0 && strncmp(ep, "https://", 8) != 0)) {
+	if (l >= sizeof(s->imds) || (strncmp(ep, "http://", 7) != 0 &&
+				     strncmp(ep, "https://", 8) != 0)) {
 		xr_why(err, errlen, XR_OK,
-			 "aws credentials: AWS_EC2_METADATA_SERVICE_ENDPOINT "
-			 "must be an http(s) URL");
+		       "aws credentials: AWS_EC2_METADATA_SERVICE_ENDPOINT "
+		       "must be an http(s) URL");
 		return XR_ECONFIG;
 	}
 	memcpy(s->imds, ep, l);
@@ -134,12 +134,12 @@ static int imds_call(struct xr_aws_credsrc *s, const char *method,
 	curl_slist_free_all(h);
 	if (rc != 0) {
 		xr_why(err, errlen, XR_OK, "imds %s %s: %s", method, path,
-			 r->curl_err[0] ? r->curl_err : xr_strerror(rc));
+		       r->curl_err[0] ? r->curl_err : xr_strerror(rc));
 		return rc == XR_ETOOBIG ? XR_ECLOUD : XR_ENET;
 	}
 	if (r->status != 200) {
 		xr_why(err, errlen, XR_OK, "imds %s %s: HTTP %ld", method, path,
-			 r->status);
+		       r->status);
 		return XR_ECLOUD;
 	}
 	return 0;
@@ -152,14 +152,16 @@ static int fetch_imds(struct xr_aws_credsrc *s, char *err, size_t errlen)
 	struct xr_http_resp r;
 	xr_http_resp_init(&r);
 	char token[512], role[256], hdr[600], path[512];
-	int rc = imds_call(s, "PUT", "/latest/api/token",
-			   "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL,
-			   &r, err, errlen);
+	int rc = imds_call(
+		s, "PUT", "/latest/api/token",
+		"X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL, &r,
+		err, errlen);
 	if (rc != 0)
 		goto out;
 	size_t tl = strcspn(r.body.p, "\r\n");
 	if (tl == 0 || tl >= sizeof(token)) {
-		xr_why(err, errlen, XR_OK, "imds PUT /latest/api/token: bad token");
+		xr_why(err, errlen, XR_OK,
+		       "imds PUT /latest/api/token: bad token");
 		rc = XR_ECLOUD;
 		goto out;
 	}
@@ -172,10 +174,11 @@ static int fetch_imds(struct xr_aws_credsrc *s, char *err, size_t errlen)
 		goto out;
 	size_t rl = strcspn(r.body.p, "\r\n");
 	if (rl == 0 || rl >= sizeof(role) ||
-	    strspn(r.body.p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			     "0123456789+=,.@_-") < rl) {
+	    strspn(r.body.p,
+		   "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789+=,.@_-") < rl) {
 		xr_why(err, errlen, XR_OK,
-			 "imds: no valid IAM role attached to this instance");
+		       "imds: no valid IAM role attached to this instance");
 		rc = XR_ECONFIG;
 		goto out;
 	}
@@ -206,8 +209,8 @@ static int fetch_imds(struct xr_aws_credsrc *s, char *err, size_t errlen)
 	    copy(c.token, sizeof(c.token), tk) ||
 	    xr_aws_parse_iso8601(ex, &c.expires) != 0) {
 		xr_why(err, errlen, XR_OK,
-			 "imds GET %s: malformed role credentials (Code %s)",
-			 path, code ? code : "missing");
+		       "imds GET %s: malformed role credentials (Code %s)",
+		       path, code ? code : "missing");
 		rc = XR_ECLOUD;
 	} else {
 		s->cur = c;
@@ -223,15 +226,16 @@ out:
 int xr_aws_creds_get(struct xr_aws_credsrc *s, time_t now,
 		     struct xr_aws_creds *out, char *err, size_t errlen)
 {
-	if (s->have && (s->from_env || s->cur.expires - now > XR_CREDS_REFRESH_S)) {
+	if (s->have &&
+	    (s->from_env || s->cur.expires - now > XR_CREDS_REFRESH_S)) {
 		*out = s->cur;
 		return 0;
 	}
 	if (s->imds_disabled) {
 		xr_why(err, errlen, XR_OK,
-			 "aws credentials: none in the environment "
-			 "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and "
-			 "instance metadata is disabled");
+		       "aws credentials: none in the environment "
+		       "(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) and "
+		       "instance metadata is disabled");
 		return XR_ECONFIG;
 	}
 	char ierr[256];
@@ -248,8 +252,7 @@ int xr_aws_creds_get(struct xr_aws_credsrc *s, time_t now,
 			return 0;
 		}
 		xr_why(err, errlen, XR_OK,
-			 "aws credentials: none in the environment and %s",
-			 ierr);
+		       "aws credentials: none in the environment and %s", ierr);
 		return rc;
 	}
 	*out = s->cur;

@@ -20,17 +20,17 @@ struct xr_aws_creds {
 	char access_key[128];
 	char secret_key[128];
 	char token[4096];
-	time_t expires;   /* 0 = does not expire (environment) */
+	time_t expires; /* 0 = does not expire (environment) */
 };
 
 struct xr_aws_credsrc {
 	struct xr_aws_creds cur;
-	int have;           /* cur is filled */
+	int have; /* cur is filled */
 	int from_env;
-	int imds_disabled;  /* AWS_EC2_METADATA_DISABLED=true */
-	char imds[256];     /* AWS_EC2_METADATA_SERVICE_ENDPOINT or default */
+	int imds_disabled; /* AWS_EC2_METADATA_DISABLED=true */
+	char imds[256];    /* AWS_EC2_METADATA_SERVICE_ENDPOINT or default */
 	long imds_timeout_ms;
-	CURL *curl;         /* owned */
+	CURL *curl; /* owned */
 };
 
 /* Reads the environment. Never fails for lack of credentials: that is

@@ -47,8 +47,8 @@ static void header_value(const char *line, size_t len, const char *name,
 		v++;
 		vl--;
 	}
-	while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == '\n' ||
-			  v[vl - 1] == ' '))
+	while (vl > 0 &&
+	       (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
 		vl--;
 	if (vl >= outlen)
 		vl = outlen - 1;
@@ -185,7 +185,8 @@ static void read_curl_default(void)
 #if LIBCURL_VERSION_NUM >= 0x075400 /* CURLINFO_CAINFO: 7.84.0 */
 	CURL *h = curl_easy_init();
 	char *p = NULL;
-	if (h != NULL && curl_easy_getinfo(h, CURLINFO_CAINFO, &p) == CURLE_OK &&
+	if (h != NULL &&
+	    curl_easy_getinfo(h, CURLINFO_CAINFO, &p) == CURLE_OK &&
 	    p != NULL && strlen(p) < sizeof curl_default_ca)
 		memcpy(curl_default_ca, p, strlen(p) + 1);
 	if (h != NULL)

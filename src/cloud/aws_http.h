@@ -15,25 +15,25 @@
 #define XR_HTTP_MAX_BODY (16u * 1024 * 1024)
 
 struct xr_http_req {
-	const char *method;         /* GET, PUT, POST, DELETE */
+	const char *method; /* GET, PUT, POST, DELETE */
 	const char *url;
 	const struct curl_slist *headers; /* owned by the caller */
 	const char *body;
 	size_t body_len;
-	long timeout_ms;            /* whole exchange; 0 = no limit */
-	size_t max_body;            /* response cap; 0 = XR_HTTP_MAX_BODY */
+	long timeout_ms; /* whole exchange; 0 = no limit */
+	size_t max_body; /* response cap; 0 = XR_HTTP_MAX_BODY */
 };
 
 /* The response; free with xr_http_resp_free(). */
 struct xr_http_resp {
-	long status;                /* 0 when no HTTP response arrived */
+	long status; /* 0 when no HTTP response arrived */
 	struct xr_buf body;
-	char error_type[128];       /* x-amzn-ErrorType / x-amzn-query-error */
-	char request_id[128];       /* x-amzn-RequestId / x-amz-request-id */
-	char function_error[64];    /* X-Amz-Function-Error (Lambda) */
-	char lambda_deadline[32];   /* Lambda-Runtime-Deadline-Ms */
-	char lambda_request_id[128];/* Lambda-Runtime-Aws-Request-Id */
-	int curl_code;              /* CURLE_OK or the transport error */
+	char error_type[128];        /* x-amzn-ErrorType / x-amzn-query-error */
+	char request_id[128];        /* x-amzn-RequestId / x-amz-request-id */
+	char function_error[64];     /* X-Amz-Function-Error (Lambda) */
+	char lambda_deadline[32];    /* Lambda-Runtime-Deadline-Ms */
+	char lambda_request_id[128]; /* Lambda-Runtime-Aws-Request-Id */
+	int curl_code;               /* CURLE_OK or the transport error */
 	char curl_err[CURL_ERROR_SIZE];
 };
 

@@ -100,13 +100,14 @@ int xr_crossing_record_check(const struct xr_crossing_record *r, char *err,
 {
 	if (!xr_cloud_run_valid(r->run)) {
 		xr_why(err, err_len, XR_OK,
-			"run: must be 1-%d characters of [A-Za-z0-9._:-]",
-			XR_RUN_MAX - 1);
+		       "run: must be 1-%d characters of [A-Za-z0-9._:-]",
+		       XR_RUN_MAX - 1);
 		return XR_ERANGE;
 	}
 	if (r->car >= XR_MAX_NODES) {
-		xr_why(err, err_len, XR_OK, "car: %" PRIu32 " out of range 0..%d",
-			r->car, XR_MAX_NODES - 1);
+		xr_why(err, err_len, XR_OK,
+		       "car: %" PRIu32 " out of range 0..%d", r->car,
+		       XR_MAX_NODES - 1);
 		return XR_ERANGE;
 	}
 	if (memchr(r->approach, '\0', sizeof r->approach) == NULL ||
@@ -116,17 +117,19 @@ int xr_crossing_record_check(const struct xr_crossing_record *r, char *err,
 	}
 	if (memchr(r->turn, '\0', sizeof r->turn) == NULL ||
 	    !in_list(r->turn, turns, 3)) {
-		xr_why(err, err_len, XR_OK, "turn: not one of right straight left");
+		xr_why(err, err_len, XR_OK,
+		       "turn: not one of right straight left");
 		return XR_ERANGE;
 	}
 	if (r->index >= XR_MAX_CARS) {
-		xr_why(err, err_len, XR_OK, "index: %" PRIu32 " out of range 0..%d",
-			r->index, XR_MAX_CARS - 1);
+		xr_why(err, err_len, XR_OK,
+		       "index: %" PRIu32 " out of range 0..%d", r->index,
+		       XR_MAX_CARS - 1);
 		return XR_ERANGE;
 	}
 	if (r->crossed_ms > XR_JSON_INT_MAX) {
-		xr_why(err, err_len, XR_OK, "crossed_ms: %" PRIu64 " above 2^53-1",
-			r->crossed_ms);
+		xr_why(err, err_len, XR_OK,
+		       "crossed_ms: %" PRIu64 " above 2^53-1", r->crossed_ms);
 		return XR_ERANGE;
 	}
 	if (r->after_deadlock != 0 && r->after_deadlock != 1) {
@@ -178,12 +181,13 @@ static int get_uint(const cJSON *item, const char *name, uint64_t max,
 	}
 	d = item->valuedouble;
 	if (!(d >= 0) || d > (double)max) {
-		xr_why(err, err_len, XR_OK, "%s: %g out of range 0..%" PRIu64, name,
-			d, max);
+		xr_why(err, err_len, XR_OK, "%s: %g out of range 0..%" PRIu64,
+		       name, d, max);
 		return XR_ERANGE;
 	}
 	if (d != (double)(uint64_t)d) {
-		xr_why(err, err_len, XR_OK, "%s: %g is not an integer", name, d);
+		xr_why(err, err_len, XR_OK, "%s: %g is not an integer", name,
+		       d);
 		return XR_EDECODE;
 	}
 	*out = (uint64_t)d;
@@ -202,7 +206,7 @@ static int get_str(const cJSON *item, const char *name, char *out,
 	n = strlen(item->valuestring);
 	if (n >= out_len) {
 		xr_why(err, err_len, XR_OK, "%s: longer than %zu bytes", name,
-			out_len - 1);
+		       out_len - 1);
 		return XR_ERANGE;
 	}
 	memcpy(out, item->valuestring, n + 1);
@@ -241,7 +245,8 @@ static int collect_fields(const cJSON *obj, const cJSON **items, char *err,
 
 	for (int f = 0; f < F_COUNT; f++)
 		items[f] = NULL;
-	cJSON_ArrayForEach (it, obj) {
+	cJSON_ArrayForEach(it, obj)
+	{
 		int f;
 
 		for (f = 0; f < F_COUNT; f++)
@@ -250,19 +255,20 @@ static int collect_fields(const cJSON *obj, const cJSON **items, char *err,
 				break;
 		if (f == F_COUNT) {
 			xr_why(err, err_len, XR_OK, "unknown field \"%.40s\"",
-				it->string != NULL ? it->string : "");
+			       it->string != NULL ? it->string : "");
 			return XR_EDECODE;
 		}
 		if (items[f] != NULL) {
 			xr_why(err, err_len, XR_OK, "%s: given twice",
-				field_names[f]);
+			       field_names[f]);
 			return XR_EDECODE;
 		}
 		items[f] = it;
 	}
 	for (int f = 0; f < F_COUNT; f++) {
 		if (items[f] == NULL) {
-			xr_why(err, err_len, XR_OK, "%s: missing", field_names[f]);
+			xr_why(err, err_len, XR_OK, "%s: missing",
+			       field_names[f]);
 			return XR_EDECODE;
 		}
 	}
@@ -301,7 +307,8 @@ static int fill_record(const cJSON **items, struct xr_crossing_record *r,
 		return rc;
 	r->crossed_ms = v;
 	if (!cJSON_IsBool(items[F_AFTER_DEADLOCK])) {
-		xr_why(err, err_len, XR_OK, "after_deadlock: not true or false");
+		xr_why(err, err_len, XR_OK,
+		       "after_deadlock: not true or false");
 		return XR_EDECODE;
 	}
 	r->after_deadlock = cJSON_IsTrue(items[F_AFTER_DEADLOCK]) ? 1 : 0;
@@ -337,7 +344,7 @@ int xr_crossing_record_from_json(const char *json, struct xr_crossing_record *r,
 	len = strnlen(json, XR_CROSSING_JSON_MAX + 1);
 	if (len > XR_CROSSING_JSON_MAX) {
 		xr_why(err, err_len, XR_OK, "larger than %d bytes",
-			XR_CROSSING_JSON_MAX);
+		       XR_CROSSING_JSON_MAX);
 		return XR_ETOOBIG;
 	}
 	if (has_nul_escape(json, len)) {

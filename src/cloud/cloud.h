@@ -25,9 +25,9 @@ struct xr_crossing_record {
 	char run[40];
 	uint32_t round;
 	uint32_t car;
-	char approach[2];  /* "S" "E" "N" "W" */
-	char turn[9];      /* "right" "straight" "left" */
-	uint32_t index;    /* position in the round's log */
+	char approach[2]; /* "S" "E" "N" "W" */
+	char turn[9];     /* "right" "straight" "left" */
+	uint32_t index;   /* position in the round's log */
 	uint64_t crossed_ms;
 	int after_deadlock;
 };
@@ -71,8 +71,8 @@ struct xr_cloud_ops {
 
 struct xr_cloud {
 	const struct xr_cloud_ops *ops;
-	void *impl;                  /* the backend's own state */
-	char err[XR_CLOUD_ERR_MAX];  /* last error, one line */
+	void *impl;                 /* the backend's own state */
+	char err[XR_CLOUD_ERR_MAX]; /* last error, one line */
 };
 
 /* Backends. `state_dir` holds the embedded queue and table (xroad.db). */

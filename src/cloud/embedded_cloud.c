@@ -80,9 +80,9 @@ static int env_uint(struct xr_cloud *c, const char *name, uint32_t *out)
 	v = strtoul(s, &end, 10);
 	if (errno != 0 || *end != '\0' || s[0] == '-' || s[0] == '+' ||
 	    v > UINT32_MAX)
-		return xr_cloud_errf(c, XR_ECONFIG,
-				  "embedded: %s: not a whole number: \"%.40s\"",
-				  name, s);
+		return xr_cloud_errf(
+			c, XR_ECONFIG,
+			"embedded: %s: not a whole number: \"%.40s\"", name, s);
 	*out = (uint32_t)v;
 	return 0;
 }
@@ -100,10 +100,11 @@ static int env_sync(struct xr_cloud *c, const char **pragma)
 		*pragma = "PRAGMA synchronous=FULL";
 		return 0;
 	}
-	return xr_cloud_errf(c, XR_ECONFIG,
-			  "embedded: XROAD_EMBEDDED_SYNC: not normal or full: "
-			  "\"%.40s\"",
-			  s);
+	return xr_cloud_errf(
+		c, XR_ECONFIG,
+		"embedded: XROAD_EMBEDDED_SYNC: not normal or full: "
+		"\"%.40s\"",
+		s);
 }
 
 /* mkdir -p: the state directory of a fresh checkout does not exist yet. */
@@ -114,15 +115,16 @@ static int make_dirs(struct xr_cloud *c, const char *dir)
 
 	if (n == 0 || n >= sizeof path)
 		return xr_cloud_errf(c, XR_EINVAL,
-				  "embedded: state_dir: empty or too long");
+				     "embedded: state_dir: empty or too long");
 	memcpy(path, dir, n + 1);
 	for (size_t i = 1; i <= n; i++) {
 		if (path[i] != '/' && path[i] != '\0')
 			continue;
 		path[i] = '\0';
 		if (mkdir(path, 0755) != 0 && errno != EEXIST)
-			return xr_cloud_errf(c, XR_EIO, "embedded: mkdir %s: %s",
-					  path, strerror(errno));
+			return xr_cloud_errf(c, XR_EIO,
+					     "embedded: mkdir %s: %s", path,
+					     strerror(errno));
 		path[i] = i == n ? '\0' : '/';
 	}
 	return 0;
@@ -150,12 +152,13 @@ static int set_wal(struct xr_cloud *c)
 			rc = 0;
 			if (mode == NULL ||
 			    sqlite3_stricmp((const char *)mode, "wal") != 0)
-				rc = xr_cloud_errf(c, XR_EIO,
-						"embedded journal_mode=WAL: %s: "
-						"got \"%s\" (a file system "
-						"without shared memory?)",
-						e->db_path,
-						mode ? (const char *)mode : "?");
+				rc = xr_cloud_errf(
+					c, XR_EIO,
+					"embedded journal_mode=WAL: %s: "
+					"got \"%s\" (a file system "
+					"without shared memory?)",
+					e->db_path,
+					mode ? (const char *)mode : "?");
 			sqlite3_finalize(st);
 			return rc;
 		}
@@ -179,8 +182,9 @@ static int open_db(struct xr_cloud *c, const char *sync_pragma)
 			     NULL);
 	if (rc != SQLITE_OK) {
 		if (e->db == NULL)
-			return xr_cloud_errf(c, XR_ENOMEM, "embedded open %s: %s",
-					  e->db_path, sqlite3_errstr(rc));
+			return xr_cloud_errf(c, XR_ENOMEM,
+					     "embedded open %s: %s", e->db_path,
+					     sqlite3_errstr(rc));
 		return xr_emb_sqlerr(c, "open");
 	}
 	sqlite3_extended_result_codes(e->db, 1);
@@ -231,7 +235,8 @@ int xr_cloud_open_embedded(struct xr_cloud *c, const char *state_dir)
 		     XR_EMBEDDED_DB);
 	if (n < 0 || (size_t)n >= sizeof e->db_path) {
 		free(e);
-		return xr_cloud_errf(c, XR_EINVAL, "embedded: state_dir too long");
+		return xr_cloud_errf(c, XR_EINVAL,
+				     "embedded: state_dir too long");
 	}
 	c->ops = &xr_embedded_ops;
 	c->impl = e;
@@ -262,7 +267,7 @@ static struct xr_embedded *embedded_of(struct xr_cloud *c)
 }
 
 int xr_emb_set_clock(struct xr_cloud *c, uint64_t (*now_ms)(void *arg),
-			  void *arg)
+		     void *arg)
 {
 	struct xr_embedded *e = embedded_of(c);
 

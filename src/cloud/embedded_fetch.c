@@ -27,18 +27,20 @@ int xr_emb_fetch(struct xr_cloud *c, const char *source, char **data,
 	if (source == NULL || *source == '\0')
 		return xr_cloud_errf(c, XR_EINVAL, "fetch: empty source");
 	if (strncmp(source, "s3://", 5) == 0)
-		return xr_cloud_errf(c, XR_EINVAL,
-				  "fetch %.200s: s3:// needs the aws backend "
-				  "(cloud = aws)",
-				  source);
+		return xr_cloud_errf(
+			c, XR_EINVAL,
+			"fetch %.200s: s3:// needs the aws backend "
+			"(cloud = aws)",
+			source);
 	fd = open(source, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return xr_cloud_errf(c, errno == ENOENT ? XR_ENOTFOUND : XR_EIO,
-				  "fetch %.200s: %s", source, strerror(errno));
+				     "fetch %.200s: %s", source,
+				     strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		return xr_cloud_errf(c, XR_EIO, "fetch %.200s: not a regular file",
-				  source);
+		return xr_cloud_errf(
+			c, XR_EIO, "fetch %.200s: not a regular file", source);
 	}
 	if (st.st_size > (off_t)XR_EMBEDDED_FETCH_MAX) {
 		close(fd);
@@ -49,8 +51,8 @@ int xr_emb_fetch(struct xr_cloud *c, const char *source, char **data,
 	buf = malloc(XR_EMBEDDED_FETCH_MAX + 1);
 	if (buf == NULL) {
 		close(fd);
-		return xr_cloud_errf(c, XR_ENOMEM, "fetch %.200s: out of memory",
-				  source);
+		return xr_cloud_errf(c, XR_ENOMEM,
+				     "fetch %.200s: out of memory", source);
 	}
 	/* Read to EOF rather than trusting st_size: the file may grow. One
 	 * byte of room past the cap tells "exactly at the cap" from "over". */
@@ -65,8 +67,9 @@ int xr_emb_fetch(struct xr_cloud *c, const char *source, char **data,
 
 			close(fd);
 			free(buf);
-			return xr_cloud_errf(c, XR_EIO, "fetch %.200s: read: %s",
-					  source, strerror(saved));
+			return xr_cloud_errf(c, XR_EIO,
+					     "fetch %.200s: read: %s", source,
+					     strerror(saved));
 		}
 		if (r == 0)
 			break;
@@ -75,8 +78,8 @@ int xr_emb_fetch(struct xr_cloud *c, const char *source, char **data,
 			close(fd);
 			free(buf);
 			return xr_cloud_errf(c, XR_ETOOBIG,
-					  "fetch %.200s: more than %u bytes",
-					  source, XR_EMBEDDED_FETCH_MAX);
+					     "fetch %.200s: more than %u bytes",
+					     source, XR_EMBEDDED_FETCH_MAX);
 		}
 	}
 	close(fd);

@@ -62,8 +62,8 @@ int xr_emb_queue_send(struct xr_cloud *c, const char *body)
 		return xr_cloud_errf(c, XR_EINVAL, "queue send: empty body");
 	if (len > XR_EMBEDDED_BODY_MAX)
 		return xr_cloud_errf(c, XR_ETOOBIG,
-				  "queue send: body larger than %u bytes",
-				  XR_EMBEDDED_BODY_MAX);
+				     "queue send: body larger than %u bytes",
+				     XR_EMBEDDED_BODY_MAX);
 	new_message_id(id);
 	now = xr_emb_now(e);
 	if (sqlite3_prepare_v2(
@@ -164,7 +164,7 @@ static int receive_once(struct xr_cloud *c, struct xr_queue_msg *msgs,
 		m->body = malloc((size_t)body_len + 1);
 		if (m->body == NULL) {
 			rc = xr_cloud_errf(c, XR_ENOMEM,
-					"queue receive: out of memory");
+					   "queue receive: out of memory");
 			goto fail;
 		}
 		memcpy(m->body, body, (size_t)body_len);
@@ -221,8 +221,8 @@ int xr_emb_queue_receive(struct xr_cloud *c, struct xr_queue_msg *msgs,
 	*n = 0;
 	if (max == 0 || max > XR_QUEUE_BATCH_MAX)
 		return xr_cloud_errf(c, XR_EINVAL,
-				  "queue receive: max %zu not in 1..%d", max,
-				  XR_QUEUE_BATCH_MAX);
+				     "queue receive: max %zu not in 1..%d", max,
+				     XR_QUEUE_BATCH_MAX);
 	for (size_t i = 0; i < max; i++)
 		msgs[i].body = NULL;
 	for (;;) {
@@ -253,8 +253,8 @@ int xr_emb_queue_delete(struct xr_cloud *c, const struct xr_queue_msg *msgs,
 		return 0;
 	if (msgs == NULL || n > XR_QUEUE_BATCH_MAX)
 		return xr_cloud_errf(c, XR_EINVAL,
-				  "queue delete: %zu messages, not 1..%d", n,
-				  XR_QUEUE_BATCH_MAX);
+				     "queue delete: %zu messages, not 1..%d", n,
+				     XR_QUEUE_BATCH_MAX);
 	if ((rc = xr_emb_begin(c, "queue delete")) != 0)
 		return rc;
 	if (sqlite3_prepare_v2(e->db, "DELETE FROM queue WHERE receipt = ?1",

@@ -13,8 +13,8 @@ int xr_emb_sqlerr(struct xr_cloud *c, const char *what)
 	int rc = sqlite3_extended_errcode(e->db);
 
 	return xr_cloud_errf(c, rc == SQLITE_NOMEM ? XR_ENOMEM : XR_EIO,
-			  "embedded %s: %s: %s", what, e->db_path,
-			  sqlite3_errmsg(e->db));
+			     "embedded %s: %s: %s", what, e->db_path,
+			     sqlite3_errmsg(e->db));
 }
 
 uint64_t xr_emb_now(struct xr_embedded *e)

@@ -58,8 +58,8 @@ int xr_emb_table_put(struct xr_cloud *c,
 	for (size_t i = 0; i < n; i++) {
 		/* The table is the last line of defence for the key. */
 		if (xr_crossing_record_check(&records[i], why, sizeof why)) {
-			xr_cloud_errf(c, XR_ERANGE, "table put: record %zu: %s", i,
-				   why);
+			xr_cloud_errf(c, XR_ERANGE, "table put: record %zu: %s",
+				      i, why);
 			continue;
 		}
 		if (put_one(c, st, &records[i]) != 0) {

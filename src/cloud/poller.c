@@ -138,7 +138,8 @@ static int read_response(struct xr_poller *p, const char *result, int *fail)
 		cJSON_Delete(root);
 		return -1;
 	}
-	cJSON_ArrayForEach (f, arr) {
+	cJSON_ArrayForEach(f, arr)
+	{
 		const cJSON *id =
 			cJSON_GetObjectItemCaseSensitive(f, "itemIdentifier");
 		size_t i;

@@ -21,9 +21,10 @@
 
 #include "cloud.h"
 
-#define XR_POLLER_BATCH 5	/* the event source's batch size */
+#define XR_POLLER_BATCH 5       /* the event source's batch size */
 #define XR_POLLER_WINDOW_MS 200 /* batching window */
-#define XR_POLLER_IDLE_MS 100	/* receive no more often than this while short \
+#define XR_POLLER_IDLE_MS                                                      \
+	100 /* receive no more often than this while short \
 				 */
 
 /* A batch handler, shaped like xr_lambda_store_crossings (the default). */

@@ -127,7 +127,8 @@ static int normalize_path(const char *in, struct xr_buf *out)
 		while (i < len && in[i] != '/')
 			i++;
 		size_t sl = i - st;
-		trailing = (i == len && sl == 0) || (sl == 1 && in[st] == '.') ||
+		trailing = (i == len && sl == 0) ||
+			   (sl == 1 && in[st] == '.') ||
 			   (sl == 2 && in[st] == '.' && in[st + 1] == '.');
 		if (sl == 0 || (sl == 1 && in[st] == '.'))
 			continue;
@@ -287,7 +288,7 @@ static void free_params(struct param *ps, size_t n)
 /* ---------------------------------------------------------------- headers */
 
 struct hdr {
-	char *name;  /* lower case */
+	char *name; /* lower case */
 	struct xr_buf val;
 };
 
@@ -366,9 +367,8 @@ void xr_sigv4_result_free(struct xr_sigv4_result *res)
 	res->authorization = res->canonical_path = res->query = NULL;
 }
 
-static int signing_key(const char *secret, const char *date,
-		       const char *region, const char *service,
-		       unsigned char key[32])
+static int signing_key(const char *secret, const char *date, const char *region,
+		       const char *service, unsigned char key[32])
 {
 	char k0[256];
 	int n = snprintf(k0, sizeof(k0), "AWS4%s", secret);
@@ -399,7 +399,8 @@ int xr_sigv4_sign(const struct xr_sigv4_request *req,
 	    creds->access_key == NULL || creds->secret_key == NULL ||
 	    !valid_token(creds->access_key, 128) ||
 	    strlen(creds->secret_key) >= 200 || !valid_token(p->region, 64) ||
-	    !valid_token(p->service, 64) || (req->body == NULL && req->body_len))
+	    !valid_token(p->service, 64) ||
+	    (req->body == NULL && req->body_len))
 		return XR_EINVAL;
 
 	struct tm tm;
@@ -411,7 +412,8 @@ int xr_sigv4_sign(const struct xr_sigv4_request *req,
 	memcpy(date, res->amz_date, 8);
 	date[8] = '\0';
 	xr_sigv4_sha256_hex(req->body, req->body_len, res->payload_hash);
-	const char *token = creds->token && creds->token[0] ? creds->token : NULL;
+	const char *token =
+		creds->token && creds->token[0] ? creds->token : NULL;
 
 	struct hdr hs[SIGV4_MAX_HEADERS];
 	struct param ps[SIGV4_MAX_PARAMS + 8];
@@ -426,7 +428,8 @@ int xr_sigv4_sign(const struct xr_sigv4_request *req,
 		return XR_EINVAL;
 
 	for (size_t i = 0; i < req->n_headers && rc == 0; i++) {
-		if (req->headers[i].name == NULL || req->headers[i].value == NULL)
+		if (req->headers[i].name == NULL ||
+		    req->headers[i].value == NULL)
 			rc = XR_EINVAL;
 		else
 			rc = add_header(hs, &nh, req->headers[i].name,

@@ -26,8 +26,9 @@ struct xr_sigv4_creds {
 
 struct xr_sigv4_request {
 	const char *method;
-	const char *path;  /* raw (not percent-encoded) absolute path */
-	const char *query; /* as it would appear after '?', may hold %XX; or NULL */
+	const char *path; /* raw (not percent-encoded) absolute path */
+	const char *
+		query; /* as it would appear after '?', may hold %XX; or NULL */
 	const struct xr_sigv4_header *headers; /* must include Host */
 	size_t n_headers;
 	const void *body;
@@ -38,24 +39,24 @@ struct xr_sigv4_params {
 	const char *region;
 	const char *service;
 	time_t now;
-	int normalize;       /* remove dot segments and double slashes */
-	int double_encode;   /* every service but S3 encodes the path twice */
-	int sign_body;       /* add and sign x-amz-content-sha256 */
-	int omit_token;      /* add the token after signing (post-sts-header-after) */
-	int presign;         /* query signing instead of an Authorization header */
-	unsigned expires;    /* presign only: X-Amz-Expires in seconds */
+	int normalize;     /* remove dot segments and double slashes */
+	int double_encode; /* every service but S3 encodes the path twice */
+	int sign_body;     /* add and sign x-amz-content-sha256 */
+	int omit_token; /* add the token after signing (post-sts-header-after) */
+	int presign;    /* query signing instead of an Authorization header */
+	unsigned expires; /* presign only: X-Amz-Expires in seconds */
 };
 
 /* Everything the signer produced; free with xr_sigv4_result_free(). */
 struct xr_sigv4_result {
-	char amz_date[17];          /* 20150830T123600Z */
+	char amz_date[17]; /* 20150830T123600Z */
 	char payload_hash[65];
 	char signature[65];
 	char *canonical_request;
 	char *string_to_sign;
-	char *authorization;        /* header mode: the Authorization value */
-	char *canonical_path;       /* the encoded path to send */
-	char *query;                /* the query to send (presign: with X-Amz-*) */
+	char *authorization;  /* header mode: the Authorization value */
+	char *canonical_path; /* the encoded path to send */
+	char *query;          /* the query to send (presign: with X-Amz-*) */
 };
 
 /* 0 or XR_EINVAL (bad input: no host, bad percent escape, ...) or

@@ -37,11 +37,13 @@ extern struct xr_ctl_global xr_ctl_global;
 int xr_ctl_trace(int argc, char **argv);
 
 /* Commands on a live cluster (issue 6), one file each. */
-int xr_ctl_status(int argc, char **argv);   /* ctl_status.c */
-int xr_ctl_graph(int argc, char **argv);    /* ctl_graph.c */
-int xr_ctl_watch(int argc, char **argv);    /* ctl_watch.c */
-int xr_ctl_log(int argc, char **argv);      /* ctl_log.c */
-int xr_ctl_control(int argc, char **argv);  /* ctl_control.c: run, pause, resume, shutdown */
+int xr_ctl_status(int argc, char **argv); /* ctl_status.c */
+int xr_ctl_graph(int argc, char **argv);  /* ctl_graph.c */
+int xr_ctl_watch(int argc, char **argv);  /* ctl_watch.c */
+int xr_ctl_log(int argc, char **argv);    /* ctl_log.c */
+int xr_ctl_control(
+	int argc,
+	char **argv); /* ctl_control.c: run, pause, resume, shutdown */
 int xr_ctl_snapshot(int argc, char **argv); /* ctl_snapshot.c */
 
 #endif

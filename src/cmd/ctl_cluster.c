@@ -48,7 +48,8 @@ static int open_tls(struct xr_ctl_cluster *c, bool want, const char *what)
 		if (g->ca != NULL || g->cert != NULL || g->key != NULL) {
 			fprintf(stderr,
 				"xroadctl: --ca, --cert and --key are for TLS, and %s "
-				"has no tls+tcp:// address\n", what);
+				"has no tls+tcp:// address\n",
+				what);
 			return 2;
 		}
 		return 0;
@@ -62,7 +63,8 @@ static int open_tls(struct xr_ctl_cluster *c, bool want, const char *what)
 		fprintf(stderr,
 			"xroadctl: %s is a tls+tcp:// node: give the cluster CA "
 			"with --ca FILE (and --cert/--key, or ctl.crt and ctl.key "
-			"beside the CA)\n", what);
+			"beside the CA)\n",
+			what);
 		return 2;
 	}
 	if (ctl_tls == NULL) {
@@ -72,10 +74,13 @@ static int open_tls(struct xr_ctl_cluster *c, bool want, const char *what)
 		} else {
 			/* Too long a path makes a file that fails to load,
 			 * named in the error. */
-			(void)xr_config_path_beside(ca, "ctl.crt", cert, sizeof cert);
-			(void)xr_config_path_beside(ca, "ctl.key", key, sizeof key);
+			(void)xr_config_path_beside(ca, "ctl.crt", cert,
+						    sizeof cert);
+			(void)xr_config_path_beside(ca, "ctl.key", key,
+						    sizeof key);
 		}
-		int rc = xr_tls_load(&ctl_tls, ca, cert, key, NULL, err, sizeof err);
+		int rc = xr_tls_load(&ctl_tls, ca, cert, key, NULL, err,
+				     sizeof err);
 		if (rc != 0) {
 			fprintf(stderr,
 				"xroadctl: %s\nxroadctl: %s uses TLS: xroadctl needs "
@@ -138,7 +143,7 @@ const struct xr_ctl_target *xr_ctl_light(const struct xr_ctl_cluster *c)
 }
 
 const struct xr_ctl_target *xr_ctl_target_by_id(const struct xr_ctl_cluster *c,
-					       uint32_t id)
+						uint32_t id)
 {
 	/* With --node the one target's id is a placeholder (id_unknown). */
 	for (uint32_t i = 0; i < c->n; i++)
@@ -149,9 +154,10 @@ const struct xr_ctl_target *xr_ctl_target_by_id(const struct xr_ctl_cluster *c,
 
 /* The call, with the reason alone in `why` (rpc.c does not repeat the
  * address either). */
-static int call_bare(const struct xr_ctl_cluster *c, const struct xr_ctl_target *t,
-		     unsigned method, const ProtobufCMessage *req,
-		     ProtobufCMessage **reply, char *why, size_t why_len)
+static int call_bare(const struct xr_ctl_cluster *c,
+		     const struct xr_ctl_target *t, unsigned method,
+		     const ProtobufCMessage *req, ProtobufCMessage **reply,
+		     char *why, size_t why_len)
 {
 	char name[XR_TLS_NAME_MAX];
 	/* With --config the node's id is known, and so the name its
@@ -165,11 +171,12 @@ static int call_bare(const struct xr_ctl_cluster *c, const struct xr_ctl_target 
 			   req, reply, c->deadline_ms, why, why_len);
 }
 
-static void name_error(const struct xr_ctl_target *t, const char *why, char *err,
-		       size_t err_len)
+static void name_error(const struct xr_ctl_target *t, const char *why,
+		       char *err, size_t err_len)
 {
 	if (!t->id_unknown)
-		snprintf(err, err_len, "node %u (%s): %s", t->id, t->address, why);
+		snprintf(err, err_len, "node %u (%s): %s", t->id, t->address,
+			 why);
 	else
 		snprintf(err, err_len, "%s: %s", t->address, why);
 }
@@ -215,7 +222,8 @@ static void *call_job_run(void *arg)
 	ProtobufCMessage *reply = NULL;
 	char why[sizeof j->out->why[0]];
 
-	if (call_bare(j->c, t, j->method, j->req, &reply, why, sizeof why) == 0) {
+	if (call_bare(j->c, t, j->method, j->req, &reply, why, sizeof why) ==
+	    0) {
 		j->out->replies[j->i] = reply;
 		return NULL;
 	}
@@ -225,7 +233,8 @@ static void *call_job_run(void *arg)
 }
 
 void xr_ctl_call_each(const struct xr_ctl_cluster *c, unsigned method,
-		      const ProtobufCMessage *req, uint64_t skip, struct xr_ctl_each *out)
+		      const ProtobufCMessage *req, uint64_t skip,
+		      struct xr_ctl_each *out)
 {
 	struct call_job jobs[XR_MAX_NODES];
 	pthread_t th[XR_MAX_NODES];
@@ -240,7 +249,8 @@ void xr_ctl_call_each(const struct xr_ctl_cluster *c, unsigned method,
 		if ((skip >> i) & 1)
 			continue;
 		jobs[i] = (struct call_job){c, method, req, out, i};
-		started[i] = pthread_create(&th[i], NULL, call_job_run, &jobs[i]) == 0;
+		started[i] = pthread_create(&th[i], NULL, call_job_run,
+					    &jobs[i]) == 0;
 		if (!started[i])
 			call_job_run(&jobs[i]);
 	}
@@ -275,7 +285,8 @@ uint32_t xr_ctl_status_answered(const struct xr_ctl_cluster *c,
 uint32_t xr_ctl_node_id(const struct xr_ctl_cluster *c,
 			const struct xr_ctl_status *s, uint32_t i)
 {
-	if (c->nodes[i].id_unknown && s->replies[i] != NULL && s->replies[i]->node != NULL)
+	if (c->nodes[i].id_unknown && s->replies[i] != NULL &&
+	    s->replies[i]->node != NULL)
 		return s->replies[i]->node->id;
 	return c->nodes[i].id;
 }
@@ -283,7 +294,8 @@ uint32_t xr_ctl_node_id(const struct xr_ctl_cluster *c,
 bool xr_ctl_node_is_light(const struct xr_ctl_cluster *c,
 			  const struct xr_ctl_status *s, uint32_t i)
 {
-	if (c->nodes[i].id_unknown && s->replies[i] != NULL && s->replies[i]->node != NULL)
+	if (c->nodes[i].id_unknown && s->replies[i] != NULL &&
+	    s->replies[i]->node != NULL)
 		return s->replies[i]->node->is_light;
 	return c->nodes[i].is_light;
 }

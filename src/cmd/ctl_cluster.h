@@ -50,7 +50,7 @@ const struct xr_ctl_target *xr_ctl_light(const struct xr_ctl_cluster *c);
 
 /* The node with id `id`, or NULL (with --node: not known). */
 const struct xr_ctl_target *xr_ctl_target_by_id(const struct xr_ctl_cluster *c,
-					       uint32_t id);
+						uint32_t id);
 
 /* One call; on failure `err` names the node once: "node 3 (tcp://...):
  * xroad.Node.Status: Timed out" with --config, "tcp://...: ..." with --node
@@ -69,7 +69,8 @@ struct xr_ctl_each {
 	char why[XR_MAX_NODES][512];
 };
 void xr_ctl_call_each(const struct xr_ctl_cluster *c, unsigned method,
-		      const ProtobufCMessage *req, uint64_t skip, struct xr_ctl_each *out);
+		      const ProtobufCMessage *req, uint64_t skip,
+		      struct xr_ctl_each *out);
 
 /* JSON string escaping for the --json outputs (quotes included). */
 void xr_ctl_json_string(const char *s);
@@ -85,7 +86,8 @@ struct xr_ctl_status {
 	char why[XR_MAX_NODES][512];
 };
 void xr_ctl_status_all(const struct xr_ctl_cluster *c, struct xr_ctl_status *s);
-void xr_ctl_status_free(const struct xr_ctl_cluster *c, struct xr_ctl_status *s);
+void xr_ctl_status_free(const struct xr_ctl_cluster *c,
+			struct xr_ctl_status *s);
 /* How many of the nodes answered. */
 uint32_t xr_ctl_status_answered(const struct xr_ctl_cluster *c,
 				const struct xr_ctl_status *s);
@@ -104,11 +106,11 @@ const char *xr_ctl_car_state_name(int state);
  * Answers that name no coordinator (a node back from a crash, before it
  * hears from one) are skipped. */
 struct xr_ctl_coordinator {
-	bool answered;    /* some node answered at all */
-	bool known;       /* some answer names a coordinator */
-	uint32_t id;      /* when known */
-	uint32_t epoch;   /* when known, its epoch; else the newest answered */
-	int index;        /* its entry in c->nodes; -1 if unknown or not there
+	bool answered;  /* some node answered at all */
+	bool known;     /* some answer names a coordinator */
+	uint32_t id;    /* when known */
+	uint32_t epoch; /* when known, its epoch; else the newest answered */
+	int index;      /* its entry in c->nodes; -1 if unknown or not there
 			   * (--node: only the node asked is listed) */
 };
 void xr_ctl_find_coordinator(const struct xr_ctl_cluster *c,

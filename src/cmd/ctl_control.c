@@ -19,7 +19,7 @@
 /* Why a node refused a command: it does not coordinate, and whom it
  * follows (ControlReply, proto/xroad.proto). */
 struct refusal {
-	bool refused;         /* the node answered no (else: no answer) */
+	bool refused; /* the node answered no (else: no answer) */
 	bool not_coordinator;
 	bool known;
 	uint32_t coordinator;
@@ -42,8 +42,8 @@ static int control_one(const struct xr_ctl_cluster *c,
 		return rv;
 	Xroad__ControlReply *r = (Xroad__ControlReply *)reply;
 	if (!r->ok) {
-		const char *why = r->error && *r->error ? r->error
-							 : "no reason given";
+		const char *why =
+			r->error && *r->error ? r->error : "no reason given";
 		/* With --node the id is not known until the node says it. */
 		if (c->have_config)
 			snprintf(err, err_len, "node %u (%s): refused: %s",
@@ -97,8 +97,10 @@ pick_coordinator(const struct xr_ctl_cluster *c, struct xr_ctl_coordinator *co,
 	xr_ctl_status_all(c, &s);
 	xr_ctl_find_coordinator(c, &s, co);
 	if (!co->answered) {
-		snprintf(err, err_len, "no node answers, so no coordinator is "
-				       "known%s", json ? "" : ":");
+		snprintf(err, err_len,
+			 "no node answers, so no coordinator is "
+			 "known%s",
+			 json ? "" : ":");
 		unanswered(c, &s, json ? "; " : "\n  ", err, err_len);
 	} else if (!co->known) {
 		snprintf(err, err_len,
@@ -107,8 +109,9 @@ pick_coordinator(const struct xr_ctl_cluster *c, struct xr_ctl_coordinator *co,
 			 "a moment",
 			 co->epoch);
 	} else if (co->index < 0) {
-		snprintf(err, err_len, "the nodes name node %u as coordinator, "
-				       "which %s does not list",
+		snprintf(err, err_len,
+			 "the nodes name node %u as coordinator, "
+			 "which %s does not list",
 			 co->id, xr_ctl_global.config);
 	} else {
 		t = &c->nodes[co->index];
@@ -127,14 +130,15 @@ static int round_control(const struct xr_ctl_cluster *c, const char *cmd,
 	struct refusal why_not;
 	char err[2048] = "";
 	bool ok = false, first = true;
-	const struct xr_ctl_target *t = pick_coordinator(c, &co, json, err,
-							      sizeof err);
+	const struct xr_ctl_target *t =
+		pick_coordinator(c, &co, json, err, sizeof err);
 
 	if (json)
 		printf("{\"command\":\"%s\",\"nodes\":[", cmd);
 	for (int attempt = 0; t != NULL && attempt < 2; attempt++) {
 		err[0] = '\0';
-		ok = control_one(c, t, op, rounds, &why_not, err, sizeof err) == 0;
+		ok = control_one(c, t, op, rounds, &why_not, err, sizeof err) ==
+		     0;
 		if (json) {
 			printf("%s{\"id\":%u,\"ok\":%s,\"error\":",
 			       first ? "" : ",", t->id, ok ? "true" : "false");
@@ -156,15 +160,17 @@ static int round_control(const struct xr_ctl_cluster *c, const char *cmd,
 					 "try again then",
 					 co.epoch, c->config.fail_ms);
 			else if (co.known)
-				snprintf(err + used, sizeof err - used,
-					 "; it is the coordinator, and failover "
-					 "is off (fail_ms = 0)");
+				snprintf(
+					err + used, sizeof err - used,
+					"; it is the coordinator, and failover "
+					"is off (fail_ms = 0)");
 			break;
 		}
 		/* Refused: the node does not coordinate (any more), and may
 		 * name the node that does. */
 		const struct xr_ctl_target *next =
-			why_not.not_coordinator && why_not.known && c->have_config
+			why_not.not_coordinator && why_not.known &&
+					c->have_config
 				? xr_ctl_target_by_id(c, why_not.coordinator)
 				: NULL;
 		if (next == NULL || next == t || why_not.epoch < co.epoch)
@@ -186,7 +192,8 @@ static int round_control(const struct xr_ctl_cluster *c, const char *cmd,
 		printf("}\n");
 	} else if (ok) {
 		printf("node %u: %s%s", t->id, cmd,
-		       op == XROAD__CONTROL_OP__CONTROL_RUN ? " queued" : " done");
+		       op == XROAD__CONTROL_OP__CONTROL_RUN ? " queued"
+							    : " done");
 		if (c->have_config && !t->is_light)
 			printf(" (a car, coordinator at epoch %u)", co.epoch);
 		printf("\n");
@@ -226,8 +233,9 @@ int xr_ctl_control(int argc, char **argv)
 			errno = 0;
 			unsigned long v = strtoul(argv[++i], &end, 10);
 			if (errno || *end || v == 0 || v > 1000000) {
-				fprintf(stderr, "xroadctl run: --rounds %s: "
-						"not a number in 1..1000000\n",
+				fprintf(stderr,
+					"xroadctl run: --rounds %s: "
+					"not a number in 1..1000000\n",
 					argv[i]);
 				return 2;
 			}
@@ -236,8 +244,8 @@ int xr_ctl_control(int argc, char **argv)
 			usage();
 			return 0;
 		} else {
-			fprintf(stderr, "xroadctl %s: unknown argument %s\n", cmd,
-				argv[i]);
+			fprintf(stderr, "xroadctl %s: unknown argument %s\n",
+				cmd, argv[i]);
 			return 2;
 		}
 	}
@@ -272,23 +280,27 @@ int xr_ctl_control(int argc, char **argv)
 	for (uint32_t i = 0; i < c.n; i++) {
 		const struct xr_ctl_target *t = &c.nodes[i];
 		char err[1024] = "";
-		const Xroad__ControlReply *r = (const Xroad__ControlReply *)each.replies[i];
+		const Xroad__ControlReply *r =
+			(const Xroad__ControlReply *)each.replies[i];
 		bool ok = r != NULL && r->ok;
-		const char *why = r != NULL && r->error && *r->error ? r->error
-								 : "no reason given";
+		const char *why = r != NULL && r->error && *r->error
+					  ? r->error
+					  : "no reason given";
 		if (r == NULL)
 			snprintf(err, sizeof err, "%s", each.errs[i]);
-		else if (!r->ok && t->id_unknown) /* --node: the id is not known */
-			snprintf(err, sizeof err, "%s: refused: %s", t->address, why);
+		else if (!r->ok &&
+			 t->id_unknown) /* --node: the id is not known */
+			snprintf(err, sizeof err, "%s: refused: %s", t->address,
+				 why);
 		else if (!r->ok)
-			snprintf(err, sizeof err, "node %u (%s): refused: %s", t->id,
-				 t->address, why);
+			snprintf(err, sizeof err, "node %u (%s): refused: %s",
+				 t->id, t->address, why);
 		if (r != NULL)
 			protobuf_c_message_free_unpacked(each.replies[i], NULL);
 		failed += !ok;
 		if (json) {
-			printf("%s{\"id\":%u,\"ok\":%s,\"error\":", i ? "," : "",
-			       t->id, ok ? "true" : "false");
+			printf("%s{\"id\":%u,\"ok\":%s,\"error\":",
+			       i ? "," : "", t->id, ok ? "true" : "false");
 			xr_ctl_json_string(err);
 			printf("}");
 		} else if (ok && t->id_unknown) {

@@ -83,8 +83,9 @@ int xr_ctl_graph(int argc, char **argv)
 	for (uint32_t i = 0; i < c.n; i++)
 		if (s.replies[i] == NULL) {
 			missing++;
-			fprintf(stderr, "xroadctl graph: %s (its edges are "
-					"missing)\n",
+			fprintf(stderr,
+				"xroadctl graph: %s (its edges are "
+				"missing)\n",
 				s.errs[i]);
 		}
 	xr_ctl_graph_build(&c, &s, &g);
@@ -93,8 +94,7 @@ int xr_ctl_graph(int argc, char **argv)
 	else if (mode == 2) {
 		xr_ctl_graph_print_json(&g);
 		printf("\n");
-	}
-	else
+	} else
 		print_text(&g);
 	xr_ctl_status_free(&c, &s);
 	return missing ? 1 : 0;

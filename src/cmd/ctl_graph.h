@@ -15,10 +15,10 @@ struct xr_ctl_cycle {
 
 struct xr_ctl_graph {
 	uint32_t round;
-	uint64_t cars;                 /* bit i: car i answered */
-	uint64_t out[XR_MAX_NODES];    /* bit v of out[u]: u waits for v */
-	uint64_t reach[XR_MAX_NODES];  /* transitive closure of out */
-	int approach[XR_MAX_NODES];    /* proto enum values */
+	uint64_t cars;                /* bit i: car i answered */
+	uint64_t out[XR_MAX_NODES];   /* bit v of out[u]: u waits for v */
+	uint64_t reach[XR_MAX_NODES]; /* transitive closure of out */
+	int approach[XR_MAX_NODES];   /* proto enum values */
 	int turn[XR_MAX_NODES];
 	int state[XR_MAX_NODES];
 	uint32_t n_cycles;
@@ -27,7 +27,8 @@ struct xr_ctl_graph {
 
 void xr_ctl_graph_build(const struct xr_ctl_cluster *c,
 			const struct xr_ctl_status *s, struct xr_ctl_graph *g);
-bool xr_ctl_graph_on_cycle(const struct xr_ctl_graph *g, uint32_t u, uint32_t v);
+bool xr_ctl_graph_on_cycle(const struct xr_ctl_graph *g, uint32_t u,
+			   uint32_t v);
 /* "S", "right" for the proto enum values of an approach and a turn; "-"
  * for 0 (not known), "?" out of range. */
 const char *xr_ctl_graph_approach_name(int a);

@@ -88,7 +88,8 @@ void xr_ctl_graph_print_dot(const struct xr_ctl_graph *g, FILE *o)
 		car_node(o, g, queue[AP_E][k], STEP * (k + 1), 0);
 	/* Cars whose approach nobody told us: a row under the south queue. */
 	for (uint32_t k = 0; k < len[0]; k++)
-		car_node(o, g, queue[0][k], STEP * k, -STEP * (len[AP_S] + 2.0));
+		car_node(o, g, queue[0][k], STEP * k,
+			 -STEP * (len[AP_S] + 2.0));
 
 	/* dot's ranks: the N queue, farthest first, down to the crossroad,
 	 * then the S queue; the W queue, the crossroad and the E queue left
@@ -107,7 +108,8 @@ void xr_ctl_graph_print_dot(const struct xr_ctl_graph *g, FILE *o)
 	for (uint32_t u = 0; u < XR_MAX_NODES; u++)
 		for (uint32_t v = 0; v < XR_MAX_NODES; v++)
 			if ((g->out[u] >> v) & 1)
-				fprintf(o, "  c%u -> c%u [constraint=false%s];\n",
+				fprintf(o,
+					"  c%u -> c%u [constraint=false%s];\n",
 					u, v,
 					xr_ctl_graph_on_cycle(g, u, v)
 						? ", color=red, penwidth=2, "

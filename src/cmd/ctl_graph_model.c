@@ -29,7 +29,8 @@ void xr_ctl_graph_build(const struct xr_ctl_cluster *c,
 			/* An idle car has no intent, but its approach is
 			 * fixed by the configuration (issue 13: graph showed
 			 * `?`); its turn is not chosen yet: `-`. */
-			g->approach[n->id] = (int)c->config.nodes[n->id].approach + 1;
+			g->approach[n->id] =
+				(int)c->config.nodes[n->id].approach + 1;
 		}
 		for (size_t k = 0; k < n->n_waits_for; k++)
 			if (n->waits_for[k] < XR_MAX_NODES)
@@ -51,7 +52,8 @@ void xr_ctl_graph_build(const struct xr_ctl_cluster *c,
 			continue;
 		uint64_t comp = 0;
 		for (int v = 0; v < XR_MAX_NODES; v++)
-			if (((g->reach[u] >> v) & 1) && ((g->reach[v] >> u) & 1))
+			if (((g->reach[u] >> v) & 1) &&
+			    ((g->reach[v] >> u) & 1))
 				comp |= (uint64_t)1 << v;
 		done |= comp;
 		int pos[XR_MAX_NODES];
@@ -112,7 +114,8 @@ void xr_ctl_graph_print_json(const struct xr_ctl_graph *g)
 			printf("%s{\"id\":%u,\"approach\":\"%s\",\"turn\":\"%s\","
 			       "\"state\":\"%s\"}",
 			       first ? "" : ",", u, ap(g->approach[u]),
-			       tu(g->turn[u]), xr_ctl_car_state_name(g->state[u]));
+			       tu(g->turn[u]),
+			       xr_ctl_car_state_name(g->state[u]));
 			first = false;
 		}
 	printf("],\"edges\":[");
@@ -122,8 +125,9 @@ void xr_ctl_graph_print_json(const struct xr_ctl_graph *g)
 			if ((g->out[u] >> v) & 1) {
 				printf("%s{\"from\":%u,\"to\":%u,\"cycle\":%s}",
 				       first ? "" : ",", u, v,
-				       xr_ctl_graph_on_cycle(g, u, v) ? "true"
-								      : "false");
+				       xr_ctl_graph_on_cycle(g, u, v)
+					       ? "true"
+					       : "false");
 				first = false;
 			}
 	printf("],\"cycles\":[");

@@ -34,7 +34,8 @@ static void row_read(sqlite3_stmt *st, struct xr_ctl_log_row *r)
 	r->round = sqlite3_column_int64(st, 1);
 	r->car = sqlite3_column_int64(st, 2);
 	t = sqlite3_column_text(st, 3);
-	snprintf(r->approach, sizeof r->approach, "%s", t ? (const char *)t : "?");
+	snprintf(r->approach, sizeof r->approach, "%s",
+		 t ? (const char *)t : "?");
 	t = sqlite3_column_text(st, 4);
 	snprintf(r->turn, sizeof r->turn, "%s", t ? (const char *)t : "?");
 	r->index = sqlite3_column_int64(st, 5);
@@ -62,8 +63,9 @@ static void row_print(const struct xr_ctl_log_row *r, bool json)
 		row_json(r);
 		printf("\n");
 	} else {
-		printf("%-24s %5lld %4lld %-3s %-8s %5lld %s\n", r->run, r->round, r->car,
-		       r->approach, r->turn, r->index, r->after_deadlock ? "yes" : "no");
+		printf("%-24s %5lld %4lld %-3s %-8s %5lld %s\n", r->run,
+		       r->round, r->car, r->approach, r->turn, r->index,
+		       r->after_deadlock ? "yes" : "no");
 	}
 }
 
@@ -93,20 +95,24 @@ static void rows_print(const char *source, const struct xr_ctl_log_row *rows,
 /* --follow: rows in the order they were stored (SQLite's rowid grows with
  * every insert), so a round the poller stores late is still printed, once.
  * The last `top` first, then every new one, polling every 250 ms. */
-static int follow(sqlite3 *h, const char *db, const char *run, unsigned long top, bool json)
+static int follow(sqlite3 *h, const char *db, const char *run,
+		  unsigned long top, bool json)
 {
-	const char *sql = "SELECT run, round, car, approach, turn, idx, crossed_ms, "
-			  "after_deadlock, rowid FROM crossings WHERE run = ?1 AND rowid > ?2 "
-			  "ORDER BY rowid";
+	const char *sql =
+		"SELECT run, round, car, approach, turn, idx, crossed_ms, "
+		"after_deadlock, rowid FROM crossings WHERE run = ?1 AND rowid > ?2 "
+		"ORDER BY rowid";
 	sqlite3_stmt *st = NULL;
 	sqlite3_int64 last = 0;
 	struct timespec nap = {0, 250 * 1000000L};
 
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
-	if (sqlite3_prepare_v2(h, "SELECT coalesce(min(rowid) - 1, 0) FROM (SELECT rowid FROM "
-				  "crossings WHERE run = ?1 ORDER BY rowid DESC LIMIT ?2)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		    h,
+		    "SELECT coalesce(min(rowid) - 1, 0) FROM (SELECT rowid FROM "
+		    "crossings WHERE run = ?1 ORDER BY rowid DESC LIMIT ?2)",
+		    -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	sqlite3_bind_text(st, 1, run, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)top);
@@ -117,8 +123,8 @@ static int follow(sqlite3 *h, const char *db, const char *run, unsigned long top
 	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	if (!json)
-		printf("%-24s %5s %4s %-3s %-8s %5s %s\n", "run", "round", "car", "app", "turn",
-		       "index", "after deadlock");
+		printf("%-24s %5s %4s %-3s %-8s %5s %s\n", "run", "round",
+		       "car", "app", "turn", "index", "after deadlock");
 	fflush(stdout);
 	while (!follow_stop) {
 		int step;
@@ -133,7 +139,8 @@ static int follow(sqlite3 *h, const char *db, const char *run, unsigned long top
 		}
 		/* A writer holding the database past the busy timeout is
 		 * not an error for a follower: the next poll gets the rows. */
-		if (step != SQLITE_DONE && step != SQLITE_BUSY && step != SQLITE_LOCKED)
+		if (step != SQLITE_DONE && step != SQLITE_BUSY &&
+		    step != SQLITE_LOCKED)
 			goto fail;
 		fflush(stdout);
 		nanosleep(&nap, NULL);
@@ -156,15 +163,17 @@ int xr_ctl_log(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
-		} else if (strcmp(argv[i], "--follow") == 0 || strcmp(argv[i], "-f") == 0) {
+		} else if (strcmp(argv[i], "--follow") == 0 ||
+			   strcmp(argv[i], "-f") == 0) {
 			follow_on = true;
 		} else if (strcmp(argv[i], "--run") == 0 && i + 1 < argc) {
 			/* the crossing record's rule (docs/CLOUD.md): anything
 			 * else names no run that could be in the table */
 			run = argv[++i];
 			if (!xr_cloud_run_valid(run)) {
-				fprintf(stderr, "xroadctl log: --run \"%s\": not a run id "
-						"(1 to 39 of A-Z a-z 0-9 . _ : -)\n",
+				fprintf(stderr,
+					"xroadctl log: --run \"%s\": not a run id "
+					"(1 to 39 of A-Z a-z 0-9 . _ : -)\n",
 					run);
 				return 2;
 			}
@@ -173,8 +182,9 @@ int xr_ctl_log(int argc, char **argv)
 			errno = 0;
 			top = strtoul(argv[++i], &end, 10);
 			if (errno || *end || top == 0 || top > 1000000) {
-				fprintf(stderr, "xroadctl log: --top %s: not a "
-						"number in 1..1000000\n",
+				fprintf(stderr,
+					"xroadctl log: --top %s: not a "
+					"number in 1..1000000\n",
 					argv[i]);
 				return 2;
 			}
@@ -205,8 +215,10 @@ int xr_ctl_log(int argc, char **argv)
 	if (c.config.cloud != XR_CLOUD_EMBEDDED && follow_on) {
 		/* Polling DynamoDB twice a second costs reads; a stream would
 		 * be the way there (docs/XROADCTL.md). */
-		fprintf(stderr, "xroadctl log: --follow reads the embedded cloud's "
-				"table; %s has cloud = aws\n", xr_ctl_global.config);
+		fprintf(stderr,
+			"xroadctl log: --follow reads the embedded cloud's "
+			"table; %s has cloud = aws\n",
+			xr_ctl_global.config);
 		return 2;
 	}
 	if (run == NULL)
@@ -238,7 +250,8 @@ int xr_ctl_log(int argc, char **argv)
 			  "crossed_ms, after_deadlock FROM crossings "
 			  "WHERE run = ? ORDER BY round DESC, idx DESC LIMIT ?";
 	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "xroadctl log: %s: %s\n", db, sqlite3_errmsg(h));
+		fprintf(stderr, "xroadctl log: %s: %s\n", db,
+			sqlite3_errmsg(h));
 		sqlite3_close(h);
 		return 1;
 	}
@@ -251,7 +264,8 @@ int xr_ctl_log(int argc, char **argv)
 	}
 	int ok = step == SQLITE_DONE || step == SQLITE_ROW;
 	if (!ok)
-		fprintf(stderr, "xroadctl log: %s: %s\n", db, sqlite3_errmsg(h));
+		fprintf(stderr, "xroadctl log: %s: %s\n", db,
+			sqlite3_errmsg(h));
 	sqlite3_finalize(st);
 	sqlite3_close(h);
 	if (!ok)

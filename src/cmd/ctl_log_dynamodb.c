@@ -79,8 +79,9 @@ int xr_ctl_log_dynamodb(const char *run, unsigned long top,
 	xr_http_resp_free(&resp);
 	const cJSON *items = cJSON_GetObjectItemCaseSensitive(ans, "Items");
 	if (!cJSON_IsArray(items)) {
-		fprintf(stderr, "xroadctl log: dynamodb Query %s: answer has no "
-				"Items list\n",
+		fprintf(stderr,
+			"xroadctl log: dynamodb Query %s: answer has no "
+			"Items list\n",
 			table);
 		cJSON_Delete(ans);
 		return 1;
@@ -98,16 +99,18 @@ int xr_ctl_log_dynamodb(const char *run, unsigned long top,
 		row->car = strtoll(attr(it, "car", "N"), NULL, 10);
 		snprintf(row->approach, sizeof row->approach, "%s",
 			 attr(it, "approach", "S"));
-		snprintf(row->turn, sizeof row->turn, "%s", attr(it, "turn", "S"));
+		snprintf(row->turn, sizeof row->turn, "%s",
+			 attr(it, "turn", "S"));
 		row->index = strtoll(attr(it, "index", "N"), NULL, 10);
-		row->crossed_ms = strtoll(attr(it, "crossed_ms", "N"), NULL, 10);
+		row->crossed_ms =
+			strtoll(attr(it, "crossed_ms", "N"), NULL, 10);
 		const cJSON *ad =
 			cJSON_GetObjectItemCaseSensitive(it, "after_deadlock");
 		const cJSON *b = cJSON_GetObjectItemCaseSensitive(ad, "BOOL");
 		const cJSON *num = cJSON_GetObjectItemCaseSensitive(ad, "N");
 		row->after_deadlock =
-			cJSON_IsTrue(b) ||
-			(cJSON_IsString(num) && strcmp(num->valuestring, "0") != 0);
+			cJSON_IsTrue(b) || (cJSON_IsString(num) &&
+					    strcmp(num->valuestring, "0") != 0);
 	}
 	cJSON_Delete(ans);
 	snprintf(where, where_len, "dynamodb table %s", table);

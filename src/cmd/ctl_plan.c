@@ -48,20 +48,23 @@ static uint32_t find_cycles(const unsigned waits[XR_APPROACHES],
 			for (uint32_t i = 0; i < len && ok; i++) {
 				seq[i] = c % XR_APPROACHES;
 				c /= XR_APPROACHES;
-				if (!present[seq[i]] || (used & (1u << seq[i])) ||
+				if (!present[seq[i]] ||
+				    (used & (1u << seq[i])) ||
 				    (i > 0 && seq[i] < seq[0]))
 					ok = false;
 				used |= 1u << seq[i];
 			}
 			for (uint32_t i = 0; i < len && ok; i++)
-				if (!(waits[seq[i]] & (1u << seq[(i + 1) % len])))
+				if (!(waits[seq[i]] &
+				      (1u << seq[(i + 1) % len])))
 					ok = false;
 			if (!ok)
 				continue;
 			if (n < cap) {
 				out[n].n = len;
 				for (uint32_t i = 0; i < len; i++)
-					out[n].members[i] = (enum xr_approach)seq[i];
+					out[n].members[i] =
+						(enum xr_approach)seq[i];
 			}
 			n++;
 		}
@@ -101,7 +104,8 @@ static int compute_optimal(struct xr_plan *out)
 	for (uint32_t ph = 1; ph <= s.phases; ph++)
 		for (int a = 0; a < XR_APPROACHES; a++)
 			if (out->present[a] && out->phase_of[a] == ph)
-				out->order[out->n_order++] = (enum xr_approach)a;
+				out->order[out->n_order++] =
+					(enum xr_approach)a;
 	return 0;
 }
 
@@ -131,12 +135,16 @@ int xr_plan_compute_schedule(const bool present[XR_APPROACHES],
 		for (int b = 0; b < XR_APPROACHES; b++) {
 			if (a == b || !present[a] || !present[b])
 				continue;
-			struct xr_car_intent ia = intent_of(out, (enum xr_approach)a);
-			struct xr_car_intent ib = intent_of(out, (enum xr_approach)b);
+			struct xr_car_intent ia =
+				intent_of(out, (enum xr_approach)a);
+			struct xr_car_intent ib =
+				intent_of(out, (enum xr_approach)b);
 			if (xr_yields(&ia, &ib)) {
 				out->waits[a] |= 1u << b;
-				out->edges[out->n_edges][0] = (enum xr_approach)a;
-				out->edges[out->n_edges][1] = (enum xr_approach)b;
+				out->edges[out->n_edges][0] =
+					(enum xr_approach)a;
+				out->edges[out->n_edges][1] =
+					(enum xr_approach)b;
 				out->n_edges++;
 			}
 		}
@@ -182,7 +190,8 @@ int xr_plan_compute_schedule(const bool present[XR_APPROACHES],
 		out->phases++;
 		for (int a = 0; a < XR_APPROACHES; a++) {
 			if (ready & (1u << a)) {
-				out->order[out->n_order++] = (enum xr_approach)a;
+				out->order[out->n_order++] =
+					(enum xr_approach)a;
 				out->phase_of[a] = out->phases;
 			}
 		}
@@ -197,20 +206,23 @@ static void print_cycle_json(const struct xr_plan_cycle *c)
 {
 	fputc('[', stdout);
 	for (uint32_t i = 0; i < c->n; i++)
-		printf("%s\"%s\"", i ? "," : "", xr_approach_name(c->members[i]));
+		printf("%s\"%s\"", i ? "," : "",
+		       xr_approach_name(c->members[i]));
 	fputc(']', stdout);
 }
 
 static void print_json(const struct xr_plan *p)
 {
-	printf("{\"schedule\":\"%s\",\"cars\":{", xr_schedule_name(p->schedule));
+	printf("{\"schedule\":\"%s\",\"cars\":{",
+	       xr_schedule_name(p->schedule));
 	bool first = true;
 	for (int a = 0; a < XR_APPROACHES; a++) {
 		if (!p->present[a])
 			continue;
-		printf("%s\"%s\":{\"car\":%u,\"turn\":\"%s\"}", first ? "" : ",",
-		       xr_approach_name((enum xr_approach)a),
-		       xr_plan_car_id((enum xr_approach)a), xr_turn_name(p->turn[a]));
+		printf("%s\"%s\":{\"car\":%u,\"turn\":\"%s\"}",
+		       first ? "" : ",", xr_approach_name((enum xr_approach)a),
+		       xr_plan_car_id((enum xr_approach)a),
+		       xr_turn_name(p->turn[a]));
 		first = false;
 	}
 	printf("},\"edges\":[");
@@ -218,7 +230,8 @@ static void print_json(const struct xr_plan *p)
 		printf("%s[\"%s\",\"%s\"]", i ? "," : "",
 		       xr_approach_name(p->edges[i][0]),
 		       xr_approach_name(p->edges[i][1]));
-	printf("],\"deadlock\":%s,\"cycles\":[", p->deadlock ? "true" : "false");
+	printf("],\"deadlock\":%s,\"cycles\":[",
+	       p->deadlock ? "true" : "false");
 	for (uint32_t i = 0; i < p->n_cycles; i++) {
 		if (i)
 			fputc(',', stdout);
@@ -280,7 +293,8 @@ static void print_text(const struct xr_plan *p)
 	if (p->n_edges == 0)
 		printf(" none");
 	for (uint32_t i = 0; i < p->n_edges; i++)
-		printf("%s %s -> %s", i ? "," : "", xr_approach_name(p->edges[i][0]),
+		printf("%s %s -> %s", i ? "," : "",
+		       xr_approach_name(p->edges[i][0]),
 		       xr_approach_name(p->edges[i][1]));
 	printf("\ndeadlock: %s\n", p->deadlock ? "yes" : "no");
 	for (uint32_t i = 0; i < p->n_cycles; i++) {
@@ -341,14 +355,16 @@ int xr_ctl_plan(int argc, char **argv)
 		if (strcmp(arg, "--schedule") == 0 ||
 		    strncmp(arg, "--schedule=", 11) == 0) {
 			const char *v = arg[10] == '=' ? arg + 11
-				       : i + 1 < argc ? argv[++i]
-						      : NULL;
+					: i + 1 < argc ? argv[++i]
+						       : NULL;
 			if (v == NULL)
 				return usage_error("--schedule needs rules or "
-						   "optimal", NULL);
+						   "optimal",
+						   NULL);
 			if (xr_schedule_parse(v, &schedule) != 0)
 				return usage_error("unknown schedule (rules, "
-						   "optimal)", v);
+						   "optimal)",
+						   v);
 			continue;
 		}
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {

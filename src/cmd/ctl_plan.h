@@ -25,13 +25,14 @@
 #include "geometry.h"
 #include "schedule.h"
 
-#define XR_PLAN_MAX_EDGES 12 /* ordered pairs of 4 approaches */
+#define XR_PLAN_MAX_EDGES 12  /* ordered pairs of 4 approaches */
 #define XR_PLAN_MAX_CYCLES 20 /* elementary directed cycles on 4 nodes */
 #define XR_PLAN_MAX_OVERRIDES 12
 
 struct xr_plan_cycle {
 	uint32_t n;
-	enum xr_approach members[XR_APPROACHES]; /* members[i] waits for members[i+1] */
+	enum xr_approach
+		members[XR_APPROACHES]; /* members[i] waits for members[i+1] */
 };
 
 /* Everything the plan reports; filled by xr_plan_compute, caller-owned. */
@@ -62,7 +63,8 @@ struct xr_plan {
 	uint32_t n_order;
 	enum xr_approach order[XR_APPROACHES];
 	uint32_t phases;
-	uint32_t phase_of[XR_APPROACHES]; /* 1-based phase of each present car */
+	uint32_t
+		phase_of[XR_APPROACHES]; /* 1-based phase of each present car */
 };
 
 /* The car id the plan gives the car on approach a (S=1, E=2, N=3, W=4). */
@@ -72,7 +74,8 @@ uint32_t xr_plan_car_id(enum xr_approach a);
  * or XR_EINVAL when the overrides do not make the graph acyclic (a policy
  * bug: the exhaustive test in tests/core checks that it never happens). */
 int xr_plan_compute(const bool present[XR_APPROACHES],
-		    const enum xr_turn turn[XR_APPROACHES], struct xr_plan *out);
+		    const enum xr_turn turn[XR_APPROACHES],
+		    struct xr_plan *out);
 
 /* The same with the schedule's edges: XR_SCHEDULE_RULES is xr_plan_compute;
  * XR_SCHEDULE_OPTIMAL takes xr_schedule_optimal's edges and phases (no

@@ -82,8 +82,9 @@ int xr_ctl_snapshot(int argc, char **argv)
 			errno = 0;
 			at = strtol(argv[++i], &end, 10);
 			if (errno || *end || at < 0 || at >= XR_MAX_NODES) {
-				fprintf(stderr, "xroadctl snapshot: --at %s: "
-						"not a node id\n",
+				fprintf(stderr,
+					"xroadctl snapshot: --at %s: "
+					"not a node id\n",
 					argv[i]);
 				return 2;
 			}
@@ -92,7 +93,8 @@ int xr_ctl_snapshot(int argc, char **argv)
 			       "[--json]\n");
 			return 0;
 		} else {
-			fprintf(stderr, "xroadctl snapshot: unknown argument %s\n",
+			fprintf(stderr,
+				"xroadctl snapshot: unknown argument %s\n",
 				argv[i]);
 			return 2;
 		}
@@ -134,32 +136,39 @@ int xr_ctl_snapshot(int argc, char **argv)
 		req.snapshot = id;
 		for (uint32_t i = 0; i < c.n; i++)
 			skip |= (uint64_t)have[i] << i;
-		xr_ctl_call_each(&c, XR_METHOD_SNAPSHOT, &req.base, skip, &each);
+		xr_ctl_call_each(&c, XR_METHOD_SNAPSHOT, &req.base, skip,
+				 &each);
 		for (uint32_t i = 0; i < c.n; i++) {
 			if (have[i])
 				continue;
-			Xroad__SnapshotReply *rep = (Xroad__SnapshotReply *)each.replies[i];
+			Xroad__SnapshotReply *rep =
+				(Xroad__SnapshotReply *)each.replies[i];
 			if (rep == NULL) {
-				snprintf(errs[i], sizeof errs[i], "%s", each.errs[i]);
+				snprintf(errs[i], sizeof errs[i], "%s",
+					 each.errs[i]);
 				continue;
 			}
 			if (rep->error != NULL && rep->error[0] != '\0') {
-				snprintf(errs[i], sizeof errs[i], "node %u (%s): %s",
-					 c.nodes[i].id, c.nodes[i].address, rep->error);
-				protobuf_c_message_free_unpacked(&rep->base, NULL);
+				snprintf(errs[i], sizeof errs[i],
+					 "node %u (%s): %s", c.nodes[i].id,
+					 c.nodes[i].address, rep->error);
+				protobuf_c_message_free_unpacked(&rep->base,
+								 NULL);
 				continue;
 			}
 			if (rep->node != NULL && rep->node->snapshot == id &&
 			    rep->node->complete &&
-			    xr_snapshot_pb_to_core(rep->node, &snaps[i], errs[i],
-						sizeof errs[i]) == 0) {
+			    xr_snapshot_pb_to_core(rep->node, &snaps[i],
+						   errs[i],
+						   sizeof errs[i]) == 0) {
 				have[i] = true;
 				got++;
 			} else if (rep->node != NULL) {
 				snprintf(errs[i], sizeof errs[i],
 					 "node %u: snapshot %u not complete "
 					 "(it holds %u)",
-					 c.nodes[i].id, id, rep->node->snapshot);
+					 c.nodes[i].id, id,
+					 rep->node->snapshot);
 			}
 			protobuf_c_message_free_unpacked(&rep->base, NULL);
 		}
@@ -170,9 +179,9 @@ int xr_ctl_snapshot(int argc, char **argv)
 	for (uint32_t i = 0; i < c.n; i++)
 		all[i] = &snaps[i];
 	char why[256] = "snapshot incomplete";
-	int consistent = got == c.n ? xr_snapshot_check_i6(all, c.n, why,
-							   sizeof why)
-				    : 0;
+	int consistent =
+		got == c.n ? xr_snapshot_check_i6(all, c.n, why, sizeof why)
+			   : 0;
 	if (json) {
 		printf("{\"snapshot\":%u,\"started_at\":%u,\"nodes\":[", id,
 		       start->id);
@@ -212,13 +221,15 @@ int xr_ctl_snapshot(int argc, char **argv)
 					printf("%s{\"type\":\"%s\",\"round\":%u,"
 					       "\"car\":%u}",
 					       k ? "," : "",
-					       xr_msg_type_name(ch->msgs[k].type),
-					       ch->msgs[k].round, ch->msgs[k].car);
+					       xr_msg_type_name(
+						       ch->msgs[k].type),
+					       ch->msgs[k].round,
+					       ch->msgs[k].car);
 				printf("],\"overflow\":%u}", ch->overflow);
 			}
 		}
-		printf("],\"consistent\":%s,\"i6\":", consistent == 1 ? "true"
-								     : "false");
+		printf("],\"consistent\":%s,\"i6\":",
+		       consistent == 1 ? "true" : "false");
 		xr_ctl_json_string(why);
 		printf("}\n");
 	} else {
@@ -253,13 +264,15 @@ int xr_ctl_snapshot(int argc, char **argv)
 				for (uint32_t k = 0; k < ch->n; k++, shown++)
 					printf("  %u -> %u  %s round %u car %u\n",
 					       from, snaps[i].node,
-					       xr_msg_type_name(ch->msgs[k].type),
-					       ch->msgs[k].round, ch->msgs[k].car);
+					       xr_msg_type_name(
+						       ch->msgs[k].type),
+					       ch->msgs[k].round,
+					       ch->msgs[k].car);
 			}
 		if (shown == 0)
 			printf("  nothing\n");
-		printf("%s: %s\n", consistent == 1 ? "consistent" : "NOT consistent",
-		       why);
+		printf("%s: %s\n",
+		       consistent == 1 ? "consistent" : "NOT consistent", why);
 	}
 	return consistent == 1 ? 0 : 1;
 }

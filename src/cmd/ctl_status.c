@@ -28,7 +28,8 @@ static void ids(char *buf, size_t len, const uint32_t *v, size_t n)
 		return;
 	}
 	for (size_t i = 0; i < n && used < len; i++) {
-		int w = snprintf(buf + used, len - used, i ? ",%u" : "%u", v[i]);
+		int w = snprintf(buf + used, len - used, i ? ",%u" : "%u",
+				 v[i]);
 		if (w < 0)
 			break;
 		used += (size_t)w;
@@ -53,10 +54,11 @@ void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
 			s->replies[i] ? s->replies[i]->node : NULL;
 		/* --node and no answer: the id and role are not known. */
 		if (n == NULL && t->id_unknown)
-			printf("%s{\"id\":null,\"role\":null,\"address\":", i ? "," : "");
+			printf("%s{\"id\":null,\"role\":null,\"address\":",
+			       i ? "," : "");
 		else
-			printf("%s{\"id\":%u,\"role\":\"%s\",\"address\":", i ? "," : "",
-			       xr_ctl_node_id(c, s, i),
+			printf("%s{\"id\":%u,\"role\":\"%s\",\"address\":",
+			       i ? "," : "", xr_ctl_node_id(c, s, i),
 			       xr_ctl_node_is_light(c, s, i) ? "light" : "car");
 		xr_ctl_json_string(t->address);
 		printf(",\"reachable\":%s", n ? "true" : "false");
@@ -72,23 +74,26 @@ void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
 		printf(",\"round\":%u,\"epoch\":%u,\"coordinator\":%u,"
 		       "\"crossings\":%u,\"logged\":%u,\"deadlocks\":%u,\"rounds_done\":%u,"
 		       "\"rejected\":%u,\"rejected_tls\":%u,\"tls_dial_failed\":%u",
-		       n->round, n->epoch, n->coordinator, n->crossings, n->crossings,
-		       n->deadlocks, n->rounds_done, n->rejected, n->rejected_tls,
-		       n->tls_dial_failed);
+		       n->round, n->epoch, n->coordinator, n->crossings,
+		       n->crossings, n->deadlocks, n->rounds_done, n->rejected,
+		       n->rejected_tls, n->tls_dial_failed);
 		if (n->coordinator == n->id)
 			printf(",\"paused\":%s,\"rounds_queued\":%u",
 			       n->paused ? "true" : "false", n->rounds_queued);
 		if (!n->is_light)
 			printf(",\"own\":%u", n->own_crossings);
-		printf(",\"cluster\":\"%016llx\"", (unsigned long long)n->cluster);
+		printf(",\"cluster\":\"%016llx\"",
+		       (unsigned long long)n->cluster);
 		if (!n->is_light) {
-			printf(",\"state\":\"%s\"", xr_ctl_car_state_name(n->state));
+			printf(",\"state\":\"%s\"",
+			       xr_ctl_car_state_name(n->state));
 			if (n->intent != NULL)
 				printf(",\"intent\":{\"approach\":\"%s\","
 				       "\"turn\":\"%s\",\"arrival_ms\":%llu}",
 				       approach_name(n->intent->approach),
 				       turn_name(n->intent->turn),
-				       (unsigned long long)n->intent->arrival_ms);
+				       (unsigned long long)
+					       n->intent->arrival_ms);
 			else
 				printf(",\"intent\":null");
 			printf(",");
@@ -113,7 +118,8 @@ static void print_coordinator(const struct xr_ctl_cluster *c,
 		return;
 	if (!co.known) {
 		printf("coordinator: none known yet (an election is under "
-		       "way), epoch %u\n", co.epoch);
+		       "way), epoch %u\n",
+		       co.epoch);
 		return;
 	}
 	/* The coordinator's own answer, if we have it: with --config its
@@ -122,7 +128,8 @@ static void print_coordinator(const struct xr_ctl_cluster *c,
 	if (co.index >= 0 && s->replies[co.index] != NULL)
 		n = s->replies[co.index]->node;
 	else if (!c->have_config && s->replies[0] != NULL &&
-		 s->replies[0]->node != NULL && s->replies[0]->node->id == co.id)
+		 s->replies[0]->node != NULL &&
+		 s->replies[0]->node->id == co.id)
 		n = s->replies[0]->node;
 	if (n == NULL) {
 		/* Its role is not known here (--node at another node). */
@@ -133,8 +140,9 @@ static void print_coordinator(const struct xr_ctl_cluster *c,
 	       n->is_light ? "the light" : "a car, elected", co.epoch);
 	/* Its pause and queue: only the coordinator knows them. */
 	if (n->coordinator == n->id)
-		printf(", %s, %u rounds done, %u queued", n->paused ? "PAUSED" : "running",
-		       n->rounds_done, n->rounds_queued);
+		printf(", %s, %u rounds done, %u queued",
+		       n->paused ? "PAUSED" : "running", n->rounds_done,
+		       n->rounds_queued);
 	printf("\n");
 }
 
@@ -147,7 +155,8 @@ static void print_drift(const struct xr_ctl_cluster *c,
 	uint64_t common = 0;
 	uint32_t best = 0;
 	for (uint32_t i = 0; i < c->n; i++) {
-		const Xroad__NodeStatus *a = s->replies[i] ? s->replies[i]->node : NULL;
+		const Xroad__NodeStatus *a =
+			s->replies[i] ? s->replies[i]->node : NULL;
 		uint32_t same = 0;
 		for (uint32_t j = 0; a != NULL && j < c->n; j++) {
 			const Xroad__NodeStatus *b =
@@ -160,7 +169,8 @@ static void print_drift(const struct xr_ctl_cluster *c,
 		}
 	}
 	for (uint32_t i = 0; i < c->n; i++) {
-		const Xroad__NodeStatus *n = s->replies[i] ? s->replies[i]->node : NULL;
+		const Xroad__NodeStatus *n =
+			s->replies[i] ? s->replies[i]->node : NULL;
 		if (n != NULL && n->cluster != common)
 			printf("config: node %u runs another configuration "
 			       "(fingerprint %016llx, most nodes %016llx): the others "
@@ -173,8 +183,8 @@ static void print_drift(const struct xr_ctl_cluster *c,
 static void print_table(const struct xr_ctl_cluster *c,
 			const struct xr_ctl_status *s)
 {
-	printf("%-3s %-6s %-24s %-5s %5s %-15s %-9s %-9s %6s %4s %9s %s\n", "id",
-	       "role", "address", "reach", "round", "intent", "state",
+	printf("%-3s %-6s %-24s %-5s %5s %-15s %-9s %-9s %6s %4s %9s %s\n",
+	       "id", "role", "address", "reach", "round", "intent", "state",
 	       "waits-for", "logged", "own", "deadlocks", "last deadlock");
 	for (uint32_t i = 0; i < c->n; i++) {
 		const struct xr_ctl_target *t = &c->nodes[i];
@@ -183,10 +193,12 @@ static void print_table(const struct xr_ctl_cluster *c,
 		if (n == NULL) {
 			/* The row names the node; the reason alone follows. */
 			if (!t->id_unknown)
-				printf("%-3u %-6s", t->id, t->is_light ? "light" : "car");
+				printf("%-3u %-6s", t->id,
+				       t->is_light ? "light" : "car");
 			else
 				printf("%-3s %-6s", "?", "?");
-			printf(" %-24s %-5s  %s\n", t->address, "NO", s->why[i]);
+			printf(" %-24s %-5s  %s\n", t->address, "NO",
+			       s->why[i]);
 			continue;
 		}
 		char own[16] = "-";
@@ -200,11 +212,11 @@ static void print_table(const struct xr_ctl_cluster *c,
 		ids(waits, sizeof waits, n->waits_for, n->n_waits_for);
 		ids(last, sizeof last, n->last_deadlock, n->n_last_deadlock);
 		printf("%-3u %-6s %-24s %-5s %5u %-15s %-9s %-9s %6u %4s %9u %s%s\n",
-		       xr_ctl_node_id(c, s, i), n->is_light ? "light" : "car", t->address, "yes",
-		       n->round, n->is_light ? "-" : intent,
+		       xr_ctl_node_id(c, s, i), n->is_light ? "light" : "car",
+		       t->address, "yes", n->round, n->is_light ? "-" : intent,
 		       n->is_light ? "-" : xr_ctl_car_state_name(n->state),
-		       n->is_light ? "-" : waits, n->crossings, own, n->deadlocks,
-		       n->n_last_deadlock ? "cycle " : "-",
+		       n->is_light ? "-" : waits, n->crossings, own,
+		       n->deadlocks, n->n_last_deadlock ? "cycle " : "-",
 		       n->n_last_deadlock ? last : "");
 		if (n->is_light)
 			printf("    epoch %u, %u rounds done, %u messages "
@@ -237,7 +249,8 @@ int xr_ctl_status(int argc, char **argv)
 			       "when a node is unreachable (it is still\nlisted).\n");
 			return 0;
 		} else {
-			fprintf(stderr, "xroadctl status: unknown argument %s\n",
+			fprintf(stderr,
+				"xroadctl status: unknown argument %s\n",
 				argv[i]);
 			return 2;
 		}
@@ -251,8 +264,7 @@ int xr_ctl_status(int argc, char **argv)
 	if (json) {
 		xr_ctl_status_print_json(&c, &s);
 		printf("\n");
-	}
-	else {
+	} else {
 		print_table(&c, &s);
 		/* The run keys every crossing in the table; terraform makes a
 		 * new one per deployment, and `log --run` reads another. */

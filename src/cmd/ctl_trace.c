@@ -37,8 +37,7 @@ static void json_str(FILE *o, const char *s)
 	fputc('"', o);
 }
 
-static void json_ids(FILE *o, const char *key, const uint32_t *ids,
-		     uint32_t n)
+static void json_ids(FILE *o, const char *key, const uint32_t *ids, uint32_t n)
 {
 	fprintf(o, ",\"%s\":[", key);
 	for (uint32_t i = 0; i < n; i++)
@@ -62,8 +61,8 @@ static void json_intents(FILE *o, const struct xr_car_intent *in, uint32_t n)
 
 static void json_crossing(FILE *o, const struct xr_crossing *c)
 {
-	fprintf(o, "{\"round\":%u,\"index\":%u,\"car\":%u}", c->round,
-		c->index, c->car);
+	fprintf(o, "{\"round\":%u,\"index\":%u,\"car\":%u}", c->round, c->index,
+		c->car);
 }
 
 static void json_log(FILE *o, const struct xr_crossing *c, uint32_t n)
@@ -116,8 +115,9 @@ static void json_msg(FILE *o, const struct xr_msg *m)
 		json_crossing(o, &m->u.notice.crossing);
 		break;
 	case XR_MSG_BLOCKED:
-		fprintf(o, ",\"round\":%u,\"seen\":%u,\"overrides\":%u,"
-			   "\"held\":%s",
+		fprintf(o,
+			",\"round\":%u,\"seen\":%u,\"overrides\":%u,"
+			"\"held\":%s",
 			m->u.blocked.round, m->u.blocked.seen,
 			m->u.blocked.overrides,
 			m->u.blocked.held ? "true" : "false");
@@ -158,8 +158,9 @@ static void json_msg(FILE *o, const struct xr_msg *m)
 	case XR_MSG_RECOVER_STATE:
 	case XR_MSG_REJOIN_STATE: {
 		const struct xr_rejoin_state *r =
-			m->type == XR_MSG_REJOIN_STATE ? &m->u.rejoin_state
-						       : &m->u.recover_state.state;
+			m->type == XR_MSG_REJOIN_STATE
+				? &m->u.rejoin_state
+				: &m->u.recover_state.state;
 		if (m->type == XR_MSG_RECOVER_STATE) {
 			const struct xr_recover_state *v = &m->u.recover_state;
 			fprintf(o,
@@ -232,8 +233,9 @@ static void json_record(FILE *o, const struct xr_trace_rec *r)
 {
 	char text[XR_DESCRIBE_MAX];
 
-	fprintf(o, "{\"index\":%u,\"offset\":%llu,\"kind\":\"%s\","
-		   "\"now_ms\":%llu,\"node\":%u,\"text\":",
+	fprintf(o,
+		"{\"index\":%u,\"offset\":%llu,\"kind\":\"%s\","
+		"\"now_ms\":%llu,\"node\":%u,\"text\":",
 		r->index, (unsigned long long)r->offset,
 		xr_trace_kind_name(r->kind), (unsigned long long)r->now_ms,
 		r->node);
@@ -253,7 +255,8 @@ static void json_record(FILE *o, const struct xr_trace_rec *r)
 				(unsigned long long)r->durable.log_digest,
 				r->durable.last_round, r->durable.crossings,
 				r->durable.last_crossed_round,
-				r->durable.acked_round, r->durable.snapshot_floor);
+				r->durable.acked_round,
+				r->durable.snapshot_floor);
 		break;
 	case XR_TRACE_RECEIVE:
 	case XR_TRACE_SEND:
@@ -417,8 +420,9 @@ static int draw_run(char *const *files, int n_files, const char *svg,
 	}
 	int status = 0;
 	if (m.error[0] != '\0') {
-		fprintf(stderr, "xroadctl trace: %s (the picture shows the "
-				"records before it)\n",
+		fprintf(stderr,
+			"xroadctl trace: %s (the picture shows the "
+			"records before it)\n",
 			m.error);
 		status = 1;
 	}
@@ -472,8 +476,9 @@ int xr_ctl_trace(int argc, char **argv)
 		} else if (strcmp(a, "--svg") == 0 ||
 			   strcmp(a, "--shiviz") == 0) {
 			if (val == NULL) {
-				fprintf(stderr, "xroadctl trace: %s needs a "
-						"file to write (or -)\n",
+				fprintf(stderr,
+					"xroadctl trace: %s needs a "
+					"file to write (or -)\n",
 					a);
 				return 2;
 			}
@@ -486,8 +491,9 @@ int xr_ctl_trace(int argc, char **argv)
 			uint64_t v = 0;
 			if (parse_ms(val, &v) != 0 || v == 0 ||
 			    v > XR_TRACE_SVG_MAX_MESSAGES * 10) {
-				fprintf(stderr, "xroadctl trace: --max-messages "
-						"needs 1..%u, not %s\n",
+				fprintf(stderr,
+					"xroadctl trace: --max-messages "
+					"needs 1..%u, not %s\n",
 					XR_TRACE_SVG_MAX_MESSAGES * 10,
 					val ? val : "nothing");
 				return 2;
@@ -497,9 +503,11 @@ int xr_ctl_trace(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--from") == 0 || strcmp(a, "--to") == 0) {
 			bool to = strcmp(a, "--to") == 0;
-			if (parse_ms(val, to ? &opt.to_ms : &opt.from_ms) != 0) {
-				fprintf(stderr, "xroadctl trace: %s needs a "
-						"number of ms, not %s\n",
+			if (parse_ms(val, to ? &opt.to_ms : &opt.from_ms) !=
+			    0) {
+				fprintf(stderr,
+					"xroadctl trace: %s needs a "
+					"number of ms, not %s\n",
 					a, val ? val : "nothing");
 				return 2;
 			}
@@ -508,7 +516,8 @@ int xr_ctl_trace(int argc, char **argv)
 			have_window = true;
 			i++;
 		} else if (a[0] == '-' && a[1] != '\0') {
-			fprintf(stderr, "xroadctl trace: unknown option %s\n", a);
+			fprintf(stderr, "xroadctl trace: unknown option %s\n",
+				a);
 			trace_usage(stderr);
 			return 2;
 		} else {
@@ -531,8 +540,9 @@ int xr_ctl_trace(int argc, char **argv)
 		return 2;
 	}
 	if (opt.has_to && opt.to_ms < opt.from_ms) {
-		fprintf(stderr, "xroadctl trace: --to %llu is before --from "
-				"%llu\n",
+		fprintf(stderr,
+			"xroadctl trace: --to %llu is before --from "
+			"%llu\n",
 			(unsigned long long)opt.to_ms,
 			(unsigned long long)opt.from_ms);
 		return 2;

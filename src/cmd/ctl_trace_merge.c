@@ -64,9 +64,12 @@ static int push_event(struct node_list *l, const struct xr_trace_rec *rec,
 		if (rec->msg.type == XR_MSG_WAVE)
 			e->wave_kind = rec->msg.u.wave.kind;
 		if (rec->msg.type == XR_MSG_BLOCKED)
-			for (uint32_t k = 0; k < rec->msg.u.blocked.n_waits; k++)
-				if (rec->msg.u.blocked.waits_for[k] < XR_MAX_NODES)
-					e->waits |= 1u << rec->msg.u.blocked.waits_for[k];
+			for (uint32_t k = 0; k < rec->msg.u.blocked.n_waits;
+			     k++)
+				if (rec->msg.u.blocked.waits_for[k] <
+				    XR_MAX_NODES)
+					e->waits |= 1u << rec->msg.u.blocked
+								  .waits_for[k];
 	}
 	l->n++;
 	return 0;
@@ -103,7 +106,8 @@ static int read_file(struct xr_trace_merge *m, struct node_list *lists,
 	bool any = false;
 	while ((rc = xr_trace_next(r, &rec)) == 1) {
 		any = true;
-		if (rec.node >= XR_MAX_NODES) /* the reader validates; be sure */
+		if (rec.node >=
+		    XR_MAX_NODES) /* the reader validates; be sure */
 			continue;
 		struct xr_tm_node *nd = &m->nodes[rec.node];
 		if (nd->file != NULL && nd->file != path) {
@@ -141,8 +145,10 @@ static int read_file(struct xr_trace_merge *m, struct node_list *lists,
 				 xr_trace_reader_error(r));
 		status = 1;
 	} else if (!any && m->error[0] == '\0') {
-		snprintf(m->error, sizeof m->error, "%s: no records (an empty "
-						    "file)", path);
+		snprintf(m->error, sizeof m->error,
+			 "%s: no records (an empty "
+			 "file)",
+			 path);
 		status = 1;
 	}
 	xr_trace_reader_close(r);
@@ -182,7 +188,8 @@ static long take_send(struct link *links, const struct xr_trace_merge *m,
 		    strcmp(msg_key(&m->ev[k->p[i].ev]), msg_key(e)) != 0)
 			continue;
 		long found = (long)k->p[i].ev;
-		memmove(&k->p[i], &k->p[i + 1], (k->n - i - 1) * sizeof k->p[0]);
+		memmove(&k->p[i], &k->p[i + 1],
+			(k->n - i - 1) * sizeof k->p[0]);
 		k->n--;
 		return found;
 	}
@@ -216,8 +223,8 @@ static int merge(struct xr_trace_merge *m, struct node_list *lists,
 	uint32_t N = m->n_nodes;
 	uint32_t vc[XR_MAX_NODES][XR_MAX_NODES];
 	memset(vc, 0, sizeof vc);
-	struct link *links = calloc((size_t)XR_MAX_NODES * XR_MAX_NODES,
-				    sizeof *links);
+	struct link *links =
+		calloc((size_t)XR_MAX_NODES * XR_MAX_NODES, sizeof *links);
 	m->ev = malloc(total * sizeof *m->ev);
 	m->clocks = malloc(total * N * sizeof *m->clocks);
 	int rc = 0;
@@ -256,8 +263,9 @@ static int merge(struct xr_trace_merge *m, struct node_list *lists,
 		*e = lists[best].ev[head[best]++];
 		uint32_t self = e->node;
 		if (e->kind == XR_TRACE_RECEIVE) {
-			long s = best_rank == 1 ? take_send(links, m, e, best_hash)
-						: -1;
+			long s = best_rank == 1
+					 ? take_send(links, m, e, best_hash)
+					 : -1;
 			if (s >= 0) {
 				e->match = s;
 				m->ev[s].match = (long)out;
@@ -325,8 +333,9 @@ int xr_trace_merge_load(struct xr_trace_merge *m, char *const *files,
 			if (m->nodes[n].present)
 				m->n_nodes = n + 1;
 		if (merge(m, lists, total) != 0) {
-			snprintf(why, why_len, "out of memory merging %zu "
-					       "records",
+			snprintf(why, why_len,
+				 "out of memory merging %zu "
+				 "records",
 				 total);
 			status = -1;
 		}

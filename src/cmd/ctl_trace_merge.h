@@ -59,13 +59,13 @@ struct xr_tm_node {
 	bool is_light;     /* its START says self == light */
 	bool has_approach; /* a car named in some START's car list */
 	enum xr_approach approach;
-	const char *file;  /* the file its records came from */
+	const char *file; /* the file its records came from */
 };
 
 struct xr_trace_merge {
 	uint32_t n_nodes; /* highest node id with records, plus one */
 	struct xr_tm_node nodes[XR_MAX_NODES];
-	char run[64];     /* the run id of the first START, "" without one */
+	char run[64]; /* the run id of the first START, "" without one */
 	struct xr_tm_event *ev;
 	size_t n_ev;
 	/* n_ev x n_nodes entries: clocks[i * n_nodes + k] is record i's

@@ -13,7 +13,7 @@
 #define W 1200
 #define LEFT 130 /* node labels */
 #define RIGHT 24
-#define TOP 96   /* title, notes, round labels */
+#define TOP 96 /* title, notes, round labels */
 
 /* Message colours: the Okabe-Ito palette, told apart by colour-blind eyes. */
 enum cat { C_WAVE, C_OVERRIDE, C_PROBE, C_CROSSING, C_BLOCKED, C_OTHER, C_N };
@@ -122,9 +122,10 @@ static void shade(FILE *o, const struct frame *f, uint64_t first, uint64_t a,
 	double x = fx_x(f, ca), w = fx_x(f, cb) - x;
 	if (w < 2)
 		w = 2; /* a cycle broken within the millisecond still shows */
-	fprintf(o, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" "
-		   "fill=\"#F4B6B6\" fill-opacity=\"0.55\"><title>deadlocked "
-		   "from %" PRIu64 " to %" PRIu64 " ms: cars",
+	fprintf(o,
+		"<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%.1f\" "
+		"fill=\"#F4B6B6\" fill-opacity=\"0.55\"><title>deadlocked "
+		"from %" PRIu64 " to %" PRIu64 " ms: cars",
 		x, TOP, w, f->bottom - TOP, a - first, b - first);
 	for (int u = 0; u < XR_MAX_NODES; u++)
 		if ((cyc >> u) & 1)
@@ -137,7 +138,7 @@ static void shade(FILE *o, const struct frame *f, uint64_t first, uint64_t a,
  * when its trace is not given, the last one received from it; entering the
  * box clears them. */
 static void draw_deadlocks(FILE *o, const struct xr_trace_merge *m,
-			  const struct frame *f)
+			   const struct frame *f)
 {
 	uint32_t out[XR_MAX_NODES] = {0};
 	uint32_t cyc = 0;
@@ -178,17 +179,20 @@ static void draw_axis(FILE *o, const struct frame *f, uint64_t first)
 {
 	double from = (double)(f->t0 - first), to = (double)(f->t1 - first);
 	double step = xr_svg_tick_step(to - from, 12);
-	fprintf(o, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
-		   "stroke=\"#333\"/>\n",
+	fprintf(o,
+		"<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
+		"stroke=\"#333\"/>\n",
 		LEFT, f->bottom, W - RIGHT, f->bottom);
 	for (double v = step * ceil(from / step); v <= to + 1e-9; v += step) {
 		double x = LEFT + (v - from) * f->px_per_ms;
-		fprintf(o, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" "
-			   "stroke=\"#E4E4E4\"/>\n<line x1=\"%.1f\" y1=\"%.1f\" "
-			   "x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
+		fprintf(o,
+			"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%.1f\" "
+			"stroke=\"#E4E4E4\"/>\n<line x1=\"%.1f\" y1=\"%.1f\" "
+			"x2=\"%.1f\" y2=\"%.1f\" stroke=\"#333\"/>\n",
 			x, TOP, x, f->bottom, x, f->bottom, x, f->bottom + 5);
-		xr_svg_text(o, x, f->bottom + 19, "text-anchor=\"middle\" "
-						  "font-size=\"12\"",
+		xr_svg_text(o, x, f->bottom + 19,
+			    "text-anchor=\"middle\" "
+			    "font-size=\"12\"",
 			    "%.0f", v);
 	}
 	xr_svg_text(o, (LEFT + W - RIGHT) / 2.0, f->bottom + 38,
@@ -204,8 +208,9 @@ static void draw_rows(FILE *o, const struct xr_trace_merge *m,
 			continue;
 		char role[16];
 		double y = fx_y(f, n);
-		fprintf(o, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
-			   "stroke=\"#222\" stroke-width=\"1.5\"/>\n",
+		fprintf(o,
+			"<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
+			"stroke=\"#222\" stroke-width=\"1.5\"/>\n",
 			LEFT, y, W - RIGHT, y);
 		xr_svg_text(o, LEFT - 10, y + 5,
 			    "text-anchor=\"end\" font-weight=\"bold\"",
@@ -252,7 +257,8 @@ static void draw_message(FILE *o, const struct xr_trace_merge *m,
 	double x1, y1, x2, y2;
 	const char *marker;
 	bool stub = false;
-	if (s != NULL && r != NULL && has_row(f, s->node) && has_row(f, r->node)) {
+	if (s != NULL && r != NULL && has_row(f, s->node) &&
+	    has_row(f, r->node)) {
 		x1 = fx_x(f, s->now_ms);
 		y1 = fx_y(f, s->node);
 		x2 = fx_x(f, r->now_ms);
@@ -269,7 +275,8 @@ static void draw_message(FILE *o, const struct xr_trace_merge *m,
 	} else if (r != NULL && has_row(f, r->node)) {
 		x2 = fx_x(f, r->now_ms);
 		y2 = fx_y(f, r->node);
-		double dir = has_row(f, r->from) && fx_y(f, r->from) > y2 ? 1 : -1;
+		double dir =
+			has_row(f, r->from) && fx_y(f, r->from) > y2 ? 1 : -1;
 		x1 = x2 - 5;
 		y1 = y2 + dir * f->row_h * 0.3;
 		marker = cls;
@@ -277,8 +284,9 @@ static void draw_message(FILE *o, const struct xr_trace_merge *m,
 	} else {
 		return;
 	}
-	fprintf(o, "<line class=\"m %s%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-		   "y2=\"%.1f\"",
+	fprintf(o,
+		"<line class=\"m %s%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+		"y2=\"%.1f\"",
 		cls, stub ? " stub" : "", x1, y1, x2, y2);
 	if (marker != NULL)
 		fprintf(o, " marker-end=\"url(#a-%s)\"", marker);
@@ -317,13 +325,14 @@ static void draw_marks(FILE *o, const struct xr_trace_merge *m,
 		bool visible = e->now_ms >= f->t0 && e->now_ms <= f->t1;
 		if (e->kind == XR_TRACE_START) {
 			if (started[e->node] && visible) {
-				fprintf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-					   "y2=\"%.1f\" stroke=\"#000\" "
-					   "stroke-width=\"3\"><title>node %u "
-					   "restarted</title></line>\n",
+				fprintf(o,
+					"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+					"y2=\"%.1f\" stroke=\"#000\" "
+					"stroke-width=\"3\"><title>node %u "
+					"restarted</title></line>\n",
 					x, y - 12, x, y + 12, e->node);
-				xr_svg_text(o, x + 4, y - 14, "font-size=\"11\"",
-					    "restart");
+				xr_svg_text(o, x + 4, y - 14,
+					    "font-size=\"11\"", "restart");
 			}
 			started[e->node] = true;
 			inside[e->node] = false;
@@ -342,16 +351,18 @@ static void draw_marks(FILE *o, const struct xr_trace_merge *m,
 							      : f->t0;
 			uint64_t b = e->now_ms < f->t1 ? e->now_ms : f->t1;
 			if (e->now_ms >= f->t0 && entered[e->node] <= f->t1)
-				fprintf(o, "<rect x=\"%.1f\" y=\"%.1f\" "
-					   "width=\"%.1f\" height=\"8\" "
-					   "fill=\"#1B7F3B\"><title>car %u in "
-					   "the box, round %u</title></rect>\n",
+				fprintf(o,
+					"<rect x=\"%.1f\" y=\"%.1f\" "
+					"width=\"%.1f\" height=\"8\" "
+					"fill=\"#1B7F3B\"><title>car %u in "
+					"the box, round %u</title></rect>\n",
 					fx_x(f, a), y - 4,
 					fx_x(f, b) - fx_x(f, a) + 1, e->node,
 					round);
 		} else if (strcmp(name, "Deadlock") == 0 && visible) {
-			fprintf(o, "<path d=\"M%.1f,%.1f l7,7 l-7,7 l-7,-7 z\" "
-				   "fill=\"#C00000\"><title>",
+			fprintf(o,
+				"<path d=\"M%.1f,%.1f l7,7 l-7,7 l-7,-7 z\" "
+				"fill=\"#C00000\"><title>",
 				x, y - 7);
 			xr_svg_escape(o, e->text);
 			fputs("</title></path>\n", o);
@@ -366,19 +377,21 @@ static void draw_marks(FILE *o, const struct xr_trace_merge *m,
 			    strcmp(name, "Deposed") == 0) &&
 			   visible) {
 			bool up = name[0] == 'C';
-			fprintf(o, "<path d=\"M%.1f,%.1f l6,%d l-12,0 z\" "
-				   "fill=\"#6A3D9A\"><title>",
+			fprintf(o,
+				"<path d=\"M%.1f,%.1f l6,%d l-12,0 z\" "
+				"fill=\"#6A3D9A\"><title>",
 				x, y + (up ? -12.0 : 12.0), up ? 10 : -10);
 			xr_svg_escape(o, e->text);
 			fputs("</title></path>\n", o);
-		} else if (strcmp(name, "RoundStart") == 0 && round > labelled &&
-			   visible) {
+		} else if (strcmp(name, "RoundStart") == 0 &&
+			   round > labelled && visible) {
 			/* The first node to start a round marks it; labels
 			 * closer than 30 units would overlap. */
 			labelled = round;
-			fprintf(o, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
-				   "y2=\"%.1f\" stroke=\"#555\" "
-				   "stroke-dasharray=\"4 4\"/>\n",
+			fprintf(o,
+				"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
+				"y2=\"%.1f\" stroke=\"#555\" "
+				"stroke-dasharray=\"4 4\"/>\n",
 				x, TOP - 12, x, f->bottom);
 			if (x - last_label_x >= 30) {
 				xr_svg_text(o, x, TOP - 16,
@@ -392,9 +405,10 @@ static void draw_marks(FILE *o, const struct xr_trace_merge *m,
 	for (uint32_t n = 0; n < XR_MAX_NODES; n++)
 		if (inside[n] && has_row(f, n) && entered[n] <= f->t1) {
 			uint64_t a = entered[n] > f->t0 ? entered[n] : f->t0;
-			fprintf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-				   "height=\"8\" fill=\"#1B7F3B\"><title>car %u "
-				   "in the box at the end</title></rect>\n",
+			fprintf(o,
+				"<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+				"height=\"8\" fill=\"#1B7F3B\"><title>car %u "
+				"in the box at the end</title></rect>\n",
 				fx_x(f, a), fx_y(f, n) - 4,
 				fx_x(f, f->t1) - fx_x(f, a) + 1, n);
 		}
@@ -417,30 +431,35 @@ static void draw_legend(FILE *o, double y)
 	for (int c = 0; c < C_N; c++) {
 		legend_at(&x, &y, cats[c].label);
 		x = xr_svg_legend_line(o, x, y, cats[c].colour,
-				       c == C_OTHER ? 1 : 2, NULL, cats[c].label);
+				       c == C_OTHER ? 1 : 2, NULL,
+				       cats[c].label);
 	}
 	x = LEFT;
 	y += 22;
 	xr_svg_legend_line(o, x, y, "#555", 1.3, "3 2", "");
-	fprintf(o, "<path d=\"M%.1f,%.1f l7,7 m0,-7 l-7,7\" stroke=\"#C00000\" "
-		   "stroke-width=\"2\"/>\n",
+	fprintf(o,
+		"<path d=\"M%.1f,%.1f l7,7 m0,-7 l-7,7\" stroke=\"#C00000\" "
+		"stroke-width=\"2\"/>\n",
 		x + 25, y - 8);
 	xr_svg_text(o, x + 40, y, "font-size=\"12\"", "sent, never received");
 	x += 200;
 	x = xr_svg_legend_line(o, x, y, "#1B7F3B", 8, NULL, "car in the box");
-	fprintf(o, "<path d=\"M%.1f,%.1f l6,6 l-6,6 l-6,-6 z\" fill=\"#C00000\"/>\n",
+	fprintf(o,
+		"<path d=\"M%.1f,%.1f l6,6 l-6,6 l-6,-6 z\" fill=\"#C00000\"/>\n",
 		x + 6, y - 10);
 	xr_svg_text(o, x + 16, y, "font-size=\"12\"", "deadlock declared");
 	x += 150;
-	fprintf(o, "<rect x=\"%.1f\" y=\"%.1f\" width=\"28\" height=\"12\" "
-		   "fill=\"#F4B6B6\"/>\n",
+	fprintf(o,
+		"<rect x=\"%.1f\" y=\"%.1f\" width=\"28\" height=\"12\" "
+		"fill=\"#F4B6B6\"/>\n",
 		x, y - 10);
 	xr_svg_text(o, x + 34, y, "font-size=\"12\"",
 		    "deadlocked: the cars' edges form a cycle");
 	x += 330;
 	fprintf(o, "<path d=\"M%.1f,%.1f l6,10 l-12,0 z\" fill=\"#6A3D9A\"/>\n",
 		x + 6, y - 11);
-	xr_svg_text(o, x + 16, y, "font-size=\"12\"", "coordinator (up) / deposed");
+	xr_svg_text(o, x + 16, y, "font-size=\"12\"",
+		    "coordinator (up) / deposed");
 }
 
 int xr_trace_svg_write(const struct xr_trace_merge *m,
@@ -488,7 +507,8 @@ int xr_trace_svg_write(const struct xr_trace_merge *m,
 
 	f.rows = 0;
 	for (uint32_t n = 0; n < XR_MAX_NODES; n++)
-		f.row[n] = n < m->n_nodes && m->nodes[n].present ? f.rows++ : -1;
+		f.row[n] =
+			n < m->n_nodes && m->nodes[n].present ? f.rows++ : -1;
 	f.row_h = f.rows <= 8 ? 64 : f.rows <= 16 ? 36 : 24;
 	f.bottom = TOP + f.rows * f.row_h;
 	f.px_per_ms = (double)(W - LEFT - RIGHT) / (double)(f.t1 - f.t0);
@@ -509,17 +529,20 @@ int xr_trace_svg_write(const struct xr_trace_merge *m,
 		    f.t0 - m->t_first, f.t1 - m->t_first, m->t_first, drawn,
 		    m->matched, m->unmatched_sends, m->unmatched_recvs);
 	if (total > cap)
-		xr_svg_text(o, 12, 62, "font-size=\"12\" fill=\"#C00000\" "
-				       "font-weight=\"bold\"",
-			    "cut: only the first %zu of the %zu messages in the "
-			    "window are drawn, up to %" PRIu64
-			    " ms; xroadctl trace --svg --from %" PRIu64
-			    " shows the rest",
-			    cap, total, f.t1 - m->t_first, f.t1 - m->t_first);
+		xr_svg_text(
+			o, 12, 62,
+			"font-size=\"12\" fill=\"#C00000\" "
+			"font-weight=\"bold\"",
+			"cut: only the first %zu of the %zu messages in the "
+			"window are drawn, up to %" PRIu64
+			" ms; xroadctl trace --svg --from %" PRIu64
+			" shows the rest",
+			cap, total, f.t1 - m->t_first, f.t1 - m->t_first);
 	/* Everything time-placed is clipped to the plot: an arrow whose send
 	 * is before the window enters it from the left edge. */
-	fprintf(o, "<clipPath id=\"plot\"><rect x=\"%d\" y=\"%d\" width=\"%d\" "
-		   "height=\"%.1f\"/></clipPath>\n",
+	fprintf(o,
+		"<clipPath id=\"plot\"><rect x=\"%d\" y=\"%d\" width=\"%d\" "
+		"height=\"%.1f\"/></clipPath>\n",
 		LEFT - 1, TOP - 30, W - LEFT - RIGHT + 2, f.bottom - TOP + 30);
 	draw_axis(o, &f, m->t_first);
 	fputs("<g clip-path=\"url(#plot)\">\n", o);

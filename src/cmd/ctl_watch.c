@@ -20,7 +20,7 @@
 #include "geometry.h"
 
 #define EVENTS 4
-#define GRACE_MS 3000    /* for a cluster being started to answer at all */
+#define GRACE_MS 3000 /* for a cluster being started to answer at all */
 #define GRACE_POLL_MS 200
 #define WIDTH 80
 
@@ -58,9 +58,12 @@ static void diff(struct watch *w)
 	if (!w->have_before)
 		return;
 	for (uint32_t i = 0; i < w->c.n; i++) {
-		const Xroad__NodeStatus *a = st(&w->before, i), *b = st(&w->now, i);
+		const Xroad__NodeStatus *a = st(&w->before, i),
+					*b = st(&w->now, i);
 		if ((a == NULL) != (b == NULL)) {
-			event(w, b ? "node %u answers again" : "node %u unreachable",
+			event(w,
+			      b ? "node %u answers again"
+				: "node %u unreachable",
 			      w->c.nodes[i].id, 0);
 			continue;
 		}
@@ -76,9 +79,10 @@ static void diff(struct watch *w)
 		if (!b->is_light && b->state != a->state &&
 		    (b->state == XROAD__CAR_STATE__CAR_CROSSING ||
 		     b->state == XROAD__CAR_STATE__CAR_CROSSED))
-			event(w, b->state == XROAD__CAR_STATE__CAR_CROSSING
-					 ? "car %u enters the box"
-					 : "car %u has crossed",
+			event(w,
+			      b->state == XROAD__CAR_STATE__CAR_CROSSING
+				      ? "car %u enters the box"
+				      : "car %u has crossed",
 			      b->id, 0);
 	}
 }
@@ -168,11 +172,11 @@ static void draw(struct watch *w, bool tty, long frame)
 	for (uint32_t u = 0; u < XR_MAX_NODES; u++)
 		for (uint32_t v = 0; v < XR_MAX_NODES; v++)
 			if (((g.out[u] >> v) & 1) && used + 10 < sizeof line) {
-				int k = snprintf(line + used, sizeof line - used,
-						 "%u>%u%s ", u, v,
-						 xr_ctl_graph_on_cycle(&g, u, v)
-							 ? "*"
-							 : "");
+				int k = snprintf(
+					line + used, sizeof line - used,
+					"%u>%u%s ", u, v,
+					xr_ctl_graph_on_cycle(&g, u, v) ? "*"
+									: "");
 				used += k > 0 ? (size_t)k : 0;
 			}
 	printf("%s%s\n", line, used == 7 ? "none" : "");
@@ -245,7 +249,8 @@ int xr_ctl_watch(int argc, char **argv)
 		 * started together with the nodes). Later frames show a
 		 * cluster that dies as it dies, and the exit says so. */
 		bool none = xr_ctl_status_answered(&w.c, &w.now) == 0;
-		for (long waited = 0; none && f == 0 && waited < GRACE_MS && !stop;
+		for (long waited = 0;
+		     none && f == 0 && waited < GRACE_MS && !stop;
 		     waited += GRACE_POLL_MS) {
 			struct timespec nap = {0, GRACE_POLL_MS * 1000000L};
 			nanosleep(&nap, NULL);
@@ -255,10 +260,13 @@ int xr_ctl_watch(int argc, char **argv)
 		}
 		if (none && f == 0) {
 			if (w.c.n > 1)
-				fprintf(stderr, "xroadctl watch: no node answers: %s (and %u "
-					"more)\n", w.now.errs[0], (unsigned)w.c.n - 1);
+				fprintf(stderr,
+					"xroadctl watch: no node answers: %s (and %u "
+					"more)\n",
+					w.now.errs[0], (unsigned)w.c.n - 1);
 			else
-				fprintf(stderr, "xroadctl watch: no node answers: %s\n",
+				fprintf(stderr,
+					"xroadctl watch: no node answers: %s\n",
 					w.now.errs[0]);
 			xr_ctl_status_free(&w.c, &w.now);
 			return 1;

@@ -28,8 +28,8 @@
 /* A crossing report not yet accepted by the cloud (one per round at most). */
 struct xr_pending {
 	bool used;
-	bool ready;       /* index known: may be sent */
-	bool inflight;    /* the cloud worker is sending it */
+	bool ready;    /* index known: may be sent */
+	bool inflight; /* the cloud worker is sending it */
 	struct xr_crossing_record rec;
 	uint64_t next_try_ms;
 	uint32_t delay_ms;
@@ -39,8 +39,8 @@ struct xr_pending {
 struct xr_daemon_opts {
 	const char *config_path;
 	uint32_t id;
-	const char *trace_path;   /* NULL: no trace */
-	int cloud_kind;           /* 0: from the config file */
+	const char *trace_path; /* NULL: no trace */
+	int cloud_kind;         /* 0: from the config file */
 };
 
 struct xr_daemon {
@@ -51,28 +51,28 @@ struct xr_daemon {
 	struct xr_node node;
 	struct xr_node_config cfg;
 	struct xr_net *net;
-	struct xr_tls *tls;       /* TLS material, NULL without TLS */
+	struct xr_tls *tls; /* TLS material, NULL without TLS */
 	struct xr_cloud cloud;
 	bool cloud_open;
 	struct xr_poller poller;
-	bool poller_open;         /* owned by the worker thread after start */
-	bool poller_wanted;       /* this node coordinates (rep_mtx) */
-	bool poller_on;           /* `poller =` lets this cluster's coordinator
+	bool poller_open;   /* owned by the worker thread after start */
+	bool poller_wanted; /* this node coordinates (rep_mtx) */
+	bool poller_on;     /* `poller =` lets this cluster's coordinator
 				   * consume the queue (xr_cluster_poller_on) */
 	struct xr_trace_writer *trace;
 	FILE *log_file;
-	int state_fd;             /* node-N.state, rewritten in place */
-	bool restarted;           /* started from a state file */
+	int state_fd;   /* node-N.state, rewritten in place */
+	bool restarted; /* started from a state file */
 	struct xr_durable durable_at_start;
 	char state_path[XR_PATH_MAX + 32];
 	char log_path[XR_PATH_MAX + 32];
 	char pending_dir[XR_PATH_MAX + 32];
-	int64_t wall_offset_ms;   /* wall clock - monotonic clock */
+	int64_t wall_offset_ms; /* wall clock - monotonic clock */
 	volatile sig_atomic_t stop;
-	bool shutdown_fx;         /* the core asked to stop */
-	bool disk_failed;         /* a durable write failed: mute, then stop */
-	uint64_t fingerprint;     /* xr_daemon_fingerprint() of our settings */
-	struct xr_net_item *cur;  /* the item being stepped (wave responses) */
+	bool shutdown_fx;        /* the core asked to stop */
+	bool disk_failed;        /* a durable write failed: mute, then stop */
+	uint64_t fingerprint;    /* xr_daemon_fingerprint() of our settings */
+	struct xr_net_item *cur; /* the item being stepped (wave responses) */
 	/* Stepping a wave message that came by Deliver, from this node: its
 	 * answer goes back by Deliver too (daemon_step.c, wave_by_request). */
 	bool deliver_wave;
@@ -80,11 +80,11 @@ struct xr_daemon {
 	/* The core is stepped by nng's callback threads (direct dispatch,
 	 * net.h) and by the loop thread (timers): core_mtx serialises them. */
 	pthread_mutex_t core_mtx;
-	uint64_t loop_deadline;   /* when the loop thread wakes next */
+	uint64_t loop_deadline; /* when the loop thread wakes next */
 	/* The cloud worker thread (daemon_cloud.c) owns every SQLite/HTTP call
 	 * after start, on its own cloud handle, so that the loop never waits
 	 * for the cloud: it sends the reports and runs the light's poller. */
-	pthread_mutex_t rep_mtx;  /* pending[], worker_* */
+	pthread_mutex_t rep_mtx; /* pending[], worker_* */
 	pthread_cond_t rep_cv;
 	pthread_t worker;
 	bool worker_running;
@@ -92,7 +92,7 @@ struct xr_daemon {
 	struct xr_cloud worker_cloud;
 	struct xr_pending pending[XR_PENDING_MAX];
 	uint64_t reports_sent;
-	uint64_t stored;          /* light: records the poller stored */
+	uint64_t stored; /* light: records the poller stored */
 	uint32_t crossings_logged;
 };
 
@@ -100,8 +100,8 @@ struct xr_daemon {
  * state_dir or sockets, for node `id` only when `one`, else for every node;
  * the start and --check-config both run it. XR_ECONFIG with one line in
  * `err` ("FILE:LINE: node N: address ...: why"), or 0. */
-int xr_daemon_preflight(const struct xr_cluster *c, bool one, uint32_t id, char *err,
-			size_t err_len);
+int xr_daemon_preflight(const struct xr_cluster *c, bool one, uint32_t id,
+			char *err, size_t err_len);
 
 /* daemon_state.c */
 int xr_daemon_state_open(struct xr_daemon *d, struct xr_durable *durable,
@@ -114,11 +114,12 @@ uint32_t xr_daemon_state_read_round(struct xr_daemon *d, uint32_t round,
 /* The index of this node's own crossing of `round` in node-N.log, or -1. */
 long xr_daemon_state_log_index(struct xr_daemon *d, uint32_t round);
 /* Writes `path` whole or not at all (temp file + rename). */
-int xr_daemon_state_write_atomic(const char *path, const char *data, size_t len);
+int xr_daemon_state_write_atomic(const char *path, const char *data,
+				 size_t len);
 int xr_daemon_state_persist(struct xr_daemon *d);
 void xr_daemon_state_close(struct xr_daemon *d);
-int xr_daemon_routes(struct xr_daemon *d, uint32_t weights[XR_TURNS],
-		     char *err, size_t err_len);
+int xr_daemon_routes(struct xr_daemon *d, uint32_t weights[XR_TURNS], char *err,
+		     size_t err_len);
 
 /* daemon_reports.c: crossing reports not yet stored. */
 /* Reads node-N.pending/ after a restart (after xr_daemon_state_open). */

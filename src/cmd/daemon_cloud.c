@@ -38,11 +38,13 @@ static void follow_coordinator(struct xr_daemon *d, bool wanted)
 			       d->worker_cloud.err);
 			return;
 		}
-		xr_log(XR_LOG_INFO, "poller", "state=running node=%u", (unsigned)d->self);
+		xr_log(XR_LOG_INFO, "poller", "state=running node=%u",
+		       (unsigned)d->self);
 	} else if (!wanted && d->poller_open) {
 		xr_poller_close(&d->poller);
 		d->poller_open = false;
-		xr_log(XR_LOG_INFO, "poller", "state=stopped node=%u", (unsigned)d->self);
+		xr_log(XR_LOG_INFO, "poller", "state=stopped node=%u",
+		       (unsigned)d->self);
 	}
 }
 
@@ -64,10 +66,11 @@ static void *worker_main(void *arg)
 		if (d->poller_open && xr_poller_next_ms(&d->poller) <= now) {
 			int rc = xr_poller_poll(&d->poller, now);
 			if (rc < 0)
-				xr_log(XR_LOG_WARN, "poller_failed", "why=\"%s\"",
-				       d->worker_cloud.err);
+				xr_log(XR_LOG_WARN, "poller_failed",
+				       "why=\"%s\"", d->worker_cloud.err);
 			else if (rc > 0)
-				__atomic_add_fetch(&d->stored, (uint64_t)rc, __ATOMIC_RELAXED);
+				__atomic_add_fetch(&d->stored, (uint64_t)rc,
+						   __ATOMIC_RELAXED);
 		}
 		now = xr_net_now();
 		pthread_mutex_lock(&d->rep_mtx);
@@ -103,7 +106,8 @@ int xr_daemon_worker_start(struct xr_daemon *d, char *err, size_t err_len)
 	if (d->cluster.cloud == XR_CLOUD_AWS)
 		rc = xr_cloud_open_aws(&d->worker_cloud);
 	else
-		rc = xr_cloud_open_embedded(&d->worker_cloud, d->cluster.state_dir);
+		rc = xr_cloud_open_embedded(&d->worker_cloud,
+					    d->cluster.state_dir);
 	if (rc != 0) {
 		snprintf(err, err_len, "cloud worker: %s", d->worker_cloud.err);
 		return rc;
@@ -113,9 +117,11 @@ int xr_daemon_worker_start(struct xr_daemon *d, char *err, size_t err_len)
 	d->poller_on = xr_cluster_poller_on(&d->cluster);
 	d->poller_wanted = d->is_light && d->poller_on;
 	if (d->is_light && !d->poller_on)
-		xr_log(XR_LOG_INFO, "poller", "state=off node=%u why=\"%s\"", (unsigned)d->self,
-		       d->cluster.poller == XR_POLLER_OFF ? "poller = off"
-		       : "cloud = aws: the event source mapping consumes the queue");
+		xr_log(XR_LOG_INFO, "poller", "state=off node=%u why=\"%s\"",
+		       (unsigned)d->self,
+		       d->cluster.poller == XR_POLLER_OFF
+			       ? "poller = off"
+			       : "cloud = aws: the event source mapping consumes the queue");
 	if (d->poller_wanted && open_poller(d) != 0) {
 		snprintf(err, err_len, "poller: %s", d->worker_cloud.err);
 		xr_cloud_close(&d->worker_cloud);

@@ -31,19 +31,19 @@ uint64_t xr_daemon_fingerprint(const struct xr_cluster *c,
 	uint64_t h = 0xcbf29ce484222325ULL;
 
 	snprintf(line, sizeof line,
-		 "run=%s seed=%" PRIu64 " topology=%d rounds=%u cross=%u resend=%u "
+		 "run=%s seed=%" PRIu64
+		 " topology=%d rounds=%u cross=%u resend=%u "
 		 "stall=%u heartbeat=%u fail=%u schedule=%d routes=%u/%u/%u "
 		 "light=%u nodes=%u\n",
 		 c->run, c->seed, (int)c->topology, c->rounds, c->cross_ms,
 		 c->resend_ms, c->stall_ms, c->heartbeat_ms, c->fail_ms,
-		 (int)c->schedule,
-		 weights[XR_RIGHT], weights[XR_STRAIGHT], weights[XR_LEFT],
-		 c->light, c->n_nodes);
+		 (int)c->schedule, weights[XR_RIGHT], weights[XR_STRAIGHT],
+		 weights[XR_LEFT], c->light, c->n_nodes);
 	h = fnv(h, line);
 	for (uint32_t i = 0; i < c->n_nodes; i++) {
 		const struct xr_cluster_node *n = &c->nodes[i];
-		snprintf(line, sizeof line, "node %u %d %d %s\n", n->id, (int)n->role,
-			 (int)n->approach, n->address);
+		snprintf(line, sizeof line, "node %u %d %d %s\n", n->id,
+			 (int)n->role, (int)n->approach, n->address);
 		h = fnv(h, line);
 	}
 	return h != 0 ? h : 1;

@@ -25,10 +25,12 @@ static void fire_timers(struct xr_daemon *d)
 	for (int k = 0; k < XR_TIMERS; k++) {
 		if (d->node.timer_at[k] > now)
 			continue;
-		struct xr_event ev = {.type = XR_EV_TIMER, .now_ms = now,
+		struct xr_event ev = {.type = XR_EV_TIMER,
+				      .now_ms = now,
 				      .timer = (enum xr_timer)k};
 		if (xr_daemon_step(d, &ev) != 0 && d->node.timer_at[k] <= now)
-			d->node.timer_at[k] = XR_NEVER; /* refused: never spin */
+			d->node.timer_at[k] =
+				XR_NEVER; /* refused: never spin */
 	}
 }
 

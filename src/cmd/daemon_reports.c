@@ -52,7 +52,8 @@ static int pending_write(struct xr_daemon *d, struct xr_pending *p)
 	rc = xr_crossing_record_to_json(&p->rec, &json);
 	if (rc != 0)
 		return rc;
-	pending_path(d, p->rec.round, p->ready ? "ready" : "exit", path, sizeof path);
+	pending_path(d, p->rec.round, p->ready ? "ready" : "exit", path,
+		     sizeof path);
 	rc = xr_daemon_state_write_atomic(path, json, strlen(json));
 	free(json);
 	if (rc == 0 && p->ready) {
@@ -60,8 +61,8 @@ static int pending_write(struct xr_daemon *d, struct xr_pending *p)
 		unlink(old);
 	}
 	if (rc != 0)
-		xr_log(XR_LOG_ERROR, "state_write_failed", "path=%s why=\"%s\"", path,
-		       strerror(errno));
+		xr_log(XR_LOG_ERROR, "state_write_failed", "path=%s why=\"%s\"",
+		       path, strerror(errno));
 	return rc;
 }
 
@@ -89,10 +90,13 @@ void xr_daemon_reports_load(struct xr_daemon *d)
 		else
 			continue;
 		snprintf(path, sizeof path, "%s/%s", d->pending_dir, e->d_name);
-		if (xr_read_file(path, 65536, &json, NULL, err, sizeof err) != 0)
+		if (xr_read_file(path, 65536, &json, NULL, err, sizeof err) !=
+		    0)
 			continue;
-		if (xr_crossing_record_from_json(json, &rec, err, sizeof err) != 0) {
-			xr_log(XR_LOG_ERROR, "pending_unreadable", "path=%s why=\"%s\"", path, err);
+		if (xr_crossing_record_from_json(json, &rec, err, sizeof err) !=
+		    0) {
+			xr_log(XR_LOG_ERROR, "pending_unreadable",
+			       "path=%s why=\"%s\"", path, err);
 			free(json);
 			continue;
 		}
@@ -133,7 +137,8 @@ void xr_daemon_report_exit(struct xr_daemon *d, const struct xr_effect *fx)
 	p = pending_new(d);
 	if (p == NULL) {
 		pthread_mutex_unlock(&d->rep_mtx);
-		xr_log(XR_LOG_ERROR, "report_dropped", "round=%u why=\"too many pending reports\"",
+		xr_log(XR_LOG_ERROR, "report_dropped",
+		       "round=%u why=\"too many pending reports\"",
 		       (unsigned)fx->round);
 		return;
 	}
@@ -142,7 +147,8 @@ void xr_daemon_report_exit(struct xr_daemon *d, const struct xr_effect *fx)
 	p->rec.car = fx->car;
 	snprintf(p->rec.approach, sizeof p->rec.approach, "%s",
 		 xr_approach_name(fx->intent.approach));
-	snprintf(p->rec.turn, sizeof p->rec.turn, "%s", xr_turn_name(fx->intent.turn));
+	snprintf(p->rec.turn, sizeof p->rec.turn, "%s",
+		 xr_turn_name(fx->intent.turn));
 	p->rec.crossed_ms = (uint64_t)((int64_t)fx->at_ms + d->wall_offset_ms);
 	p->rec.after_deadlock = fx->after_deadlock ? 1 : 0;
 	p->delay_ms = 50;
@@ -187,7 +193,8 @@ unsigned xr_daemon_reports_flush(struct xr_daemon *d, struct xr_cloud *cloud,
 			struct xr_pending *q = &d->pending[i];
 			if (!q->used || q->inflight)
 				continue;
-			if (p == NULL && q->ready && (force || q->next_try_ms <= now))
+			if (p == NULL && q->ready &&
+			    (force || q->next_try_ms <= now))
 				p = q;
 			else
 				left++;
@@ -210,10 +217,12 @@ unsigned xr_daemon_reports_flush(struct xr_daemon *d, struct xr_cloud *cloud,
 		p->tries++;
 		if (rc != 0) {
 			xr_log(XR_LOG_WARN, "report_failed",
-			       "round=%u car=%u tries=%u why=\"%s\"", (unsigned)rec.round,
-			       (unsigned)rec.car, (unsigned)p->tries, cloud->err);
+			       "round=%u car=%u tries=%u why=\"%s\"",
+			       (unsigned)rec.round, (unsigned)rec.car,
+			       (unsigned)p->tries, cloud->err);
 			p->next_try_ms = now + p->delay_ms;
-			p->delay_ms = p->delay_ms < 5000 ? p->delay_ms * 2 : 5000;
+			p->delay_ms =
+				p->delay_ms < 5000 ? p->delay_ms * 2 : 5000;
 			pthread_mutex_unlock(&d->rep_mtx);
 			if (force)
 				return left + 1;
@@ -224,9 +233,10 @@ unsigned xr_daemon_reports_flush(struct xr_daemon *d, struct xr_cloud *cloud,
 		p->used = false;
 		d->reports_sent++;
 		pthread_mutex_unlock(&d->rep_mtx);
-		xr_log(XR_LOG_INFO, "reported", "run=%s round=%u car=%u index=%u turn=%s",
-		       rec.run, (unsigned)rec.round, (unsigned)rec.car, (unsigned)rec.index,
-		       rec.turn);
+		xr_log(XR_LOG_INFO, "reported",
+		       "run=%s round=%u car=%u index=%u turn=%s", rec.run,
+		       (unsigned)rec.round, (unsigned)rec.car,
+		       (unsigned)rec.index, rec.turn);
 	}
 }
 

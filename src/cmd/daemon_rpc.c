@@ -26,24 +26,29 @@ static int admit(struct xr_daemon *d, const struct xr_msg *m, int wave_peer,
 	char line[1200];
 
 	if (m->from >= d->cluster.n_nodes || m->from == d->self) {
-		snprintf(why, why_len, "refused (sender): from=%u: not a peer of node %u "
-			 "(nodes 0..%u)", (unsigned)m->from, (unsigned)d->self,
+		snprintf(why, why_len,
+			 "refused (sender): from=%u: not a peer of node %u "
+			 "(nodes 0..%u)",
+			 (unsigned)m->from, (unsigned)d->self,
 			 (unsigned)d->cluster.n_nodes - 1);
-		snprintf(line, sizeof line, "from=%u: not a peer in %s (nodes 0..%u, self %u)",
-			 (unsigned)m->from, d->cluster.path, (unsigned)d->cluster.n_nodes - 1,
-			 (unsigned)d->self);
+		snprintf(line, sizeof line,
+			 "from=%u: not a peer in %s (nodes 0..%u, self %u)",
+			 (unsigned)m->from, d->cluster.path,
+			 (unsigned)d->cluster.n_nodes - 1, (unsigned)d->self);
 		xr_net_reject(d->net, "sender", via, line);
 		return XR_ESENDER;
 	}
 	if (wave_peer >= 0 && m->from != (uint32_t)wave_peer) {
-		snprintf(line, sizeof line, "from=%u on the wave edge to node %d",
+		snprintf(line, sizeof line,
+			 "from=%u on the wave edge to node %d",
 			 (unsigned)m->from, wave_peer);
 		snprintf(why, why_len, "refused (sender): %.200s", line);
 		xr_net_reject(d->net, "sender", via, line);
 		return XR_ESENDER;
 	}
 	if (m->to != d->self) {
-		snprintf(line, sizeof line, "addressed to node %u, this is node %u",
+		snprintf(line, sizeof line,
+			 "addressed to node %u, this is node %u",
 			 (unsigned)m->to, (unsigned)d->self);
 		snprintf(why, why_len, "refused (malformed): %.200s", line);
 		xr_net_reject(d->net, "malformed", via, line);
@@ -55,13 +60,14 @@ static int admit(struct xr_daemon *d, const struct xr_msg *m, int wave_peer,
 	 * and judged by the checks after this one (this is no
 	 * authentication: without TLS anyone may claim anything). */
 	if (m->cluster != 0 && m->cluster != d->fingerprint) {
-		snprintf(line, sizeof line,
-			 "from=%u: node %u runs another configuration (fingerprint "
-			 "%016llx, node %u has %016llx): run, seed, topology, rounds, "
-			 "timing, routes and the node list must match",
-			 (unsigned)m->from, (unsigned)m->from,
-			 (unsigned long long)m->cluster, (unsigned)d->self,
-			 (unsigned long long)d->fingerprint);
+		snprintf(
+			line, sizeof line,
+			"from=%u: node %u runs another configuration (fingerprint "
+			"%016llx, node %u has %016llx): run, seed, topology, rounds, "
+			"timing, routes and the node list must match",
+			(unsigned)m->from, (unsigned)m->from,
+			(unsigned long long)m->cluster, (unsigned)d->self,
+			(unsigned long long)d->fingerprint);
 		snprintf(why, why_len, "refused (config): %.230s", line);
 		xr_net_reject(d->net, "config", via, line);
 		return XR_ECONFIG;
@@ -71,9 +77,10 @@ static int admit(struct xr_daemon *d, const struct xr_msg *m, int wave_peer,
 	 * would adopt it. The newest epoch the node knows is its durable one
 	 * or the coordinator's, whichever is higher. */
 	{
-		uint32_t known = d->node.durable.epoch > d->node.coordinator_epoch
-					 ? d->node.durable.epoch
-					 : d->node.coordinator_epoch;
+		uint32_t known =
+			d->node.durable.epoch > d->node.coordinator_epoch
+				? d->node.durable.epoch
+				: d->node.coordinator_epoch;
 		if (xr_msg_check_epoch(m, known, line, sizeof line) != 0) {
 			snprintf(why, why_len, "refused (epoch): %.200s", line);
 			xr_net_reject(d->net, "epoch", via, line);
@@ -94,16 +101,19 @@ static void answer_fetch(struct xr_daemon *d, const struct xr_msg *m)
 	size_t len = 0;
 	int rc;
 
-	xr_crossing_log_round_answer(&d->node, m, log,
-			    xr_daemon_state_read_round(d, m->u.log_fetch.round, log), &r);
+	xr_crossing_log_round_answer(
+		&d->node, m, log,
+		xr_daemon_state_read_round(d, m->u.log_fetch.round, log), &r);
 	r.snapshot = d->node.snap.id; /* as xr_out_msg stamps the core's */
 	r.cluster = d->fingerprint;
 	rc = xr_msg_encode(&r, buf, sizeof buf, &len);
 	if (rc == 0)
 		rc = xr_net_deliver(d->net, r.to, buf, len);
 	if (rc != 0)
-		xr_log(XR_LOG_WARN, "log_fetch_failed", "round=%u for=%u why=\"%s\"",
-		       (unsigned)r.u.log_round.round, (unsigned)r.to, xr_strerror(rc));
+		xr_log(XR_LOG_WARN, "log_fetch_failed",
+		       "round=%u for=%u why=\"%s\"",
+		       (unsigned)r.u.log_round.round, (unsigned)r.to,
+		       xr_strerror(rc));
 	else
 		xr_log(XR_LOG_INFO, "log_fetch", "round=%u for=%u entries=%u",
 		       (unsigned)r.u.log_round.round, (unsigned)r.to,
@@ -120,11 +130,13 @@ static int receive(struct xr_daemon *d, const uint8_t *body, size_t len,
 	int rc = xr_msg_decode(body, len, &m, why, why_len);
 
 	if (rc != 0) {
-		xr_net_reject(d->net, rc == XR_ETOOBIG ? "toobig" : "malformed", via, why);
+		xr_net_reject(d->net, rc == XR_ETOOBIG ? "toobig" : "malformed",
+			      via, why);
 		return rc;
 	}
 	if (wave_peer != -2 && m.type != XR_MSG_WAVE) {
-		snprintf(why, why_len, "%s on the wave sockets", xr_msg_type_name(m.type));
+		snprintf(why, why_len, "%s on the wave sockets",
+			 xr_msg_type_name(m.type));
 		xr_net_reject(d->net, "malformed", via, why);
 		return XR_EINVAL;
 	}
@@ -148,9 +160,10 @@ static int receive(struct xr_daemon *d, const uint8_t *body, size_t len,
 	/* The core says only its code (its tracer has the line); name the
 	 * message so that the sender can tell which one. */
 	if (rc != 0)
-		snprintf(why, why_len, "refused by node %u's core: %s from %u: %s",
-			 (unsigned)d->self, xr_msg_type_name(m.type), (unsigned)m.from,
-			 xr_strerror(rc));
+		snprintf(why, why_len,
+			 "refused by node %u's core: %s from %u: %s",
+			 (unsigned)d->self, xr_msg_type_name(m.type),
+			 (unsigned)m.from, xr_strerror(rc));
 	return rc;
 }
 
@@ -188,7 +201,8 @@ static Xroad__CarState car_state(enum xr_car_phase p)
 	return XROAD__CAR_STATE__CAR_STATE_UNSPECIFIED;
 }
 
-static void node_status(Xroad__Node_Service *svc, const Xroad__StatusRequest *in,
+static void node_status(Xroad__Node_Service *svc,
+			const Xroad__StatusRequest *in,
 			Xroad__StatusReply_Closure closure, void *data)
 {
 	struct xr_daemon *d = D;
@@ -209,10 +223,12 @@ static void node_status(Xroad__Node_Service *svc, const Xroad__StatusRequest *in
 	s.crossings = v.durable.log_count;
 	s.epoch = v.epoch;
 	s.coordinator = v.coordinator;
-	s.rejected = v.rejected + (uint32_t)(st.rejected_malformed + st.rejected_toobig +
-					     st.rejected_sender);
+	s.rejected = v.rejected +
+		     (uint32_t)(st.rejected_malformed + st.rejected_toobig +
+				st.rejected_sender);
 	if (v.coordinating) {
-		s.rounds_done = v.light.rounds_done; /* the light, or a car elected */
+		s.rounds_done =
+			v.light.rounds_done; /* the light, or a car elected */
 		s.paused = v.light.paused;
 		s.rounds_queued = v.light.rounds_left;
 	}
@@ -234,7 +250,8 @@ static void node_status(Xroad__Node_Service *svc, const Xroad__StatusRequest *in
 		memcpy(cycle, v.car.last_cycle, sizeof cycle);
 		if (v.car.phase != XR_CAR_IDLE) {
 			intent.car = d->self;
-			intent.approach = (Xroad__Approach)(v.car.intent.approach + 1);
+			intent.approach =
+				(Xroad__Approach)(v.car.intent.approach + 1);
 			intent.turn = (Xroad__Turn)(v.car.intent.turn + 1);
 			intent.arrival_ms = v.car.intent.arrival_ms;
 			s.intent = &intent;
@@ -282,7 +299,8 @@ static void not_coordinator(const struct xr_daemon *d, Xroad__ControlReply *r,
 	xr_log(XR_LOG_INFO, "command_refused", "why=\"%s\"", why);
 }
 
-static void node_control(Xroad__Node_Service *svc, const Xroad__ControlRequest *in,
+static void node_control(Xroad__Node_Service *svc,
+			 const Xroad__ControlRequest *in,
 			 Xroad__ControlReply_Closure closure, void *data)
 {
 	Xroad__ControlReply r = XROAD__CONTROL_REPLY__INIT;
@@ -312,8 +330,10 @@ static void node_control(Xroad__Node_Service *svc, const Xroad__ControlRequest *
 		return;
 	}
 	xr_log(XR_LOG_INFO, "command", "op=%s rounds=%u",
-	       ev.op == XR_CMD_RUN ? "run" : ev.op == XR_CMD_PAUSE ? "pause"
-				 : ev.op == XR_CMD_RESUME ? "resume" : "shutdown",
+	       ev.op == XR_CMD_RUN      ? "run"
+	       : ev.op == XR_CMD_PAUSE  ? "pause"
+	       : ev.op == XR_CMD_RESUME ? "resume"
+					: "shutdown",
 	       (unsigned)in->rounds);
 	rc = xr_daemon_step(D, &ev);
 	r.ok = rc == 0;
@@ -326,7 +346,8 @@ static void node_control(Xroad__Node_Service *svc, const Xroad__ControlRequest *
 /* Chandy-Lamport snapshot (docs/DESIGN.md section 2): `start` steps the core's
  * XR_CMD_SNAPSHOT here (this node records and sends the markers); otherwise
  * the reply is what this node recorded for the snapshot asked for. */
-static void node_snapshot(Xroad__Node_Service *svc, const Xroad__SnapshotRequest *in,
+static void node_snapshot(Xroad__Node_Service *svc,
+			  const Xroad__SnapshotRequest *in,
 			  Xroad__SnapshotReply_Closure closure, void *data)
 {
 	struct xr_daemon *d = D;
@@ -347,7 +368,8 @@ static void node_snapshot(Xroad__Node_Service *svc, const Xroad__SnapshotRequest
 	}
 	r.snapshot = in->start ? d->node.snap.id : in->snapshot;
 	if (d->node.snap.id == r.snapshot && r.snapshot != 0) {
-		xr_snapshot_pb_from_core(&d->node.snap, d->node.members, &ns, &storage);
+		xr_snapshot_pb_from_core(&d->node.snap, d->node.members, &ns,
+					 &storage);
 		r.node = &ns;
 	} else if (!in->start) {
 		r.error = d->node.snap.id > r.snapshot
@@ -372,11 +394,12 @@ void xr_daemon_handle(struct xr_daemon *d, struct xr_net_item *it)
 	if (it->kind == XR_NET_REQUEST) {
 		uint8_t *out = NULL;
 		size_t len = 0;
-		int rc = xr_rpc_dispatch(&service.base, it->method, it->body, it->len,
-					 &out, &len, why, sizeof why);
+		int rc = xr_rpc_dispatch(&service.base, it->method, it->body,
+					 it->len, &out, &len, why, sizeof why);
 		if (rc != 0) {
 			xr_net_reject(d->net, "malformed", "request", why);
-			xr_net_reply(d->net, it, false, (const uint8_t *)why, strlen(why));
+			xr_net_reply(d->net, it, false, (const uint8_t *)why,
+				     strlen(why));
 			return;
 		}
 		xr_net_reply(d->net, it, true, out, len);

@@ -105,7 +105,8 @@ static int log_truncate(struct xr_daemon *d, uint32_t count)
 	size_t len = 0, cut = 0;
 	uint32_t lines = 0;
 
-	if (xr_read_file(d->log_path, 64u << 20, &text, &len, err, sizeof err) != 0)
+	if (xr_read_file(d->log_path, 64u << 20, &text, &len, err,
+			 sizeof err) != 0)
 		return 0; /* no log yet */
 	while (cut < len && lines < count) {
 		char *nl = memchr(text + cut, '\n', len - cut);
@@ -115,8 +116,8 @@ static int log_truncate(struct xr_daemon *d, uint32_t count)
 		lines++;
 	}
 	if (cut != len) {
-		xr_log(XR_LOG_INFO, "log_repaired", "path=%s kept=%u", d->log_path,
-		       (unsigned)lines);
+		xr_log(XR_LOG_INFO, "log_repaired", "path=%s kept=%u",
+		       d->log_path, (unsigned)lines);
 		if (xr_daemon_state_write_atomic(d->log_path, text, cut) != 0) {
 			free(text);
 			return XR_EIO;
@@ -149,7 +150,8 @@ static void parse_last_log(const char *text, struct xr_durable *durable)
 		}
 		if (v[1] >= XR_MAX_CARS || v[2] >= XR_MAX_NODES)
 			return;
-		struct xr_crossing *c = &durable->last_log[durable->last_log_n++];
+		struct xr_crossing *c =
+			&durable->last_log[durable->last_log_n++];
 		c->round = (uint32_t)v[0];
 		c->index = (uint32_t)v[1];
 		c->car = (uint32_t)v[2];
@@ -172,32 +174,34 @@ int xr_daemon_state_open(struct xr_daemon *d, struct xr_durable *durable,
 
 	clock_gettime(CLOCK_REALTIME, &wall);
 	mono.tv_sec = 0;
-	d->wall_offset_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000 -
-			    (int64_t)xr_net_now();
+	d->wall_offset_ms = (int64_t)wall.tv_sec * 1000 +
+			    wall.tv_nsec / 1000000 - (int64_t)xr_net_now();
 	(void)mono;
 	if (mkdirs(dir) != 0) {
-		xr_log(XR_LOG_ERROR, "state_dir_failed", "path=%s why=\"%s\"", dir,
-		       strerror(errno));
+		xr_log(XR_LOG_ERROR, "state_dir_failed", "path=%s why=\"%s\"",
+		       dir, strerror(errno));
 		return XR_EIO;
 	}
 	snprintf(d->state_path, sizeof d->state_path, "%s/node-%u.state", dir,
 		 (unsigned)d->self);
 	snprintf(d->log_path, sizeof d->log_path, "%s/node-%u.log", dir,
 		 (unsigned)d->self);
-	snprintf(d->pending_dir, sizeof d->pending_dir, "%s/node-%u.pending", dir,
-		 (unsigned)d->self);
+	snprintf(d->pending_dir, sizeof d->pending_dir, "%s/node-%u.pending",
+		 dir, (unsigned)d->self);
 	if (mkdirs(d->pending_dir) != 0)
 		return XR_EIO;
 	d->state_fd = -1;
 	*have_durable = false;
 	memset(durable, 0, sizeof *durable);
-	if (xr_read_file(d->state_path, 4096, &text, NULL, err, sizeof err) == 0) {
-		if (parse_u64_field(text, "log_count=", &v) == 0 && v <= UINT32_MAX) {
+	if (xr_read_file(d->state_path, 4096, &text, NULL, err, sizeof err) ==
+	    0) {
+		if (parse_u64_field(text, "log_count=", &v) == 0 &&
+		    v <= UINT32_MAX) {
 			durable->log_count = (uint32_t)v;
 			if (parse_u64_field(text, "log_digest=", &v) == 0)
 				durable->log_digest = v;
-#define DURABLE_U32(f)                                                       \
-	if (parse_u64_field(text, " " #f "=", &v) == 0 && v <= UINT32_MAX) \
+#define DURABLE_U32(f)                                                         \
+	if (parse_u64_field(text, " " #f "=", &v) == 0 && v <= UINT32_MAX)     \
 		durable->f = (uint32_t)v;
 			DURABLE_U32(last_round)
 			DURABLE_U32(crossings)
@@ -212,7 +216,8 @@ int xr_daemon_state_open(struct xr_daemon *d, struct xr_durable *durable,
 			parse_last_log(text, durable);
 			*have_durable = true;
 		} else {
-			xr_log(XR_LOG_ERROR, "state_unreadable", "path=%s", d->state_path);
+			xr_log(XR_LOG_ERROR, "state_unreadable", "path=%s",
+			       d->state_path);
 			free(text);
 			return XR_EIO;
 		}
@@ -222,8 +227,8 @@ int xr_daemon_state_open(struct xr_daemon *d, struct xr_durable *durable,
 		return XR_EIO;
 	d->log_file = fopen(d->log_path, "a");
 	if (d->log_file == NULL) {
-		xr_log(XR_LOG_ERROR, "log_open_failed", "path=%s why=\"%s\"", d->log_path,
-		       strerror(errno));
+		xr_log(XR_LOG_ERROR, "log_open_failed", "path=%s why=\"%s\"",
+		       d->log_path, strerror(errno));
 		return XR_EIO;
 	}
 	return 0;
@@ -233,7 +238,8 @@ int xr_daemon_state_append(struct xr_daemon *d, const struct xr_crossing *c)
 {
 	/* "round index car", and " left" for a car taken out of the round. */
 	if (fprintf(d->log_file, "%u %u %u%s\n", (unsigned)c->round,
-		    (unsigned)c->index, (unsigned)c->car, c->left ? " left" : "") < 0 ||
+		    (unsigned)c->index, (unsigned)c->car,
+		    c->left ? " left" : "") < 0 ||
 	    fflush(d->log_file) != 0) {
 		xr_log(XR_LOG_ERROR, "log_write_failed", "path=%s why=\"%s\"",
 		       d->log_path, strerror(errno));
@@ -253,16 +259,19 @@ uint32_t xr_daemon_state_read_round(struct xr_daemon *d, uint32_t round,
 	uint32_t n = 0;
 
 	if (f == NULL) {
-		xr_log(XR_LOG_WARN, "log_read_failed", "path=%s why=\"%s\"", d->log_path,
-		       strerror(errno));
+		xr_log(XR_LOG_WARN, "log_read_failed", "path=%s why=\"%s\"",
+		       d->log_path, strerror(errno));
 		return 0;
 	}
 	while (n < XR_MAX_CARS && fgets(line, sizeof line, f) != NULL) {
 		unsigned r, i, c;
 		int used = 0;
-		if (sscanf(line, "%u %u %u%n", &r, &i, &c, &used) == 3 && r == round)
+		if (sscanf(line, "%u %u %u%n", &r, &i, &c, &used) == 3 &&
+		    r == round)
 			out[n++] = (struct xr_crossing){
-				.round = r, .index = i, .car = c,
+				.round = r,
+				.index = i,
+				.car = c,
 				.left = strstr(line + used, "left") != NULL};
 	}
 	fclose(f);
@@ -280,22 +289,26 @@ int xr_daemon_state_persist(struct xr_daemon *d)
 	const struct xr_durable *u = &d->node.durable;
 	char line[STATE_LINE + 64];
 	int n = snprintf(line, sizeof line,
-			 "log_count=%" PRIu32 " log_digest=%" PRIu64 " last_round=%" PRIu32
-			 " crossings=%" PRIu32 " last_crossed_round=%" PRIu32
-			 " acked_round=%" PRIu32 " snapshot_floor=%" PRIu32
-			 " epoch=%" PRIu32 " target_round=%" PRIu32
-			 " entered_round=%" PRIu32 " left_count=%" PRIu32 " last_log=",
-			 u->log_count, u->log_digest, u->last_round, u->crossings,
-			 u->last_crossed_round, u->acked_round, u->snapshot_floor,
-			 u->epoch, u->target_round, u->entered_round, u->left_count);
+			 "log_count=%" PRIu32 " log_digest=%" PRIu64
+			 " last_round=%" PRIu32 " crossings=%" PRIu32
+			 " last_crossed_round=%" PRIu32 " acked_round=%" PRIu32
+			 " snapshot_floor=%" PRIu32 " epoch=%" PRIu32
+			 " target_round=%" PRIu32 " entered_round=%" PRIu32
+			 " left_count=%" PRIu32 " last_log=",
+			 u->log_count, u->log_digest, u->last_round,
+			 u->crossings, u->last_crossed_round, u->acked_round,
+			 u->snapshot_floor, u->epoch, u->target_round,
+			 u->entered_round, u->left_count);
 	/* The last round's log, "round:index:car" joined by commas, ":L"
 	 * after a car taken out of the round. */
 	for (uint32_t i = 0; i < u->last_log_n && i < XR_MAX_CARS && n > 0 &&
-			     (size_t)n < sizeof line; i++)
-		n += snprintf(line + n, sizeof line - (size_t)n, "%s%" PRIu32
-			      ":%" PRIu32 ":%" PRIu32 "%s", i ? "," : "",
-			      u->last_log[i].round, u->last_log[i].index,
-			      u->last_log[i].car, u->last_log[i].left ? ":L" : "");
+			     (size_t)n < sizeof line;
+	     i++)
+		n += snprintf(line + n, sizeof line - (size_t)n,
+			      "%s%" PRIu32 ":%" PRIu32 ":%" PRIu32 "%s",
+			      i ? "," : "", u->last_log[i].round,
+			      u->last_log[i].index, u->last_log[i].car,
+			      u->last_log[i].left ? ":L" : "");
 	if (n > 0 && (size_t)n < sizeof line)
 		n += snprintf(line + n, sizeof line - (size_t)n, " end\n");
 	int rc;
@@ -307,13 +320,18 @@ int xr_daemon_state_persist(struct xr_daemon *d)
 			memset(line + n - 1, ' ', (size_t)(STATE_LINE - n));
 			line[STATE_LINE - 1] = '\n';
 			if (d->state_fd < 0)
-				d->state_fd = open(d->state_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+				d->state_fd = open(
+					d->state_path,
+					O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 			rc = d->state_fd >= 0 &&
-					     pwrite(d->state_fd, line, STATE_LINE, 0) == STATE_LINE
-				     ? 0 : XR_EIO;
+					     pwrite(d->state_fd, line,
+						    STATE_LINE, 0) == STATE_LINE
+				     ? 0
+				     : XR_EIO;
 		}
 	} else {
-		rc = xr_daemon_state_write_atomic(d->state_path, line, (size_t)n);
+		rc = xr_daemon_state_write_atomic(d->state_path, line,
+						  (size_t)n);
 	}
 	if (rc != 0)
 		xr_log(XR_LOG_ERROR, "state_write_failed", "path=%s why=\"%s\"",
@@ -340,12 +358,14 @@ int xr_daemon_routes(struct xr_daemon *d, uint32_t weights[XR_TURNS], char *err,
 
 	rc = d->cloud.ops->fetch(&d->cloud, d->cluster.routes, &data, &len);
 	if (rc != 0) {
-		snprintf(err, err_len, "routes %s: %s", d->cluster.routes, d->cloud.err);
+		snprintf(err, err_len, "routes %s: %s", d->cluster.routes,
+			 d->cloud.err);
 		return rc;
 	}
 	if (strlen(data) != len) {
 		free(data);
-		snprintf(err, err_len, "%s: contains a NUL byte (not a routes file)",
+		snprintf(err, err_len,
+			 "%s: contains a NUL byte (not a routes file)",
 			 d->cluster.routes);
 		return XR_ECONFIG;
 	}

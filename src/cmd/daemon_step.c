@@ -21,8 +21,8 @@ static void log_set(char *buf, size_t len, const uint32_t *ids, uint32_t n)
 
 	buf[0] = '\0';
 	for (uint32_t i = 0; i < n && off + 12 < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, "%s%u", i ? "," : "",
-					(unsigned)ids[i]);
+		off += (size_t)snprintf(buf + off, len - off, "%s%u",
+					i ? "," : "", (unsigned)ids[i]);
 }
 
 static bool coordinating(const struct xr_daemon *d)
@@ -38,26 +38,32 @@ static void apply_effect(struct xr_daemon *d, const struct xr_effect *fx,
 
 	switch (fx->type) {
 	case XR_FX_ROUND_START:
-		xr_log(coordinating(d) ? XR_LOG_INFO : XR_LOG_DEBUG, "round_start",
-		       "round=%u at_ms=%" PRIu64, (unsigned)fx->round, d->node.now_ms);
+		xr_log(coordinating(d) ? XR_LOG_INFO : XR_LOG_DEBUG,
+		       "round_start", "round=%u at_ms=%" PRIu64,
+		       (unsigned)fx->round, d->node.now_ms);
 		break;
 	case XR_FX_INTENT:
-		xr_log(XR_LOG_INFO, "intent", "round=%u car=%u approach=%s turn=%s",
+		xr_log(XR_LOG_INFO, "intent",
+		       "round=%u car=%u approach=%s turn=%s",
 		       (unsigned)fx->round, (unsigned)fx->car,
-		       xr_approach_name(fx->intent.approach), xr_turn_name(fx->intent.turn));
+		       xr_approach_name(fx->intent.approach),
+		       xr_turn_name(fx->intent.turn));
 		break;
 	case XR_FX_ENTER:
-		xr_log(XR_LOG_INFO, "enter", "round=%u car=%u approach=%s turn=%s at_ms=%" PRIu64,
+		xr_log(XR_LOG_INFO, "enter",
+		       "round=%u car=%u approach=%s turn=%s at_ms=%" PRIu64,
 		       (unsigned)fx->round, (unsigned)fx->car,
-		       xr_approach_name(fx->intent.approach), xr_turn_name(fx->intent.turn),
-		       d->node.now_ms);
+		       xr_approach_name(fx->intent.approach),
+		       xr_turn_name(fx->intent.turn), d->node.now_ms);
 		break;
 	case XR_FX_EXIT:
-		xr_log(XR_LOG_INFO, "crossing", "round=%u car=%u approach=%s turn=%s at_ms=%" PRIu64
+		xr_log(XR_LOG_INFO, "crossing",
+		       "round=%u car=%u approach=%s turn=%s at_ms=%" PRIu64
 		       " after_deadlock=%d",
 		       (unsigned)fx->round, (unsigned)fx->car,
-		       xr_approach_name(fx->intent.approach), xr_turn_name(fx->intent.turn),
-		       fx->at_ms, fx->after_deadlock ? 1 : 0);
+		       xr_approach_name(fx->intent.approach),
+		       xr_turn_name(fx->intent.turn), fx->at_ms,
+		       fx->after_deadlock ? 1 : 0);
 		xr_daemon_report_exit(d, fx);
 		break;
 	case XR_FX_CROSSING_INDEXED:
@@ -69,54 +75,66 @@ static void apply_effect(struct xr_daemon *d, const struct xr_effect *fx,
 			d->disk_failed = true;
 		*persist = true;
 		xr_log(XR_LOG_DEBUG, "log_append", "round=%u index=%u car=%u",
-		       (unsigned)fx->crossing.round, (unsigned)fx->crossing.index,
+		       (unsigned)fx->crossing.round,
+		       (unsigned)fx->crossing.index,
 		       (unsigned)fx->crossing.car);
 		break;
 	case XR_FX_DEADLOCK:
 		log_set(ids, sizeof ids, fx->cycle, fx->n_cycle);
-		xr_log(XR_LOG_INFO, "deadlock", "round=%u epoch=%u cycle=%s winner=%u loser=%u at_ms=%" PRIu64,
+		xr_log(XR_LOG_INFO, "deadlock",
+		       "round=%u epoch=%u cycle=%s winner=%u loser=%u at_ms=%" PRIu64,
 		       (unsigned)fx->round, (unsigned)fx->override.epoch, ids,
-		       (unsigned)fx->override.winner, (unsigned)fx->override.loser, d->node.now_ms);
+		       (unsigned)fx->override.winner,
+		       (unsigned)fx->override.loser, d->node.now_ms);
 		break;
 	case XR_FX_ROUND_END:
 		xr_node_view(&d->node, &v);
-		xr_log(XR_LOG_INFO, "round_end", "round=%u crossings=%u deadlocks=%u at_ms=%" PRIu64,
+		xr_log(XR_LOG_INFO, "round_end",
+		       "round=%u crossings=%u deadlocks=%u at_ms=%" PRIu64,
 		       (unsigned)fx->round, (unsigned)v.durable.log_count,
-		       (unsigned)(v.coordinating ? v.light.deadlocks : v.car.deadlocks),
+		       (unsigned)(v.coordinating ? v.light.deadlocks
+						 : v.car.deadlocks),
 		       d->node.now_ms);
 		break;
 	case XR_FX_DONE:
 		xr_node_view(&d->node, &v);
-		xr_log(XR_LOG_INFO, "done", "rounds=%u crossings=%u deadlocks=%u at_ms=%" PRIu64,
-		       (unsigned)v.light.rounds_done, (unsigned)v.durable.log_count,
+		xr_log(XR_LOG_INFO, "done",
+		       "rounds=%u crossings=%u deadlocks=%u at_ms=%" PRIu64,
+		       (unsigned)v.light.rounds_done,
+		       (unsigned)v.durable.log_count,
 		       (unsigned)v.light.deadlocks, d->node.now_ms);
 		break;
 	case XR_FX_SHUTDOWN:
 		d->shutdown_fx = true;
 		break;
 	case XR_FX_SNAPSHOT_DONE:
-		xr_log(XR_LOG_INFO, "snapshot_done", "snapshot=%u", (unsigned)fx->round);
+		xr_log(XR_LOG_INFO, "snapshot_done", "snapshot=%u",
+		       (unsigned)fx->round);
 		break;
 	case XR_FX_COORDINATOR:
-		xr_log(XR_LOG_WARN, "coordinator", "epoch=%u node=%u", (unsigned)fx->round,
-		       (unsigned)d->self);
+		xr_log(XR_LOG_WARN, "coordinator", "epoch=%u node=%u",
+		       (unsigned)fx->round, (unsigned)d->self);
 		xr_daemon_worker_follow(d, true);
 		break;
 	case XR_FX_DEPOSED:
-		xr_log(XR_LOG_WARN, "deposed", "node=%u epoch=%u coordinator=%u",
-		       (unsigned)d->self, (unsigned)d->node.coordinator_epoch,
+		xr_log(XR_LOG_WARN, "deposed",
+		       "node=%u epoch=%u coordinator=%u", (unsigned)d->self,
+		       (unsigned)d->node.coordinator_epoch,
 		       (unsigned)d->node.coordinator);
 		xr_daemon_worker_follow(d, false);
 		break;
 	case XR_FX_CAR_LEFT:
-		xr_log(XR_LOG_WARN, "car_left", "round=%u car=%u why=\"silent for %u ms\"",
-		       (unsigned)fx->round, (unsigned)fx->car, (unsigned)d->cfg.fail_ms);
+		xr_log(XR_LOG_WARN, "car_left",
+		       "round=%u car=%u why=\"silent for %u ms\"",
+		       (unsigned)fx->round, (unsigned)fx->car,
+		       (unsigned)d->cfg.fail_ms);
 		break;
 	case XR_FX_CAR_AWAITED:
 		xr_log(XR_LOG_WARN, "car_awaited",
 		       "round=%u car=%u why=\"silent for %u ms after its grant: it "
 		       "may have crossed; the round waits for it\"",
-		       (unsigned)fx->round, (unsigned)fx->car, (unsigned)d->cfg.fail_ms);
+		       (unsigned)fx->round, (unsigned)fx->car,
+		       (unsigned)d->cfg.fail_ms);
 		break;
 	}
 }
@@ -144,7 +162,8 @@ static void log_send(const struct xr_msg *m, int rc)
 {
 	if (rc != 0)
 		xr_log(XR_LOG_DEBUG, "send_failed", "to=%u type=%s why=\"%s\"",
-		       (unsigned)m->to, xr_msg_type_name(m->type), xr_strerror(rc));
+		       (unsigned)m->to, xr_msg_type_name(m->type),
+		       xr_strerror(rc));
 	if (xr_log_enabled(XR_LOG_DEBUG)) {
 		char line[1024];
 		xr_msg_describe(m, line, sizeof line);
@@ -152,21 +171,22 @@ static void log_send(const struct xr_msg *m, int rc)
 	}
 }
 
-static int encode(const struct xr_daemon *d, const struct xr_msg *m, uint32_t to,
-		  uint8_t *buf, size_t cap, size_t *len)
+static int encode(const struct xr_daemon *d, const struct xr_msg *m,
+		  uint32_t to, uint8_t *buf, size_t cap, size_t *len)
 {
 	static struct xr_msg tmp;
 	int rc;
 
 	tmp = *m;
 	tmp.to = to;
-	tmp.cluster = d->fingerprint; /* checked by the receiver (daemon_rpc.c) */
+	tmp.cluster =
+		d->fingerprint; /* checked by the receiver (daemon_rpc.c) */
 	rc = xr_msg_encode(&tmp, buf, cap, len);
 	if (rc != 0) {
 		char line[512];
 		xr_msg_describe(m, line, sizeof line);
-		xr_log(XR_LOG_ERROR, "encode_failed", "msg=\"%s\" why=\"%s\"", line,
-		       xr_strerror(rc));
+		xr_log(XR_LOG_ERROR, "encode_failed", "msg=\"%s\" why=\"%s\"",
+		       line, xr_strerror(rc));
 	}
 	return rc;
 }
@@ -200,7 +220,8 @@ static void send_msgs(struct xr_daemon *d, const struct xr_outbox *out)
 		    d->cur->wave_peer == (int)m->to) {
 			rc = encode(d, m, m->to, buf, sizeof buf, &len);
 			if (rc == 0)
-				rc = xr_net_wave(d->net, d->cur, m->to, buf, len);
+				rc = xr_net_wave(d->net, d->cur, m->to, buf,
+						 len);
 			log_send(m, rc);
 			continue;
 		}
@@ -211,13 +232,14 @@ static void send_msgs(struct xr_daemon *d, const struct xr_outbox *out)
 		dests = (uint32_t)1 << m->to;
 		for (uint32_t j = i + 1; j < out->n_msgs; j++) {
 			const struct xr_msg *o = &out->msgs[j];
-			if (done[j] || !is_wave_edge(d, o) || wave_by_request(d, o) ||
+			if (done[j] || !is_wave_edge(d, o) ||
+			    wave_by_request(d, o) ||
 			    (dests & ((uint32_t)1 << o->to)) ||
 			    (d->cur != NULL && d->cur->can_respond &&
 			     d->cur->wave_peer == (int)o->to))
 				continue;
-			if (encode(d, o, 0, other, sizeof other, &olen) == 0 && olen == len &&
-			    memcmp(buf, other, len) == 0) {
+			if (encode(d, o, 0, other, sizeof other, &olen) == 0 &&
+			    olen == len && memcmp(buf, other, len) == 0) {
 				dests |= (uint32_t)1 << o->to;
 				done[j] = true;
 				log_send(o, 0);
@@ -236,7 +258,8 @@ static void trace_input(struct xr_daemon *d, const struct xr_event *ev)
 		return;
 	if (ev->type == XR_EV_START)
 		rc = xr_trace_start_durable(d->trace, ev->now_ms, &d->cfg,
-					    d->restarted ? &d->durable_at_start : NULL);
+					    d->restarted ? &d->durable_at_start
+							 : NULL);
 	else
 		rc = xr_trace_event(d->trace, d->self, ev);
 	if (rc != 0)
@@ -292,12 +315,11 @@ int xr_daemon_step(struct xr_daemon *d, struct xr_event *ev)
 			char line[1024] = "";
 			if (ev->msg != NULL)
 				xr_msg_describe(ev->msg, line, sizeof line);
-			xr_log(XR_LOG_DEBUG, "step_refused", "msg=\"%s\" why=\"%s\"", line,
-			       xr_strerror(rc));
+			xr_log(XR_LOG_DEBUG, "step_refused",
+			       "msg=\"%s\" why=\"%s\"", line, xr_strerror(rc));
 		}
 		return rc;
 	}
 	apply_outbox(d, ev);
 	return 0;
 }
-

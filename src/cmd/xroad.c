@@ -32,54 +32,54 @@ static void log_decision(void *ctx, uint32_t node, uint64_t now_ms,
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: xroad --config FILE --id N [--trace FILE] [--cloud embedded|aws]\n"
-"       xroad --config FILE [--id N] [--cloud KIND] --check-config\n"
-"       xroad --version | --help\n"
-"\n"
-"Runs node N of the cluster described by FILE (docs/CONFIG.md): the light or\n"
-"one car, as the file's `node N ROLE APPROACH ADDRESS` line says. The node\n"
-"listens for requests (nng rep) on ADDRESS and for waves (nng surveyor) on\n"
-"ADDRESS's port+1 (tcp) or PATH.wave (ipc), and dials its topology\n"
-"neighbours' wave endpoints (docs/NET.md).\n"
-"\n"
-"  --config FILE     cluster configuration file (required; default\n"
-"                    $XROAD_CONFIG when set)\n"
-"  --id N            this node's id in FILE (required unless --check-config)\n"
-"  --trace FILE      write every event consumed and every message emitted as\n"
-"                    length-delimited TraceRecord protobuf (read it with\n"
-"                    `xroadctl trace FILE`); truncated at a fresh start,\n"
-"                    appended to when the node restarts from its state\n"
-"  --cloud KIND      embedded (files + SQLite in state_dir, the default) or\n"
-"                    aws (S3, Lambda, SQS, DynamoDB); overrides `cloud =`\n"
-"  --check-config    validate FILE (every node, or only --id N) and its routes\n"
-"                    file with the checks the start makes (ipc path lengths and\n"
-"                    directories, routes vs cloud, state_dir, TLS files), print\n"
-"                    a summary and exit 0, or exit 2 with file:line: key: reason\n"
-"  --version         the version and git commit it was built from\n"
-"  --help            this text\n"
-"\n"
-"At start every node fetches the routes file (`routes =`) through the cloud and\n"
-"each car picks its turn per round from its weights. A node keeps in state_dir:\n"
-"node-N.state (durable core state), node-N.log (the crossing log),\n"
-"node-N.pending/ (crossing reports not yet accepted by the cloud); the embedded\n"
-"cloud keeps the queue and the crossings table in state_dir/xroad.db. A node\n"
-"restarted with the same state_dir reloads its state and rejoins the round.\n"
-"The coordinator (the light, or the car elected while the light is away) also\n"
-"runs the queue poller that stores crossings in batches of 5, where `poller =`\n"
-"says so: by default with the embedded cloud, not with aws (there Lambda's\n"
-"event source mapping is the queue's only consumer).\n"
-"\n"
-"Logs: one key=value line per event on stderr (round_start, intent, enter,\n"
-"crossing, deadlock, round_end, done, rejected, ...); level from XROAD_LOG\n"
-"= error | warn | info (default) | debug.\n"
-"\n"
-"Signals: SIGTERM or SIGINT stop the node cleanly: pending crossing reports\n"
-"are sent, a coordinator running the poller drains the queue into the table, the trace is\n"
-"flushed and the durable state is already on disk. Messages in flight are\n"
-"resent by the peers' cores.\n"
-"\n"
-"Exit status: 0 stopped cleanly, 1 runtime failure, 2 bad usage,\n"
-"configuration or routes file.\n");
+		"usage: xroad --config FILE --id N [--trace FILE] [--cloud embedded|aws]\n"
+		"       xroad --config FILE [--id N] [--cloud KIND] --check-config\n"
+		"       xroad --version | --help\n"
+		"\n"
+		"Runs node N of the cluster described by FILE (docs/CONFIG.md): the light or\n"
+		"one car, as the file's `node N ROLE APPROACH ADDRESS` line says. The node\n"
+		"listens for requests (nng rep) on ADDRESS and for waves (nng surveyor) on\n"
+		"ADDRESS's port+1 (tcp) or PATH.wave (ipc), and dials its topology\n"
+		"neighbours' wave endpoints (docs/NET.md).\n"
+		"\n"
+		"  --config FILE     cluster configuration file (required; default\n"
+		"                    $XROAD_CONFIG when set)\n"
+		"  --id N            this node's id in FILE (required unless --check-config)\n"
+		"  --trace FILE      write every event consumed and every message emitted as\n"
+		"                    length-delimited TraceRecord protobuf (read it with\n"
+		"                    `xroadctl trace FILE`); truncated at a fresh start,\n"
+		"                    appended to when the node restarts from its state\n"
+		"  --cloud KIND      embedded (files + SQLite in state_dir, the default) or\n"
+		"                    aws (S3, Lambda, SQS, DynamoDB); overrides `cloud =`\n"
+		"  --check-config    validate FILE (every node, or only --id N) and its routes\n"
+		"                    file with the checks the start makes (ipc path lengths and\n"
+		"                    directories, routes vs cloud, state_dir, TLS files), print\n"
+		"                    a summary and exit 0, or exit 2 with file:line: key: reason\n"
+		"  --version         the version and git commit it was built from\n"
+		"  --help            this text\n"
+		"\n"
+		"At start every node fetches the routes file (`routes =`) through the cloud and\n"
+		"each car picks its turn per round from its weights. A node keeps in state_dir:\n"
+		"node-N.state (durable core state), node-N.log (the crossing log),\n"
+		"node-N.pending/ (crossing reports not yet accepted by the cloud); the embedded\n"
+		"cloud keeps the queue and the crossings table in state_dir/xroad.db. A node\n"
+		"restarted with the same state_dir reloads its state and rejoins the round.\n"
+		"The coordinator (the light, or the car elected while the light is away) also\n"
+		"runs the queue poller that stores crossings in batches of 5, where `poller =`\n"
+		"says so: by default with the embedded cloud, not with aws (there Lambda's\n"
+		"event source mapping is the queue's only consumer).\n"
+		"\n"
+		"Logs: one key=value line per event on stderr (round_start, intent, enter,\n"
+		"crossing, deadlock, round_end, done, rejected, ...); level from XROAD_LOG\n"
+		"= error | warn | info (default) | debug.\n"
+		"\n"
+		"Signals: SIGTERM or SIGINT stop the node cleanly: pending crossing reports\n"
+		"are sent, a coordinator running the poller drains the queue into the table, the trace is\n"
+		"flushed and the durable state is already on disk. Messages in flight are\n"
+		"resent by the peers' cores.\n"
+		"\n"
+		"Exit status: 0 stopped cleanly, 1 runtime failure, 2 bad usage,\n"
+		"configuration or routes file.\n");
 }
 
 static int parse_id(const char *s, uint32_t *out)
@@ -99,8 +99,8 @@ static int parse_id(const char *s, uint32_t *out)
 
 /* With TLS, node `id`'s material, checked (tls.h): a missing or wrong file
  * is a configuration error, found before any socket opens. */
-static int load_tls(const struct xr_cluster *c, uint32_t id, struct xr_tls **out,
-		    char *err, size_t err_len)
+static int load_tls(const struct xr_cluster *c, uint32_t id,
+		    struct xr_tls **out, char *err, size_t err_len)
 {
 	char cert[XR_PATH_MAX], key[XR_PATH_MAX], name[XR_TLS_NAME_MAX];
 	char why[768];
@@ -112,20 +112,23 @@ static int load_tls(const struct xr_cluster *c, uint32_t id, struct xr_tls **out
 	if (xr_cluster_tls_files(c, id, cert, key, sizeof cert) != 0) {
 		/* A cut message is better than none: snprintf's result is
 		 * only looked at to say so to the compiler. */
-		if (snprintf(err, err_len, "%s: node %u: tls_cert or tls_key: path too long",
+		if (snprintf(err, err_len,
+			     "%s: node %u: tls_cert or tls_key: path too long",
 			     c->path, (unsigned)id) < 0)
 			err[0] = '\0';
 		return XR_ECONFIG;
 	}
 	xr_tls_node_name(id, name, sizeof name);
 	rc = xr_tls_load(out, c->tls_ca, cert, key, name, why, sizeof why);
-	if (rc != 0 && snprintf(err, err_len, "%s: node %u: %s", c->path, (unsigned)id,
-				rc == XR_ENOMEM ? "out of memory" : why) < 0)
+	if (rc != 0 &&
+	    snprintf(err, err_len, "%s: node %u: %s", c->path, (unsigned)id,
+		     rc == XR_ENOMEM ? "out of memory" : why) < 0)
 		err[0] = '\0';
 	return rc;
 }
 
-static int check_config(const char *path, const char *cloud, bool one, uint32_t id)
+static int check_config(const char *path, const char *cloud, bool one,
+			uint32_t id)
 {
 	static struct xr_cluster c;
 	char err[1024];
@@ -138,9 +141,11 @@ static int check_config(const char *path, const char *cloud, bool one, uint32_t 
 		return 2;
 	}
 	if (cloud != NULL)
-		c.cloud = strcmp(cloud, "aws") == 0 ? XR_CLOUD_AWS : XR_CLOUD_EMBEDDED;
+		c.cloud = strcmp(cloud, "aws") == 0 ? XR_CLOUD_AWS
+						    : XR_CLOUD_EMBEDDED;
 	if (one && id >= c.n_nodes) {
-		fprintf(stderr, "xroad: %s: node %u: not declared (ids 0..%u)\n", path,
+		fprintf(stderr,
+			"xroad: %s: node %u: not declared (ids 0..%u)\n", path,
 			(unsigned)id, (unsigned)c.n_nodes - 1);
 		return 2;
 	}
@@ -151,8 +156,10 @@ static int check_config(const char *path, const char *cloud, bool one, uint32_t 
 	}
 	if (strncmp(c.routes, "s3://", 5) != 0) {
 		char *text = NULL;
-		if (xr_read_file(c.routes, 1u << 20, &text, NULL, err, sizeof err) != 0 ||
-		    xr_routes_parse(text, c.routes, weights, err, sizeof err) != 0) {
+		if (xr_read_file(c.routes, 1u << 20, &text, NULL, err,
+				 sizeof err) != 0 ||
+		    xr_routes_parse(text, c.routes, weights, err, sizeof err) !=
+			    0) {
 			free(text);
 			fprintf(stderr, "xroad: %s\n", err);
 			return 2;
@@ -170,7 +177,8 @@ static int check_config(const char *path, const char *cloud, bool one, uint32_t 
 		}
 		memcpy(cfg.weights, weights, sizeof weights);
 		if (xr_node_config_check(&cfg, err, sizeof err) != 0) {
-			fprintf(stderr, "xroad: %s: node %u: %s\n", path, (unsigned)i, err);
+			fprintf(stderr, "xroad: %s: node %u: %s\n", path,
+				(unsigned)i, err);
 			return 2;
 		}
 		struct xr_tls *tls;
@@ -203,7 +211,8 @@ static void *signal_thread(void *arg)
 
 	if (sigwait(&stop_signals, &sig) == 0) {
 		d->stop = 1;
-		xr_log(XR_LOG_INFO, "signal", "sig=%s -> stop", sig == SIGTERM ? "TERM" : "INT");
+		xr_log(XR_LOG_INFO, "signal", "sig=%s -> stop",
+		       sig == SIGTERM ? "TERM" : "INT");
 		if (d->net != NULL)
 			xr_net_wake(d->net);
 	}
@@ -219,7 +228,8 @@ static void shutdown_node(struct xr_daemon *d)
 	 * Reports before the drain, so that the coordinator's own last reports
 	 * (a car that coordinates) reach the table too. */
 	xr_daemon_worker_stop(d);
-	while ((left = xr_daemon_reports_flush(d, &d->worker_cloud, xr_net_now(), true)) > 0 &&
+	while ((left = xr_daemon_reports_flush(d, &d->worker_cloud,
+					       xr_net_now(), true)) > 0 &&
 	       xr_net_now() < until) {
 		bool ready = false;
 		for (int i = 0; i < XR_PENDING_MAX; i++)
@@ -231,12 +241,14 @@ static void shutdown_node(struct xr_daemon *d)
 		nanosleep(&ts, NULL);
 	}
 	if (left > 0)
-		xr_log(XR_LOG_WARN, "reports_left", "count=%u dir=%s why=\"sent at next start\"",
-		       left, d->pending_dir);
+		xr_log(XR_LOG_WARN, "reports_left",
+		       "count=%u dir=%s why=\"sent at next start\"", left,
+		       d->pending_dir);
 	if (d->poller_open) {
 		int rc = xr_poller_drain(&d->poller, xr_net_now());
 		if (rc < 0)
-			xr_log(XR_LOG_WARN, "drain_failed", "why=\"%s\"", d->worker_cloud.err);
+			xr_log(XR_LOG_WARN, "drain_failed", "why=\"%s\"",
+			       d->worker_cloud.err);
 		else
 			d->stored += (uint64_t)rc;
 		xr_poller_close(&d->poller);
@@ -250,15 +262,18 @@ static void shutdown_node(struct xr_daemon *d)
 		       "rejected_malformed=%llu rejected_toobig=%llu rejected_sender=%llu "
 		       "rejected_tls=%llu tls_dial_failed=%llu listeners_recreated=%llu "
 		       "core_rejected=%u",
-		       (unsigned long long)st.received, (unsigned long long)st.sent,
-		       (unsigned long long)st.surveys, (unsigned long long)st.responses,
+		       (unsigned long long)st.received,
+		       (unsigned long long)st.sent,
+		       (unsigned long long)st.surveys,
+		       (unsigned long long)st.responses,
 		       (unsigned long long)st.send_dropped,
 		       (unsigned long long)st.rejected_malformed,
 		       (unsigned long long)st.rejected_toobig,
 		       (unsigned long long)st.rejected_sender,
 		       (unsigned long long)st.rejected_tls,
 		       (unsigned long long)st.tls_dial_failed,
-		       (unsigned long long)st.listeners_recreated, (unsigned)d->node.rejected);
+		       (unsigned long long)st.listeners_recreated,
+		       (unsigned)d->node.rejected);
 	}
 	/* Bounded (net.h): a close stuck in nng must not keep a stopping node
 	 * alive until SIGKILL. Every durable write was synced when it was made
@@ -267,14 +282,16 @@ static void shutdown_node(struct xr_daemon *d)
 		xr_log(XR_LOG_ERROR, "net_close_stuck",
 		       "waited_ms=%d why=\"nng_close() did not return (nng 1.5 close "
 		       "hangs, nng issues #1543 and #1813)\" action=\"closing the "
-		       "state and exiting without it\"", CLOSE_LIMIT_MS);
+		       "state and exiting without it\"",
+		       CLOSE_LIMIT_MS);
 		d->net_stuck = true;
 	}
 	d->net = NULL;
 	xr_tls_free(d->tls);
 	d->tls = NULL;
 	if (d->trace != NULL && xr_trace_close(d->trace) != 0)
-		xr_log(XR_LOG_ERROR, "trace_close_failed", "why=\"incomplete trace\"");
+		xr_log(XR_LOG_ERROR, "trace_close_failed",
+		       "why=\"incomplete trace\"");
 	d->trace = NULL;
 	xr_daemon_state_close(d);
 	if (d->cloud_open) {
@@ -283,7 +300,8 @@ static void shutdown_node(struct xr_daemon *d)
 	}
 	d->cloud_open = false;
 	xr_log(XR_LOG_INFO, "stopped", "crossings=%u reports=%llu stored=%llu",
-	       (unsigned)d->node.durable.log_count, (unsigned long long)d->reports_sent,
+	       (unsigned)d->node.durable.log_count,
+	       (unsigned long long)d->reports_sent,
 	       (unsigned long long)d->stored);
 }
 
@@ -321,27 +339,35 @@ int main(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--id") == 0 && v != NULL) {
 			if (parse_id(v, &id) != 0) {
-				fprintf(stderr, "xroad: --id: expected a node id 0..%d: \"%s\"\n",
+				fprintf(stderr,
+					"xroad: --id: expected a node id 0..%d: \"%s\"\n",
 					XR_MAX_NODES - 1, v);
 				return 2;
 			}
 			have_id = true;
 			i++;
 		} else {
-			fprintf(stderr, "xroad: %s: unknown option or missing value (see --help)\n", a);
+			fprintf(stderr,
+				"xroad: %s: unknown option or missing value (see --help)\n",
+				a);
 			return 2;
 		}
 	}
 	/* The environment names the file when --config does not (issue 13):
 	 * one export per shell instead of the path on every command. */
-	if (config == NULL && getenv("XROAD_CONFIG") != NULL && getenv("XROAD_CONFIG")[0] != '\0')
+	if (config == NULL && getenv("XROAD_CONFIG") != NULL &&
+	    getenv("XROAD_CONFIG")[0] != '\0')
 		config = getenv("XROAD_CONFIG");
 	if (config == NULL) {
-		fprintf(stderr, "xroad: --config FILE (or XROAD_CONFIG) is required (see --help)\n");
+		fprintf(stderr,
+			"xroad: --config FILE (or XROAD_CONFIG) is required (see --help)\n");
 		return 2;
 	}
-	if (cloud != NULL && strcmp(cloud, "embedded") != 0 && strcmp(cloud, "aws") != 0) {
-		fprintf(stderr, "xroad: --cloud: expected embedded or aws: \"%s\"\n", cloud);
+	if (cloud != NULL && strcmp(cloud, "embedded") != 0 &&
+	    strcmp(cloud, "aws") != 0) {
+		fprintf(stderr,
+			"xroad: --cloud: expected embedded or aws: \"%s\"\n",
+			cloud);
 		return 2;
 	}
 	if (check)
@@ -368,9 +394,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (cloud != NULL)
-		d->cluster.cloud = strcmp(cloud, "aws") == 0 ? XR_CLOUD_AWS : XR_CLOUD_EMBEDDED;
+		d->cluster.cloud = strcmp(cloud, "aws") == 0
+					   ? XR_CLOUD_AWS
+					   : XR_CLOUD_EMBEDDED;
 	d->self = id;
-	if (xr_cluster_node_config(&d->cluster, id, &d->cfg, err, sizeof err) != 0) {
+	if (xr_cluster_node_config(&d->cluster, id, &d->cfg, err, sizeof err) !=
+	    0) {
 		fprintf(stderr, "xroad: %s\n", err);
 		return 2;
 	}
@@ -390,7 +419,8 @@ int main(int argc, char **argv)
 		rc = xr_cloud_open_embedded(&d->cloud, d->cluster.state_dir);
 	if (rc != 0) {
 		fprintf(stderr, "xroad: node %u: cloud %s: %s\n", (unsigned)id,
-			d->cluster.cloud == XR_CLOUD_AWS ? "aws" : "embedded", d->cloud.err);
+			d->cluster.cloud == XR_CLOUD_AWS ? "aws" : "embedded",
+			d->cloud.err);
 		return 1;
 	}
 	d->cloud_open = true;
@@ -402,12 +432,14 @@ int main(int argc, char **argv)
 	}
 	d->fingerprint = xr_daemon_fingerprint(&d->cluster, d->cfg.weights);
 	if (xr_node_config_check(&d->cfg, err, sizeof err) != 0) {
-		fprintf(stderr, "xroad: %s: node %u: %s\n", config, (unsigned)id, err);
+		fprintf(stderr, "xroad: %s: node %u: %s\n", config,
+			(unsigned)id, err);
 		xr_cloud_close(&d->cloud);
 		return 2;
 	}
 	if (xr_daemon_state_open(d, &durable, &have_durable) != 0) {
-		fprintf(stderr, "xroad: node %u: cannot use state_dir %s (see log)\n",
+		fprintf(stderr,
+			"xroad: node %u: cannot use state_dir %s (see log)\n",
 			(unsigned)id, d->cluster.state_dir);
 		xr_cloud_close(&d->cloud);
 		return 1;
@@ -420,7 +452,8 @@ int main(int argc, char **argv)
 		d->cfg.tracer = log_decision;
 	rc = xr_node_init(&d->node, &d->cfg, have_durable ? &durable : NULL);
 	if (rc != 0) {
-		fprintf(stderr, "xroad: node %u: core init: %s\n", (unsigned)id, xr_strerror(rc));
+		fprintf(stderr, "xroad: node %u: core init: %s\n", (unsigned)id,
+			xr_strerror(rc));
 		return 1;
 	}
 	d->restarted = have_durable;
@@ -428,14 +461,17 @@ int main(int argc, char **argv)
 	if (trace != NULL) {
 		/* A restarted node continues its trace: one file, its whole life. */
 		uint64_t dropped = 0;
-		rc = have_durable ? xr_trace_open_append(trace, &d->trace, &dropped, err, sizeof err)
-				  : xr_trace_open(trace, &d->trace, err, sizeof err);
+		rc = have_durable
+			     ? xr_trace_open_append(trace, &d->trace, &dropped,
+						    err, sizeof err)
+			     : xr_trace_open(trace, &d->trace, err, sizeof err);
 		if (rc != 0) {
 			fprintf(stderr, "xroad: --trace: %s\n", err);
 			return 2;
 		}
 		if (dropped > 0)
-			xr_log(XR_LOG_WARN, "trace_repaired", "path=%s dropped_bytes=%llu", trace,
+			xr_log(XR_LOG_WARN, "trace_repaired",
+			       "path=%s dropped_bytes=%llu", trace,
 			       (unsigned long long)dropped);
 	}
 	if (xr_daemon_worker_start(d, err, sizeof err) != 0) {
@@ -458,8 +494,9 @@ int main(int argc, char **argv)
 	       xr_topology_name(d->cluster.topology),
 	       (unsigned)d->cfg.n_neighbours, have_durable ? 1 : 0,
 	       (unsigned)durable.log_count, (unsigned)d->cfg.weights[XR_RIGHT],
-	       (unsigned)d->cfg.weights[XR_STRAIGHT], (unsigned)d->cfg.weights[XR_LEFT],
-	       d->cfg.run, (unsigned long long)d->fingerprint);
+	       (unsigned)d->cfg.weights[XR_STRAIGHT],
+	       (unsigned)d->cfg.weights[XR_LEFT], d->cfg.run,
+	       (unsigned long long)d->fingerprint);
 	xr_daemon_run(d);
 	shutdown_node(d);
 	xr_log_flush();

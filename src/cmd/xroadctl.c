@@ -37,8 +37,8 @@ static const struct xr_ctl_command commands[] = {
 	{"log", "[--top N] [--run RUN] [--json] [--follow]",
 	 "the newest crossings of a run in the table; --follow: as they come",
 	 xr_ctl_log},
-	{"run", "--rounds N [--json]", "queue N more rounds (at the coordinator)",
-	 xr_ctl_control},
+	{"run", "--rounds N [--json]",
+	 "queue N more rounds (at the coordinator)", xr_ctl_control},
 	{"pause", "[--json]", "hold the rounds (at the coordinator)",
 	 xr_ctl_control},
 	{"resume", "[--json]", "let paused rounds go on (at the coordinator)",
@@ -124,7 +124,8 @@ int main(int argc, char **argv)
 			printf("xroadctl %s\n", XR_VERSION);
 			return 0;
 		} else if (strcmp(argv[i], "--config") == 0) {
-			rc = option_value(argc, argv, &i, &xr_ctl_global.config);
+			rc = option_value(argc, argv, &i,
+					  &xr_ctl_global.config);
 		} else if (strcmp(argv[i], "--node") == 0) {
 			rc = option_value(argc, argv, &i, &xr_ctl_global.node);
 		} else if (strcmp(argv[i], "--ca") == 0) {
@@ -149,8 +150,8 @@ int main(int argc, char **argv)
 	/* XROAD_CONFIG stands for --config when neither it nor --node is
 	 * given (issue 13); an empty value counts as unset. */
 	const char *env = getenv("XROAD_CONFIG");
-	if (xr_ctl_global.config == NULL && xr_ctl_global.node == NULL && env != NULL &&
-	    env[0] != '\0')
+	if (xr_ctl_global.config == NULL && xr_ctl_global.node == NULL &&
+	    env != NULL && env[0] != '\0')
 		xr_ctl_global.config = env;
 	for (size_t c = 0; c < N_COMMANDS; c++)
 		if (strcmp(argv[i], commands[c].name) == 0)

@@ -111,7 +111,8 @@ static void reconsider(struct xr_node *n, bool report)
 	if (c->round != 0 && n->durable.last_crossed_round == c->round) {
 		c->phase = XR_CAR_CROSSED;
 		c->crossed_ms = n->now_ms;
-		xr_tracef(n, "crossed round %u before a restart -> tell the light",
+		xr_tracef(n,
+			  "crossed round %u before a restart -> tell the light",
 			  c->round);
 		xr_timer_arm(n, XR_TIMER_TICK, 0);
 		return;
@@ -231,8 +232,8 @@ static xr_set optimal_waits(const struct xr_node *n)
 	uint32_t k = c->n_intents, self = XR_MAX_CARS;
 	memcpy(sorted, c->intents, k * sizeof sorted[0]);
 	for (uint32_t i = 1; i < k; i++)
-		for (uint32_t j = i; j > 0 &&
-				     xr_arrived_before(&sorted[j], &sorted[j - 1]);
+		for (uint32_t j = i;
+		     j > 0 && xr_arrived_before(&sorted[j], &sorted[j - 1]);
 		     j--) {
 			struct xr_car_intent t = sorted[j];
 			sorted[j] = sorted[j - 1];
@@ -241,8 +242,7 @@ static xr_set optimal_waits(const struct xr_node *n)
 	for (uint32_t i = 0; i < k; i++)
 		if (sorted[i].car == n->cfg.self)
 			self = i;
-	if (self == XR_MAX_CARS ||
-	    xr_schedule_optimal(sorted, k, &plan) != 0)
+	if (self == XR_MAX_CARS || xr_schedule_optimal(sorted, k, &plan) != 0)
 		return 0; /* the set was checked on arrival (node.c) */
 	xr_set waits = 0;
 	for (uint32_t j = 0; j < k; j++)
@@ -301,7 +301,8 @@ static void apply_override(struct xr_node *n, const struct xr_override *ov,
 	c->deadlocks++;
 	xr_tracef(n, "override e%u: %u before %u -> %s", ov->epoch, ov->winner,
 		  ov->loser,
-		  ov->winner == self ? "hold until Proceed" : "wait for the winner");
+		  ov->winner == self ? "hold until Proceed"
+				     : "wait for the winner");
 }
 
 void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
@@ -326,9 +327,9 @@ void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 			c->intent.car = n->cfg.self;
 			int i = xr_node_car_index(n, n->cfg.self);
 			c->intent.approach = n->cfg.approaches[i];
-			c->intent.turn = xr_pick_turn(n->cfg.seed, n->cfg.self,
-						      down->round,
-						      n->cfg.weights);
+			c->intent.turn =
+				xr_pick_turn(n->cfg.seed, n->cfg.self,
+					     down->round, n->cfg.weights);
 			c->intent.arrival_ms = n->now_ms;
 			c->phase = XR_CAR_INTENT;
 			struct xr_effect *fx = xr_out_effect(n, XR_FX_INTENT);
@@ -338,7 +339,8 @@ void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 				fx->intent = c->intent;
 			}
 			xr_tracef(n, "round %u: %s %s -> tell the light",
-				  c->round, xr_approach_name(c->intent.approach),
+				  c->round,
+				  xr_approach_name(c->intent.approach),
 				  xr_turn_name(c->intent.turn));
 		}
 		if (down->round == c->round) {
@@ -461,13 +463,15 @@ void xr_car_on_recover(struct xr_node *n)
 	s->intents_fixed = c->have_set;
 	if (c->have_set) {
 		s->n_intents = c->n_intents;
-		memcpy(s->intents, c->intents, c->n_intents * sizeof c->intents[0]);
+		memcpy(s->intents, c->intents,
+		       c->n_intents * sizeof c->intents[0]);
 	}
 	for (uint32_t i = 0; i < XR_MAX_CARS; i++)
 		if (XR_HAS(c->log_have, i))
 			s->log[s->n_log++] = c->log[i];
 	s->n_overrides = c->n_overrides;
-	memcpy(s->overrides, c->overrides, c->n_overrides * sizeof c->overrides[0]);
+	memcpy(s->overrides, c->overrides,
+	       c->n_overrides * sizeof c->overrides[0]);
 	r->crossed_round = n->durable.last_crossed_round;
 	r->held = c->held;
 	r->override_epoch = c->override_epoch;
@@ -527,8 +531,9 @@ static void on_rejoin_state(struct xr_node *n, const struct xr_rejoin_state *s)
 	 * driving an old round's path, seed 30031402 complete). A car that
 	 * still rejoins asks again. */
 	if (s->round < c->round) {
-		xr_tracef(n, "state of round %u while in round %u -> stale, "
-			     "ignore",
+		xr_tracef(n,
+			  "state of round %u while in round %u -> stale, "
+			  "ignore",
 			  s->round, c->round);
 		return;
 	}
@@ -546,7 +551,9 @@ static void on_rejoin_state(struct xr_node *n, const struct xr_rejoin_state *s)
 		 * over, and so is ours if it is that one (a crossing of ours
 		 * in one may need its index). */
 		if (s->round > c->round && c->phase != XR_CAR_CROSSING)
-			reset_round(c, s->round); /* ours is over (seed 1745620001 complete) */
+			reset_round(
+				c,
+				s->round); /* ours is over (seed 1745620001 complete) */
 		else if (s->round == c->round)
 			c->round_over = true;
 		return;
@@ -642,12 +649,13 @@ static int on_log_round(struct xr_node *n, const struct xr_msg *m)
 	uint32_t r = m->u.log_round.round;
 	if (r == 0 || r != crossing_unindexed(n) || !m->u.log_round.held)
 		return 0; /* late, repeated, or from a node that was away */
-	const struct xr_crossing *x = xr_crossing_log_find(m->u.log_round.log,
-						  m->u.log_round.n_log,
-						  n->cfg.self);
+	const struct xr_crossing *x = xr_crossing_log_find(
+		m->u.log_round.log, m->u.log_round.n_log, n->cfg.self);
 	if (x != NULL && !x->left) {
-		xr_tracef(n, "round %u from %u holds our crossing at #%u -> "
-			     "indexed", r, m->from, x->index);
+		xr_tracef(n,
+			  "round %u from %u holds our crossing at #%u -> "
+			  "indexed",
+			  r, m->from, x->index);
 		crossing_indexed(n, x);
 	}
 	rounds_indexed_to(n, r);

@@ -77,8 +77,7 @@ int xr_car_on_probe(struct xr_node *n, const struct xr_msg *m)
 	/* (i, j, k): the path starts at i and ends at j, the sender. */
 	if (path[0] != initiator || path[len - 1] != m->from)
 		return XR_EINVAL;
-	if (m->u.probe.epoch < c->epoch ||
-	    m->u.probe.epoch <= c->closed_epoch)
+	if (m->u.probe.epoch < c->epoch || m->u.probe.epoch <= c->closed_epoch)
 		return 0;
 	enter_epoch(c, m->u.probe.epoch);
 	if (c->phase != XR_CAR_WAITING)

@@ -22,7 +22,7 @@ uint64_t xr_crossing_log_digest(uint64_t d, const struct xr_crossing *c)
 }
 
 const struct xr_crossing *xr_crossing_log_find(const struct xr_crossing *log,
-				      uint32_t n, uint32_t car)
+					       uint32_t n, uint32_t car)
 {
 	for (uint32_t i = 0; i < n; i++)
 		if (log[i].car == car)
@@ -30,9 +30,10 @@ const struct xr_crossing *xr_crossing_log_find(const struct xr_crossing *log,
 	return NULL;
 }
 
-void xr_crossing_log_round_answer(const struct xr_node *n, const struct xr_msg *fetch,
-			 const struct xr_crossing *log, size_t count,
-			 struct xr_msg *out)
+void xr_crossing_log_round_answer(const struct xr_node *n,
+				  const struct xr_msg *fetch,
+				  const struct xr_crossing *log, size_t count,
+				  struct xr_msg *out)
 {
 	struct xr_msg *r = out;
 	memset(r, 0, sizeof *r);
@@ -50,7 +51,8 @@ void xr_crossing_log_round_answer(const struct xr_node *n, const struct xr_msg *
 void xr_crossing_log_append(struct xr_node *n, const struct xr_crossing *c)
 {
 	n->durable.log_count++;
-	n->durable.log_digest = xr_crossing_log_digest(n->durable.log_digest, c);
+	n->durable.log_digest =
+		xr_crossing_log_digest(n->durable.log_digest, c);
 	if (c->left)
 		n->durable.left_count++;
 	if (c->round != n->durable.last_round)

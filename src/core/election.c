@@ -85,7 +85,8 @@ static void become_coordinator(struct xr_node *n)
 	if (n->durable.epoch >= epoch)
 		epoch = n->durable.epoch + 1;
 	set_epoch(n, epoch, n->cfg.self);
-	xr_tracef(n, "no higher-ranked node answered -> coordinator at epoch %u",
+	xr_tracef(n,
+		  "no higher-ranked node answered -> coordinator at epoch %u",
 		  epoch);
 	struct xr_effect *fx = xr_out_effect(n, XR_FX_COORDINATOR);
 	if (fx != NULL)
@@ -143,7 +144,8 @@ static void claim(struct xr_node *n, uint32_t who, uint32_t epoch,
 		uint32_t rival = n->coordinator;
 		bool shared = epoch == n->coordinator_epoch &&
 			      rival < XR_MAX_NODES && who != n->cfg.self;
-		xr_tracef(n, "%u coordinates at epoch %u -> follow", who, epoch);
+		xr_tracef(n, "%u coordinates at epoch %u -> follow", who,
+			  epoch);
 		set_epoch(n, epoch, who);
 		if (shared) {
 			n->election.rival_epoch = epoch;
@@ -164,8 +166,10 @@ static void claim(struct xr_node *n, uint32_t who, uint32_t epoch,
 		 * us), so we ask where it is. */
 		if (n->election.running) {
 			n->election.running = false;
-			xr_tracef(n, "%u still coordinates at epoch %u -> catch up",
-				  who, epoch);
+			xr_tracef(
+				n,
+				"%u still coordinates at epoch %u -> catch up",
+				who, epoch);
 			xr_car_catch_up(n);
 		}
 		return;
@@ -176,8 +180,8 @@ static void claim(struct xr_node *n, uint32_t who, uint32_t epoch,
 	 * that every epoch names one coordinator. */
 	if (epoch == n->coordinator_epoch && n->coordinator == n->cfg.self &&
 	    who != n->cfg.self) {
-		xr_tracef(n, "%u also claims epoch %u -> claim a newer one", who,
-			  epoch);
+		xr_tracef(n, "%u also claims epoch %u -> claim a newer one",
+			  who, epoch);
 		become_coordinator(n);
 		return;
 	}
@@ -201,7 +205,8 @@ static void on_heartbeat(struct xr_node *n, const struct xr_msg *m)
 		    XR_HAS(n->car_set, m->from) &&
 		    m->u.heartbeat.stamp_ms > n->light.ack_stamp_ms[m->from])
 			/* The car's clock, not ours: stored, never compared. */
-			n->light.ack_stamp_ms[m->from] = m->u.heartbeat.stamp_ms;
+			n->light.ack_stamp_ms[m->from] =
+				m->u.heartbeat.stamp_ms;
 		return;
 	}
 	/* Told already by the claim if this heartbeat is what made us
@@ -260,8 +265,8 @@ int xr_election_receive(struct xr_node *n, const struct xr_msg *m)
 		    m->epoch > n->coordinator_epoch) {
 			become_coordinator(n);
 		} else if (n->coordinator == n->cfg.self) {
-			struct xr_msg *c = xr_out_msg(n, m->from,
-						      XR_MSG_COORDINATOR);
+			struct xr_msg *c =
+				xr_out_msg(n, m->from, XR_MSG_COORDINATOR);
 			if (c != NULL)
 				c->u.coordinator.coordinator = n->cfg.self;
 		} else if (!e->running) {

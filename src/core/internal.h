@@ -87,7 +87,7 @@ void xr_light_tick(struct xr_node *n);
 int xr_light_command(struct xr_node *n, const struct xr_event *ev);
 /* The entry of `car` in a round's log, or NULL (crossing_log.c). */
 const struct xr_crossing *xr_crossing_log_find(const struct xr_crossing *log,
-				      uint32_t n, uint32_t car);
+					       uint32_t n, uint32_t car);
 /* Absent cars (light.c): a car was heard from; everyone was (a start). */
 void xr_light_heard(struct xr_node *n, uint32_t car);
 void xr_light_hear_all(struct xr_node *n);

@@ -250,8 +250,10 @@ void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 		have &= want;
 		if (have != want || have == 0) {
 			struct xr_wave_msg down = w->down;
-			xr_tracef(n, "intents of %d of %d present cars -> collect again",
-				  xr_set_count(have), xr_set_count(want));
+			xr_tracef(
+				n,
+				"intents of %d of %d present cars -> collect again",
+				xr_set_count(have), xr_set_count(want));
 			start_wave(n, &down);
 			return;
 		}
@@ -321,7 +323,8 @@ void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 /* Is `car` in the open round, not yet crossed (nor taken out)? */
 static bool still_in_round(const struct xr_light *l, uint32_t car)
 {
-	return xr_light_round_open(l) && XR_HAS(l->have_intent & ~l->crossed, car);
+	return xr_light_round_open(l) &&
+	       XR_HAS(l->have_intent & ~l->crossed, car);
 }
 
 /* Appends `car` to the round's log, a crossing or (left) a car taken out of
@@ -345,7 +348,8 @@ static void log_car(struct xr_node *n, uint32_t car, bool left)
 	 * Blocked report every waiting car sends. */
 	for (uint32_t i = 0; i < n->cfg.n_cars; i++) {
 		uint32_t to = n->cfg.cars[i];
-		if (to == car || (!XR_HAS(l->crossed, to) && l->reports[to].valid))
+		if (to == car ||
+		    (!XR_HAS(l->crossed, to) && l->reports[to].valid))
 			send_notice(n, to, c);
 	}
 	if (remaining(n) == 0 && l->phase == XR_LIGHT_CROSSING)
@@ -360,7 +364,8 @@ static int on_crossed(struct xr_node *n, const struct xr_msg *m)
 	    !XR_HAS(l->have_intent, car))
 		return XR_EROUND;
 	if (XR_HAS(l->crossed, car)) {
-		const struct xr_crossing *x = xr_crossing_log_find(l->log, l->n_log, car);
+		const struct xr_crossing *x =
+			xr_crossing_log_find(l->log, l->n_log, car);
 		if (x != NULL)
 			send_notice(n, car, x);
 		return 0;
@@ -384,8 +389,9 @@ static void grant(struct xr_node *n, uint32_t car, uint32_t overrides_known)
 		return;
 	uint32_t decided = xr_light_decided_override(n);
 	if (overrides_known < decided) {
-		xr_tracef(n, "car %u free to go, knows overrides to e%u of e%u "
-			     "-> no grant yet",
+		xr_tracef(n,
+			  "car %u free to go, knows overrides to e%u of e%u "
+			  "-> no grant yet",
 			  car, overrides_known, decided);
 		return;
 	}
@@ -515,7 +521,8 @@ static void send_round_state(struct xr_node *n, uint32_t car)
 	s->intents_fixed = xr_light_round_open(l);
 	if (s->intents_fixed) {
 		s->n_intents = l->n_intents;
-		memcpy(s->intents, l->intents, l->n_intents * sizeof l->intents[0]);
+		memcpy(s->intents, l->intents,
+		       l->n_intents * sizeof l->intents[0]);
 		s->n_log = l->n_log;
 		memcpy(s->log, l->log, l->n_log * sizeof l->log[0]);
 		/* The overrides this car takes part in, then the newest of the
@@ -665,7 +672,8 @@ static void check_absent(struct xr_node *n)
 		return;
 	if (!hears_majority(n)) {
 		if (!l->minority)
-			xr_tracef(n, "hears from no majority -> take nobody out");
+			xr_tracef(n,
+				  "hears from no majority -> take nobody out");
 		l->minority = true;
 		return;
 	}

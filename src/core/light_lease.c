@@ -9,14 +9,16 @@
 /* Between the intent set's wave and the round end's. */
 bool xr_light_round_open(const struct xr_light *l)
 {
-	return l->phase == XR_LIGHT_SPREADING || l->phase == XR_LIGHT_CROSSING ||
+	return l->phase == XR_LIGHT_SPREADING ||
+	       l->phase == XR_LIGHT_CROSSING ||
 	       l->phase == XR_LIGHT_OVERRIDING || l->phase == XR_LIGHT_ENDING;
 }
 
 /* Was `car` taken out of the round (a "left" entry in its log)? */
 bool xr_light_left_round(const struct xr_light *l, uint32_t car)
 {
-	const struct xr_crossing *x = xr_crossing_log_find(l->log, l->n_log, car);
+	const struct xr_crossing *x =
+		xr_crossing_log_find(l->log, l->n_log, car);
 	return x != NULL && x->left;
 }
 
@@ -43,13 +45,15 @@ uint64_t xr_light_lease_for(const struct xr_node *n, uint32_t id)
 bool xr_light_took_out(const struct xr_node *n, uint32_t car, uint32_t round)
 {
 	const struct xr_light *l = &n->light;
-	return xr_light_round_open(l) && l->round == round && xr_light_left_round(l, car);
+	return xr_light_round_open(l) && l->round == round &&
+	       xr_light_left_round(l, car);
 }
 
 uint32_t xr_light_grant_for(const struct xr_node *n, uint32_t id)
 {
 	const struct xr_light *l = &n->light;
-	if (!xr_light_round_open(l) || !XR_HAS(l->granted, id) || XR_HAS(l->absent, id))
+	if (!xr_light_round_open(l) || !XR_HAS(l->granted, id) ||
+	    XR_HAS(l->absent, id))
 		return 0;
 	return l->round;
 }

@@ -58,7 +58,8 @@ static bool have_override(const struct xr_light *l, uint32_t epoch)
 
 static void add_override(struct xr_light *l, const struct xr_override *ov)
 {
-	if (have_override(l, ov->epoch) || l->n_overrides >= XR_MAX_ROUND_OVERRIDES)
+	if (have_override(l, ov->epoch) ||
+	    l->n_overrides >= XR_MAX_ROUND_OVERRIDES)
 		return;
 	/* Kept in epoch order, as the old coordinator had them. */
 	uint32_t at = l->n_overrides;
@@ -101,8 +102,8 @@ static void log_unacked(struct xr_node *n, uint32_t round)
 		l->log[l->n_log] = (struct xr_crossing){
 			.round = round, .index = l->n_log, .car = car};
 		l->crossed |= XR_SET(car);
-		xr_tracef(n, "car %u crossed round %u, unlogged -> log #%u", car,
-			  round, l->n_log);
+		xr_tracef(n, "car %u crossed round %u, unlogged -> log #%u",
+			  car, round, l->n_log);
 		l->n_log++;
 	}
 }
@@ -175,7 +176,8 @@ int xr_light_on_log_round(struct xr_node *n, const struct xr_msg *m)
 
 /* What the cars' answers say of where the cluster is. */
 struct progress {
-	uint32_t round;  /* the newest round any car started, crossed or logged */
+	uint32_t
+		round; /* the newest round any car started, crossed or logged */
 	uint32_t target; /* the last round to run */
 	uint32_t logged; /* the newest round any car logged */
 	uint32_t detect; /* the newest detection epoch */
@@ -225,7 +227,8 @@ static struct set_holders adopt_intent_set(struct xr_light *l, uint32_t round)
 			if (l->n_intents == 0) {
 				l->n_intents = r->state.n_intents;
 				memcpy(l->intents, r->state.intents,
-				       r->state.n_intents * sizeof l->intents[0]);
+				       r->state.n_intents *
+					       sizeof l->intents[0]);
 			}
 		} else {
 			h.some_lack_set = true;
@@ -250,7 +253,8 @@ static bool end_logged_round(struct xr_node *n, uint32_t round)
 		for (uint32_t i = 0; i < l->n_log; i++)
 			l->crossed |= XR_SET(l->log[i].car);
 		l->have_intent = l->crossed;
-		xr_tracef(n, "car %u logged round %u -> end it again", id, round);
+		xr_tracef(n, "car %u logged round %u -> end it again", id,
+			  round);
 		xr_light_resume_crossing(n);
 		return true;
 	}
@@ -299,8 +303,8 @@ static void close_gaps(struct xr_node *n, uint32_t round)
 			continue;
 		uint32_t car = (uint32_t)__builtin_ctzll(unacked);
 		unacked &= ~XR_SET(car);
-		l->log[i] = (struct xr_crossing){.round = round, .index = i,
-						 .car = car};
+		l->log[i] = (struct xr_crossing){
+			.round = round, .index = i, .car = car};
 	}
 	uint32_t k = 0;
 	for (uint32_t i = 0; i < l->n_log; i++)
@@ -340,9 +344,9 @@ static void release_winners(struct xr_light *l)
 	}
 	if (respread) {
 		l->n_overrides--; /* the wave's end adds it back */
-		l->override_epoch = l->n_overrides
-					    ? l->overrides[l->n_overrides - 1].epoch
-					    : 0;
+		l->override_epoch =
+			l->n_overrides ? l->overrides[l->n_overrides - 1].epoch
+				       : 0;
 		l->pending = newest;
 		l->respread_pending = true;
 	}

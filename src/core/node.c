@@ -119,7 +119,8 @@ int xr_node_init(struct xr_node *n, const struct xr_node_config *cfg,
 /* Range checks of everything a message carries that the core indexes by. */
 static bool intent_ok(const struct xr_node *n, const struct xr_car_intent *i)
 {
-	return XR_HAS(n->car_set, i->car) && (unsigned)i->approach < XR_APPROACHES &&
+	return XR_HAS(n->car_set, i->car) &&
+	       (unsigned)i->approach < XR_APPROACHES &&
 	       (unsigned)i->turn < XR_TURNS;
 }
 
@@ -154,8 +155,7 @@ static int check_values(const struct xr_node *n, const struct xr_msg *m)
 			if (!crossing_ok(n, &w->log[i]))
 				return XR_ERANGE;
 		if (w->kind == XR_WAVE_OVERRIDE && !w->echo &&
-		    (!w->has_override ||
-		     !cars_ok(n, &w->override.winner, 1) ||
+		    (!w->has_override || !cars_ok(n, &w->override.winner, 1) ||
 		     !cars_ok(n, &w->override.loser, 1)))
 			return XR_ERANGE;
 		return 0;
@@ -190,8 +190,9 @@ static int check_values(const struct xr_node *n, const struct xr_msg *m)
 	case XR_MSG_RECOVER_STATE:
 	case XR_MSG_REJOIN_STATE: {
 		const struct xr_rejoin_state *s =
-			m->type == XR_MSG_REJOIN_STATE ? &m->u.rejoin_state
-						       : &m->u.recover_state.state;
+			m->type == XR_MSG_REJOIN_STATE
+				? &m->u.rejoin_state
+				: &m->u.recover_state.state;
 		if (s->n_intents > XR_MAX_CARS || s->n_log > XR_MAX_CARS ||
 		    s->n_overrides > XR_MAX_OVERRIDES ||
 		    !cars_ok(n, s->proceed, s->n_proceed))
@@ -353,7 +354,8 @@ static int dispatch(struct xr_node *n, const struct xr_msg *m)
 	/* A round's log: for the light catching up (light_takeover.c), else
 	 * for a car looking for its crossing's index (car.c). */
 	if (m->type == XR_MSG_LOG_ROUND) {
-		if (n->coordinator == n->cfg.self && n->light.catchup_round != 0)
+		if (n->coordinator == n->cfg.self &&
+		    n->light.catchup_round != 0)
 			return xr_light_on_log_round(n, m);
 		return n->is_car ? xr_car_receive(n, m) : XR_ESTATE;
 	}

@@ -105,7 +105,7 @@ struct xr_wave_msg {
 	uint32_t round;
 	bool echo;
 	bool retry; /* resent for want of an answer; see proto WaveMsg.retry */
-	bool star;             /* over a star around the coordinator (failover) */
+	bool star;  /* over a star around the coordinator (failover) */
 	uint32_t target_round; /* COLLECT: the last round the cluster runs */
 	uint32_t n_intents;
 	struct xr_car_intent intents[XR_MAX_CARS];
@@ -213,23 +213,23 @@ struct xr_msg {
 		struct xr_recover_state {
 			struct xr_rejoin_state state; /* the car's view */
 			uint32_t crossed_round; /* durable: its last crossing */
-			bool held;          /* override winner without Proceed */
+			bool held; /* override winner without Proceed */
 			uint32_t override_epoch;
 			bool has_last_override;
 			struct xr_override last_override;
 			uint32_t logged_round; /* durable.last_round */
 			uint32_t target_round;
 			uint32_t detect_epoch;
-			uint32_t log_count;    /* durable log, for a light */
-			uint64_t log_digest;   /* that comes back */
+			uint32_t log_count;  /* durable log, for a light */
+			uint64_t log_digest; /* that comes back */
 			uint32_t left_count;
-			uint32_t n_last_log;   /* durable log of logged_round */
+			uint32_t n_last_log; /* durable log of logged_round */
 			struct xr_crossing last_log[XR_MAX_CARS];
 		} recover_state;
 	} u;
 };
 
-const char *xr_msg_type_name(enum xr_msg_type t);  /* "Probe" */
+const char *xr_msg_type_name(enum xr_msg_type t);   /* "Probe" */
 const char *xr_wave_kind_name(enum xr_wave_kind k); /* "IntentSet" */
 
 /* ------------------------------------------------------------------ effects */
@@ -244,13 +244,13 @@ enum xr_effect_type {
 	XR_FX_ROUND_END,       /* light: every node has the round's log */
 	XR_FX_DONE,            /* light: no rounds left */
 	XR_FX_SHUTDOWN,        /* shutdown command: stop after this outbox */
-	XR_FX_SNAPSHOT_DONE,   /* every incoming channel of the snapshot closed */
-	XR_FX_COORDINATOR,     /* this node became coordinator (round = epoch) */
-	XR_FX_DEPOSED,         /* this node stopped being coordinator */
-	XR_FX_CAR_LEFT,        /* coordinator: `car` silent for fail_ms, taken
+	XR_FX_SNAPSHOT_DONE, /* every incoming channel of the snapshot closed */
+	XR_FX_COORDINATOR,   /* this node became coordinator (round = epoch) */
+	XR_FX_DEPOSED,       /* this node stopped being coordinator */
+	XR_FX_CAR_LEFT,      /* coordinator: `car` silent for fail_ms, taken
 				* out of `round` (crossing.left) or of rounds
 				* to come (round 0) */
-	XR_FX_CAR_AWAITED,     /* coordinator: `car` silent for fail_ms after
+	XR_FX_CAR_AWAITED,   /* coordinator: `car` silent for fail_ms after
 				* it was granted `round`: the round waits for
 				* it (light.c, "absent cars") */
 	XR_FX_CROSSING_INDEXED, /* car: its own crossing has its final place
@@ -263,12 +263,12 @@ struct xr_effect {
 	enum xr_effect_type type;
 	uint32_t round;
 	uint32_t car;
-	struct xr_car_intent intent;   /* INTENT, ENTER, EXIT */
-	struct xr_crossing crossing;   /* LOG_APPEND */
-	uint64_t at_ms;                /* EXIT: when the car left the box */
-	bool after_deadlock;           /* EXIT: the round needed an override */
-	struct xr_override override;   /* DEADLOCK */
-	uint32_t n_cycle;              /* DEADLOCK */
+	struct xr_car_intent intent; /* INTENT, ENTER, EXIT */
+	struct xr_crossing crossing; /* LOG_APPEND */
+	uint64_t at_ms;              /* EXIT: when the car left the box */
+	bool after_deadlock;         /* EXIT: the round needed an override */
+	struct xr_override override; /* DEADLOCK */
+	uint32_t n_cycle;            /* DEADLOCK */
 	uint32_t cycle[XR_MAX_CARS];
 };
 
@@ -314,27 +314,27 @@ typedef void (*xr_tracer_fn)(void *ctx, uint32_t node, uint64_t now_ms,
 
 struct xr_node_config {
 	uint32_t self;
-	uint32_t light;                        /* coordinator at start */
+	uint32_t light; /* coordinator at start */
 	uint32_t n_cars;
-	uint32_t cars[XR_MAX_CARS];            /* car ids, distinct, != light */
+	uint32_t cars[XR_MAX_CARS]; /* car ids, distinct, != light */
 	enum xr_approach approaches[XR_MAX_CARS]; /* approaches[i] of cars[i] */
-	uint32_t n_neighbours;                 /* wave topology edges of self */
+	uint32_t n_neighbours; /* wave topology edges of self */
 	uint32_t neighbours[XR_MAX_NODES - 1];
 	uint64_t seed;
-	uint32_t weights[XR_TURNS];            /* routes: relative weights */
-	uint32_t cross_ms;                     /* time in the box */
-	uint32_t resend_ms;                    /* retransmission period */
-	uint32_t stall_ms;                     /* no progress -> detection anyway */
-	uint32_t rounds;                       /* light: rounds to run at start */
-	uint32_t heartbeat_ms;                 /* failover: 0 = off */
-	uint32_t fail_ms;                      /* silence that means dead; 0 = off */
+	uint32_t weights[XR_TURNS]; /* routes: relative weights */
+	uint32_t cross_ms;          /* time in the box */
+	uint32_t resend_ms;         /* retransmission period */
+	uint32_t stall_ms;          /* no progress -> detection anyway */
+	uint32_t rounds;            /* light: rounds to run at start */
+	uint32_t heartbeat_ms;      /* failover: 0 = off */
+	uint32_t fail_ms;           /* silence that means dead; 0 = off */
 	/* Who waits for whom in a round: rules (priority to the right,
 	 * deadlocks found and broken at run time) or optimal (the fewest
 	 * phases, no cycle; every car computes the same edges from the
 	 * intent set, car.c). Every node must run the same one. */
 	enum xr_schedule schedule;
-	char run[XR_RUN_MAX];                  /* run id, for crossing records */
-	xr_tracer_fn tracer;                   /* may be NULL */
+	char run[XR_RUN_MAX]; /* run id, for crossing records */
+	xr_tracer_fn tracer;  /* may be NULL */
 	void *tracer_ctx;
 };
 
@@ -355,12 +355,12 @@ struct xr_durable {
 	uint32_t crossings;          /* car: crossings it made (I6) */
 	uint32_t last_crossed_round; /* car: round of its last crossing */
 	uint32_t entered_round;      /* car: round it last entered the box */
-	uint32_t acked_round;        /* car: rounds up to it seen whole (car.c) */
-	uint32_t snapshot_floor;     /* newest snapshot recorded before a crash */
-	uint32_t epoch;              /* newest coordinator epoch known */
-	uint32_t target_round;       /* last round to run, from COLLECT waves */
-	uint32_t left_count;         /* log entries that are `left`, not crossings */
-	uint32_t last_log_n;         /* the log of last_round, in its order: */
+	uint32_t acked_round;    /* car: rounds up to it seen whole (car.c) */
+	uint32_t snapshot_floor; /* newest snapshot recorded before a crash */
+	uint32_t epoch;          /* newest coordinator epoch known */
+	uint32_t target_round;   /* last round to run, from COLLECT waves */
+	uint32_t left_count; /* log entries that are `left`, not crossings */
+	uint32_t last_log_n; /* the log of last_round, in its order: */
 	struct xr_crossing last_log[XR_MAX_CARS]; /* a takeover re-runs it */
 };
 
@@ -371,23 +371,23 @@ uint64_t xr_crossing_log_digest(uint64_t d, const struct xr_crossing *c);
 struct xr_wave_state {
 	bool active;
 	bool is_root;
-	bool done;        /* root: heard from every neighbour; other: echoed */
+	bool done; /* root: heard from every neighbour; other: echoed */
 	uint32_t id;
 	uint32_t parent;
-	xr_set nbrs;      /* this wave's neighbours (topology or star) */
-	xr_set heard;     /* neighbours whose message on our edge arrived */
-	xr_set sent;      /* neighbours we have sent our message to */
+	xr_set nbrs;  /* this wave's neighbours (topology or star) */
+	xr_set heard; /* neighbours whose message on our edge arrived */
+	xr_set sent;  /* neighbours we have sent our message to */
 	uint64_t last_send_ms;
 	struct xr_wave_msg down; /* what travels down (and is resent) */
 	struct xr_wave_msg up;   /* aggregate of the subtree (COLLECT) */
 };
 
 enum xr_light_phase {
-	XR_LIGHT_IDLE = 0,  /* between rounds */
+	XR_LIGHT_IDLE = 0,   /* between rounds */
 	XR_LIGHT_RECOVERING, /* new coordinator: collecting the cars' state */
 	XR_LIGHT_COLLECTING,
 	XR_LIGHT_SPREADING,
-	XR_LIGHT_CROSSING,  /* cars are crossing; stall watch on */
+	XR_LIGHT_CROSSING, /* cars are crossing; stall watch on */
 	XR_LIGHT_OVERRIDING,
 	XR_LIGHT_ENDING,
 	XR_LIGHT_DONE,
@@ -415,26 +415,26 @@ struct xr_light {
 	uint32_t n_log;
 	struct xr_crossing log[XR_MAX_CARS];
 	xr_set crossed;
-	uint32_t epoch;        /* Chandy-Misra-Haas detection epoch, all rounds */
-	bool epoch_acted;      /* a cycle of this epoch is being resolved */
-	bool detecting;        /* an epoch is running, not yet acted on */
+	uint32_t epoch;   /* Chandy-Misra-Haas detection epoch, all rounds */
+	bool epoch_acted; /* a cycle of this epoch is being resolved */
+	bool detecting;   /* an epoch is running, not yet acted on */
 	uint64_t epoch_started_ms;
-	uint32_t n_overrides;  /* overrides whose wave has completed */
+	uint32_t n_overrides; /* overrides whose wave has completed */
 	struct xr_override overrides[XR_MAX_ROUND_OVERRIDES];
-	uint32_t override_epoch; /* epoch of the last of them, 0: none */
+	uint32_t override_epoch;    /* epoch of the last of them, 0: none */
 	struct xr_override pending; /* the override whose wave is running */
-	xr_set proceeding;     /* winners told to go that have not crossed */
-	xr_set proceed_sent;   /* winners told to go this round */
+	xr_set proceeding;   /* winners told to go that have not crossed */
+	xr_set proceed_sent; /* winners told to go this round */
 	struct xr_car_report reports[XR_MAX_NODES];
 	uint64_t last_progress_ms;
-	uint32_t deadlocks;    /* resolved, all rounds */
+	uint32_t deadlocks; /* resolved, all rounds */
 	uint32_t n_last_cycle;
 	uint32_t last_cycle[XR_MAX_CARS];
 	uint32_t rounds_done;
 	/* Takeover by a new coordinator (light_takeover.c). */
-	xr_set recover_have;   /* cars whose RecoverState arrived */
+	xr_set recover_have; /* cars whose RecoverState arrived */
 	struct xr_recover_state recovered[XR_MAX_NODES];
-	bool star;             /* waves run as a star around us */
+	bool star; /* waves run as a star around us */
 	/* A light taking over after missing whole rounds fetches them, in
 	 * order, before it resumes (light_takeover.c, "catching up"): the next round
 	 * to fetch (0: none) and the last one. */
@@ -448,7 +448,7 @@ struct xr_light {
 	uint64_t ack_stamp_ms[XR_MAX_NODES];
 	xr_set absent;
 	xr_set granted; /* cars told they may enter this round */
-	bool minority; /* hears from no majority: takes nobody out */
+	bool minority;  /* hears from no majority: takes nobody out */
 };
 
 /* Bully election and failure detection (election.c). */
@@ -457,8 +457,8 @@ struct xr_election {
 	bool answered;
 	uint64_t started_ms;
 	uint64_t answered_ms;
-	uint64_t last_heard_ms;  /* from the coordinator */
-	uint64_t last_beat_ms;   /* coordinator: last heartbeat sent */
+	uint64_t last_heard_ms; /* from the coordinator */
+	uint64_t last_beat_ms;  /* coordinator: last heartbeat sent */
 	/* A car's lease: the newest of its own stamps the coordinator sent
 	 * back. The coordinator takes nobody out of a round before fail_ms
 	 * after hearing it, so a car may enter the box only while
@@ -485,35 +485,36 @@ enum xr_car_phase {
 
 struct xr_car {
 	enum xr_car_phase phase;
-	bool rejoining;         /* restarted: waiting for RejoinState */
-	uint32_t closed_epoch;  /* its override is applied: probes are stale */
+	bool rejoining;        /* restarted: waiting for RejoinState */
+	uint32_t closed_epoch; /* its override is applied: probes are stale */
 	uint32_t round;
 	struct xr_car_intent intent;
 	bool have_set;
 	uint32_t n_intents;
 	struct xr_car_intent intents[XR_MAX_CARS];
-	xr_set schedule_waits;  /* optimal: whom the set makes us wait for */
-	xr_set crossed;         /* cars of this round known to have crossed */
-	xr_set log_have;        /* indexes of the round log received */
+	xr_set schedule_waits; /* optimal: whom the set makes us wait for */
+	xr_set crossed;        /* cars of this round known to have crossed */
+	xr_set log_have;       /* indexes of the round log received */
 	struct xr_crossing log[XR_MAX_CARS];
-	uint32_t seen;          /* length of the contiguous log prefix held */
-	uint32_t n_overrides;   /* the overrides this car is winner or loser of */
+	uint32_t seen;        /* length of the contiguous log prefix held */
+	uint32_t n_overrides; /* the overrides this car is winner or loser of */
 	struct xr_override overrides[XR_MAX_OVERRIDES];
-	uint32_t override_epoch; /* newest override of the round known, 0: none */
+	uint32_t
+		override_epoch; /* newest override of the round known, 0: none */
 	bool held;              /* override winner, waiting for Proceed */
 	uint32_t held_epoch;
-	xr_set waits;           /* the cars it waits for now: its own edges */
+	xr_set waits; /* the cars it waits for now: its own edges */
 	bool after_deadlock;
-	bool crossed_acked;     /* the light logged our crossing */
+	bool crossed_acked; /* the light logged our crossing */
 	uint64_t crossed_ms;
-	bool round_over;        /* told the coordinator is past this round */
-	uint32_t epoch;         /* highest detection epoch seen */
-	xr_set probed;          /* initiators already forwarded this epoch */
+	bool round_over;         /* told the coordinator is past this round */
+	uint32_t epoch;          /* highest detection epoch seen */
+	xr_set probed;           /* initiators already forwarded this epoch */
 	uint32_t reported_epoch; /* epoch whose cycle we reported */
 	uint32_t deadlocks;
 	uint32_t n_last_cycle;
 	uint32_t last_cycle[XR_MAX_CARS];
-	bool has_last_override;  /* newest override of the round, any cars */
+	bool has_last_override; /* newest override of the round, any cars */
 	struct xr_override last_override;
 };
 
@@ -536,21 +537,21 @@ struct xr_snap_channel {
 };
 
 struct xr_snapshot {
-	uint32_t id;        /* newest snapshot recorded here, 0: none */
+	uint32_t id; /* newest snapshot recorded here, 0: none */
 	uint32_t node;
-	bool is_light;      /* recorded as the coordinator: counts what it logged */
-	bool is_car;        /* recorded as a car: counts what it crossed */
-	bool unusable;      /* coordinator still taking over: no count to give */
-	uint32_t epoch;     /* newest coordinator epoch the node knew */
+	bool is_light;  /* recorded as the coordinator: counts what it logged */
+	bool is_car;    /* recorded as a car: counts what it crossed */
+	bool unusable;  /* coordinator still taking over: no count to give */
+	uint32_t epoch; /* newest coordinator epoch the node knew */
 	uint32_t car_crossings; /* car: crossings it made (I6) */
-	bool complete;      /* every incoming channel closed */
-	uint32_t resends;   /* marker resends left */
+	bool complete;          /* every incoming channel closed */
+	uint32_t resends;       /* marker resends left */
 	/* the recorded state */
 	uint32_t round;
-	uint32_t crossings; /* coordinator: crossings logged */
+	uint32_t crossings;     /* coordinator: crossings logged */
 	uint32_t pending_round; /* car: made, not yet acknowledged */
 	enum xr_car_phase car_phase;
-	uint32_t n_logged;  /* light: cars logged in `round` */
+	uint32_t n_logged; /* light: cars logged in `round` */
 	uint32_t logged[XR_MAX_CARS];
 	struct xr_snap_channel channels[XR_MAX_NODES];
 };
@@ -567,14 +568,14 @@ int xr_snapshot_check_i6(const struct xr_snapshot *const *snaps, size_t n,
 
 struct xr_node {
 	struct xr_node_config cfg;
-	bool restarted;          /* init was given durable state */
-	bool is_light;           /* the configured light (no car) */
+	bool restarted; /* init was given durable state */
+	bool is_light;  /* the configured light (no car) */
 	bool is_car;
-	uint32_t coordinator;    /* who coordinates at coordinator_epoch */
+	uint32_t coordinator; /* who coordinates at coordinator_epoch */
 	uint32_t coordinator_epoch;
 	struct xr_election election;
 	struct xr_durable durable;
-	xr_set members;   /* light + cars */
+	xr_set members; /* light + cars */
 	xr_set car_set;
 	xr_set neighbour_set;
 	struct xr_wave_state wave;
@@ -600,7 +601,7 @@ struct xr_node {
 /* What a caller (the daemon's Status, its log lines) may know of a node,
  * copied out so that no caller reads the roles' state. */
 struct xr_node_view {
-	uint32_t coordinator;     /* XR_MAX_NODES: not known yet */
+	uint32_t coordinator; /* XR_MAX_NODES: not known yet */
 	uint32_t epoch;
 	bool coordinating;
 	/* The coordinator's rounds: the light's, or a car's own while it
@@ -624,8 +625,8 @@ struct xr_node_view {
 		uint32_t n_last_cycle;
 		uint32_t last_cycle[XR_MAX_CARS];
 	} car;
-	uint32_t snapshot;        /* the newest snapshot recorded, 0: none */
-	uint32_t rejected;        /* messages the core refused */
+	uint32_t snapshot; /* the newest snapshot recorded, 0: none */
+	uint32_t rejected; /* messages the core refused */
 	struct xr_durable durable;
 };
 
@@ -651,9 +652,10 @@ void xr_node_view(const struct xr_node *n, struct xr_node_view *v);
  * the fetched round among the `count` entries of `log`, in log order; held
  * when there is any. The daemon, the simulator and the core fault harness
  * answer with it. */
-void xr_crossing_log_round_answer(const struct xr_node *n, const struct xr_msg *fetch,
-			 const struct xr_crossing *log, size_t count,
-			 struct xr_msg *out);
+void xr_crossing_log_round_answer(const struct xr_node *n,
+				  const struct xr_msg *fetch,
+				  const struct xr_crossing *log, size_t count,
+				  struct xr_msg *out);
 
 /* Index of car id `car` in cfg.cars, or -1. */
 int xr_node_car_index(const struct xr_node *n, uint32_t car);

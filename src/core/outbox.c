@@ -53,8 +53,8 @@ struct xr_msg *xr_out_msg(struct xr_node *n, uint32_t to, enum xr_msg_type type)
 		return m;
 	}
 	if (n->out.n_msgs >= XR_OUTBOX_MSGS) {
-		xr_tracef(n, "outbox full -> drop %s to %u", xr_msg_type_name(type),
-			  to);
+		xr_tracef(n, "outbox full -> drop %s to %u",
+			  xr_msg_type_name(type), to);
 		return NULL;
 	}
 	struct xr_msg *m = &n->out.msgs[n->out.n_msgs++];

@@ -19,7 +19,8 @@ enum xr_turn xr_pick_turn(uint64_t seed, uint32_t car, uint32_t round,
 		total += weights[t];
 	if (total == 0)
 		return XR_STRAIGHT;
-	uint64_t h = splitmix64(seed ^ splitmix64(((uint64_t)car << 32) | round));
+	uint64_t h =
+		splitmix64(seed ^ splitmix64(((uint64_t)car << 32) | round));
 	uint64_t pick = h % total;
 	for (int t = 0; t < XR_TURNS; t++) {
 		if (pick < weights[t])

@@ -147,7 +147,8 @@ static uint32_t free_sets(const uint32_t *front, uint32_t have,
 	uint32_t clash[XR_APPROACHES] = {0};
 	for (int a = 0; a < XR_APPROACHES; a++)
 		for (int b = 0; b < XR_APPROACHES; b++)
-			if (a != b && (have & (1u << a)) && (have & (1u << b)) &&
+			if (a != b && (have & (1u << a)) &&
+			    (have & (1u << b)) &&
 			    (conflict[front[a]] & (1u << front[b])))
 				clash[a] |= 1u << b;
 	uint32_t ok = 1; /* the empty set; each set extends a smaller one */
@@ -180,7 +181,8 @@ int xr_schedule_optimal(const struct xr_car_intent *intents, uint32_t n,
 	for (uint32_t i = 0; i < n; i++) {
 		rank[i] = 0;
 		for (uint32_t j = 0; j < n; j++)
-			if (j != i && xr_arrived_before(&intents[j], &intents[i]))
+			if (j != i &&
+			    xr_arrived_before(&intents[j], &intents[i]))
 				rank[i]++;
 	}
 	/* lane[a][k]: the k-th arrival on approach a. */
@@ -230,7 +232,8 @@ int xr_schedule_optimal(const struct xr_car_intent *intents, uint32_t n,
 			/* A single front is always free: best gets set. */
 			uint32_t sets = free_sets(front, have, conflict);
 			best = UINT32_MAX;
-			for (uint32_t set = have; set != 0; set = (set - 1) & have)
+			for (uint32_t set = have; set != 0;
+			     set = (set - 1) & have)
 				if ((sets & (1u << set)) &&
 				    1u + fewest[s + step[set]] < best)
 					best = 1u + fewest[s + step[set]];

@@ -276,9 +276,10 @@ int xr_snapshot_check_i6(const struct xr_snapshot *const *snaps, size_t n,
 			for (uint32_t j = 0; j < s->channels[from].n; j++)
 				if (s->channels[from].msgs[j].type ==
 				    XR_MSG_CROSSED)
-					flight_add(&flight, light,
-						   s->channels[from].msgs[j].round,
-						   s->channels[from].msgs[j].car);
+					flight_add(
+						&flight, light,
+						s->channels[from].msgs[j].round,
+						s->channels[from].msgs[j].car);
 	}
 	uint32_t in_flight = (uint32_t)flight.n;
 	snprintf(why, why_len,

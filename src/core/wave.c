@@ -74,8 +74,9 @@ void xr_wave_begin(struct xr_node *n, const struct xr_wave_msg *down)
 	 * centre. So does any coordinator while a car is absent: the
 	 * topology may need the absent car to reach the others. */
 	w->down.star = n->light.star || n->light.absent != 0;
-	w->nbrs = w->down.star ? n->car_set & ~XR_SET(n->cfg.self) & ~n->light.absent
-			       : n->neighbour_set;
+	w->nbrs = w->down.star
+			  ? n->car_set & ~XR_SET(n->cfg.self) & ~n->light.absent
+			  : n->neighbour_set;
 	w->up.kind = down->kind;
 	w->up.round = down->round;
 	w->last_send_ms = n->now_ms;
@@ -97,7 +98,8 @@ static void merge_up(struct xr_wave_msg *up, const struct xr_wave_msg *echo)
 	for (uint32_t i = 0; i < echo->n_intents; i++) {
 		bool have = false;
 		for (uint32_t j = 0; j < up->n_intents; j++)
-			have = have || up->intents[j].car == echo->intents[i].car;
+			have = have ||
+			       up->intents[j].car == echo->intents[i].car;
 		if (!have && up->n_intents < XR_MAX_CARS)
 			up->intents[up->n_intents++] = echo->intents[i];
 	}
@@ -170,8 +172,8 @@ int xr_wave_receive(struct xr_node *n, const struct xr_msg *m,
 		 * edge: send it again, as an answer (never a retry itself). A
 		 * plain duplicate needs nothing. */
 		if (in->retry && XR_HAS(w->sent, m->from))
-			send_wave(n, m->from, m->from == w->parent && !w->is_root,
-				  false);
+			send_wave(n, m->from,
+				  m->from == w->parent && !w->is_root, false);
 		return 0;
 	}
 	w->heard |= XR_SET(m->from);
@@ -214,8 +216,9 @@ enum xr_wave_event xr_wave_tick(struct xr_node *n)
 	if (!w->done) {
 		uint64_t since = n->now_ms - w->last_send_ms;
 		xr_timer_arm(n, XR_TIMER_TICK,
-			     since >= n->cfg.resend_ms ? n->cfg.resend_ms
-						       : n->cfg.resend_ms - since);
+			     since >= n->cfg.resend_ms
+				     ? n->cfg.resend_ms
+				     : n->cfg.resend_ms - since);
 	}
 	return XR_WAVE_NOTHING;
 }

@@ -124,7 +124,8 @@ static int expand_id(const char *tmpl, uint32_t id, char *out, size_t cap)
 	return 0;
 }
 
-int xr_config_path_beside(const char *path, const char *name, char *out, size_t cap)
+int xr_config_path_beside(const char *path, const char *name, char *out,
+			  size_t cap)
 {
 	const char *slash = strrchr(path, '/');
 	int n;
@@ -137,9 +138,8 @@ int xr_config_path_beside(const char *path, const char *name, char *out, size_t 
 
 /* tcp://HOST:PORT, tls+tcp://HOST:PORT or ipc:///path. On success the wave
  * endpoint is derived into `wave` and the tcp port (0 for ipc) returned. */
-static int check_address(const char *a, char *wave, size_t wave_len,
-			 char *host, size_t host_len, unsigned *port,
-			 const char **why)
+static int check_address(const char *a, char *wave, size_t wave_len, char *host,
+			 size_t host_len, unsigned *port, const char **why)
 {
 	const char *rest, *colon;
 	uint64_t p;
@@ -290,15 +290,32 @@ int xr_topology_parse(const char *s, enum xr_topology *out)
 }
 
 enum key_id {
-	K_RUN, K_SEED, K_TOPOLOGY, K_ROUTES, K_CLOUD, K_STATE_DIR, K_ROUNDS,
-	K_CROSS_MS, K_RESEND_MS, K_STALL_MS, K_MAX_MSG, K_TLS_CA, K_HEARTBEAT_MS,
-	K_FAIL_MS, K_TLS_CERT, K_TLS_KEY, K_POLLER, K_SCHEDULE, K_KEYS
+	K_RUN,
+	K_SEED,
+	K_TOPOLOGY,
+	K_ROUTES,
+	K_CLOUD,
+	K_STATE_DIR,
+	K_ROUNDS,
+	K_CROSS_MS,
+	K_RESEND_MS,
+	K_STALL_MS,
+	K_MAX_MSG,
+	K_TLS_CA,
+	K_HEARTBEAT_MS,
+	K_FAIL_MS,
+	K_TLS_CERT,
+	K_TLS_KEY,
+	K_POLLER,
+	K_SCHEDULE,
+	K_KEYS
 };
 
 static const char *const key_names[K_KEYS] = {
-	"run", "seed", "topology", "routes", "cloud", "state_dir", "rounds",
-	"cross_ms", "resend_ms", "stall_ms", "max_msg", "tls_ca", "heartbeat_ms",
-	"fail_ms", "tls_cert", "tls_key", "poller", "schedule",
+	"run",       "seed",   "topology",     "routes",    "cloud",
+	"state_dir", "rounds", "cross_ms",     "resend_ms", "stall_ms",
+	"max_msg",   "tls_ca", "heartbeat_ms", "fail_ms",   "tls_cert",
+	"tls_key",   "poller", "schedule",
 };
 
 static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
@@ -311,26 +328,31 @@ static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
 	switch (k) {
 	case K_RUN:
 		if (strlen(v) >= sizeof c->run)
-			return xr_why(err, err_len, XR_ECONFIG, "%s: run: longer than %zu characters: \"%s\"",
-				    loc, sizeof c->run - 1, v);
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s: run: longer than %zu characters: \"%s\"",
+				loc, sizeof c->run - 1, v);
 		for (const char *p = v; *p != '\0'; p++)
-			if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
-			    *p != '.')
-				return xr_why(err, err_len, XR_ECONFIG,
-					    "%s: run: only letters, digits, '-', '_' and '.' allowed: \"%s\"",
-					    loc, v);
+			if (!isalnum((unsigned char)*p) && *p != '-' &&
+			    *p != '_' && *p != '.')
+				return xr_why(
+					err, err_len, XR_ECONFIG,
+					"%s: run: only letters, digits, '-', '_' and '.' allowed: \"%s\"",
+					loc, v);
 		copy_str(c->run, sizeof c->run, v);
 		return 0;
 	case K_SEED:
 		if (parse_u64(v, UINT64_MAX, &u) != 0)
-			return xr_why(err, err_len, XR_ECONFIG, "%s: seed: not a number: \"%s\"", loc, v);
+			return xr_why(err, err_len, XR_ECONFIG,
+				      "%s: seed: not a number: \"%s\"", loc, v);
 		c->seed = u;
 		return 0;
 	case K_TOPOLOGY:
 		if (xr_topology_parse(v, &c->topology) != 0)
-			return xr_why(err, err_len, XR_ECONFIG,
-				    "%s: topology: expected star, ring, line, complete or random: \"%s\"",
-				    loc, v);
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s: topology: expected star, ring, line, complete or random: \"%s\"",
+				loc, v);
 		return 0;
 	case K_ROUTES:
 	case K_STATE_DIR:
@@ -342,12 +364,15 @@ static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
 			    : k == K_TLS_CA    ? c->tls_ca
 			    : k == K_TLS_CERT  ? c->tls_cert
 					       : c->tls_key;
-		if ((k == K_TLS_CERT || k == K_TLS_KEY) && check_template(v) != 0)
-			return xr_why(err, err_len, XR_ECONFIG,
-				    "%s: %s: only {id} is replaced in a path: \"%s\"",
-				    loc, key, v);
+		if ((k == K_TLS_CERT || k == K_TLS_KEY) &&
+		    check_template(v) != 0)
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s: %s: only {id} is replaced in a path: \"%s\"",
+				loc, key, v);
 		if (resolve_path(dir, v, dst, XR_PATH_MAX) != 0)
-			return xr_why(err, err_len, XR_ECONFIG, "%s: %s: path too long", loc, key);
+			return xr_why(err, err_len, XR_ECONFIG,
+				      "%s: %s: path too long", loc, key);
 		return 0;
 	}
 	case K_CLOUD:
@@ -356,14 +381,17 @@ static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
 		else if (strcasecmp(v, "aws") == 0)
 			c->cloud = XR_CLOUD_AWS;
 		else
-			return xr_why(err, err_len, XR_ECONFIG, "%s: cloud: expected embedded or aws: \"%s\"",
-				    loc, v);
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s: cloud: expected embedded or aws: \"%s\"",
+				loc, v);
 		return 0;
 	case K_SCHEDULE:
 		if (xr_schedule_parse(v, &c->schedule) != 0)
-			return xr_why(err, err_len, XR_ECONFIG,
-				    "%s: schedule: expected rules or optimal: \"%s\"",
-				    loc, v);
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s: schedule: expected rules or optimal: \"%s\"",
+				loc, v);
 		return 0;
 	case K_POLLER:
 		/* auto resolves once the backend is final (--cloud overrides
@@ -375,8 +403,10 @@ static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
 		else if (strcasecmp(v, "off") == 0)
 			c->poller = XR_POLLER_OFF;
 		else
-			return xr_why(err, err_len, XR_ECONFIG, "%s: poller: expected auto, on or off: \"%s\"",
-				    loc, v);
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s: poller: expected auto, on or off: \"%s\"",
+				loc, v);
 		return 0;
 	case K_ROUNDS:
 	case K_CROSS_MS:
@@ -393,13 +423,19 @@ static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
 				: k == K_FAIL_MS      ? &c->fail_ms
 						      : &c->max_msg;
 		if (parse_u64(v, UINT32_MAX, &u) != 0)
-			return xr_why(err, err_len, XR_ECONFIG, "%s: %s: not a number: \"%s\"", loc, key, v);
-		if ((k == K_RESEND_MS || k == K_STALL_MS || k == K_HEARTBEAT_MS) &&
+			return xr_why(err, err_len, XR_ECONFIG,
+				      "%s: %s: not a number: \"%s\"", loc, key,
+				      v);
+		if ((k == K_RESEND_MS || k == K_STALL_MS ||
+		     k == K_HEARTBEAT_MS) &&
 		    u == 0)
-			return xr_why(err, err_len, XR_ECONFIG, "%s: %s: must be positive", loc, key);
+			return xr_why(err, err_len, XR_ECONFIG,
+				      "%s: %s: must be positive", loc, key);
 		if (k == K_MAX_MSG && (u < 1024 || u > (16u << 20)))
-			return xr_why(err, err_len, XR_ECONFIG, "%s: max_msg: must be 1024..16777216 bytes: %s",
-				    loc, v);
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s: max_msg: must be 1024..16777216 bytes: %s",
+				loc, v);
 		*dst = (uint32_t)u;
 		return 0;
 	}
@@ -419,38 +455,50 @@ static int parse_node(struct xr_cluster *c, char **tok, int ntok, int line,
 	unsigned port;
 
 	if (ntok != 5)
-		return xr_why(err, err_len, XR_ECONFIG,
-			    "%s: node: expected \"node ID ROLE APPROACH ADDRESS\" (approach - for the light)",
-			    loc);
+		return xr_why(
+			err, err_len, XR_ECONFIG,
+			"%s: node: expected \"node ID ROLE APPROACH ADDRESS\" (approach - for the light)",
+			loc);
 	if (parse_u64(tok[1], XR_MAX_NODES - 1, &id) != 0)
-		return xr_why(err, err_len, XR_ECONFIG, "%s: node: id must be a number 0..%d: \"%s\"",
-			    loc, XR_MAX_NODES - 1, tok[1]);
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s: node: id must be a number 0..%d: \"%s\"",
+			      loc, XR_MAX_NODES - 1, tok[1]);
 	nd = &c->nodes[id];
 	if (nd->line != 0)
-		return xr_why(err, err_len, XR_ECONFIG, "%s: node: id %u already declared at line %d",
-			    loc, (unsigned)id, nd->line);
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s: node: id %u already declared at line %d",
+			      loc, (unsigned)id, nd->line);
 	nd->id = (uint32_t)id;
 	nd->line = line;
 	if (strcasecmp(tok[2], "light") == 0) {
 		nd->role = XR_ROLE_LIGHT;
 		if (strcmp(tok[3], "-") != 0)
-			return xr_why(err, err_len, XR_ECONFIG, "%s: node %u: the light has no approach, write -: \"%s\"",
-				    loc, (unsigned)id, tok[3]);
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s: node %u: the light has no approach, write -: \"%s\"",
+				loc, (unsigned)id, tok[3]);
 	} else if (strcasecmp(tok[2], "car") == 0) {
 		nd->role = XR_ROLE_CAR;
 		if (xr_approach_parse(tok[3], &nd->approach) != 0)
-			return xr_why(err, err_len, XR_ECONFIG, "%s: node %u: approach must be S, E, N or W: \"%s\"",
-				    loc, (unsigned)id, tok[3]);
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s: node %u: approach must be S, E, N or W: \"%s\"",
+				loc, (unsigned)id, tok[3]);
 	} else {
-		return xr_why(err, err_len, XR_ECONFIG, "%s: node %u: role must be light or car: \"%s\"",
-			    loc, (unsigned)id, tok[2]);
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s: node %u: role must be light or car: \"%s\"",
+			      loc, (unsigned)id, tok[2]);
 	}
 	if (copy_str(nd->address, sizeof nd->address, tok[4]) != 0)
-		return xr_why(err, err_len, XR_ECONFIG, "%s: node %u: address too long", loc, (unsigned)id);
-	if (check_address(nd->address, nd->wave_address, sizeof nd->wave_address,
-			  host, sizeof host, &port, &why) != 0)
-		return xr_why(err, err_len, XR_ECONFIG, "%s: node %u: address: %s: \"%s\"", loc,
-			    (unsigned)id, why, tok[4]);
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s: node %u: address too long", loc,
+			      (unsigned)id);
+	if (check_address(nd->address, nd->wave_address,
+			  sizeof nd->wave_address, host, sizeof host, &port,
+			  &why) != 0)
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s: node %u: address: %s: \"%s\"", loc,
+			      (unsigned)id, why, tok[4]);
 	return 0;
 }
 
@@ -463,33 +511,40 @@ static int check_tls(struct xr_cluster *c, const char *name,
 
 	if (c->tls_ca[0] == '\0') {
 		if (seen_line[K_TLS_CERT] != 0 || seen_line[K_TLS_KEY] != 0)
-			return xr_why(err, err_len, XR_ECONFIG,
-				    "%s:%d: %s: needs tls_ca (the cluster CA that turns TLS on)",
-				    name,
-				    seen_line[K_TLS_CERT] ? seen_line[K_TLS_CERT]
-							  : seen_line[K_TLS_KEY],
-				    seen_line[K_TLS_CERT] ? "tls_cert" : "tls_key");
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s:%d: %s: needs tls_ca (the cluster CA that turns TLS on)",
+				name,
+				seen_line[K_TLS_CERT] ? seen_line[K_TLS_CERT]
+						      : seen_line[K_TLS_KEY],
+				seen_line[K_TLS_CERT] ? "tls_cert" : "tls_key");
 		for (i = 0; i < c->n_nodes; i++)
 			if (strncmp(c->nodes[i].address, "tls+", 4) == 0)
-				return xr_why(err, err_len, XR_ECONFIG,
-					    "%s:%d: node %u: tls+tcp address needs tls_ca",
-					    name, c->nodes[i].line, (unsigned)i);
+				return xr_why(
+					err, err_len, XR_ECONFIG,
+					"%s:%d: node %u: tls+tcp address needs tls_ca",
+					name, c->nodes[i].line, (unsigned)i);
 		return 0;
 	}
 	for (i = 0; i < c->n_nodes; i++)
 		if (strncmp(c->nodes[i].address, "tls+tcp://", 10) != 0)
-			return xr_why(err, err_len, XR_ECONFIG,
-				    "%s:%d: node %u: address %s is not tls+tcp://, but tls_ca is set (line %d): with TLS every node uses tls+tcp://",
-				    name, c->nodes[i].line, (unsigned)i,
-				    c->nodes[i].address, seen_line[K_TLS_CA]);
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s:%d: node %u: address %s is not tls+tcp://, but tls_ca is set (line %d): with TLS every node uses tls+tcp://",
+				name, c->nodes[i].line, (unsigned)i,
+				c->nodes[i].address, seen_line[K_TLS_CA]);
 	if (c->tls_cert[0] == '\0' &&
-	    xr_config_path_beside(c->tls_ca, "node-{id}.crt", c->tls_cert, sizeof c->tls_cert) != 0)
-		return xr_why(err, err_len, XR_ECONFIG, "%s:%d: tls_ca: path too long", name,
-			    seen_line[K_TLS_CA]);
+	    xr_config_path_beside(c->tls_ca, "node-{id}.crt", c->tls_cert,
+				  sizeof c->tls_cert) != 0)
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s:%d: tls_ca: path too long", name,
+			      seen_line[K_TLS_CA]);
 	if (c->tls_key[0] == '\0' &&
-	    xr_config_path_beside(c->tls_ca, "node-{id}.key", c->tls_key, sizeof c->tls_key) != 0)
-		return xr_why(err, err_len, XR_ECONFIG, "%s:%d: tls_ca: path too long", name,
-			    seen_line[K_TLS_CA]);
+	    xr_config_path_beside(c->tls_ca, "node-{id}.key", c->tls_key,
+				  sizeof c->tls_key) != 0)
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s:%d: tls_ca: path too long", name,
+			      seen_line[K_TLS_CA]);
 	return 0;
 }
 
@@ -528,7 +583,8 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 	c->heartbeat_ms = 200;
 	c->fail_ms = 1000;
 	if (resolve_path(dir, "state", c->state_dir, sizeof c->state_dir) != 0)
-		return xr_why(err, err_len, XR_ECONFIG, "%s: state_dir: path too long", name);
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s: state_dir: path too long", name);
 
 	while (*p != '\0') {
 		size_t len;
@@ -541,13 +597,15 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
 		snprintf(loc, sizeof loc, "%s:%d", name, line);
 		if (len >= sizeof buf)
-			return xr_why(err, err_len, XR_ECONFIG, "%s: line longer than %zu bytes", loc,
-				    sizeof buf - 1);
+			return xr_why(err, err_len, XR_ECONFIG,
+				      "%s: line longer than %zu bytes", loc,
+				      sizeof buf - 1);
 		memcpy(buf, p, len);
 		buf[len] = '\0';
 		p = nl != NULL ? nl + 1 : p + len;
 		if (memchr(buf, '\0', len) != NULL && strlen(buf) != len)
-			return xr_why(err, err_len, XR_ECONFIG, "%s: NUL byte in line", loc);
+			return xr_why(err, err_len, XR_ECONFIG,
+				      "%s: NUL byte in line", loc);
 		hash = strchr(buf, '#');
 		if (hash != NULL)
 			*hash = '\0';
@@ -565,23 +623,29 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 				if (strcmp(k, key_names[kid]) == 0)
 					break;
 			if (kid == K_KEYS)
-				return xr_why(err, err_len, XR_ECONFIG, "%s: %s: unknown key", loc, k);
+				return xr_why(err, err_len, XR_ECONFIG,
+					      "%s: %s: unknown key", loc, k);
 			if (seen_line[kid] != 0)
-				return xr_why(err, err_len, XR_ECONFIG, "%s: %s: duplicate key (first at line %d)",
-					    loc, k, seen_line[kid]);
+				return xr_why(
+					err, err_len, XR_ECONFIG,
+					"%s: %s: duplicate key (first at line %d)",
+					loc, k, seen_line[kid]);
 			seen_line[kid] = line;
 			if (*v == '\0')
-				return xr_why(err, err_len, XR_ECONFIG, "%s: %s: empty value", loc, k);
-			rc = parse_setting(c, (enum key_id)kid, v, dir, loc, err, err_len);
+				return xr_why(err, err_len, XR_ECONFIG,
+					      "%s: %s: empty value", loc, k);
+			rc = parse_setting(c, (enum key_id)kid, v, dir, loc,
+					   err, err_len);
 			if (rc != 0)
 				return rc;
 			continue;
 		}
 		ntok = split(s, tok, 5);
 		if (strcmp(tok[0], "node") != 0)
-			return xr_why(err, err_len, XR_ECONFIG,
-				    "%s: %s: unknown setting (expected \"key = value\" or \"node ...\")",
-				    loc, tok[0]);
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s: %s: unknown setting (expected \"key = value\" or \"node ...\")",
+				loc, tok[0]);
 		rc = parse_node(c, tok, ntok, line, loc, err, err_len);
 		if (rc != 0)
 			return rc;
@@ -589,57 +653,69 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 	}
 
 	if (seen_line[K_RUN] == 0)
-		return xr_why(err, err_len, XR_ECONFIG, "%s: run: missing required setting", name);
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s: run: missing required setting", name);
 	if (seen_line[K_ROUTES] == 0)
-		return xr_why(err, err_len, XR_ECONFIG, "%s: routes: missing required setting", name);
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s: routes: missing required setting", name);
 	if (!any)
-		return xr_why(err, err_len, XR_ECONFIG, "%s: node: no nodes declared", name);
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s: node: no nodes declared", name);
 	for (i = 0; i < XR_MAX_NODES; i++)
 		if (c->nodes[i].line != 0)
 			max_id = i;
 	c->n_nodes = max_id + 1;
 	for (i = 0; i < c->n_nodes; i++) {
 		if (c->nodes[i].line == 0)
-			return xr_why(err, err_len, XR_ECONFIG,
-				    "%s: node: ids must be 0..%u without gaps, %u is missing",
-				    name, (unsigned)max_id, (unsigned)i);
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s: node: ids must be 0..%u without gaps, %u is missing",
+				name, (unsigned)max_id, (unsigned)i);
 		if (c->nodes[i].role == XR_ROLE_LIGHT) {
 			if (lights++ > 0)
-				return xr_why(err, err_len, XR_ECONFIG,
-					    "%s:%d: node %u: a second light (node %u is the light)",
-					    name, c->nodes[i].line, (unsigned)i,
-					    (unsigned)c->light);
+				return xr_why(
+					err, err_len, XR_ECONFIG,
+					"%s:%d: node %u: a second light (node %u is the light)",
+					name, c->nodes[i].line, (unsigned)i,
+					(unsigned)c->light);
 			c->light = i;
 		}
 	}
 	if (lights == 0)
-		return xr_why(err, err_len, XR_ECONFIG, "%s: node: no light declared", name);
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s: node: no light declared", name);
 	if (c->n_nodes < 2)
-		return xr_why(err, err_len, XR_ECONFIG, "%s: node: at least one car is needed", name);
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s: node: at least one car is needed", name);
 	for (i = 0; i < c->n_nodes; i++) {
 		char hi[XR_ADDR_MAX], hj[XR_ADDR_MAX], w[XR_ADDR_MAX + 8];
 		unsigned pi, pj;
 		const char *why;
 		for (uint32_t j = i + 1; j < c->n_nodes; j++) {
-			check_address(c->nodes[i].address, w, sizeof w, hi, sizeof hi,
-				      &pi, &why);
-			check_address(c->nodes[j].address, w, sizeof w, hj, sizeof hj,
-				      &pj, &why);
-			if (strcmp(c->nodes[i].address, c->nodes[j].address) == 0 ||
+			check_address(c->nodes[i].address, w, sizeof w, hi,
+				      sizeof hi, &pi, &why);
+			check_address(c->nodes[j].address, w, sizeof w, hj,
+				      sizeof hj, &pj, &why);
+			if (strcmp(c->nodes[i].address, c->nodes[j].address) ==
+				    0 ||
 			    (pi != 0 && pj != 0 && strcmp(hi, hj) == 0 &&
 			     (pi == pj || pi + 1 == pj || pj + 1 == pi)))
-				return xr_why(err, err_len, XR_ECONFIG,
-					    "%s:%d: node %u: address %s clashes with node %u (%s); tcp ports must be at least 2 apart",
-					    name, c->nodes[j].line, (unsigned)j,
-					    c->nodes[j].address, (unsigned)i,
-					    c->nodes[i].address);
+				return xr_why(
+					err, err_len, XR_ECONFIG,
+					"%s:%d: node %u: address %s clashes with node %u (%s); tcp ports must be at least 2 apart",
+					name, c->nodes[j].line, (unsigned)j,
+					c->nodes[j].address, (unsigned)i,
+					c->nodes[i].address);
 		}
 	}
 	if (c->fail_ms != 0 && c->fail_ms < 2 * c->heartbeat_ms)
-		return xr_why(err, err_len, XR_ECONFIG,
-			    "%s:%d: fail_ms: %u is less than two heartbeats (heartbeat_ms %u); a live coordinator would be taken for dead",
-			    name, seen_line[K_FAIL_MS] ? seen_line[K_FAIL_MS] : seen_line[K_HEARTBEAT_MS],
-			    (unsigned)c->fail_ms, (unsigned)c->heartbeat_ms);
+		return xr_why(
+			err, err_len, XR_ECONFIG,
+			"%s:%d: fail_ms: %u is less than two heartbeats (heartbeat_ms %u); a live coordinator would be taken for dead",
+			name,
+			seen_line[K_FAIL_MS] ? seen_line[K_FAIL_MS]
+					     : seen_line[K_HEARTBEAT_MS],
+			(unsigned)c->fail_ms, (unsigned)c->heartbeat_ms);
 	rc = check_tls(c, name, seen_line, err, err_len);
 	if (rc != 0)
 		return rc;
@@ -655,7 +731,8 @@ int xr_read_file(const char *path, size_t max, char **data, size_t *len,
 	size_t n = 0, cap = 4096;
 
 	if (f == NULL)
-		return xr_why(err, err_len, XR_EIO, "%s: %s", path, strerror(errno));
+		return xr_why(err, err_len, XR_EIO, "%s: %s", path,
+			      strerror(errno));
 	buf = malloc(cap);
 	if (buf == NULL) {
 		fclose(f);
@@ -668,7 +745,8 @@ int xr_read_file(const char *path, size_t max, char **data, size_t *len,
 			if (cap > max) {
 				free(buf);
 				fclose(f);
-				xr_why(err, err_len, XR_ECONFIG, "%s: larger than %zu bytes", path, max);
+				xr_why(err, err_len, XR_ECONFIG,
+				       "%s: larger than %zu bytes", path, max);
 				return XR_ETOOBIG;
 			}
 			nb = realloc(buf, cap * 2);
@@ -694,13 +772,15 @@ int xr_read_file(const char *path, size_t max, char **data, size_t *len,
 	fclose(f);
 	if (n > max) {
 		free(buf);
-		xr_why(err, err_len, XR_ECONFIG, "%s: larger than %zu bytes", path, max);
+		xr_why(err, err_len, XR_ECONFIG, "%s: larger than %zu bytes",
+		       path, max);
 		return XR_ETOOBIG;
 	}
 	buf[n] = '\0';
 	if (strlen(buf) != n) {
 		free(buf);
-		xr_why(err, err_len, XR_ECONFIG, "%s: contains a NUL byte (not a text file)", path);
+		xr_why(err, err_len, XR_ECONFIG,
+		       "%s: contains a NUL byte (not a text file)", path);
 		return XR_ECONFIG;
 	}
 	*data = buf;
@@ -729,7 +809,8 @@ int xr_cluster_load(const char *path, struct xr_cluster *c, char *err,
 		dir[n] = '\0';
 	} else {
 		free(text);
-		return xr_why(err, err_len, XR_ECONFIG, "%s: path too long", path);
+		return xr_why(err, err_len, XR_ECONFIG, "%s: path too long",
+			      path);
 	}
 	rc = xr_cluster_parse(text, path, dir, c, err, err_len);
 	free(text);
@@ -743,8 +824,9 @@ int xr_cluster_node_config(const struct xr_cluster *c, uint32_t id,
 	uint32_t i;
 
 	if (id >= c->n_nodes)
-		return xr_why(err, err_len, XR_ECONFIG, "%s: node %u: not declared (ids 0..%u)",
-			    c->path, (unsigned)id, (unsigned)c->n_nodes - 1);
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s: node %u: not declared (ids 0..%u)", c->path,
+			      (unsigned)id, (unsigned)c->n_nodes - 1);
 	memset(cfg, 0, sizeof *cfg);
 	cfg->self = id;
 	cfg->light = c->light;
@@ -791,8 +873,9 @@ int xr_routes_parse(const char *text, const char *name,
 		nl = strchr(p, '\n');
 		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
 		if (len >= sizeof buf)
-			return xr_why(err, err_len, XR_ECONFIG, "%s:%d: line longer than %zu bytes", name,
-				    line, sizeof buf - 1);
+			return xr_why(err, err_len, XR_ECONFIG,
+				      "%s:%d: line longer than %zu bytes", name,
+				      line, sizeof buf - 1);
 		memcpy(buf, p, len);
 		buf[len] = '\0';
 		p = nl != NULL ? nl + 1 : p + len;
@@ -804,23 +887,31 @@ int xr_routes_parse(const char *text, const char *name,
 			continue;
 		ntok = split(s, tok, 2);
 		if (ntok != 2)
-			return xr_why(err, err_len, XR_ECONFIG, "%s:%d: expected \"TURN WEIGHT\" (e.g. \"left 1\")",
-				    name, line);
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s:%d: expected \"TURN WEIGHT\" (e.g. \"left 1\")",
+				name, line);
 		if (xr_turn_parse(tok[0], &t) != 0)
-			return xr_why(err, err_len, XR_ECONFIG, "%s:%d: %s: turn must be right, straight or left",
-				    name, line, tok[0]);
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s:%d: %s: turn must be right, straight or left",
+				name, line, tok[0]);
 		if (seen[t] != 0)
-			return xr_why(err, err_len, XR_ECONFIG, "%s:%d: %s: duplicate (first at line %d)", name,
-				    line, tok[0], seen[t]);
+			return xr_why(err, err_len, XR_ECONFIG,
+				      "%s:%d: %s: duplicate (first at line %d)",
+				      name, line, tok[0], seen[t]);
 		if (parse_u64(tok[1], 1000000, &w) != 0)
-			return xr_why(err, err_len, XR_ECONFIG, "%s:%d: %s: weight must be a number 0..1000000: \"%s\"",
-				    name, line, tok[0], tok[1]);
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s:%d: %s: weight must be a number 0..1000000: \"%s\"",
+				name, line, tok[0], tok[1]);
 		seen[t] = line;
 		weights[t] = (uint32_t)w;
 		total += w;
 	}
 	if (total == 0)
-		return xr_why(err, err_len, XR_ECONFIG, "%s: no turn has a positive weight", name);
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s: no turn has a positive weight", name);
 	return 0;
 }
 

@@ -24,7 +24,7 @@ enum xr_topology {
 	XR_TOPO_RING,     /* ids in order, last back to first */
 	XR_TOPO_LINE,     /* ids in order */
 	XR_TOPO_COMPLETE,
-	XR_TOPO_RANDOM,   /* connected, drawn from `seed` */
+	XR_TOPO_RANDOM, /* connected, drawn from `seed` */
 };
 
 enum xr_cloud_kind { XR_CLOUD_EMBEDDED = 1, XR_CLOUD_AWS = 2 };
@@ -36,18 +36,19 @@ enum xr_poller_mode { XR_POLLER_AUTO = 0, XR_POLLER_ON = 1, XR_POLLER_OFF = 2 };
 struct xr_cluster_node {
 	uint32_t id;
 	enum xr_role role;
-	enum xr_approach approach;          /* cars only */
-	char address[XR_ADDR_MAX];          /* requests: nng rep listens here */
-	char wave_address[XR_ADDR_MAX + 8]; /* waves: nng surveyor listens here */
-	int line;                           /* where it was declared */
+	enum xr_approach approach; /* cars only */
+	char address[XR_ADDR_MAX]; /* requests: nng rep listens here */
+	char wave_address[XR_ADDR_MAX +
+			  8]; /* waves: nng surveyor listens here */
+	int line;             /* where it was declared */
 };
 
 struct xr_cluster {
-	char path[XR_PATH_MAX];      /* the file it came from */
+	char path[XR_PATH_MAX]; /* the file it came from */
 	char run[XR_RUN_MAX];
 	uint64_t seed;
 	enum xr_topology topology;
-	char routes[XR_PATH_MAX];    /* resolved against the file's directory */
+	char routes[XR_PATH_MAX]; /* resolved against the file's directory */
 	enum xr_cloud_kind cloud;
 	enum xr_poller_mode poller;
 	char state_dir[XR_PATH_MAX]; /* resolved against the file's directory */
@@ -55,10 +56,10 @@ struct xr_cluster {
 	uint32_t cross_ms;
 	uint32_t resend_ms;
 	uint32_t stall_ms;
-	uint32_t heartbeat_ms;       /* coordinator's heartbeat period */
-	uint32_t fail_ms;            /* silence that means dead; 0: no failover */
-	enum xr_schedule schedule;   /* rules (default) or optimal (node.h) */
-	uint32_t max_msg;            /* bytes; larger messages are refused */
+	uint32_t heartbeat_ms;     /* coordinator's heartbeat period */
+	uint32_t fail_ms;          /* silence that means dead; 0: no failover */
+	enum xr_schedule schedule; /* rules (default) or optimal (node.h) */
+	uint32_t max_msg;          /* bytes; larger messages are refused */
 	/* Mutual TLS (docs/CONFIG.md): all or nothing. tls_ca empty: no TLS
 	 * and no tls+tcp:// address; set: every address is tls+tcp://. The
 	 * node files are templates, "{id}" standing for the node's id; by
@@ -68,9 +69,10 @@ struct xr_cluster {
 	char tls_cert[XR_PATH_MAX];
 	char tls_key[XR_PATH_MAX];
 	uint32_t n_nodes;
-	uint32_t light;              /* id of the light */
+	uint32_t light;                             /* id of the light */
 	struct xr_cluster_node nodes[XR_MAX_NODES]; /* nodes[i].id == i */
-	xr_set adj[XR_MAX_NODES];    /* wave topology: bit j of adj[i] = edge i-j */
+	xr_set adj
+		[XR_MAX_NODES]; /* wave topology: bit j of adj[i] = edge i-j */
 };
 
 /* Parses `text` (NUL-terminated) read from `name`; relative paths are resolved
@@ -112,7 +114,8 @@ int xr_routes_parse(const char *text, const char *name,
  * frees). At most `max` bytes. */
 /* `name` in the directory of `path` (tls_ca's directory for the default
  * node and ctl files); -1 when it does not fit in `cap`. */
-int xr_config_path_beside(const char *path, const char *name, char *out, size_t cap);
+int xr_config_path_beside(const char *path, const char *name, char *out,
+			  size_t cap);
 
 int xr_read_file(const char *path, size_t max, char **data, size_t *len,
 		 char *err, size_t err_len);

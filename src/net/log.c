@@ -44,8 +44,10 @@ void xr_log_init(int node)
 		if (*end == '\0' && k <= 1000000)
 			rate_lines = (unsigned)k;
 		else
-			fprintf(stderr, "level=warn event=bad_env XROAD_LOG_RATE=%s "
-					"expected=0..1000000\n", r);
+			fprintf(stderr,
+				"level=warn event=bad_env XROAD_LOG_RATE=%s "
+				"expected=0..1000000\n",
+				r);
 	}
 	if (v == NULL || *v == '\0')
 		return;
@@ -58,8 +60,10 @@ void xr_log_init(int node)
 	else if (strcasecmp(v, "debug") == 0)
 		log_level = XR_LOG_DEBUG;
 	else
-		fprintf(stderr, "level=warn event=bad_env XROAD_LOG=%s "
-				"expected=error|warn|info|debug\n", v);
+		fprintf(stderr,
+			"level=warn event=bad_env XROAD_LOG=%s "
+			"expected=error|warn|info|debug\n",
+			v);
 }
 
 int xr_log_enabled(enum xr_log_level level)
@@ -97,12 +101,14 @@ static void emit(enum xr_log_level level, const char *event, const char *fmt,
 	localtime_r(&now.tv_sec, &tm);
 	strftime(ts, sizeof ts, "%H:%M:%S", &tm);
 	if (log_node >= 0)
-		n = snprintf(line, sizeof line, "ts=%s.%03ld level=%s node=%d event=%s",
-			     ts, now.tv_nsec / 1000000L, level_name(level),
+		n = snprintf(line, sizeof line,
+			     "ts=%s.%03ld level=%s node=%d event=%s", ts,
+			     now.tv_nsec / 1000000L, level_name(level),
 			     log_node, event);
 	else
-		n = snprintf(line, sizeof line, "ts=%s.%03ld level=%s event=%s", ts,
-			     now.tv_nsec / 1000000L, level_name(level), event);
+		n = snprintf(line, sizeof line, "ts=%s.%03ld level=%s event=%s",
+			     ts, now.tv_nsec / 1000000L, level_name(level),
+			     event);
 	if (n < 0)
 		return;
 	off = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
@@ -110,17 +116,19 @@ static void emit(enum xr_log_level level, const char *event, const char *fmt,
 		line[off++] = ' ';
 		n = vsnprintf(line + off, sizeof line - off, fmt, ap);
 		if (n > 0)
-			off += (size_t)n < sizeof line - off ? (size_t)n
-							      : sizeof line - off - 1;
+			off += (size_t)n < sizeof line - off
+				       ? (size_t)n
+				       : sizeof line - off - 1;
 	}
 	line[off] = '\0';
 	/* One write per line so that lines of concurrent threads never mix. */
 	fprintf(stderr, "%s\n", line);
 }
 
-static void emit_f(enum xr_log_level level, const char *event, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void emit_f(enum xr_log_level level, const char *event, const char *fmt, ...)
+static void emit_f(enum xr_log_level level, const char *event, const char *fmt,
+		   ...) __attribute__((format(printf, 3, 4)));
+static void emit_f(enum xr_log_level level, const char *event, const char *fmt,
+		   ...)
 {
 	va_list ap;
 

@@ -36,10 +36,11 @@
 #define N_RESP 8       /* surveys being answered */
 #define QUEUE_CAP 1024 /* waiting sends per peer / surveys */
 #define SEND_DEADLINE_MS 2000
-#define REDIAL_AFTER 2 /* send timeouts in a row before a new dialer */
-#define TLS_POLL_MS 500 /* how often nng's handshake counters are read */
+#define REDIAL_AFTER 2      /* send timeouts in a row before a new dialer */
+#define TLS_POLL_MS 500     /* how often nng's handshake counters are read */
 #define GUARD_EVERY_MS 1000 /* ipc listener guard: a new probe connection */
-#define GUARD_WAIT_MS 2000  /* ... which must be accepted within this (2 s:
+#define GUARD_WAIT_MS                                                          \
+	2000 /* ... which must be accepted within this (2 s:
 			     * a loaded 2-core machine can take 1 s) */
 
 enum slot_kind { SLOT_REP, SLOT_REQ, SLOT_SURV, SLOT_RESP, SLOT_ANSWER };
@@ -76,7 +77,7 @@ struct ring {
 struct peer {
 	struct xr_net *net;
 	uint32_t id;
-	bool open;         /* set under n->mtx (the TLS poll reads it) */
+	bool open; /* set under n->mtx (the TLS poll reads it) */
 	nng_socket sock;
 	nng_dialer dialer;
 	struct slot slots[N_REQ];
@@ -91,17 +92,17 @@ struct peer {
 
 /* The guard of one ipc listener (see "listener guard" below). */
 struct guard {
-	bool on;            /* an ipc:// listener */
-	int kind;           /* 0 requests, 1 waves */
-	const char *what;   /* "requests" or "waves" */
+	bool on;          /* an ipc:// listener */
+	int kind;         /* 0 requests, 1 waves */
+	const char *what; /* "requests" or "waves" */
 	const char *url;
-	nng_socket sock;    /* the listening socket */
-	nng_listener *l;    /* where the net keeps its listener (under mtx) */
-	uint64_t accepted;  /* pipes the listener accepted (under mtx) */
+	nng_socket sock;   /* the listening socket */
+	nng_listener *l;   /* where the net keeps its listener (under mtx) */
+	uint64_t accepted; /* pipes the listener accepted (under mtx) */
 	/* guard thread only: */
-	nng_socket probe;   /* req0 or respondent0, open while probing */
+	nng_socket probe; /* req0 or respondent0, open while probing */
 	bool probe_open;
-	uint64_t seen;      /* `accepted` when the probe was dialed */
+	uint64_t seen; /* `accepted` when the probe was dialed */
 	uint64_t dialed_at, done_at;
 };
 
@@ -120,18 +121,18 @@ struct xr_net {
 	struct slot surv_slots[N_SURV];
 	struct slot resp_slots[N_RESP];
 	struct ring surv_queue;
-	nng_dialer resp_d[XR_MAX_NODES];    /* per neighbour; id 0: not dialed */
-	const struct xr_tls *tls;           /* NULL: tcp:// or ipc:// */
+	nng_dialer resp_d[XR_MAX_NODES]; /* per neighbour; id 0: not dialed */
+	const struct xr_tls *tls;        /* NULL: tcp:// or ipc:// */
 	nng_listener rep_l, surv_l;
-	nng_aio *tls_aio;                   /* TLS_POLL_MS timer */
+	nng_aio *tls_aio; /* TLS_POLL_MS timer */
 	/* nng's handshake failure counts already turned into ours, per
 	 * listener (0 requests, 1 waves) and per peer dialed */
 	uint64_t tls_seen_in[2];
 	uint64_t tls_seen_out[XR_MAX_NODES];
 	struct peer peers[XR_MAX_NODES];
-	struct guard guards[2];             /* 0 requests, 1 waves */
+	struct guard guards[2]; /* 0 requests, 1 waves */
 	nng_thread *guard_thr;
-	nng_cv *guard_cv;                   /* wakes the guard to stop */
+	nng_cv *guard_cv; /* wakes the guard to stop */
 	bool guard_stop;
 	struct xr_net_stats st;
 	xr_net_handler handler;
@@ -205,8 +206,10 @@ static void log_reject(struct xr_net *n, const char *what, const char *where,
 
 	xr_log(XR_LOG_WARN, "rejected", "what=%s where=%s why=%s total=%llu",
 	       what, where, xr_log_quote(why, q, sizeof q),
-	       (unsigned long long)(n->st.rejected_malformed + n->st.rejected_toobig +
-				    n->st.rejected_sender + n->st.rejected_tls));
+	       (unsigned long long)(n->st.rejected_malformed +
+				    n->st.rejected_toobig +
+				    n->st.rejected_sender +
+				    n->st.rejected_tls));
 }
 
 void xr_net_reject(struct xr_net *n, const char *what, const char *where,
@@ -244,7 +247,8 @@ static uint64_t auth_errors(nng_stat *endpoint)
  * first listener whatever the id. */
 static nng_stat *find_endpoint(nng_stat *all, const char *kind, int id)
 {
-	for (nng_stat *c = nng_stat_child(all); c != NULL; c = nng_stat_next(c)) {
+	for (nng_stat *c = nng_stat_child(all); c != NULL;
+	     c = nng_stat_next(c)) {
 		nng_stat *i;
 		if (strcmp(nng_stat_name(c), kind) != 0)
 			continue;
@@ -260,7 +264,8 @@ static void tls_poll(struct xr_net *n)
 	nng_stat *all;
 	nng_dialer req_d[XR_MAX_NODES], resp_d[XR_MAX_NODES];
 	bool req_open[XR_MAX_NODES];
-	uint64_t in[2], out[XR_MAX_NODES], new_in[2] = {0, 0}, new_out[XR_MAX_NODES];
+	uint64_t in[2], out[XR_MAX_NODES], new_in[2] = {0, 0},
+					   new_out[XR_MAX_NODES];
 	uint64_t total = 0;
 	uint32_t j, nn = n->c->n_nodes;
 
@@ -273,16 +278,18 @@ static void tls_poll(struct xr_net *n)
 	nng_mtx_unlock(n->mtx);
 	if (nng_stats_get(&all) != 0)
 		return;
-	in[0] = auth_errors(find_endpoint(all, "listener", nng_listener_id(n->rep_l)));
-	in[1] = auth_errors(find_endpoint(all, "listener", nng_listener_id(n->surv_l)));
+	in[0] = auth_errors(
+		find_endpoint(all, "listener", nng_listener_id(n->rep_l)));
+	in[1] = auth_errors(
+		find_endpoint(all, "listener", nng_listener_id(n->surv_l)));
 	for (j = 0; j < nn; j++) {
 		out[j] = 0;
 		if (req_open[j])
-			out[j] += auth_errors(find_endpoint(all, "dialer",
-							    nng_dialer_id(req_d[j])));
+			out[j] += auth_errors(find_endpoint(
+				all, "dialer", nng_dialer_id(req_d[j])));
 		if (nng_dialer_id(resp_d[j]) > 0)
-			out[j] += auth_errors(find_endpoint(all, "dialer",
-							    nng_dialer_id(resp_d[j])));
+			out[j] += auth_errors(find_endpoint(
+				all, "dialer", nng_dialer_id(resp_d[j])));
 	}
 	nng_stats_free(all);
 
@@ -315,7 +322,8 @@ static void tls_poll(struct xr_net *n)
 			       "total=%llu",
 			       k == 0 ? n->c->nodes[n->self].address
 				      : n->c->nodes[n->self].wave_address,
-			       (unsigned long long)new_in[k], (unsigned long long)total);
+			       (unsigned long long)new_in[k],
+			       (unsigned long long)total);
 	for (j = 0; j < nn; j++)
 		if (new_out[j] > 0) {
 			char name[XR_TLS_NAME_MAX];
@@ -411,7 +419,8 @@ static void guard_recreate(struct xr_net *n, struct guard *g, const char *why)
 	       "what=%s url=%s why=\"%s: nng 1.5.2's ipc listener stops for good "
 	       "after a peer hangs up during the handshake (nng issue #1518)\" "
 	       "result=\"%s\"",
-	       g->what, g->url, why, rv == 0 ? "listener re-created" : nng_strerror(rv));
+	       g->what, g->url, why,
+	       rv == 0 ? "listener re-created" : nng_strerror(rv));
 }
 
 static void guard_step(struct xr_net *n, struct guard *g, uint64_t now)
@@ -425,7 +434,8 @@ static void guard_step(struct xr_net *n, struct guard *g, uint64_t now)
 		if (accepted > g->seen || now - g->dialed_at >= GUARD_WAIT_MS) {
 			if (accepted <= g->seen) {
 				char why[64];
-				snprintf(why, sizeof why, "no connection accepted in %d ms",
+				snprintf(why, sizeof why,
+					 "no connection accepted in %d ms",
 					 GUARD_WAIT_MS);
 				guard_recreate(n, g, why);
 			}
@@ -437,7 +447,8 @@ static void guard_step(struct xr_net *n, struct guard *g, uint64_t now)
 	}
 	if (now - g->done_at < GUARD_EVERY_MS)
 		return;
-	if ((g->kind == 0 ? nng_req0_open(&g->probe) : nng_respondent0_open(&g->probe)) != 0)
+	if ((g->kind == 0 ? nng_req0_open(&g->probe)
+			  : nng_respondent0_open(&g->probe)) != 0)
 		return; /* tried again at the next tick */
 	g->probe_open = true;
 	g->seen = accepted;
@@ -480,7 +491,8 @@ static int guard_open(struct xr_net *n, int k, nng_socket sock, nng_listener *l,
 
 	if (strncmp(url, "ipc://", 6) != 0)
 		return 0;
-	if (getenv("XROAD_IPC_GUARD") != NULL && strcmp(getenv("XROAD_IPC_GUARD"), "0") == 0)
+	if (getenv("XROAD_IPC_GUARD") != NULL &&
+	    strcmp(getenv("XROAD_IPC_GUARD"), "0") == 0)
 		return 0;
 	g->kind = k;
 	g->what = k == 0 ? "requests" : "waves";
@@ -488,7 +500,8 @@ static int guard_open(struct xr_net *n, int k, nng_socket sock, nng_listener *l,
 	g->sock = sock;
 	g->l = l;
 	g->done_at = xr_net_now();
-	if ((rv = nng_pipe_notify(sock, NNG_PIPE_EV_ADD_POST, guard_pipe_cb, n)) != 0)
+	if ((rv = nng_pipe_notify(sock, NNG_PIPE_EV_ADD_POST, guard_pipe_cb,
+				  n)) != 0)
 		return rv;
 	nng_mtx_lock(n->mtx);
 	g->on = true;
@@ -520,8 +533,10 @@ static void pipe_where(nng_msg *m, char *buf, size_t len)
 		return;
 	if (sa.s_family == NNG_AF_INET) {
 		const uint8_t *ip = (const uint8_t *)&sa.s_in.sa_addr;
-		snprintf(a, sizeof a, "%u.%u.%u.%u:%u", ip[0], ip[1], ip[2], ip[3],
-			 (unsigned)((sa.s_in.sa_port >> 8) | ((sa.s_in.sa_port & 0xff) << 8)));
+		snprintf(a, sizeof a, "%u.%u.%u.%u:%u", ip[0], ip[1], ip[2],
+			 ip[3],
+			 (unsigned)((sa.s_in.sa_port >> 8) |
+				    ((sa.s_in.sa_port & 0xff) << 8)));
 		snprintf(buf, len, "tcp://%s", a);
 	} else if (sa.s_family == NNG_AF_IPC) {
 		/* For log lines: a long socket path may be cut short. */
@@ -594,20 +609,22 @@ static void rep_cb(void *arg)
 	b = nng_msg_body(m);
 	len = nng_msg_len(m);
 	if (len > (size_t)n->max_msg + XR_FRAME_HDR) {
-		snprintf(why, sizeof why, "request of %zu bytes, maximum %u", len,
-			 (unsigned)n->max_msg);
+		snprintf(why, sizeof why, "request of %zu bytes, maximum %u",
+			 len, (unsigned)n->max_msg);
 		rep_refuse(s, m, len >= XR_FRAME_HDR ? b[3] : 0, "toobig", why);
 		return;
 	}
 	if (len < XR_FRAME_HDR || b[0] != 'X' || b[1] != 'R' ||
 	    b[2] != XR_FRAME_VERSION) {
-		rep_refuse(s, m, 0xff, "malformed",
-			   "not an xroad request frame (expected 'X' 'R' 1 METHOD)");
+		rep_refuse(
+			s, m, 0xff, "malformed",
+			"not an xroad request frame (expected 'X' 'R' 1 METHOD)");
 		return;
 	}
 	if (b[3] >= xroad__node__descriptor.n_methods) {
-		snprintf(why, sizeof why, "method %u not in xroad.Node (%u methods)",
-			 b[3], xroad__node__descriptor.n_methods);
+		snprintf(why, sizeof why,
+			 "method %u not in xroad.Node (%u methods)", b[3],
+			 xroad__node__descriptor.n_methods);
 		rep_refuse(s, m, b[3], "malformed", why);
 		return;
 	}
@@ -654,11 +671,12 @@ static void req_cb(void *arg)
 		    xr_log_enabled(XR_LOG_DEBUG)) {
 			char why[160];
 			size_t k = len - XR_FRAME_HDR < sizeof why - 1
-					   ? len - XR_FRAME_HDR : sizeof why - 1;
+					   ? len - XR_FRAME_HDR
+					   : sizeof why - 1;
 			memcpy(why, b + XR_FRAME_HDR, k);
 			why[k] = '\0';
-			xr_log(XR_LOG_DEBUG, "deliver_refused", "to=%u why=\"%s\"",
-			       (unsigned)p->id, why);
+			xr_log(XR_LOG_DEBUG, "deliver_refused",
+			       "to=%u why=\"%s\"", (unsigned)p->id, why);
 		} else if (len > XR_FRAME_HDR &&
 			   memmem(b + XR_FRAME_HDR, len - XR_FRAME_HDR,
 				  "refused (config)", 16) != NULL) {
@@ -778,8 +796,9 @@ int xr_net_deliver(struct xr_net *n, uint32_t to, const uint8_t *env,
 	if (!p->open) {
 		rv = peer_open(n, p);
 		if (rv != 0) {
-			xr_log(XR_LOG_ERROR, "dial_failed", "to=%u url=%s why=\"%s\"",
-			       (unsigned)to, n->c->nodes[to].address, nng_strerror(rv));
+			xr_log(XR_LOG_ERROR, "dial_failed",
+			       "to=%u url=%s why=\"%s\"", (unsigned)to,
+			       n->c->nodes[to].address, nng_strerror(rv));
 			return XR_ENET;
 		}
 	}
@@ -816,9 +835,14 @@ int xr_net_deliver(struct xr_net *n, uint32_t to, const uint8_t *env,
 static nng_msg *wave_frame(uint32_t dest, const uint8_t *env, size_t len)
 {
 	nng_msg *m;
-	uint8_t hdr[XR_WAVE_HDR] = {'X', 'W', XR_FRAME_VERSION, 0,
-				    (uint8_t)(dest >> 24), (uint8_t)(dest >> 16),
-				    (uint8_t)(dest >> 8), (uint8_t)dest};
+	uint8_t hdr[XR_WAVE_HDR] = {'X',
+				    'W',
+				    XR_FRAME_VERSION,
+				    0,
+				    (uint8_t)(dest >> 24),
+				    (uint8_t)(dest >> 16),
+				    (uint8_t)(dest >> 8),
+				    (uint8_t)dest};
 
 	if (nng_msg_alloc(&m, 0) != 0)
 		return NULL;
@@ -839,8 +863,8 @@ static int wave_check(struct xr_net *n, nng_msg *m, uint32_t *dest,
 
 	if (len > (size_t)n->max_msg + XR_WAVE_HDR) {
 		*what = "toobig";
-		snprintf(why, why_len, "wave message of %zu bytes, maximum %u", len,
-			 (unsigned)n->max_msg);
+		snprintf(why, why_len, "wave message of %zu bytes, maximum %u",
+			 len, (unsigned)n->max_msg);
 		return -1;
 	}
 	if (len < XR_WAVE_HDR || b[0] != 'X' || b[1] != 'W' ||
@@ -906,9 +930,11 @@ static void surv_cb(void *arg)
 	} else if (rv == 0) {
 		m = nng_aio_get_msg(s->aio);
 		bool bad = wave_check(n, m, &who, &what, why, sizeof why) != 0;
-		if (!bad && (who == 0 || (who & (who - 1)) != 0 || (who & s->waiting) == 0)) {
+		if (!bad && (who == 0 || (who & (who - 1)) != 0 ||
+			     (who & s->waiting) == 0)) {
 			bad = true;
-			snprintf(why, sizeof why, "response from node set 0x%x, asked 0x%x",
+			snprintf(why, sizeof why,
+				 "response from node set 0x%x, asked 0x%x",
 				 (unsigned)who, (unsigned)s->waiting);
 		}
 		if (bad) {
@@ -1019,8 +1045,10 @@ int xr_net_wave(struct xr_net *n, struct xr_net_item *reply_to, uint32_t to,
 	if (reply_to != NULL && reply_to->kind == XR_NET_WAVE &&
 	    reply_to->can_respond && reply_to->wave_peer == (int)to) {
 		struct slot *s = reply_to->slot;
-		if (s->kind == SLOT_RESP && s->state == ST_HELD && !s->answered) {
-			nng_msg *m = wave_frame((uint32_t)1 << n->self, env, len);
+		if (s->kind == SLOT_RESP && s->state == ST_HELD &&
+		    !s->answered) {
+			nng_msg *m =
+				wave_frame((uint32_t)1 << n->self, env, len);
 			if (m == NULL)
 				return XR_ENOMEM;
 			s->answered = true;
@@ -1090,7 +1118,8 @@ int xr_net_next(struct xr_net *n, uint64_t deadline_ms, struct xr_net_item *it)
 		if (now >= deadline_ms)
 			break;
 		/* nng's clock is not ours: wait a relative time on it. */
-		if (nng_cv_until(n->cv, nng_clock() + (nng_time)(deadline_ms - now)) ==
+		if (nng_cv_until(n->cv,
+				 nng_clock() + (nng_time)(deadline_ms - now)) ==
 		    NNG_ETIMEDOUT)
 			break;
 	}
@@ -1162,7 +1191,8 @@ void xr_net_reply(struct xr_net *n, struct xr_net_item *it, bool ok,
 {
 	struct slot *s = it->slot;
 	nng_msg *m = s->msg;
-	uint8_t hdr[XR_FRAME_HDR] = {'X', 'R', ok ? XR_FRAME_VERSION : XR_FRAME_ERROR,
+	uint8_t hdr[XR_FRAME_HDR] = {'X', 'R',
+				     ok ? XR_FRAME_VERSION : XR_FRAME_ERROR,
 				     (uint8_t)it->method};
 
 	(void)n;
@@ -1190,7 +1220,8 @@ void xr_net_release(struct xr_net *n, struct xr_net_item *it)
 		return;
 	if (s->kind == SLOT_REP) {
 		static const char why[] = "request not handled";
-		xr_net_reply(n, it, false, (const uint8_t *)why, sizeof why - 1);
+		xr_net_reply(n, it, false, (const uint8_t *)why,
+			     sizeof why - 1);
 		return;
 	}
 	it->slot = NULL;
@@ -1253,9 +1284,8 @@ static int open_slots(struct xr_net *n, struct slot *slots, int count,
 	return 0;
 }
 
-int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
-		uint32_t self, const struct xr_tls *tls, char *err,
-		size_t err_len)
+int xr_net_open(struct xr_net **out, const struct xr_cluster *c, uint32_t self,
+		const struct xr_tls *tls, char *err, size_t err_len)
 {
 	struct xr_net *n;
 	const struct xr_cluster_node *me;
@@ -1264,14 +1294,16 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 	size_t hard;
 
 	if (self >= c->n_nodes)
-		return xr_why(err, err_len, XR_EINVAL, "node %u not in %s", (unsigned)self,
-			    c->path);
+		return xr_why(err, err_len, XR_EINVAL, "node %u not in %s",
+			      (unsigned)self, c->path);
 	me = &c->nodes[self];
 	if ((c->tls_ca[0] != '\0') != (tls != NULL))
-		return xr_why(err, err_len, XR_EINVAL,
-			    "%s: node %u: TLS material %s, but the configuration %s TLS",
-			    c->path, (unsigned)self, tls != NULL ? "given" : "not loaded",
-			    c->tls_ca[0] != '\0' ? "uses" : "does not use");
+		return xr_why(
+			err, err_len, XR_EINVAL,
+			"%s: node %u: TLS material %s, but the configuration %s TLS",
+			c->path, (unsigned)self,
+			tls != NULL ? "given" : "not loaded",
+			c->tls_ca[0] != '\0' ? "uses" : "does not use");
 	n = calloc(1, sizeof *n);
 	if (n == NULL)
 		return XR_ENOMEM;
@@ -1280,7 +1312,8 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 	n->self = self;
 	n->max_msg = c->max_msg;
 	hard = (size_t)n->max_msg * 4;
-	if ((rv = nng_mtx_alloc(&n->mtx)) != 0 || (rv = nng_cv_alloc(&n->cv, n->mtx)) != 0) {
+	if ((rv = nng_mtx_alloc(&n->mtx)) != 0 ||
+	    (rv = nng_cv_alloc(&n->cv, n->mtx)) != 0) {
 		free(n);
 		return XR_ENOMEM;
 	}
@@ -1296,12 +1329,14 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 	/* Frames up to 4x the limit reach the callback, which counts and
 	 * refuses them; beyond that nng drops the connection on its own. */
 	nng_socket_set_size(n->rep, NNG_OPT_RECVMAXSZ, hard);
-	if ((rv = open_slots(n, n->rep_slots, N_REP, SLOT_REP, n->rep, rep_cb)) != 0)
+	if ((rv = open_slots(n, n->rep_slots, N_REP, SLOT_REP, n->rep,
+			     rep_cb)) != 0)
 		goto nng_fail;
 	if ((rv = listen_on(n, n->rep, me->address, &n->rep_l)) != 0) {
 		xr_net_close(n, 0);
-		return xr_why(err, err_len, XR_ENET, "listen %s (node %u requests): %s",
-			    me->address, (unsigned)self, nng_strerror(rv));
+		return xr_why(err, err_len, XR_ENET,
+			      "listen %s (node %u requests): %s", me->address,
+			      (unsigned)self, nng_strerror(rv));
 	}
 	if ((rv = guard_open(n, 0, n->rep, &n->rep_l, me->address)) != 0)
 		goto nng_fail;
@@ -1310,21 +1345,26 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 		goto nng_fail;
 	n->surv_open = true;
 	nng_socket_set_size(n->surv, NNG_OPT_RECVMAXSZ, hard);
-	if ((rv = open_slots(n, n->surv_slots, N_SURV, SLOT_SURV, n->surv, surv_cb)) != 0)
+	if ((rv = open_slots(n, n->surv_slots, N_SURV, SLOT_SURV, n->surv,
+			     surv_cb)) != 0)
 		goto nng_fail;
 	for (i = 0; i < N_SURV; i++)
-		nng_ctx_set_ms(n->surv_slots[i].ctx, NNG_OPT_SURVEYOR_SURVEYTIME,
-			       (nng_duration)(c->resend_ms * 4 > 250 ? c->resend_ms * 4 : 250));
+		nng_ctx_set_ms(
+			n->surv_slots[i].ctx, NNG_OPT_SURVEYOR_SURVEYTIME,
+			(nng_duration)(c->resend_ms * 4 > 250 ? c->resend_ms * 4
+							      : 250));
 	if ((rv = listen_on(n, n->surv, me->wave_address, &n->surv_l)) != 0) {
 		xr_net_close(n, 0);
-		return xr_why(err, err_len, XR_ENET, "listen %s (node %u waves): %s",
-			    me->wave_address, (unsigned)self, nng_strerror(rv));
+		return xr_why(err, err_len, XR_ENET,
+			      "listen %s (node %u waves): %s", me->wave_address,
+			      (unsigned)self, nng_strerror(rv));
 	}
 	if ((rv = guard_open(n, 1, n->surv, &n->surv_l, me->wave_address)) != 0)
 		goto nng_fail;
 	if (n->guards[0].on || n->guards[1].on) {
 		if ((rv = nng_cv_alloc(&n->guard_cv, n->mtx)) != 0 ||
-		    (rv = nng_thread_create(&n->guard_thr, guard_thread, n)) != 0)
+		    (rv = nng_thread_create(&n->guard_thr, guard_thread, n)) !=
+			    0)
 			goto nng_fail;
 	}
 
@@ -1334,16 +1374,20 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 	nng_socket_set_size(n->resp, NNG_OPT_RECVMAXSZ, hard);
 	nng_socket_set_ms(n->resp, NNG_OPT_RECONNMINT, 10);
 	nng_socket_set_ms(n->resp, NNG_OPT_RECONNMAXT, 200);
-	if ((rv = open_slots(n, n->resp_slots, N_RESP, SLOT_RESP, n->resp, resp_cb)) != 0)
+	if ((rv = open_slots(n, n->resp_slots, N_RESP, SLOT_RESP, n->resp,
+			     resp_cb)) != 0)
 		goto nng_fail;
 	for (j = 0; j < c->n_nodes; j++) {
 		nng_dialer d;
 		if (!(c->adj[self] & ((xr_set)1 << j)))
 			continue;
-		if ((rv = dial_to(n, n->resp, j, c->nodes[j].wave_address, &d)) != 0) {
+		if ((rv = dial_to(n, n->resp, j, c->nodes[j].wave_address,
+				  &d)) != 0) {
 			xr_net_close(n, 0);
-			return xr_why(err, err_len, XR_ENET, "dial %s (node %u waves): %s",
-				    c->nodes[j].wave_address, (unsigned)j, nng_strerror(rv));
+			return xr_why(err, err_len, XR_ENET,
+				      "dial %s (node %u waves): %s",
+				      c->nodes[j].wave_address, (unsigned)j,
+				      nng_strerror(rv));
 		}
 		n->resp_d[j] = d;
 	}
@@ -1362,7 +1406,7 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
 nng_fail:
 	xr_net_close(n, 0);
 	return xr_why(err, err_len, XR_ENET, "node %u: nng: %s", (unsigned)self,
-		    nng_strerror(rv));
+		      nng_strerror(rv));
 }
 
 static void free_slots(struct slot *slots, int count)
@@ -1508,7 +1552,8 @@ int xr_net_close_within(struct xr_net *n, int grace_ms, int limit_ms)
 	}
 	pthread_mutex_lock(&c->mtx);
 	while (!c->done)
-		if (pthread_cond_timedwait(&c->cv, &c->mtx, &until) == ETIMEDOUT)
+		if (pthread_cond_timedwait(&c->cv, &c->mtx, &until) ==
+		    ETIMEDOUT)
 			break;
 	done = c->done;
 	if (!done)

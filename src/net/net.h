@@ -37,27 +37,27 @@ enum xr_net_kind {
  * xr_net_reply() or xr_net_release() is called for the item. */
 struct xr_net_item {
 	enum xr_net_kind kind;
-	unsigned method;      /* REQUEST: xroad.Node method index */
-	const uint8_t *body;  /* REQUEST: method input; WAVE: Envelope */
+	unsigned method;     /* REQUEST: xroad.Node method index */
+	const uint8_t *body; /* REQUEST: method input; WAVE: Envelope */
 	size_t len;
-	int wave_peer;        /* WAVE: the neighbour this edge leads to */
-	bool can_respond;     /* WAVE: a survey we may answer (xr_net_wave) */
-	void *slot;           /* private */
+	int wave_peer;    /* WAVE: the neighbour this edge leads to */
+	bool can_respond; /* WAVE: a survey we may answer (xr_net_wave) */
+	void *slot;       /* private */
 };
 
 struct xr_net_stats {
-	uint64_t received;          /* frames taken in */
-	uint64_t sent;              /* Deliver requests and wave messages sent */
+	uint64_t received; /* frames taken in */
+	uint64_t sent;     /* Deliver requests and wave messages sent */
 	uint64_t rejected_malformed;
 	uint64_t rejected_toobig;
 	uint64_t rejected_sender;
-	uint64_t rejected_tls;      /* handshakes refused on our listeners
+	uint64_t rejected_tls;        /* handshakes refused on our listeners
 				     * (docs/NET.md, "TLS") */
-	uint64_t tls_dial_failed;   /* handshakes that failed on our dials */
-	uint64_t send_dropped;      /* send queue full or deadline passed */
-	uint64_t surveys;           /* surveys sent (one may carry a wave
+	uint64_t tls_dial_failed;     /* handshakes that failed on our dials */
+	uint64_t send_dropped;        /* send queue full or deadline passed */
+	uint64_t surveys;             /* surveys sent (one may carry a wave
 				     * message to several neighbours) */
-	uint64_t responses;         /* waves sent as a survey's response */
+	uint64_t responses;           /* waves sent as a survey's response */
 	uint64_t listeners_recreated; /* ipc listeners found deaf and re-created
 				       * (docs/NET.md, "Stray connections") */
 };
@@ -68,9 +68,8 @@ struct xr_net_stats {
  * must outlive the net. *out is malloc'ed and freed by xr_net_close().
  * XR_ENET with "listen tcp://...: address in use" and such in `err`. */
 struct xr_tls;
-int xr_net_open(struct xr_net **out, const struct xr_cluster *c,
-		uint32_t self, const struct xr_tls *tls, char *err,
-		size_t err_len);
+int xr_net_open(struct xr_net **out, const struct xr_cluster *c, uint32_t self,
+		const struct xr_tls *tls, char *err, size_t err_len);
 
 /* Stops everything: pending sends get up to `grace_ms` to complete, then the
  * sockets close and every callback has returned when this returns. */

@@ -63,14 +63,15 @@ int xr_rpc_dispatch(ProtobufCService *svc, unsigned method, const uint8_t *body,
 	struct closure_out o = {0};
 
 	if (method >= d->n_methods)
-		return xr_why(why, why_len, XR_EINVAL, "%s: no method %u", d->name,
-			       method);
-	in = protobuf_c_message_unpack(d->methods[method].input, NULL, len, body);
+		return xr_why(why, why_len, XR_EINVAL, "%s: no method %u",
+			      d->name, method);
+	in = protobuf_c_message_unpack(d->methods[method].input, NULL, len,
+				       body);
 	if (in == NULL)
 		return xr_why(why, why_len, XR_EDECODE,
-			       "%s.%s: %zu bytes are not a valid %s", d->name,
-			       d->methods[method].name, len,
-			       d->methods[method].input->name);
+			      "%s.%s: %zu bytes are not a valid %s", d->name,
+			      d->methods[method].name, len,
+			      d->methods[method].input->name);
 	raw_body = body;
 	raw_len = len;
 	svc->invoke(svc, method, in, pack_closure, &o);
@@ -78,11 +79,11 @@ int xr_rpc_dispatch(ProtobufCService *svc, unsigned method, const uint8_t *body,
 	raw_len = 0;
 	protobuf_c_message_free_unpacked(in, NULL);
 	if (!o.called)
-		return xr_why(why, why_len, XR_EINVAL, "%s.%s: no reply", d->name,
-			       d->methods[method].name);
+		return xr_why(why, why_len, XR_EINVAL, "%s.%s: no reply",
+			      d->name, d->methods[method].name);
 	if (o.rc != 0)
-		return xr_why(why, why_len, o.rc, "%s.%s: reply not packed", d->name,
-			       d->methods[method].name);
+		return xr_why(why, why_len, o.rc, "%s.%s: reply not packed",
+			      d->name, d->methods[method].name);
 	*out = o.buf;
 	*out_len = o.len;
 	return 0;
@@ -119,23 +120,26 @@ static int dial(nng_socket s, const char *url, const struct xr_rpc_tls *tls,
 		if (rv == 0)
 			return 0;
 		if (strncmp(url, "tls+", 4) == 0)
-			return xr_why(err, err_len, XR_ENET,
-				       "dial: %s (a tls+tcp:// node needs a CA and a client certificate)",
-				       nng_strerror(rv));
-		return xr_why(err, err_len, XR_ENET, "dial: %s", nng_strerror(rv));
+			return xr_why(
+				err, err_len, XR_ENET,
+				"dial: %s (a tls+tcp:// node needs a CA and a client certificate)",
+				nng_strerror(rv));
+		return xr_why(err, err_len, XR_ENET, "dial: %s",
+			      nng_strerror(rv));
 	}
 	rv = xr_tls_dial(s, url, tls->tls, tls->peer_name, 0, &d);
 	if (rv == 0)
 		return 0;
 	if (rv == NNG_ECRYPTO || rv == NNG_EPEERAUTH || rv == NNG_ECONNSHUT ||
 	    rv == NNG_ECLOSED)
-		return xr_why(err, err_len, XR_ENET,
-			       "dial: TLS handshake failed (%s): the node refused our "
-			       "certificate (not signed by its CA?), or its certificate is not "
-			       "signed by %s%s%s",
-			       nng_strerror(rv), xr_tls_ca_path(tls->tls),
-			       tls->peer_name != NULL ? " or is not " : "",
-			       tls->peer_name != NULL ? tls->peer_name : "");
+		return xr_why(
+			err, err_len, XR_ENET,
+			"dial: TLS handshake failed (%s): the node refused our "
+			"certificate (not signed by its CA?), or its certificate is not "
+			"signed by %s%s%s",
+			nng_strerror(rv), xr_tls_ca_path(tls->tls),
+			tls->peer_name != NULL ? " or is not " : "",
+			tls->peer_name != NULL ? tls->peer_name : "");
 	return xr_why(err, err_len, XR_ENET, "dial: %s", nng_strerror(rv));
 }
 
@@ -167,9 +171,10 @@ struct rpc_job {
 	char err[512];
 };
 
-static int call(nng_socket s, const char *url, const struct xr_rpc_tls *tls, unsigned method,
-		const uint8_t *frame, size_t flen, ProtobufCMessage **reply, int timeout_ms,
-		char *err, size_t err_len);
+static int call(nng_socket s, const char *url, const struct xr_rpc_tls *tls,
+		unsigned method, const uint8_t *frame, size_t flen,
+		ProtobufCMessage **reply, int timeout_ms, char *err,
+		size_t err_len);
 
 static void job_free(struct rpc_job *j)
 {
@@ -187,10 +192,11 @@ static void job_run(struct rpc_job *j)
 	int rv, rc;
 
 	if ((rv = nng_req0_open(&s)) != 0) {
-		rc = xr_why(err, sizeof err, XR_ENET, "nng req: %s", nng_strerror(rv));
+		rc = xr_why(err, sizeof err, XR_ENET, "nng req: %s",
+			    nng_strerror(rv));
 	} else {
-		rc = call(s, j->url, j->tls, j->method, j->frame, j->flen, &reply,
-			  j->timeout_ms, err, sizeof err);
+		rc = call(s, j->url, j->tls, j->method, j->frame, j->flen,
+			  &reply, j->timeout_ms, err, sizeof err);
 		nng_close(s);
 	}
 	pthread_mutex_lock(&j->mtx);
@@ -230,21 +236,25 @@ int xr_rpc_call(const char *url, const struct xr_rpc_tls *tls, unsigned method,
 
 	*reply = NULL;
 	if (method >= d->n_methods)
-		return xr_why(err, err_len, XR_EINVAL, "xroad.Node has no method %u",
-			       method);
+		return xr_why(err, err_len, XR_EINVAL,
+			      "xroad.Node has no method %u", method);
 	if (req->descriptor != d->methods[method].input)
-		return xr_why(err, err_len, XR_EINVAL, "xroad.Node.%s takes %s, not %s",
-			       d->methods[method].name, d->methods[method].input->name,
-			       req->descriptor->name);
+		return xr_why(err, err_len, XR_EINVAL,
+			      "xroad.Node.%s takes %s, not %s",
+			      d->methods[method].name,
+			      d->methods[method].input->name,
+			      req->descriptor->name);
 	if (strlen(url) >= XR_RPC_URL_MAX)
-		return xr_why(err, err_len, XR_EINVAL, "address too long: %.60s...", url);
+		return xr_why(err, err_len, XR_EINVAL,
+			      "address too long: %.60s...", url);
 	if ((j = calloc(1, sizeof *j)) == NULL)
-		return xr_why(err, err_len, XR_ENOMEM, "xroad.Node.%s: out of memory",
-			       d->methods[method].name);
+		return xr_why(err, err_len, XR_ENOMEM,
+			      "xroad.Node.%s: out of memory",
+			      d->methods[method].name);
 	if ((rc = xr_rpc_frame(method, req, &j->frame, &j->flen)) != 0) {
 		free(j);
-		return xr_why(err, err_len, rc, "xroad.Node.%s: %s", d->methods[method].name,
-			       xr_strerror(rc));
+		return xr_why(err, err_len, rc, "xroad.Node.%s: %s",
+			      d->methods[method].name, xr_strerror(rc));
 	}
 	snprintf(j->url, sizeof j->url, "%s", url);
 	j->tls = tls;
@@ -273,10 +283,11 @@ int xr_rpc_call(const char *url, const struct xr_rpc_tls *tls, unsigned method,
 	if (!j->done) {
 		j->abandoned = true;
 		pthread_mutex_unlock(&j->mtx);
-		return xr_why(err, err_len, XR_ETIMEDOUT,
-			      "xroad.Node.%s: no answer within %d ms (the connection was "
-			      "accepted, but the node does not answer: stopped or hung?)",
-			      d->methods[method].name, timeout_ms);
+		return xr_why(
+			err, err_len, XR_ETIMEDOUT,
+			"xroad.Node.%s: no answer within %d ms (the connection was "
+			"accepted, but the node does not answer: stopped or hung?)",
+			d->methods[method].name, timeout_ms);
 	}
 	pthread_mutex_unlock(&j->mtx);
 	*reply = j->reply;
@@ -287,9 +298,10 @@ int xr_rpc_call(const char *url, const struct xr_rpc_tls *tls, unsigned method,
 	return rc;
 }
 
-static int call(nng_socket s, const char *url, const struct xr_rpc_tls *tls, unsigned method,
-		const uint8_t *frame, size_t flen, ProtobufCMessage **reply, int timeout_ms,
-		char *err, size_t err_len)
+static int call(nng_socket s, const char *url, const struct xr_rpc_tls *tls,
+		unsigned method, const uint8_t *frame, size_t flen,
+		ProtobufCMessage **reply, int timeout_ms, char *err,
+		size_t err_len)
 {
 	const ProtobufCServiceDescriptor *d = &xroad__node__descriptor;
 	nng_msg *m = NULL;
@@ -307,26 +319,32 @@ static int call(nng_socket s, const char *url, const struct xr_rpc_tls *tls, uns
 	if (rv == 0)
 		rv = nng_recvmsg(s, &m, 0);
 	if (rv != 0)
-		return xr_why(err, err_len, rv == NNG_ETIMEDOUT ? XR_ETIMEDOUT : XR_ENET,
-			       "xroad.Node.%s: %s", d->methods[method].name,
-			       nng_strerror(rv));
+		return xr_why(err, err_len,
+			      rv == NNG_ETIMEDOUT ? XR_ETIMEDOUT : XR_ENET,
+			      "xroad.Node.%s: %s", d->methods[method].name,
+			      nng_strerror(rv));
 	b = nng_msg_body(m);
 	blen = nng_msg_len(m);
 	if (blen < XR_FRAME_HDR || b[0] != 'X' || b[1] != 'R') {
-		rc = xr_why(err, err_len, XR_EDECODE, "xroad.Node.%s: reply is not an xroad frame",
-			     d->methods[method].name);
+		rc = xr_why(err, err_len, XR_EDECODE,
+			    "xroad.Node.%s: reply is not an xroad frame",
+			    d->methods[method].name);
 	} else if (b[2] == XR_FRAME_ERROR) {
-		int k = blen - XR_FRAME_HDR > 400 ? 400 : (int)(blen - XR_FRAME_HDR);
-		rc = xr_why(err, err_len, XR_EINVAL, "xroad.Node.%s: refused: %.*s",
-			     d->methods[method].name, k, (const char *)b + XR_FRAME_HDR);
+		int k = blen - XR_FRAME_HDR > 400 ? 400
+						  : (int)(blen - XR_FRAME_HDR);
+		rc = xr_why(err, err_len, XR_EINVAL,
+			    "xroad.Node.%s: refused: %.*s",
+			    d->methods[method].name, k,
+			    (const char *)b + XR_FRAME_HDR);
 	} else {
-		*reply = protobuf_c_message_unpack(d->methods[method].output, NULL,
-						   blen - XR_FRAME_HDR, b + XR_FRAME_HDR);
-		rc = *reply == NULL
-			     ? xr_why(err, err_len, XR_EDECODE, "xroad.Node.%s: reply is not a %s",
-				       d->methods[method].name,
-				       d->methods[method].output->name)
-			     : 0;
+		*reply = protobuf_c_message_unpack(d->methods[method].output,
+						   NULL, blen - XR_FRAME_HDR,
+						   b + XR_FRAME_HDR);
+		rc = *reply == NULL ? xr_why(err, err_len, XR_EDECODE,
+					     "xroad.Node.%s: reply is not a %s",
+					     d->methods[method].name,
+					     d->methods[method].output->name)
+				    : 0;
 	}
 	nng_msg_free(m);
 	return rc;

@@ -74,17 +74,19 @@ static int read_pem(const char *path, const char *what, const char *begin,
 	if (rc == XR_ENOMEM)
 		return rc;
 	if (rc == XR_ECONFIG) /* xr_read_file: a NUL byte */
-		return xr_why(err, err_len, XR_ECONFIG,
-			    "%s: binary, not a PEM %s (DER? `openssl x509 -inform der` "
-			    "or `openssl pkey -inform der` converts it)",
-			    path, what);
+		return xr_why(
+			err, err_len, XR_ECONFIG,
+			"%s: binary, not a PEM %s (DER? `openssl x509 -inform der` "
+			"or `openssl pkey -inform der` converts it)",
+			path, what);
 	if (rc != 0)
 		return xr_why(err, err_len, XR_ECONFIG, "%s (%s)", why, what);
 	if (strstr(*out, begin) == NULL) {
 		free(*out);
 		*out = NULL;
-		return xr_why(err, err_len, XR_ECONFIG, "%s: no \"%s\" block: not a PEM %s",
-			    path, begin, what);
+		return xr_why(err, err_len, XR_ECONFIG,
+			      "%s: no \"%s\" block: not a PEM %s", path, begin,
+			      what);
 	}
 	return 0;
 }
@@ -104,7 +106,8 @@ static void verify_why(uint32_t flags, const mbedtls_x509_crt *crt,
 #define ADD(...)                                                               \
 	do {                                                                   \
 		if (o < len) {                                                 \
-			int w_ = snprintf(buf + o, len - o, "%s", o ? "; " : ""); \
+			int w_ = snprintf(buf + o, len - o, "%s",              \
+					  o ? "; " : "");                      \
 			o += w_ > 0 ? (size_t)w_ : 0;                          \
 		}                                                              \
 		if (o < len) {                                                 \
@@ -125,7 +128,8 @@ static void verify_why(uint32_t flags, const mbedtls_x509_crt *crt,
 	}
 	if (flags & MBEDTLS_X509_BADCERT_FUTURE) {
 		ADD("not valid before %04d-%02d-%02d (check the clock)",
-		    crt->valid_from.year, crt->valid_from.mon, crt->valid_from.day);
+		    crt->valid_from.year, crt->valid_from.mon,
+		    crt->valid_from.day);
 		flags &= ~(uint32_t)MBEDTLS_X509_BADCERT_FUTURE;
 	}
 	if (flags & MBEDTLS_X509_BADCERT_CN_MISMATCH) {
@@ -168,24 +172,27 @@ static int check_material(const struct xr_tls *t, const char *cert_path,
 	rc = mbedtls_x509_crt_parse(&ca, (const unsigned char *)t->ca,
 				    strlen(t->ca) + 1);
 	if (rc < 0) {
-		xr_why(err, err_len, XR_ECONFIG, "%s: not a CA certificate: %s", t->ca_path,
-		     mbed_why(rc, mw, sizeof mw));
+		xr_why(err, err_len, XR_ECONFIG, "%s: not a CA certificate: %s",
+		       t->ca_path, mbed_why(rc, mw, sizeof mw));
 		goto out;
 	}
 	if (rc > 0) {
-		xr_why(err, err_len, XR_ECONFIG, "%s: %d of its certificates do not parse",
-		     t->ca_path, rc);
+		xr_why(err, err_len, XR_ECONFIG,
+		       "%s: %d of its certificates do not parse", t->ca_path,
+		       rc);
 		goto out;
 	}
 	rc = mbedtls_x509_crt_parse(&crt, (const unsigned char *)t->cert,
 				    strlen(t->cert) + 1);
 	if (rc != 0) {
 		if (rc > 0)
-			xr_why(err, err_len, XR_ECONFIG, "%s: %d of its certificates do not parse",
-			     cert_path, rc);
+			xr_why(err, err_len, XR_ECONFIG,
+			       "%s: %d of its certificates do not parse",
+			       cert_path, rc);
 		else
-			xr_why(err, err_len, XR_ECONFIG, "%s: not a certificate: %s", cert_path,
-			     mbed_why(rc, mw, sizeof mw));
+			xr_why(err, err_len, XR_ECONFIG,
+			       "%s: not a certificate: %s", cert_path,
+			       mbed_why(rc, mw, sizeof mw));
 		goto out;
 	}
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
@@ -197,14 +204,14 @@ static int check_material(const struct xr_tls *t, const char *cert_path,
 #endif
 	if (rc == MBEDTLS_ERR_PK_PASSWORD_REQUIRED) {
 		xr_why(err, err_len, XR_ECONFIG,
-		     "%s: the key is encrypted; xroad reads unencrypted keys only "
-		     "(keep it 0600; `openssl pkey -in KEY -out KEY` decrypts it)",
-		     key_path);
+		       "%s: the key is encrypted; xroad reads unencrypted keys only "
+		       "(keep it 0600; `openssl pkey -in KEY -out KEY` decrypts it)",
+		       key_path);
 		goto out;
 	}
 	if (rc != 0) {
-		xr_why(err, err_len, XR_ECONFIG, "%s: not a private key: %s", key_path,
-		     mbed_why(rc, mw, sizeof mw));
+		xr_why(err, err_len, XR_ECONFIG, "%s: not a private key: %s",
+		       key_path, mbed_why(rc, mw, sizeof mw));
 		goto out;
 	}
 #if MBEDTLS_VERSION_NUMBER >= 0x03000000
@@ -213,15 +220,16 @@ static int check_material(const struct xr_tls *t, const char *cert_path,
 	rc = mbedtls_pk_check_pair(&crt.pk, &pk);
 #endif
 	if (rc != 0) {
-		xr_why(err, err_len, XR_ECONFIG, "%s: not the key of the certificate in %s",
-		     key_path, cert_path);
+		xr_why(err, err_len, XR_ECONFIG,
+		       "%s: not the key of the certificate in %s", key_path,
+		       cert_path);
 		goto out;
 	}
 	rc = mbedtls_x509_crt_verify(&crt, &ca, NULL, name, &flags, NULL, NULL);
 	if (rc != 0 || flags != 0) {
 		verify_why(flags, &crt, t->ca_path, name, why, sizeof why);
 		xr_why(err, err_len, XR_ECONFIG, "%s: %s", cert_path,
-		     why[0] != '\0' ? why : mbed_why(rc, mw, sizeof mw));
+		       why[0] != '\0' ? why : mbed_why(rc, mw, sizeof mw));
 		goto out;
 	}
 	/* The handshake checks these on the peer's side, where the error is a
@@ -229,16 +237,16 @@ static int check_material(const struct xr_tls *t, const char *cert_path,
 	if (!eku_allows(&crt, MBEDTLS_OID_CLIENT_AUTH,
 			MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH))) {
 		xr_why(err, err_len, XR_ECONFIG,
-		     "%s: its extendedKeyUsage does not allow clientAuth (every xroad process dials)",
-		     cert_path);
+		       "%s: its extendedKeyUsage does not allow clientAuth (every xroad process dials)",
+		       cert_path);
 		goto out;
 	}
 	if (name != NULL &&
 	    !eku_allows(&crt, MBEDTLS_OID_SERVER_AUTH,
 			MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH))) {
 		xr_why(err, err_len, XR_ECONFIG,
-		     "%s: its extendedKeyUsage does not allow serverAuth (a node listens)",
-		     cert_path);
+		       "%s: its extendedKeyUsage does not allow serverAuth (a node listens)",
+		       cert_path);
 		goto out;
 	}
 	ret = 0;
@@ -260,7 +268,8 @@ int xr_tls_load(struct xr_tls **out, const char *ca, const char *cert,
 		return XR_ENOMEM;
 	if (strlen(ca) >= sizeof t->ca_path) {
 		free(t);
-		return xr_why(err, err_len, XR_ECONFIG, "%s: path too long", ca);
+		return xr_why(err, err_len, XR_ECONFIG, "%s: path too long",
+			      ca);
 	}
 	memcpy(t->ca_path, ca, strlen(ca) + 1);
 	if ((rc = read_pem(ca, "CA certificate", "-----BEGIN CERTIFICATE-----",
@@ -289,7 +298,8 @@ static int make_config(const struct xr_tls *t, nng_tls_mode mode,
 		return rv;
 	if ((rv = nng_tls_config_ca_chain(cfg, t->ca, NULL)) != 0 ||
 	    (rv = nng_tls_config_own_cert(cfg, t->cert, t->key, NULL)) != 0 ||
-	    (rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0 ||
+	    (rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED)) !=
+		    0 ||
 	    (peer_name != NULL &&
 	     (rv = nng_tls_config_server_name(cfg, peer_name)) != 0)) {
 		nng_tls_config_free(cfg);

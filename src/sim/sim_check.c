@@ -79,8 +79,8 @@ int sim_check_init(struct sim_checker *c, uint32_t cars, uint32_t rounds,
 	c->exit_ms = calloc((cars + 1) * nr, sizeof *c->exit_ms);
 	c->agreed = calloc(nr * cars, sizeof *c->agreed);
 	c->node_round_len = calloc((cars + 1) * nr, sizeof *c->node_round_len);
-	if (!c->exited || !c->indexed || !c->exits || !c->exit_ms || !c->agreed ||
-	    !c->node_round_len) {
+	if (!c->exited || !c->indexed || !c->exits || !c->exit_ms ||
+	    !c->agreed || !c->node_round_len) {
 		sim_check_free(c);
 		return -1;
 	}
@@ -145,7 +145,8 @@ static void agreed_whole(struct sim_checker *c, uint32_t *len, uint64_t *out)
 		uint32_t k = agreed_len(c, r);
 		for (uint32_t i = 0; i < k; i++) {
 			uint32_t a = *agreed_at(c, r, i);
-			struct xr_crossing x = {.round = r, .index = i,
+			struct xr_crossing x = {.round = r,
+						.index = i,
 						.car = (a & ~SIM_LEFT) - 1,
 						.left = (a & SIM_LEFT) != 0};
 			d = xr_crossing_log_digest(d, &x);
@@ -227,7 +228,8 @@ static void check_deadlock(struct sim_checker *c, const struct xr_node *nodes,
 		return;
 	}
 	if (n < 2 || n > XR_MAX_CARS) {
-		sim_violation(c->v, now, "I3: deadlock declared with %u cars", n);
+		sim_violation(c->v, now, "I3: deadlock declared with %u cars",
+			      n);
 		return;
 	}
 	if (fx->round != l->round || fx->round == 0 || fx->round > c->rounds) {
@@ -247,11 +249,12 @@ static void check_deadlock(struct sim_checker *c, const struct xr_node *nodes,
 		}
 		members |= BIT(a);
 		if (HAS(gone, a)) {
-			sim_violation(c->v, now,
-				      "I3: phantom deadlock in round %u: car %u "
-				      "of the cycle has already %s the box",
-				      fx->round, a,
-				      HAS(c->in_box, a) ? "entered" : "left");
+			sim_violation(
+				c->v, now,
+				"I3: phantom deadlock in round %u: car %u "
+				"of the cycle has already %s the box",
+				fx->round, a,
+				HAS(c->in_box, a) ? "entered" : "left");
 			return;
 		}
 		const struct xr_car *k = knowledge(c, nodes, a, fx->round);
@@ -263,21 +266,23 @@ static void check_deadlock(struct sim_checker *c, const struct xr_node *nodes,
 			return;
 		}
 		if (k->phase != XR_CAR_WAITING || !HAS(k->waits, b)) {
-			sim_violation(c->v, now,
-				      "I3: phantom deadlock in round %u: car %u "
-				      "does not wait for %u (%s, %u overrides "
-				      "of its own)",
-				      fx->round, a, b,
-				      k->phase == XR_CAR_WAITING ? "waiting"
-								 : "not waiting",
-				      k->n_overrides);
+			sim_violation(
+				c->v, now,
+				"I3: phantom deadlock in round %u: car %u "
+				"does not wait for %u (%s, %u overrides "
+				"of its own)",
+				fx->round, a, b,
+				k->phase == XR_CAR_WAITING ? "waiting"
+							   : "not waiting",
+				k->n_overrides);
 			return;
 		}
 		if (intent_of(l, a) == NULL) {
-			sim_violation(c->v, now,
-				      "I3: car %u of the cycle has no intent at "
-				      "coordinator %u",
-				      a, node);
+			sim_violation(
+				c->v, now,
+				"I3: car %u of the cycle has no intent at "
+				"coordinator %u",
+				a, node);
 			return;
 		}
 	}
@@ -290,11 +295,12 @@ static void check_deadlock(struct sim_checker *c, const struct xr_node *nodes,
 			w = i;
 	if (fx->override.winner != fx->cycle[w] ||
 	    fx->override.loser != fx->cycle[(w + 1) % n])
-		sim_violation(c->v, now,
-			      "I3: override %u before %u, policy says %u before "
-			      "%u",
-			      fx->override.winner, fx->override.loser,
-			      fx->cycle[w], fx->cycle[(w + 1) % n]);
+		sim_violation(
+			c->v, now,
+			"I3: override %u before %u, policy says %u before "
+			"%u",
+			fx->override.winner, fx->override.loser, fx->cycle[w],
+			fx->cycle[(w + 1) % n]);
 }
 
 static void check_enter(struct sim_checker *c, uint32_t car,
@@ -310,31 +316,34 @@ static void check_enter(struct sim_checker *c, uint32_t car,
 	if (HAS(c->in_box, car)) {
 		/* Restarted inside the box: still the same physical car. */
 		if (c->in_box_round[car] != fx->round)
-			sim_violation(c->v, now,
-				      "I1: car %u enters round %u while still in "
-				      "the box for round %u",
-				      car, fx->round, c->in_box_round[car]);
+			sim_violation(
+				c->v, now,
+				"I1: car %u enters round %u while still in "
+				"the box for round %u",
+				car, fx->round, c->in_box_round[car]);
 		return;
 	}
 	/* Physically the car is past the crossroad; a process that forgot
 	 * its crossing (crash before the light logged it) must not drive in
 	 * again: the others already treat it as crossed. */
 	if (HAS(c->exited[fx->round], car))
-		sim_violation(c->v, now,
-			      "I1: car %u enters the box again in round %u after "
-			      "leaving it",
-			      car, fx->round);
+		sim_violation(
+			c->v, now,
+			"I1: car %u enters the box again in round %u after "
+			"leaving it",
+			car, fx->round);
 	for (uint32_t o = 1; o <= c->cars; o++) {
 		if (!HAS(c->in_box, o))
 			continue;
 		if (xr_paths_conflict(&fx->intent, &c->box_intent[o]))
-			sim_violation(c->v, now,
-				      "I1: car %u (%s %s) enters while car %u "
-				      "(%s %s) is in the box",
-				      car, xr_approach_name(fx->intent.approach),
-				      xr_turn_name(fx->intent.turn), o,
-				      xr_approach_name(c->box_intent[o].approach),
-				      xr_turn_name(c->box_intent[o].turn));
+			sim_violation(
+				c->v, now,
+				"I1: car %u (%s %s) enters while car %u "
+				"(%s %s) is in the box",
+				car, xr_approach_name(fx->intent.approach),
+				xr_turn_name(fx->intent.turn), o,
+				xr_approach_name(c->box_intent[o].approach),
+				xr_turn_name(c->box_intent[o].turn));
 	}
 	c->in_box |= BIT(car);
 	c->in_box_round[car] = fx->round;
@@ -372,9 +381,10 @@ static void check_append(struct sim_checker *c, uint32_t node,
 	c->count[node]++;
 	if (x->round == 0 || x->round > c->rounds || x->index >= c->cars ||
 	    x->car == 0 || x->car > c->cars) {
-		sim_violation(c->v, now,
-			      "I4: node %u appends r%u #%u car %u: out of range",
-			      node, x->round, x->index, x->car);
+		sim_violation(
+			c->v, now,
+			"I4: node %u appends r%u #%u car %u: out of range",
+			node, x->round, x->index, x->car);
 		return;
 	}
 	/* Rounds in order, each from its first entry, no entry skipped. */
@@ -394,13 +404,13 @@ static void check_append(struct sim_checker *c, uint32_t node,
 	uint32_t *agreed = agreed_at(c, x->round, x->index);
 	if (*agreed != 0) {
 		if (*agreed != want)
-			sim_violation(c->v, now,
-				      "I4: node %u has car %u%s at r%u #%u, the "
-				      "agreed log car %u%s",
-				      node, x->car, x->left ? " (left)" : "",
-				      x->round, x->index,
-				      (*agreed & ~SIM_LEFT) - 1,
-				      (*agreed & SIM_LEFT) ? " (left)" : "");
+			sim_violation(
+				c->v, now,
+				"I4: node %u has car %u%s at r%u #%u, the "
+				"agreed log car %u%s",
+				node, x->car, x->left ? " (left)" : "",
+				x->round, x->index, (*agreed & ~SIM_LEFT) - 1,
+				(*agreed & SIM_LEFT) ? " (left)" : "");
 		return;
 	}
 	/* The first node to append this entry: it becomes the agreed one,
@@ -439,9 +449,10 @@ void sim_check_log_grew(struct sim_checker *c, const struct xr_node *n,
 		appends += n->out.effects[i].type == XR_FX_LOG_APPEND;
 	if (n->durable.log_count < appends ||
 	    n->durable.log_count - appends < c->count[id]) {
-		sim_violation(c->v, now,
-			      "I4: node %u's durable log shrank from %u entries",
-			      id, c->count[id]);
+		sim_violation(
+			c->v, now,
+			"I4: node %u's durable log shrank from %u entries", id,
+			c->count[id]);
 		return;
 	}
 	/* Every entry comes through a LOG_APPEND: a light that missed
@@ -473,13 +484,14 @@ static void check_round_end(struct sim_checker *c, const struct xr_node *nodes,
 	/* Rounds end in order, so rounds 1..rounds_ended have ended: the
 	 * last one may end again (a takeover re-runs its end). */
 	if (r < c->rounds_ended) {
-		sim_violation(c->v, now, "I4: round %u ended again after round %u",
-			      r, c->rounds_ended);
+		sim_violation(c->v, now,
+			      "I4: round %u ended again after round %u", r,
+			      c->rounds_ended);
 		return;
 	}
 	if (r > c->rounds_ended + 1) {
-		sim_violation(c->v, now, "I2: round %u ended before round %u", r,
-			      r - 1);
+		sim_violation(c->v, now, "I2: round %u ended before round %u",
+			      r, r - 1);
 		return;
 	}
 	/* The round's log is agreed from its first entry with no gap
@@ -492,19 +504,21 @@ static void check_round_end(struct sim_checker *c, const struct xr_node *nodes,
 	for (uint32_t i = k; i < c->cars; i++)
 		gap = gap || *agreed_at(c, r, i) != 0;
 	if (gap) {
-		sim_violation(c->v, now, "I2: round %u ended with log #%u missing",
-			      r, k);
+		sim_violation(c->v, now,
+			      "I2: round %u ended with log #%u missing", r, k);
 		return;
 	}
 	/* Every car of the round's intent set is in its log, crossed or
 	 * rightly taken out (I2: nobody of the round is forgotten). */
 	if (r == c->coord_round)
 		for (uint32_t car = 1; car <= c->cars; car++)
-			if (HAS(c->coord_set, car) && agreed_index(c, r, car) < 0) {
-				sim_violation(c->v, now,
-					      "I2: node %u ends round %u without "
-					      "car %u of its intent set in the log",
-					      node, r, car);
+			if (HAS(c->coord_set, car) &&
+			    agreed_index(c, r, car) < 0) {
+				sim_violation(
+					c->v, now,
+					"I2: node %u ends round %u without "
+					"car %u of its intent set in the log",
+					node, r, car);
 				return;
 			}
 	if (*round_len_at(c, node, r) != k &&
@@ -574,9 +588,9 @@ void sim_check_effect(struct sim_checker *c, const struct xr_node *nodes,
 	case XR_FX_ENTER:
 	case XR_FX_EXIT:
 		if (node == 0 || fx->car != node) {
-			sim_violation(c->v, now, "I1: node %u reports %s of car %u",
-				      node, xr_effect_type_name(fx->type),
-				      fx->car);
+			sim_violation(c->v, now,
+				      "I1: node %u reports %s of car %u", node,
+				      xr_effect_type_name(fx->type), fx->car);
 			return;
 		}
 		if (fx->type == XR_FX_ENTER)
@@ -641,7 +655,8 @@ void sim_check_final(struct sim_checker *c, const struct xr_node *nodes,
 		sim_violation(c->v, now, "I2: %u of %u rounds ended",
 			      c->rounds_ended, c->rounds);
 	if (c->in_box != 0)
-		sim_violation(c->v, now, "I2: cars still in the box (set %#llx)",
+		sim_violation(c->v, now,
+			      "I2: cars still in the box (set %#llx)",
 			      (unsigned long long)c->in_box);
 	/* Every crossing made is in its round's log as a crossing (I5); every
 	 * round a node holds, it holds whole (I4). */
@@ -651,11 +666,13 @@ void sim_check_final(struct sim_checker *c, const struct xr_node *nodes,
 			if (!HAS(c->exited[r], car))
 				continue;
 			int at = agreed_index(c, r, car);
-			if (at < 0 || (*agreed_at(c, r, (uint32_t)at) & SIM_LEFT)) {
-				sim_violation(c->v, now,
-					      "I5: car %u crossed in round %u and "
-					      "is not logged as crossing",
-					      car, r);
+			if (at < 0 ||
+			    (*agreed_at(c, r, (uint32_t)at) & SIM_LEFT)) {
+				sim_violation(
+					c->v, now,
+					"I5: car %u crossed in round %u and "
+					"is not logged as crossing",
+					car, r);
 				return;
 			}
 		}
@@ -679,34 +696,39 @@ void sim_check_final(struct sim_checker *c, const struct xr_node *nodes,
 			uint32_t learnt =
 				c->indexed[(size_t)car * (c->rounds + 2) + r];
 			if (learnt == 0)
-				sim_violation(c->v, now,
-					      "I5: car %u crossed in round %u and "
-					      "never learnt its index: its report "
-					      "never reaches the table",
-					      car, r);
+				sim_violation(
+					c->v, now,
+					"I5: car %u crossed in round %u and "
+					"never learnt its index: its report "
+					"never reaches the table",
+					car, r);
 			else if (learnt - 1 != (uint32_t)at)
-				sim_violation(c->v, now,
-					      "I4: car %u learnt index %u for "
-					      "round %u, the agreed log has it at %d",
-					      car, learnt - 1, r, at);
+				sim_violation(
+					c->v, now,
+					"I4: car %u learnt index %u for "
+					"round %u, the agreed log has it at %d",
+					car, learnt - 1, r, at);
 		}
 	uint32_t whole_len = 0;
 	uint64_t whole = 0;
 	agreed_whole(c, &whole_len, &whole);
 	for (uint32_t n = 0; n <= c->cars; n++) {
 		const struct xr_durable *d = &nodes[n].durable;
-		if (d->log_count != c->count[n] || d->log_digest != c->digest[n])
-			sim_violation(c->v, now,
-				      "I4: node %u durable log (%u entries) is not "
-				      "what its LOG_APPEND effects built (%u)",
-				      n, d->log_count, c->count[n]);
-		else if (n == 0 && (d->log_count != whole_len ||
-				    d->log_digest != whole))
-			sim_violation(c->v, now,
-				      "I4: node %u log has %u entries digest "
-				      "%016llx, the agreed log %u digest %016llx",
-				      n, d->log_count,
-				      (unsigned long long)d->log_digest,
-				      whole_len, (unsigned long long)whole);
+		if (d->log_count != c->count[n] ||
+		    d->log_digest != c->digest[n])
+			sim_violation(
+				c->v, now,
+				"I4: node %u durable log (%u entries) is not "
+				"what its LOG_APPEND effects built (%u)",
+				n, d->log_count, c->count[n]);
+		else if (n == 0 &&
+			 (d->log_count != whole_len || d->log_digest != whole))
+			sim_violation(
+				c->v, now,
+				"I4: node %u log has %u entries digest "
+				"%016llx, the agreed log %u digest %016llx",
+				n, d->log_count,
+				(unsigned long long)d->log_digest, whole_len,
+				(unsigned long long)whole);
 	}
 }

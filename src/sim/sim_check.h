@@ -25,24 +25,24 @@ struct sim_violations {
 	char first[320];
 };
 
-void sim_violation(struct sim_violations *v, uint64_t now_ms,
-		   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void sim_violation(struct sim_violations *v, uint64_t now_ms, const char *fmt,
+		   ...) __attribute__((format(printf, 3, 4)));
 
 struct sim_checker {
-	uint32_t cars;   /* car ids are 1..cars, the light is 0 */
-	uint32_t rounds; /* rounds requested */
+	uint32_t cars;         /* car ids are 1..cars, the light is 0 */
+	uint32_t rounds;       /* rounds requested */
 	uint64_t first_digest; /* log digest of a fresh node */
 	struct sim_violations *v;
 	/* I1: the physical box. */
 	xr_set in_box;
 	uint32_t in_box_round[XR_MAX_NODES];
 	struct xr_car_intent box_intent[XR_MAX_NODES];
-	xr_set *exited;       /* [round], rounds + 2 entries: left the box */
-	uint32_t *indexed;    /* [car * (rounds + 2) + round]: the index + 1
+	xr_set *exited;    /* [round], rounds + 2 entries: left the box */
+	uint32_t *indexed; /* [car * (rounds + 2) + round]: the index + 1
 			       * a car learnt for its crossing (its report
 			       * can go: CROSSING_INDEXED), 0: none yet */
-	uint32_t *exits;      /* [car * (rounds + 2) + round]: EXIT effects */
-	uint64_t *exit_ms;    /* same index: first EXIT time, 0 = none */
+	uint32_t *exits;   /* [car * (rounds + 2) + round]: EXIT effects */
+	uint64_t *exit_ms; /* same index: first EXIT time, 0 = none */
 	/* I3: nodes that are down, and what each car knew of its round the
 	 * last time it went down knowing one (its memory is gone, but it
 	 * was blocked on exactly those edges when it died). */
@@ -50,9 +50,9 @@ struct sim_checker {
 	struct xr_car known[XR_MAX_NODES];
 	/* A car that coordinates declares a deadlock and applies its override
 	 * in one step: it is judged by its memory before that step. */
-	uint32_t stepping;      /* node being stepped, or XR_MAX_NODES */
-	uint32_t coord_round;   /* the stepped coordinator's round and */
-	xr_set coord_set;       /* intent set before the step (0: none) */
+	uint32_t stepping;    /* node being stepped, or XR_MAX_NODES */
+	uint32_t coord_round; /* the stepped coordinator's round and */
+	xr_set coord_set;     /* intent set before the step (0: none) */
 	struct xr_car stepping_car;
 	/* I4: the agreed log, round by round, set by the first node to
 	 * append each entry: agreed[round * cars + index] = car + 1, plus
@@ -64,13 +64,13 @@ struct sim_checker {
 	uint32_t *agreed;
 	uint32_t *node_round_len; /* [node * (rounds + 2) + round] appended */
 	uint32_t last_round[XR_MAX_NODES]; /* round of each node's last entry */
-	uint64_t digest[XR_MAX_NODES]; /* running digest of each node's */
-	uint32_t count[XR_MAX_NODES];  /* LOG_APPEND effects (or adoption) */
-	uint32_t taken_out; /* cars taken out of a round (CAR_LEFT) */
+	uint64_t digest[XR_MAX_NODES];     /* running digest of each node's */
+	uint32_t count[XR_MAX_NODES]; /* LOG_APPEND effects (or adoption) */
+	uint32_t taken_out;           /* cars taken out of a round (CAR_LEFT) */
 	uint32_t stale_acts; /* take-outs by a coordinator already deposed */
 	/* I2 bookkeeping. */
 	uint32_t rounds_ended; /* rounds 1..rounds_ended have ended */
-	bool done;       /* the light said DONE and still coordinates */
+	bool done;             /* the light said DONE and still coordinates */
 	uint64_t done_ms;
 };
 

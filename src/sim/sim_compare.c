@@ -54,8 +54,8 @@ static void print_line(FILE *out, const char *name, size_t n,
 		       const struct sim_delay_summary *s)
 {
 	fprintf(out,
-		"%-12s vehicles %zu  mean %.1f ms  p50 %" PRIu64 " ms  p99 %" PRIu64
-		" ms  max %" PRIu64 " ms\n",
+		"%-12s vehicles %zu  mean %.1f ms  p50 %" PRIu64
+		" ms  p99 %" PRIu64 " ms  max %" PRIu64 " ms\n",
 		name, n, s->mean, s->p50, s->p99, s->max);
 }
 
@@ -94,8 +94,10 @@ int sim_compare_run(const struct sim_compare_config *c, FILE *out)
 			double t = 0;
 			for (uint32_t k = 1; k <= R; k++) {
 				/* Exponential gaps: a Poisson stream. */
-				t += -log(1.0 - sim_rng_unit(&r)) * c->headway_ms;
-				arrivals[(size_t)car * (R + 1) + k] = (uint64_t)t;
+				t += -log(1.0 - sim_rng_unit(&r)) *
+				     c->headway_ms;
+				arrivals[(size_t)car * (R + 1) + k] =
+					(uint64_t)t;
 			}
 		}
 		struct sim_config cfg;
@@ -126,7 +128,8 @@ int sim_compare_run(const struct sim_compare_config *c, FILE *out)
 		if (res.violations > 0) {
 			char repro[200];
 			sim_repro(&cfg, repro, sizeof repro);
-			fprintf(out, "FAIL %s\nreproduce: %s\n", res.first, repro);
+			fprintf(out, "FAIL %s\nreproduce: %s\n", res.first,
+				repro);
 		}
 		uint32_t nv = 0;
 		for (uint32_t car = 1; car <= C; car++) {
@@ -138,11 +141,13 @@ int sim_compare_run(const struct sim_compare_config *c, FILE *out)
 				struct sim_vehicle *v = &veh[nv++];
 				v->car = car;
 				v->approach = (enum xr_approach)((car - 1) % 4);
-				v->turn = xr_pick_turn(seed, car, k, sim_weights);
+				v->turn =
+					xr_pick_turn(seed, car, k, sim_weights);
 				v->arrival_ms = arrivals[i];
 			}
 		}
-		if (sim_fixed_light_run(veh, nv, c->cross_ms, c->green_ms) != 0) {
+		if (sim_fixed_light_run(veh, nv, c->cross_ms, c->green_ms) !=
+		    0) {
 			status = 2;
 			break;
 		}
@@ -156,8 +161,8 @@ int sim_compare_run(const struct sim_compare_config *c, FILE *out)
 			", %u car nodes x %u vehicles, cross %u ms, mean headway "
 			"%u ms per car node, fixed light %u ms N-S green + %u ms "
 			"E-W green\n",
-			c->seeds, c->first_seed, C, R, c->cross_ms, c->headway_ms,
-			c->green_ms, c->green_ms);
+			c->seeds, c->first_seed, C, R, c->cross_ms,
+			c->headway_ms, c->green_ms, c->green_ms);
 		fprintf(out, "delay per vehicle = exit - arrival - cross_ms\n");
 		struct sim_delay_summary sx = sim_delay_summarise(d_xroad, nx);
 		struct sim_delay_summary sf = sim_delay_summarise(d_fixed, nf);

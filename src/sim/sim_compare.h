@@ -18,15 +18,15 @@
 struct sim_compare_config {
 	uint64_t seeds;
 	uint64_t first_seed;
-	uint32_t cars;       /* car nodes; car i serves approach (i - 1) % 4 */
-	uint32_t vehicles;   /* per car node: xroad runs one round per vehicle */
-	uint32_t cross_ms;   /* > 0: time in the box, both systems */
+	uint32_t cars;     /* car nodes; car i serves approach (i - 1) % 4 */
+	uint32_t vehicles; /* per car node: xroad runs one round per vehicle */
+	uint32_t cross_ms; /* > 0: time in the box, both systems */
 	uint32_t headway_ms; /* mean time between two vehicles of one car node
 			      * (exponential: a Poisson stream) */
 	uint32_t green_ms;   /* fixed light: each of the two greens */
 	enum xr_schedule schedule; /* xroad's (node.h) */
 	bool verbose;
-	const char *svg;     /* --svg FILE: the delay distributions drawn
+	const char *svg; /* --svg FILE: the delay distributions drawn
 			      * (sim_compare_svg.h); NULL: none */
 };
 

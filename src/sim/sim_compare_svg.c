@@ -33,7 +33,8 @@ static double x_of(const struct axis *a, double ms)
 {
 	if (ms < a->lo)
 		ms = a->lo;
-	return LEFT + (log10(ms) - log10(a->lo)) / (log10(a->hi) - log10(a->lo)) *
+	return LEFT + (log10(ms) - log10(a->lo)) /
+			      (log10(a->hi) - log10(a->lo)) *
 			      (W - LEFT - RIGHT);
 }
 
@@ -56,8 +57,9 @@ static void draw_axes(FILE *o, const struct axis *a)
 	/* Shares: a grid line every 10 %, labels every 20 %. */
 	for (int p = 0; p <= 100; p += 10) {
 		double y = y_of(p / 100.0);
-		fprintf(o, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
-			   "stroke=\"%s\"/>\n",
+		fprintf(o,
+			"<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" "
+			"stroke=\"%s\"/>\n",
 			LEFT, y, W - RIGHT, y, p == 0 ? "#333" : "#E4E4E4");
 		if (p % 20 == 0)
 			xr_svg_text(o, LEFT - 8, y + 4,
@@ -73,8 +75,9 @@ static void draw_axes(FILE *o, const struct axis *a)
 			if (v > a->hi * 1.0001)
 				break;
 			double x = x_of(a, v);
-			fprintf(o, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
-				   "y2=\"%d\" stroke=\"%s\"/>\n",
+			fprintf(o,
+				"<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" "
+				"y2=\"%d\" stroke=\"%s\"/>\n",
 				x, TOP, x, BOTTOM + (k == 1 ? 5 : 0),
 				k == 1 ? "#C8C8C8" : "#EEEEEE");
 			if (k == 1) {
@@ -87,8 +90,9 @@ static void draw_axes(FILE *o, const struct axis *a)
 			}
 		}
 	}
-	fprintf(o, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
-		   "stroke=\"#333\"/>\n",
+	fprintf(o,
+		"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+		"stroke=\"#333\"/>\n",
 		LEFT, TOP, LEFT, BOTTOM);
 	xr_svg_text(o, (LEFT + W - RIGHT) / 2.0, BOTTOM + 44,
 		    "text-anchor=\"middle\"",
@@ -110,8 +114,9 @@ static void draw_curve(FILE *o, const struct axis *a, const char *id,
 	if (s->n == 0)
 		return;
 	size_t step = (s->n + MAX_POINTS - 1) / MAX_POINTS;
-	fprintf(o, "<polyline id=\"%s\" fill=\"none\" stroke=\"%s\" "
-		   "stroke-width=\"2.5\" points=\"",
+	fprintf(o,
+		"<polyline id=\"%s\" fill=\"none\" stroke=\"%s\" "
+		"stroke-width=\"2.5\" points=\"",
 		id, colour);
 	/* A step function: at each sampled vehicle i, the share (i+1)/n of
 	 * vehicles delayed at most d[i]. */
@@ -131,9 +136,11 @@ static void draw_curve(FILE *o, const struct axis *a, const char *id,
 		const char *name;
 	} marks[] = {{s->p50, 0.50, "p50"}, {s->p99, 0.99, "p99"}};
 	for (size_t k = 0; k < 2; k++) {
-		double x = x_of(a, (double)marks[k].v), y = y_of(marks[k].share);
-		fprintf(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\" "
-			   "stroke=\"white\"/>\n",
+		double x = x_of(a, (double)marks[k].v),
+		       y = y_of(marks[k].share);
+		fprintf(o,
+			"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\" "
+			"stroke=\"white\"/>\n",
 			x, y, colour);
 		char l[32];
 		ms_label(l, sizeof l, (double)marks[k].v);
@@ -169,22 +176,25 @@ int sim_compare_svg_write(const struct sim_compare_config *c,
 	while (a.hi < (double)top)
 		a.hi *= 10;
 
-	xr_svg_begin(o, W, H, "xroad against a fixed-cycle light: delay per "
-			      "vehicle");
+	xr_svg_begin(o, W, H,
+		     "xroad against a fixed-cycle light: delay per "
+		     "vehicle");
 	xr_svg_text(o, 12, 26, "font-size=\"17\" font-weight=\"bold\"",
 		    "Delay per vehicle: xroad against a fixed-cycle light "
 		    "(xroad-sim --compare-light)");
-	xr_svg_text(o, 12, 48, "font-size=\"12\" fill=\"#333\"",
-		    "%" PRIu64 " seeds from %" PRIu64 ", %u car nodes x %u "
-		    "vehicles each (Poisson arrivals, mean headway %u ms per car "
-		    "node), cross %u ms; fixed light: %u ms N-S green, then %u "
-		    "ms E-W green",
-		    c->seeds, c->first_seed, c->cars, c->vehicles,
-		    c->headway_ms, c->cross_ms, c->green_ms, c->green_ms);
-	xr_svg_text(o, 12, 66, "font-size=\"12\" fill=\"#333\"",
-		    "A curve further left is better: at each delay, the share of "
-		    "vehicles that lost at most that much against an empty "
-		    "crossroad.");
+	xr_svg_text(
+		o, 12, 48, "font-size=\"12\" fill=\"#333\"",
+		"%" PRIu64 " seeds from %" PRIu64 ", %u car nodes x %u "
+		"vehicles each (Poisson arrivals, mean headway %u ms per car "
+		"node), cross %u ms; fixed light: %u ms N-S green, then %u "
+		"ms E-W green",
+		c->seeds, c->first_seed, c->cars, c->vehicles, c->headway_ms,
+		c->cross_ms, c->green_ms, c->green_ms);
+	xr_svg_text(
+		o, 12, 66, "font-size=\"12\" fill=\"#333\"",
+		"A curve further left is better: at each delay, the share of "
+		"vehicles that lost at most that much against an empty "
+		"crossroad.");
 	draw_axes(o, &a);
 	static const char *const colour[2] = {"#0072B2", "#D55E00"};
 	draw_curve(o, &a, "fixed-light", colour[1], fixed, sf);

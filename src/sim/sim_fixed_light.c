@@ -67,8 +67,8 @@ int sim_fixed_light_run(struct sim_vehicle *v, uint32_t n, uint32_t cross_ms,
 		if (t + cross_ms > green_end)
 			continue; /* amber: nobody starts a crossing */
 		for (int k = 0; k < 2; k++) {
-			enum xr_approach a = ns ? (k ? XR_N : XR_S)
-						: (k ? XR_W : XR_E);
+			enum xr_approach a =
+				ns ? (k ? XR_N : XR_S) : (k ? XR_W : XR_E);
 			if (head[a] >= len[a] || inside[a] != NULL)
 				continue;
 			struct sim_vehicle *h = lane[a][head[a]];
@@ -84,7 +84,8 @@ int sim_fixed_light_run(struct sim_vehicle *v, uint32_t n, uint32_t cross_ms,
 			}
 			enum xr_approach opp = (enum xr_approach)((a + 2) % 4);
 			if (ok && h->turn == XR_LEFT && head[opp] < len[opp]) {
-				const struct sim_vehicle *o = lane[opp][head[opp]];
+				const struct sim_vehicle *o =
+					lane[opp][head[opp]];
 				if (o->arrival_ms <= t && o->turn != XR_LEFT)
 					ok = false; /* yield to oncoming */
 			}

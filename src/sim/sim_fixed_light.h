@@ -13,11 +13,11 @@
 #include "geometry.h"
 
 struct sim_vehicle {
-	uint32_t car;             /* tie-break between equal arrivals */
+	uint32_t car; /* tie-break between equal arrivals */
 	enum xr_approach approach;
 	enum xr_turn turn;
-	uint64_t arrival_ms;      /* at the stop line */
-	uint64_t exit_ms;         /* out of the box; filled by the run */
+	uint64_t arrival_ms; /* at the stop line */
+	uint64_t exit_ms;    /* out of the box; filled by the run */
 };
 
 /* Drives every vehicle through; fills exit_ms. Returns 0, or -1 when it

@@ -94,13 +94,15 @@ int main(int argc, char **argv)
 			{"--green-ms", 1, 3600000, 8},
 		};
 		bool matched = false;
-		for (size_t k = 0; k < sizeof numeric / sizeof numeric[0]; k++) {
+		for (size_t k = 0; k < sizeof numeric / sizeof numeric[0];
+		     k++) {
 			if (strcmp(a, numeric[k].name) != 0)
 				continue;
 			matched = true;
 			if (val == NULL)
 				return usage("missing value after", a);
-			if (parse_u64(val, numeric[k].lo, numeric[k].hi, &v) != 0) {
+			if (parse_u64(val, numeric[k].lo, numeric[k].hi, &v) !=
+			    0) {
 				fprintf(stderr,
 					"xroad-sim: %s: \"%s\" is not a number in "
 					"%" PRIu64 "..%" PRIu64 "\n",
@@ -108,15 +110,34 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			switch (numeric[k].which) {
-			case 0: seeds = v; break;
-			case 1: first = v; break;
-			case 2: cfg.cars = (uint32_t)v; break;
-			case 3: cfg.rounds = (uint32_t)v; break;
-			case 4: cfg.cross_ms = (uint32_t)v; cmp.cross_ms = (uint32_t)v; break;
-			case 5: cfg.resend_ms = (uint32_t)v; break;
-			case 6: cfg.stall_ms = (uint32_t)v; break;
-			case 7: cmp.headway_ms = (uint32_t)v; break;
-			case 8: cmp.green_ms = (uint32_t)v; break;
+			case 0:
+				seeds = v;
+				break;
+			case 1:
+				first = v;
+				break;
+			case 2:
+				cfg.cars = (uint32_t)v;
+				break;
+			case 3:
+				cfg.rounds = (uint32_t)v;
+				break;
+			case 4:
+				cfg.cross_ms = (uint32_t)v;
+				cmp.cross_ms = (uint32_t)v;
+				break;
+			case 5:
+				cfg.resend_ms = (uint32_t)v;
+				break;
+			case 6:
+				cfg.stall_ms = (uint32_t)v;
+				break;
+			case 7:
+				cmp.headway_ms = (uint32_t)v;
+				break;
+			case 8:
+				cmp.green_ms = (uint32_t)v;
+				break;
 			}
 			i++;
 		}
@@ -126,15 +147,18 @@ int main(int argc, char **argv)
 			if (val == NULL)
 				return usage("missing value after", a);
 			if (sim_topology_parse(val, &cfg.topology) != 0)
-				return usage("unknown topology (star, ring, line, "
-					     "complete, random)",
-					     val);
+				return usage(
+					"unknown topology (star, ring, line, "
+					"complete, random)",
+					val);
 			i++;
 		} else if (strcmp(a, "--schedule") == 0) {
 			if (val == NULL)
 				return usage("missing value after", a);
 			if (xr_schedule_parse(val, &cfg.schedule) != 0)
-				return usage("unknown schedule (rules, optimal)", val);
+				return usage(
+					"unknown schedule (rules, optimal)",
+					val);
 			cmp.schedule = cfg.schedule;
 			i++;
 		} else if (strcmp(a, "--faults") == 0) {
@@ -169,7 +193,8 @@ int main(int argc, char **argv)
 		return usage("--svg goes with --compare-light", NULL);
 	if (compare) {
 		if (cfg.faults)
-			return usage("--compare-light runs without --faults", NULL);
+			return usage("--compare-light runs without --faults",
+				     NULL);
 		cmp.seeds = seeds;
 		cmp.first_seed = first;
 		cmp.cars = cfg.cars;
@@ -186,8 +211,9 @@ int main(int argc, char **argv)
 		cfg.seed = first + s;
 		struct sim_result res;
 		if (sim_run(&cfg, &res) != 0) {
-			fprintf(stderr, "xroad-sim: seed %" PRIu64
-					": could not build the world\n",
+			fprintf(stderr,
+				"xroad-sim: seed %" PRIu64
+				": could not build the world\n",
 				cfg.seed);
 			return 2;
 		}
@@ -269,8 +295,9 @@ int main(int argc, char **argv)
 	       cfg.cars, sim_topology_name(cfg.topology), cfg.rounds,
 	       cfg.faults ? "with faults" : "fault-free", failed);
 	/* Wall time on stderr: stdout must be identical run after run. */
-	fprintf(stderr, "xroad-sim: %" PRIu64 " seeds in %.2f s, %.0f seeds/s\n",
-		seeds, dt, dt > 0 ? (double)seeds / dt : 0.0);
+	fprintf(stderr,
+		"xroad-sim: %" PRIu64 " seeds in %.2f s, %.0f seeds/s\n", seeds,
+		dt, dt > 0 ? (double)seeds / dt : 0.0);
 	printf("seeds: %" PRIu64 " violations: %" PRIu64 " deadlocks: %" PRIu64
 	       " rounds: %" PRIu64 "\n",
 	       seeds, violations, deadlocks, rounds);

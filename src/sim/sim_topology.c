@@ -10,8 +10,8 @@
 #include "sim_rng.h"
 
 static const char *const names[SIM_TOPOLOGIES] = {
-	[SIM_STAR] = "star",	     [SIM_RING] = "ring",
-	[SIM_LINE] = "line",	     [SIM_COMPLETE] = "complete",
+	[SIM_STAR] = "star",     [SIM_RING] = "ring",
+	[SIM_LINE] = "line",     [SIM_COMPLETE] = "complete",
 	[SIM_RANDOM] = "random",
 };
 
@@ -69,7 +69,8 @@ uint32_t sim_topology_build(enum sim_topology t, uint32_t n_nodes,
 		struct sim_rng r;
 		sim_rng_seed(&r, seed, 3);
 		for (uint32_t i = 1; i < n_nodes; i++)
-			link_nodes(adj, i, (uint32_t)sim_rng_range(&r, 0, i - 1));
+			link_nodes(adj, i,
+				   (uint32_t)sim_rng_range(&r, 0, i - 1));
 		for (uint32_t i = 0; i < n_nodes; i++)
 			for (uint32_t j = i + 1; j < n_nodes; j++)
 				if (sim_rng_range(&r, 0, n_nodes - 1) < 2)

@@ -8,9 +8,9 @@
 enum sim_topology {
 	SIM_STAR = 0, /* light in the middle: the default deployment */
 	SIM_RING,
-	SIM_LINE,     /* the deepest tree: 0 - 1 - 2 - ... */
+	SIM_LINE, /* the deepest tree: 0 - 1 - 2 - ... */
 	SIM_COMPLETE,
-	SIM_RANDOM,   /* a seeded connected graph */
+	SIM_RANDOM, /* a seeded connected graph */
 	SIM_TOPOLOGIES
 };
 

@@ -33,7 +33,8 @@
 #define STORM_IN_FLIGHT 50000u
 #define MAX_STEPS 50000000ull
 #define MAX_CONTROL 64
-#define DRAIN_MS 2000 /* keep running after DONE: late messages must be harmless */
+#define DRAIN_MS                                                               \
+	2000 /* keep running after DONE: late messages must be harmless */
 #define MAX_CUTS 3
 
 enum control_kind { CTL_CRASH, CTL_RESTART, CTL_CUT, CTL_MEND, CTL_HEAL };
@@ -104,7 +105,7 @@ struct world {
 		xr_set initiators;
 		uint32_t edges;
 		uint32_t overrides; /* declared in this epoch: 0 or 1 */
-	} *epochs;
+	} * epochs;
 	uint32_t epoch_cap;
 	uint32_t last_rule_edges;
 	/* --snapshots: the snapshot in progress (0: none), whether a node
@@ -120,8 +121,8 @@ struct world {
 	uint32_t log_n[XR_MAX_NODES], log_cap[XR_MAX_NODES];
 };
 
-const uint32_t sim_weights[XR_TURNS] = {[XR_RIGHT] = 1, [XR_STRAIGHT] = 2,
-					 [XR_LEFT] = 1};
+const uint32_t sim_weights[XR_TURNS] = {
+	[XR_RIGHT] = 1, [XR_STRAIGHT] = 2, [XR_LEFT] = 1};
 
 void sim_config_defaults(struct sim_config *cfg)
 {
@@ -308,7 +309,8 @@ static void count_sent(struct world *w, const struct xr_msg *m)
 	st->sent++;
 	if ((unsigned)m->type < XR_MSG_TYPES)
 		st->msgs[m->type]++;
-	if (m->type == XR_MSG_WAVE && (unsigned)m->u.wave.kind < XR_WAVE_KINDS) {
+	if (m->type == XR_MSG_WAVE &&
+	    (unsigned)m->u.wave.kind < XR_WAVE_KINDS) {
 		st->wave_msgs[m->u.wave.kind]++;
 		uint32_t id = m->u.wave.wave;
 		if (id >= w->wave_cap && id < (1u << 20)) {
@@ -360,11 +362,12 @@ static void enqueue(struct world *w, const struct xr_msg *m, uint64_t at)
 	if (w->n_heap > w->st->max_in_flight) {
 		w->st->max_in_flight = w->n_heap;
 		if (w->n_heap == STORM_IN_FLIGHT)
-			sim_violation(&w->v, w->now,
-				      "I2: message storm: %u messages in flight "
-				      "(last %u->%u %s)",
-				      STORM_IN_FLIGHT, m->from, m->to,
-				      xr_msg_type_name(m->type));
+			sim_violation(
+				&w->v, w->now,
+				"I2: message storm: %u messages in flight "
+				"(last %u->%u %s)",
+				STORM_IN_FLIGHT, m->from, m->to,
+				xr_msg_type_name(m->type));
 	}
 }
 
@@ -415,9 +418,10 @@ static void transmit(struct world *w, const struct xr_msg *m)
 		    m->u.wave.kind == XR_WAVE_COLLECT_INTENTS &&
 		    !m->u.wave.echo && m->to != 0 &&
 		    m->u.wave.round <= w->cfg->rounds) {
-			uint64_t arr = w->cfg->arrivals[(size_t)m->to *
-								(w->cfg->rounds + 1) +
-							m->u.wave.round];
+			uint64_t arr =
+				w->cfg->arrivals[(size_t)m->to *
+							 (w->cfg->rounds + 1) +
+						 m->u.wave.round];
 			if (at < arr)
 				at = arr;
 		}
@@ -439,7 +443,8 @@ static void shell_log_append(struct world *w, uint32_t id,
 		uint32_t cap = w->log_cap[id] ? 2 * w->log_cap[id] : 64;
 		struct xr_crossing *p = realloc(w->logs[id], cap * sizeof *p);
 		if (p == NULL) {
-			sim_violation(&w->v, w->now, "simulator: out of memory");
+			sim_violation(&w->v, w->now,
+				      "simulator: out of memory");
 			return;
 		}
 		w->logs[id] = p;
@@ -453,8 +458,8 @@ static void shell_log_append(struct world *w, uint32_t id,
 static void shell_answer_fetch(struct world *w, const struct xr_msg *m)
 {
 	static struct xr_msg out;
-	xr_crossing_log_round_answer(&w->nodes[m->to], m, w->logs[m->to], w->log_n[m->to],
-			    &out);
+	xr_crossing_log_round_answer(&w->nodes[m->to], m, w->logs[m->to],
+				     w->log_n[m->to], &out);
 	transmit(w, &out);
 }
 
@@ -469,7 +474,8 @@ static void apply_outbox(struct world *w, uint32_t id)
 		const struct xr_effect *fx = &n->out.effects[i];
 		if (w->cfg->verbose)
 			fprintf(w->cfg->out,
-				"t=%" PRIu64 " node %u effect %s round:%u car:%u\n",
+				"t=%" PRIu64
+				" node %u effect %s round:%u car:%u\n",
 				w->now, id, xr_effect_type_name(fx->type),
 				fx->round, fx->car);
 		sim_check_effect(&w->chk, w->nodes, id, fx, w->now);
@@ -517,7 +523,8 @@ static void step(struct world *w, uint32_t id, const struct xr_event *ev)
 static void start_node(struct world *w, uint32_t id, bool restart)
 {
 	struct xr_node *n = &w->nodes[id];
-	int rv = xr_node_init(n, &w->node_cfg[id], restart ? &w->saved[id] : NULL);
+	int rv = xr_node_init(n, &w->node_cfg[id],
+			      restart ? &w->saved[id] : NULL);
 	if (rv != 0) {
 		sim_violation(&w->v, w->now, "node %u init failed: %d", id, rv);
 		return;
@@ -585,7 +592,8 @@ static void plan_failover_faults(struct world *w, struct sim_rng *r)
 			default: /* some cars apart from the light and the rest */
 				f->side[k] = sim_rng_next(r) & all_cars;
 				if (f->side[k] == 0)
-					f->side[k] = BIT(sim_rng_range(r, 1, cars));
+					f->side[k] =
+						BIT(sim_rng_range(r, 1, cars));
 				break;
 			}
 			uint64_t at = sim_rng_range(r, 0, f->heal_ms - 1);
@@ -608,9 +616,9 @@ static void plan_faults(struct world *w)
 	memset(f, 0, sizeof *f);
 	uint32_t cars = w->cfg->cars;
 	f->heal_ms = sim_rng_range(&r, 500, 1500 + 250ull * cars);
-	f->p_loss = (uint32_t)sim_rng_range(&r, 0, 100000);  /* <= 10% */
-	f->p_dup = (uint32_t)sim_rng_range(&r, 0, 50000);    /* <= 5% */
-	f->p_spike = (uint32_t)sim_rng_range(&r, 0, 30000);  /* <= 3% */
+	f->p_loss = (uint32_t)sim_rng_range(&r, 0, 100000); /* <= 10% */
+	f->p_dup = (uint32_t)sim_rng_range(&r, 0, 50000);   /* <= 5% */
+	f->p_spike = (uint32_t)sim_rng_range(&r, 0, 30000); /* <= 3% */
 	f->delay_max = (uint32_t)sim_rng_range(&r, 2, 40);
 	f->spike_max = (uint32_t)sim_rng_range(&r, 50, 600);
 	/* Swizzle-clogging: clog some nodes one by one, lift the clogs in a
@@ -667,7 +675,8 @@ static int build(struct world *w)
 		nc->n_cars = cfg->cars;
 		for (uint32_t i = 0; i < cfg->cars; i++) {
 			nc->cars[i] = i + 1;
-			nc->approaches[i] = (enum xr_approach)(i % XR_APPROACHES);
+			nc->approaches[i] =
+				(enum xr_approach)(i % XR_APPROACHES);
 		}
 		for (uint32_t o = 0; o < w->n_nodes; o++)
 			if (HAS(w->adj[id], o))
@@ -733,7 +742,8 @@ static void crash(struct world *w, uint32_t id)
 	w->st->light_crashes += id == 0;
 	w->snap_crashed = w->snap_id != 0;
 	if (w->cfg->verbose)
-		fprintf(w->cfg->out, "t=%" PRIu64 " crash node %u\n", w->now, id);
+		fprintf(w->cfg->out, "t=%" PRIu64 " crash node %u\n", w->now,
+			id);
 }
 
 static void restart(struct world *w, uint32_t id)
@@ -791,8 +801,9 @@ static void control(struct world *w, const struct control *c)
  * round), and still finite, so a livelock is reported rather than hung. */
 static uint64_t liveness_bound(const struct sim_config *cfg)
 {
-	uint64_t per_round = 2000 + 6ull * cfg->stall_ms +
-			     (uint64_t)cfg->cars * (cfg->cross_ms + 4ull * cfg->resend_ms);
+	uint64_t per_round =
+		2000 + 6ull * cfg->stall_ms +
+		(uint64_t)cfg->cars * (cfg->cross_ms + 4ull * cfg->resend_ms);
 	return 10000 + cfg->rounds * per_round;
 }
 
@@ -806,9 +817,10 @@ static void cost_checks(struct world *w)
 		if (w->wave_count[id] == 2 * st->edges)
 			st->waves_exact++;
 		else if (!w->cfg->faults && w->cfg->arrivals == NULL)
-			sim_violation(&w->v, w->now,
-				      "cost: wave %u took %u messages, 2|E| = %u",
-				      id, w->wave_count[id], 2 * st->edges);
+			sim_violation(
+				&w->v, w->now,
+				"cost: wave %u took %u messages, 2|E| = %u", id,
+				w->wave_count[id], 2 * st->edges);
 	}
 	for (uint32_t e = 0; e < w->epoch_cap; e++) {
 		const struct epoch_info *ei = &w->epochs[e];
@@ -849,7 +861,8 @@ static void snapshot_watch(struct world *w)
 						      w->n_nodes - 1);
 		if (!w->up[at])
 			return;
-		struct xr_event ev = {.type = XR_EV_COMMAND, .now_ms = w->now,
+		struct xr_event ev = {.type = XR_EV_COMMAND,
+				      .now_ms = w->now,
 				      .op = XR_CMD_SNAPSHOT};
 		step(w, at, &ev);
 		w->snap_id = w->nodes[at].snap.id;
@@ -866,7 +879,8 @@ static void snapshot_watch(struct world *w)
 			    w->now - w->snap_started_ms > 10000) {
 				w->snap_id = 0; /* abandoned */
 				w->snap_next_ms =
-					w->now + sim_rng_range(&w->snap_rng, 5, 200);
+					w->now +
+					sim_rng_range(&w->snap_rng, 5, 200);
 			}
 			return;
 		}
@@ -899,8 +913,8 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	w->v.out = cfg->out;
 	w->v.print_max = 5;
 	if (build(w) != 0 ||
-	    sim_check_init(&w->chk, cfg->cars, cfg->rounds, 0xcbf29ce484222325ULL,
-			   &w->v) != 0) {
+	    sim_check_init(&w->chk, cfg->cars, cfg->rounds,
+			   0xcbf29ce484222325ULL, &w->v) != 0) {
 		teardown(w);
 		free(w);
 		return -1;
@@ -916,7 +930,8 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	uint64_t bound = liveness_bound(cfg);
 	uint64_t bound_from = 0;
 	if (cfg->arrivals != NULL)
-		for (size_t i = 0; i < (size_t)(cfg->cars + 1) * (cfg->rounds + 1); i++)
+		for (size_t i = 0;
+		     i < (size_t)(cfg->cars + 1) * (cfg->rounds + 1); i++)
 			if (cfg->arrivals[i] > bound_from)
 				bound_from = cfg->arrivals[i];
 	for (;;) {
@@ -924,7 +939,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 			break; /* the first violation is the reproduction */
 		uint64_t t_msg = w->n_heap ? w->heap[0].at : XR_NEVER;
 		uint64_t t_ctl = w->next_ctl < w->n_ctl ? w->ctl[w->next_ctl].at
-						       : XR_NEVER;
+							: XR_NEVER;
 		uint64_t t_tmr = XR_NEVER;
 		uint32_t tmr_node = 0;
 		for (uint32_t id = 0; id < w->n_nodes; id++) {
@@ -949,9 +964,10 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 		if (w->chk.done && !w->faulty &&
 		    t > (w->chk.done_ms > w->st->heal_ms ? w->chk.done_ms
 							 : w->st->heal_ms) +
-				DRAIN_MS)
+				    DRAIN_MS)
 			break;
-		uint64_t limit = (cfg->faults ? w->f.heal_ms : bound_from) + bound;
+		uint64_t limit =
+			(cfg->faults ? w->f.heal_ms : bound_from) + bound;
 		if (t > limit) {
 			w->now = limit;
 			sim_violation(&w->v, w->now,
@@ -962,8 +978,7 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 			break;
 		}
 		if (w->st->steps > MAX_STEPS) {
-			sim_violation(&w->v, w->now,
-				      "I2: more than %llu steps",
+			sim_violation(&w->v, w->now, "I2: more than %llu steps",
 				      (unsigned long long)MAX_STEPS);
 			break;
 		}
@@ -1009,8 +1024,8 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 				continue;
 			if (cfg->verbose)
 				fprintf(cfg->out,
-					"t=%" PRIu64 " timer %d node %u\n", w->now,
-					k, tmr_node);
+					"t=%" PRIu64 " timer %d node %u\n",
+					w->now, k, tmr_node);
 			struct xr_event ev = {.type = XR_EV_TIMER,
 					      .now_ms = w->now,
 					      .timer = (enum xr_timer)k};
@@ -1029,8 +1044,12 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	if (cfg->exit_ms != NULL) {
 		for (uint32_t c = 1; c <= cfg->cars; c++)
 			for (uint32_t r = 1; r <= cfg->rounds; r++)
-				cfg->exit_ms[(size_t)c * (cfg->rounds + 1) + r] =
-					w->chk.exit_ms[(size_t)c * (cfg->rounds + 2) + r];
+				cfg->exit_ms[(size_t)c * (cfg->rounds + 1) +
+					     r] =
+					w->chk.exit_ms[(size_t)c *
+							       (cfg->rounds +
+								2) +
+						       r];
 	}
 	res->violations = w->v.count;
 	snprintf(res->first, sizeof res->first, "%s", w->v.first);

@@ -13,15 +13,15 @@
 
 struct sim_config {
 	uint64_t seed;
-	uint32_t cars;    /* 1..31; car i has approach (i - 1) % 4 */
+	uint32_t cars; /* 1..31; car i has approach (i - 1) % 4 */
 	enum sim_topology topology;
-	uint32_t rounds;  /* rounds the light runs */
-	bool faults;      /* fault phase (loss, duplication, delay spikes,
+	uint32_t rounds; /* rounds the light runs */
+	bool faults;     /* fault phase (loss, duplication, delay spikes,
 			   * reordering, clogging, partitions, crashes and
 			   * restarts of cars and of the light), then heal */
-	bool fifo;        /* keep every link FIFO even with faults */
-	bool snapshots;   /* take Chandy-Lamport snapshots, check I6 on each */
-	bool verbose;     /* every event, message, effect and core decision */
+	bool fifo;       /* keep every link FIFO even with faults */
+	bool snapshots;  /* take Chandy-Lamport snapshots, check I6 on each */
+	bool verbose;    /* every event, message, effect and core decision */
 	enum xr_schedule schedule; /* every node's (node.h); rules by default */
 	uint32_t cross_ms;
 	uint32_t resend_ms;
@@ -39,7 +39,8 @@ struct sim_config {
 	 * c left the box in round r (0 = never). Borrowed. */
 	uint64_t *exit_ms;
 	FILE *out; /* violations and --verbose lines */
-	const char *repro_extra; /* appended to the reproduction line, or NULL */
+	const char
+		*repro_extra; /* appended to the reproduction line, or NULL */
 };
 
 /* The routes weights every simulated car uses (right, straight, left): the
@@ -50,32 +51,32 @@ extern const uint32_t sim_weights[XR_TURNS];
 void sim_config_defaults(struct sim_config *cfg);
 
 struct sim_stats {
-	uint64_t msgs[XR_MSG_TYPES];        /* sent, per type */
-	uint64_t wave_msgs[XR_WAVE_KINDS];  /* sent, per wave kind */
+	uint64_t msgs[XR_MSG_TYPES];       /* sent, per type */
+	uint64_t wave_msgs[XR_WAVE_KINDS]; /* sent, per wave kind */
 	uint64_t sent, delivered, lost, duplicated, refused, steps;
 	uint32_t crashes, restarts, clogged;
-	uint32_t light_crashes;  /* of the crashes, the light's */
-	uint32_t partitions;     /* cuts made */
-	uint64_t cut;            /* messages dropped by a cut */
-	uint32_t coordinators;   /* COORDINATOR effects: elections won */
+	uint32_t light_crashes;    /* of the crashes, the light's */
+	uint32_t partitions;       /* cuts made */
+	uint64_t cut;              /* messages dropped by a cut */
+	uint32_t coordinators;     /* COORDINATOR effects: elections won */
 	uint32_t car_coordinators; /* of those, won by a car */
-	uint32_t car_rounds;     /* rounds a car ended as coordinator */
-	uint32_t car_deadlocks;  /* deadlocks a car declared as coordinator */
-	uint32_t cars_taken_out; /* cars taken out of a round (absent) */
-	uint32_t stale_take_outs; /* by a coordinator already deposed */
+	uint32_t car_rounds;       /* rounds a car ended as coordinator */
+	uint32_t car_deadlocks;    /* deadlocks a car declared as coordinator */
+	uint32_t cars_taken_out;   /* cars taken out of a round (absent) */
+	uint32_t stale_take_outs;  /* by a coordinator already deposed */
 	uint32_t snapshots_started, snapshots_checked; /* --snapshots */
 	uint32_t max_in_flight; /* most messages on the wire at once */
-	uint32_t edges;        /* |E| of the wave topology */
-	uint32_t waves;        /* distinct waves seen on the wire */
-	uint32_t waves_exact;  /* of those, waves of exactly 2|E| messages */
-	uint32_t epochs;       /* detection epochs (Detect sent) */
+	uint32_t edges;         /* |E| of the wave topology */
+	uint32_t waves;         /* distinct waves seen on the wire */
+	uint32_t waves_exact;   /* of those, waves of exactly 2|E| messages */
+	uint32_t epochs;        /* detection epochs (Detect sent) */
 	uint32_t epochs_within_bound; /* probes <= edges x initiators */
 	uint64_t probes_max_epoch;    /* most probes in one epoch */
-	uint32_t deadlocks;    /* DEADLOCK effects, by any coordinator */
-	uint32_t rounds;       /* rounds ended (by whichever coordinator) */
-	uint64_t heal_ms;      /* end of the fault phase (0 without faults) */
-	uint64_t done_ms;      /* DONE effect, 0 = never */
-	uint64_t end_ms;       /* simulated time at the end */
+	uint32_t deadlocks;           /* DEADLOCK effects, by any coordinator */
+	uint32_t rounds;  /* rounds ended (by whichever coordinator) */
+	uint64_t heal_ms; /* end of the fault phase (0 without faults) */
+	uint64_t done_ms; /* DONE effect, 0 = never */
+	uint64_t end_ms;  /* simulated time at the end */
 };
 
 struct sim_result {

@@ -18,8 +18,9 @@ void xr_svg_begin(FILE *o, int width, int height, const char *title)
 		"font-size=\"13\">\n<title>",
 		width, height, width, height);
 	xr_svg_escape(o, title);
-	fprintf(o, "</title>\n<rect width=\"%d\" height=\"%d\" "
-		   "fill=\"white\"/>\n",
+	fprintf(o,
+		"</title>\n<rect width=\"%d\" height=\"%d\" "
+		"fill=\"white\"/>\n",
 		width, height);
 }
 
@@ -33,11 +34,21 @@ void xr_svg_escape(FILE *o, const char *s)
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 		switch (c) {
-		case '&': fputs("&amp;", o); break;
-		case '<': fputs("&lt;", o); break;
-		case '>': fputs("&gt;", o); break;
-		case '"': fputs("&quot;", o); break;
-		case '\'': fputs("&apos;", o); break;
+		case '&':
+			fputs("&amp;", o);
+			break;
+		case '<':
+			fputs("&lt;", o);
+			break;
+		case '>':
+			fputs("&gt;", o);
+			break;
+		case '"':
+			fputs("&quot;", o);
+			break;
+		case '\'':
+			fputs("&apos;", o);
+			break;
 		default:
 			fputc(c < 0x20 && c != '\t' ? '?' : c, o);
 		}

@@ -216,12 +216,11 @@ int xr_msg_check(const struct xr_msg *m, char *why, size_t why_len)
 				      0, why, why_len);
 		if (rc == 0)
 			rc = check_ids(m->u.probe.path, m->u.probe.n_path,
-				       XR_MAX_CARS, "Probe.path", why,
-				       why_len);
+				       XR_MAX_CARS, "Probe.path", why, why_len);
 		return rc;
 	case XR_MSG_DEADLOCK:
-		rc = check_epoch(m->u.deadlock.epoch, "DeadlockFound.epoch", why,
-				 why_len);
+		rc = check_epoch(m->u.deadlock.epoch, "DeadlockFound.epoch",
+				 why, why_len);
 		if (rc != 0)
 			return rc;
 		return check_ids(m->u.deadlock.cycle, m->u.deadlock.n_cycle,
@@ -250,9 +249,10 @@ int xr_msg_check(const struct xr_msg *m, char *why, size_t why_len)
 					 "RecoverState.override_epoch", why,
 					 why_len);
 			if (rc == 0)
-				rc = check_epoch(m->u.recover_state.detect_epoch,
-						 "RecoverState.detect_epoch",
-						 why, why_len);
+				rc = check_epoch(
+					m->u.recover_state.detect_epoch,
+					"RecoverState.detect_epoch", why,
+					why_len);
 			if (rc != 0)
 				return rc;
 		}
@@ -295,8 +295,8 @@ int xr_msg_check(const struct xr_msg *m, char *why, size_t why_len)
 
 /* ------------------------------------------------------------ build */
 
-static void build_intents(struct xr_pb_env *s,
-			  const struct xr_car_intent *in, uint32_t n)
+static void build_intents(struct xr_pb_env *s, const struct xr_car_intent *in,
+			  uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
 		Xroad__Intent *p = &s->intents[i];
@@ -338,8 +338,7 @@ static void build_override(Xroad__Override *p, const struct xr_override *o)
 }
 
 /* protobuf-c wants non-const arrays; copying 31 ids keeps the input const. */
-static uint32_t *build_ids(struct xr_pb_env *s, const uint32_t *ids,
-			   uint32_t n)
+static uint32_t *build_ids(struct xr_pb_env *s, const uint32_t *ids, uint32_t n)
 {
 	memcpy(s->ids, ids, n * sizeof ids[0]);
 	return s->ids;
@@ -492,7 +491,8 @@ int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
 		break;
 	}
 	case XR_MSG_REJOIN_STATE:
-		build_rejoin_state(s, &m->u.rejoin_state, &s->body.rejoin_state);
+		build_rejoin_state(s, &m->u.rejoin_state,
+				   &s->body.rejoin_state);
 		e->body_case = XROAD__ENVELOPE__BODY_REJOIN_STATE;
 		e->rejoin_state = &s->body.rejoin_state;
 		break;
@@ -515,9 +515,10 @@ int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
 		p->log_count = r->log_count;
 		p->log_digest = r->log_digest;
 		p->left_count = r->left_count;
-		xr_pb_crossings_build(s->last_log, s->last_log_ptrs, r->last_log,
-				      r->n_last_log < XR_MAX_CARS ? r->n_last_log
-								  : XR_MAX_CARS);
+		xr_pb_crossings_build(
+			s->last_log, s->last_log_ptrs, r->last_log,
+			r->n_last_log < XR_MAX_CARS ? r->n_last_log
+						    : XR_MAX_CARS);
 		p->n_last_log = r->n_last_log;
 		p->last_log = s->last_log_ptrs;
 		e->body_case = XROAD__ENVELOPE__BODY_RECOVER_STATE;
@@ -658,7 +659,6 @@ static int read_ids(const uint32_t *in, size_t n, uint32_t *out,
 	*n_out = (uint32_t)n;
 	return 0;
 }
-
 
 /* RejoinState, alone or inside a RecoverState. `name` prefixes errors. */
 static int read_rejoin_state(const Xroad__RejoinState *p,
@@ -877,8 +877,7 @@ static int pack_checked(const ProtobufCMessage *msg, uint8_t *buf, size_t cap,
 	return 0;
 }
 
-int xr_msg_encode(const struct xr_msg *m, uint8_t *buf, size_t cap,
-		  size_t *len)
+int xr_msg_encode(const struct xr_msg *m, uint8_t *buf, size_t cap, size_t *len)
 {
 	struct xr_pb_env s;
 	int rc = xr_pb_env_build(&s, m, NULL, 0);
@@ -887,8 +886,8 @@ int xr_msg_encode(const struct xr_msg *m, uint8_t *buf, size_t cap,
 	return pack_checked(&s.env.base, buf, cap, len);
 }
 
-int xr_msg_decode(const uint8_t *buf, size_t len, struct xr_msg *out,
-		  char *why, size_t why_len)
+int xr_msg_decode(const uint8_t *buf, size_t len, struct xr_msg *out, char *why,
+		  size_t why_len)
 {
 	memset(out, 0, sizeof *out);
 	if (len > XR_MSG_MAX_BYTES)
@@ -930,7 +929,8 @@ int xr_config_encode(const struct xr_node_config *c, uint8_t *buf, size_t cap,
 		cars[i] = c->cars[i];
 		approaches[i] = (Xroad__Approach)(c->approaches[i] + 1);
 	}
-	memcpy(neighbours, c->neighbours, c->n_neighbours * sizeof neighbours[0]);
+	memcpy(neighbours, c->neighbours,
+	       c->n_neighbours * sizeof neighbours[0]);
 	memcpy(run, c->run, sizeof run);
 
 	p.self = c->self;
@@ -1006,14 +1006,15 @@ static int config_read(const Xroad__NodeConfig *p, struct xr_node_config *c,
 	c->fail_ms = p->fail_ms;
 	if (p->schedule > XR_SCHEDULE_OPTIMAL)
 		return xr_why(why, why_len, XR_ERANGE,
-			      "config: unknown schedule %u", (unsigned)p->schedule);
+			      "config: unknown schedule %u",
+			      (unsigned)p->schedule);
 	c->schedule = (enum xr_schedule)p->schedule;
 	memcpy(c->run, run, run_len + 1);
 	return 0;
 }
 
-int xr_config_decode(const uint8_t *buf, size_t len,
-		     struct xr_node_config *out, char *why, size_t why_len)
+int xr_config_decode(const uint8_t *buf, size_t len, struct xr_node_config *out,
+		     char *why, size_t why_len)
 {
 	memset(out, 0, sizeof *out);
 	if (len > XR_MSG_MAX_BYTES)
@@ -1022,9 +1023,10 @@ int xr_config_decode(const uint8_t *buf, size_t len,
 			      XR_MSG_MAX_BYTES);
 	Xroad__NodeConfig *p = xroad__node_config__unpack(NULL, len, buf);
 	if (p == NULL)
-		return xr_why(why, why_len, XR_EDECODE,
-			      "NodeConfig: %zu bytes are not a valid NodeConfig",
-			      len);
+		return xr_why(
+			why, why_len, XR_EDECODE,
+			"NodeConfig: %zu bytes are not a valid NodeConfig",
+			len);
 	int rc = config_read(p, out, why, why_len);
 	/* The one place a decoded NodeConfig is freed. */
 	xroad__node_config__free_unpacked(p, NULL);

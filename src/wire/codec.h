@@ -74,8 +74,8 @@ int xr_msg_encode(const struct xr_msg *m, uint8_t *buf, size_t cap,
 /* Decodes and validates buf[0..len) into *out (fully overwritten; zeroed on
  * failure). 0, or XR_ETOOBIG / XR_EDECODE / XR_ERANGE with the field at fault
  * named in `why` (may be NULL). Never reads outside buf. */
-int xr_msg_decode(const uint8_t *buf, size_t len, struct xr_msg *out,
-		  char *why, size_t why_len);
+int xr_msg_decode(const uint8_t *buf, size_t len, struct xr_msg *out, char *why,
+		  size_t why_len);
 
 /* NodeConfig, as recorded in a trace's START record. The tracer callback is
  * not part of the record: decode leaves tracer and tracer_ctx NULL. Decoding
@@ -83,7 +83,7 @@ int xr_msg_decode(const uint8_t *buf, size_t len, struct xr_msg *out,
  * xr_node_config_check() for those. */
 int xr_config_encode(const struct xr_node_config *c, uint8_t *buf, size_t cap,
 		     size_t *len);
-int xr_config_decode(const uint8_t *buf, size_t len,
-		     struct xr_node_config *out, char *why, size_t why_len);
+int xr_config_decode(const uint8_t *buf, size_t len, struct xr_node_config *out,
+		     char *why, size_t why_len);
 
 #endif

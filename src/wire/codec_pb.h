@@ -8,7 +8,6 @@
 #ifndef XR_WIRE_CODEC_PB_H
 #define XR_WIRE_CODEC_PB_H
 
-
 #include "codec.h"
 #include "err.h"
 #include "xroad.pb-c.h"
@@ -38,8 +37,8 @@ struct xr_pb_env {
 		Xroad__LogFetch log_fetch;
 		Xroad__LogRound log_round;
 	} body;
-	Xroad__RejoinState inner_state; /* RecoverState.state */
-	Xroad__Override last_override;  /* RecoverState.last_override */
+	Xroad__RejoinState inner_state;        /* RecoverState.state */
+	Xroad__Override last_override;         /* RecoverState.last_override */
 	Xroad__Crossing last_log[XR_MAX_CARS]; /* RecoverState.last_log */
 	Xroad__Crossing *last_log_ptrs[XR_MAX_CARS];
 	Xroad__Intent intents[XR_MAX_CARS];

@@ -94,7 +94,8 @@ static void put_intents(struct line *l, const char *key,
 
 static void put_crossing(struct line *l, const struct xr_crossing *c)
 {
-	put(l, "r%u#%u:%u%s", c->round, c->index, c->car, c->left ? " left" : "");
+	put(l, "r%u#%u:%u%s", c->round, c->index, c->car,
+	    c->left ? " left" : "");
 }
 
 static void put_log(struct line *l, const struct xr_crossing *c, uint32_t n)
@@ -214,8 +215,8 @@ size_t xr_msg_describe(const struct xr_msg *m, char *buf, size_t cap)
 		put(&l, " r%u e%u", m->u.detect.round, m->u.detect.epoch);
 		break;
 	case XR_MSG_PROBE:
-		put(&l, " r%u e%u init=%u", m->u.probe.round,
-		    m->u.probe.epoch, m->u.probe.initiator);
+		put(&l, " r%u e%u init=%u", m->u.probe.round, m->u.probe.epoch,
+		    m->u.probe.initiator);
 		put_ids(&l, "path", m->u.probe.path, m->u.probe.n_path,
 			XR_MAX_CARS);
 		break;
@@ -289,10 +290,11 @@ size_t xr_effect_describe(uint32_t node, const struct xr_effect *fx, char *buf,
 	 * the day it exists (a fixed range printed "?11" for Coordinator). */
 	bool known = strcmp(xr_effect_type_name(t), "?") != 0;
 	/* What each type documents in node.h; see describe.h for the rule. */
-	bool uses_car = t == XR_FX_INTENT || t == XR_FX_ENTER ||
-			t == XR_FX_EXIT;
+	bool uses_car =
+		t == XR_FX_INTENT || t == XR_FX_ENTER || t == XR_FX_EXIT;
 	bool uses_intent = uses_car;
-	bool uses_crossing = t == XR_FX_LOG_APPEND || t == XR_FX_CROSSING_INDEXED;
+	bool uses_crossing =
+		t == XR_FX_LOG_APPEND || t == XR_FX_CROSSING_INDEXED;
 	bool uses_exit = t == XR_FX_EXIT;
 	bool uses_deadlock = t == XR_FX_DEADLOCK;
 
@@ -329,8 +331,7 @@ size_t xr_effect_describe(uint32_t node, const struct xr_effect *fx, char *buf,
 
 /* ------------------------------------------------------------ config */
 
-size_t xr_config_describe(const struct xr_node_config *c, char *buf,
-			  size_t cap)
+size_t xr_config_describe(const struct xr_node_config *c, char *buf, size_t cap)
 {
 	struct line l = line_init(buf, cap);
 	uint32_t n = c->n_cars < XR_MAX_CARS ? c->n_cars : XR_MAX_CARS;
@@ -342,8 +343,9 @@ size_t xr_config_describe(const struct xr_node_config *c, char *buf,
 	}
 	put(&l, "]");
 	put_ids(&l, "nbrs", c->neighbours, c->n_neighbours, XR_MAX_NODES - 1);
-	put(&l, " seed=%llu weights=%u/%u/%u cross_ms=%u resend_ms=%u "
-		"stall_ms=%u rounds=%u ",
+	put(&l,
+	    " seed=%llu weights=%u/%u/%u cross_ms=%u resend_ms=%u "
+	    "stall_ms=%u rounds=%u ",
 	    (unsigned long long)c->seed, c->weights[XR_RIGHT],
 	    c->weights[XR_STRAIGHT], c->weights[XR_LEFT], c->cross_ms,
 	    c->resend_ms, c->stall_ms, c->rounds);

@@ -23,8 +23,8 @@ static Xroad__CarState car_state(enum xr_car_phase p)
 }
 
 void xr_snapshot_pb_from_core(const struct xr_snapshot *s, xr_set members,
-		       Xroad__NodeSnapshot *out,
-		       struct xr_snapshot_pb_storage *st)
+			      Xroad__NodeSnapshot *out,
+			      struct xr_snapshot_pb_storage *st)
 {
 	xroad__node_snapshot__init(out);
 	out->snapshot = s->id;
@@ -79,13 +79,14 @@ static enum xr_msg_type type_from_name(const char *name)
 }
 
 int xr_snapshot_pb_to_core(const Xroad__NodeSnapshot *in, struct xr_snapshot *s,
-			char *why, size_t why_len)
+			   char *why, size_t why_len)
 {
 	memset(s, 0, sizeof *s);
 	if (in->node >= XR_MAX_NODES || in->n_logged > XR_MAX_CARS ||
 	    in->n_channels > XR_MAX_NODES) {
-		snprintf(why, why_len, "snapshot of node %u: ids or counts out "
-				       "of range",
+		snprintf(why, why_len,
+			 "snapshot of node %u: ids or counts out "
+			 "of range",
 			 in->node);
 		return XR_ERANGE;
 	}
@@ -120,10 +121,12 @@ int xr_snapshot_pb_to_core(const Xroad__NodeSnapshot *in, struct xr_snapshot *s,
 	memcpy(s->logged, in->logged, in->n_logged * sizeof in->logged[0]);
 	for (size_t i = 0; i < in->n_channels; i++) {
 		const Xroad__ChannelState *c = in->channels[i];
-		if (c->from >= XR_MAX_NODES || c->n_messages > XR_SNAP_CHAN_MAX) {
-			snprintf(why, why_len,
-				 "snapshot of node %u: channel %zu out of range",
-				 in->node, i);
+		if (c->from >= XR_MAX_NODES ||
+		    c->n_messages > XR_SNAP_CHAN_MAX) {
+			snprintf(
+				why, why_len,
+				"snapshot of node %u: channel %zu out of range",
+				in->node, i);
 			return XR_ERANGE;
 		}
 		struct xr_snap_channel *ch = &s->channels[c->from];

@@ -17,12 +17,12 @@ struct xr_snapshot_pb_storage {
 	uint32_t logged[XR_MAX_CARS];
 };
 void xr_snapshot_pb_from_core(const struct xr_snapshot *s, xr_set members,
-		       Xroad__NodeSnapshot *out,
-		       struct xr_snapshot_pb_storage *storage);
+			      Xroad__NodeSnapshot *out,
+			      struct xr_snapshot_pb_storage *storage);
 
 /* Fills `s` from `in`, validating ids and counts; 0 or XR_ERANGE with the
  * reason in `why`. */
 int xr_snapshot_pb_to_core(const Xroad__NodeSnapshot *in, struct xr_snapshot *s,
-			char *why, size_t why_len);
+			   char *why, size_t why_len);
 
 #endif

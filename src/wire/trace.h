@@ -52,14 +52,14 @@ struct xr_trace_rec {
 	enum xr_trace_kind kind;
 	uint64_t now_ms;
 	uint32_t node;
-	struct xr_node_config config;   /* START (tracer fields NULL) */
-	bool has_durable;               /* START after a restart */
+	struct xr_node_config config; /* START (tracer fields NULL) */
+	bool has_durable;             /* START after a restart */
 	struct xr_durable durable;
-	struct xr_msg msg;              /* RECEIVE, SEND */
-	enum xr_timer timer;            /* TIMER */
-	enum xr_command_op op;          /* COMMAND */
-	uint32_t rounds;                /* COMMAND RUN */
-	char effect[XR_EFFECT_LINE_MAX];/* EFFECT: xr_effect_describe() line */
+	struct xr_msg msg;               /* RECEIVE, SEND */
+	enum xr_timer timer;             /* TIMER */
+	enum xr_command_op op;           /* COMMAND */
+	uint32_t rounds;                 /* COMMAND RUN */
+	char effect[XR_EFFECT_LINE_MAX]; /* EFFECT: xr_effect_describe() line */
 	/* Where the record was found (reader only): 1-based record number and
 	 * byte offset of its length prefix. */
 	uint32_t index;

@@ -17,11 +17,11 @@ struct xr_trace_reader {
 	const uint8_t *mem; /* xr_trace_reader_open_mem: borrowed */
 	size_t mem_len;
 	char path[256];
-	uint64_t offset;  /* of the next byte to read */
-	uint32_t records; /* read so far */
-	uint64_t good;    /* offset past the last whole record */
-	bool torn;        /* the error is EOF inside a record */
-	int error;        /* sticky: 0 or the first failure */
+	uint64_t offset;          /* of the next byte to read */
+	uint32_t records;         /* read so far */
+	uint64_t good;            /* offset past the last whole record */
+	bool torn;                /* the error is EOF inside a record */
+	int error;                /* sticky: 0 or the first failure */
 	char err[256 + 512 + 64]; /* path + what + position */
 	uint8_t buf[XR_TRACE_RECORD_MAX];
 };
@@ -134,8 +134,8 @@ static int read_prefix(struct xr_trace_reader *r, uint64_t at, size_t *len)
 	return fail(r, at, XR_EDECODE, "length prefix longer than 10 bytes");
 }
 
-static int read_effect(struct xr_trace_reader *r, uint64_t at,
-		       const char *s, struct xr_trace_rec *rec)
+static int read_effect(struct xr_trace_reader *r, uint64_t at, const char *s,
+		       struct xr_trace_rec *rec)
 {
 	size_t n = s != NULL ? strlen(s) : 0;
 	if (n == 0)
@@ -238,10 +238,11 @@ static int convert(struct xr_trace_reader *r, uint64_t at,
 			for (size_t i = 0; i < d->n_last_log; i++) {
 				if (d->last_log[i]->car >= XR_MAX_NODES ||
 				    d->last_log[i]->index >= XR_MAX_CARS)
-					return fail(r, at, XR_ERANGE,
-						    "durable.last_log[%zu]: out "
-						    "of range",
-						    i);
+					return fail(
+						r, at, XR_ERANGE,
+						"durable.last_log[%zu]: out "
+						"of range",
+						i);
 				xr_pb_crossing_read(d->last_log[i],
 						    &rec->durable.last_log[i]);
 			}

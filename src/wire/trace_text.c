@@ -71,7 +71,8 @@ size_t xr_trace_rec_text(const struct xr_trace_rec *r, char *buf, size_t cap)
 				 " durable=log:%u/%016llx last_round=%u "
 				 "crossings=%u last_crossed=%u acked=%u "
 				 "snapshot_floor=%u",
-				 d->log_count, (unsigned long long)d->log_digest,
+				 d->log_count,
+				 (unsigned long long)d->log_digest,
 				 d->last_round, d->crossings,
 				 d->last_crossed_round, d->acked_round,
 				 d->snapshot_floor);
@@ -87,8 +88,7 @@ size_t xr_trace_rec_text(const struct xr_trace_rec *r, char *buf, size_t cap)
 		break;
 	case XR_TRACE_COMMAND:
 		if (r->op == XR_CMD_RUN)
-			snprintf(body, sizeof body, "run rounds=%u",
-				 r->rounds);
+			snprintf(body, sizeof body, "run rounds=%u", r->rounds);
 		else
 			snprintf(body, sizeof body, "%s",
 				 xr_command_name(r->op));
@@ -114,8 +114,8 @@ size_t xr_trace_rec_describe(const struct xr_trace_rec *r,
 	const char *indent = "";
 	char head[64];
 
-	snprintf(head, sizeof head, "@%llu n%u ",
-		 (unsigned long long)r->now_ms, r->node);
+	snprintf(head, sizeof head, "@%llu n%u ", (unsigned long long)r->now_ms,
+		 r->node);
 	if (is_output(r->kind)) {
 		indent = "  ";
 		/* Under its input, time and node go without saying. */

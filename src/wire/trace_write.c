@@ -14,8 +14,8 @@ struct xr_trace_writer {
 	FILE *f;
 	char path[256];
 	uint32_t records;
-	char err[256 + 384 + 32]; /* path + what + position */
-	struct xr_trace_rec rec;         /* for the conveniences below */
+	char err[256 + 384 + 32];         /* path + what + position */
+	struct xr_trace_rec rec;          /* for the conveniences below */
 	uint8_t config[XR_MSG_MAX_BYTES]; /* encoded NodeConfig */
 	/* Length prefix + record, so one record is one fwrite. */
 	uint8_t buf[10 + XR_TRACE_RECORD_MAX];
