@@ -84,6 +84,10 @@ static bool may_enter(const struct xr_node *n)
 static void enter(struct xr_node *n)
 {
 	struct xr_car *c = &n->car;
+	/* Only a car that knows the round's intent set knows whom to wait
+	 * for (I1); or one that restarted in the box, which drives out. */
+	XR_ASSERT(c->have_set ||
+		  n->durable.entered_round > n->durable.last_crossed_round);
 	c->phase = XR_CAR_CROSSING;
 	/* Being in the box is a fact a crash does not undo (see start). */
 	n->durable.entered_round = c->round;

@@ -50,6 +50,8 @@ void xr_crossing_log_round_answer(const struct xr_node *n,
 
 void xr_crossing_log_append(struct xr_node *n, const struct xr_crossing *c)
 {
+	/* Rounds count from 1, and a log entry names a car of the cluster. */
+	XR_ASSERT(c->round != 0 && XR_HAS(n->car_set, c->car));
 	n->durable.log_count++;
 	n->durable.log_digest =
 		xr_crossing_log_digest(n->durable.log_digest, c);

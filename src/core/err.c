@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 const char *xr_strerror(int code)
 {
@@ -26,4 +27,13 @@ int xr_why(char *why, size_t why_len, int code, const char *fmt, ...)
 		va_end(ap);
 	}
 	return code;
+}
+
+/* XR_ASSERT (internal.h): the one place the core writes anything itself,
+ * just before it stops. */
+void xr_assert_fail(const char *what, const char *file, int line)
+{
+	fprintf(stderr, "xroad core: %s:%d: assertion failed: %s\n", file, line,
+		what);
+	abort();
 }

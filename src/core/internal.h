@@ -8,6 +8,14 @@
 #define XR_SET(id) ((xr_set)1 << (id))
 #define XR_HAS(set, id) (((set) >> (id)) & 1u)
 #define XR_NOBODY XR_MAX_NODES /* coordinator not known (after a restart) */
+/* An invariant the core relies on. Broken, the node stops (abort) rather
+ * than act on a state it cannot be in: the shell restarts it from its
+ * durable state as after a crash, and the simulator counts a crash (tools/
+ * soak's `crash` class). Cheap checks only: they run in every build. */
+#define XR_ASSERT(cond)                                                        \
+	((cond) ? (void)0 : xr_assert_fail(#cond, __FILE__, __LINE__))
+_Noreturn void xr_assert_fail(const char *what, const char *file, int line);
+
 /* The digest of an empty crossing log: FNV-1a's offset basis. */
 #define XR_LOG_DIGEST_EMPTY 0xcbf29ce484222325ULL
 

@@ -240,6 +240,9 @@ void xr_light_resume_crossing(struct xr_node *n)
 void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 {
 	struct xr_light *l = &n->light;
+	/* Only a coordinator is a wave's root (set_epoch drops the wave of
+	 * a node that stops coordinating). */
+	XR_ASSERT(n->coordinator == n->cfg.self);
 	switch (w->down.kind) {
 	case XR_WAVE_COLLECT_INTENTS: {
 		/* The round is for the cars present: an absent car's
@@ -395,6 +398,7 @@ static void grant(struct xr_node *n, uint32_t car, uint32_t overrides_known)
 			  car, overrides_known, decided);
 		return;
 	}
+	XR_ASSERT(XR_HAS(n->car_set, car));
 	l->granted |= XR_SET(car);
 	xr_heartbeat_to(n, car);
 }

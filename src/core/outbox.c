@@ -37,6 +37,7 @@ void xr_tracef(struct xr_node *n, const char *fmt, ...)
 
 struct xr_msg *xr_out_msg(struct xr_node *n, uint32_t to, enum xr_msg_type type)
 {
+	XR_ASSERT(to < XR_MAX_NODES);
 	if (to == n->cfg.self) {
 		/* A coordinator that is also a car talking to itself: kept
 		 * inside the step, never on the wire. */
