@@ -112,6 +112,20 @@ static void cluster_start(int cars, const uint32_t weights[3], uint32_t rounds,
 	}
 }
 
+/* Called after every step cluster_step makes, before its outbox is applied,
+ * with the durable state from before the step and the step's result; NULL
+ * (the default): nothing. */
+static void (*cluster_on_step)(int id, const struct xr_durable *before, int rv);
+
+static void node_step(int id, struct xr_event *ev)
+{
+	struct xr_durable before = nodes[id].durable;
+	int rv = xr_node_step(&nodes[id], ev);
+	if (cluster_on_step != NULL)
+		cluster_on_step(id, &before, rv);
+	apply(&nodes[id]);
+}
+
 /* One step of the cluster: the next queued message delivered (lost if its
  * node is down), or, when none is queued, time moved to the earliest timer
  * of a live node and that timer fired. False: nothing was left to do. */
@@ -123,8 +137,7 @@ static bool cluster_step(void)
 			return true;
 		struct xr_event ev = {.type = XR_EV_RECEIVE, .now_ms = now,
 				      .msg = &m};
-		xr_node_step(&nodes[m.to], &ev);
-		apply(&nodes[m.to]);
+		node_step((int)m.to, &ev);
 		return true;
 	}
 	uint64_t next = XR_NEVER;
@@ -142,8 +155,7 @@ static bool cluster_step(void)
 		now = next;
 	struct xr_event ev = {.type = XR_EV_TIMER, .now_ms = now,
 			      .timer = (enum xr_timer)which};
-	xr_node_step(&nodes[who], &ev);
-	apply(&nodes[who]);
+	node_step(who, &ev);
 	return true;
 }
 
