@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "ctl_plan.h"
+#include "node.h"
 #include "schedule.h"
 
 static uint32_t chromatic(const struct xr_car_intent *in, uint32_t n)
@@ -118,12 +119,12 @@ static int combinations(void)
 
 static uint64_t rng_state;
 
-static uint64_t rng(void) /* splitmix64 */
+/* SplitMix64 (the core's xr_splitmix64, stepped). */
+static uint64_t rng(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	uint64_t z = xr_splitmix64(rng_state);
+	rng_state += 0x9e3779b97f4a7c15ull;
+	return z;
 }
 
 static int random_rounds(uint32_t n, uint32_t rounds, uint64_t seed)

@@ -660,6 +660,10 @@ void xr_crossing_log_round_answer(const struct xr_node *n,
 /* Index of car id `car` in cfg.cars, or -1. */
 int xr_node_car_index(const struct xr_node *n, uint32_t car);
 
+/* SplitMix64's mix of x + its golden gamma: a well-spread 64-bit hash, and
+ * with x stepped by 0x9e3779b97f4a7c15 a small generator (tests, bench). */
+uint64_t xr_splitmix64(uint64_t x);
+
 /* The car's turn in `round`: a weighted pick from the routes weights driven by
  * a hash of (seed, car, round), so a restarted car picks the same again. */
 enum xr_turn xr_pick_turn(uint64_t seed, uint32_t car, uint32_t round,

@@ -3,7 +3,7 @@
  * same turn without telling anybody. A leaf. */
 #include "internal.h"
 
-static uint64_t splitmix64(uint64_t x)
+uint64_t xr_splitmix64(uint64_t x)
 {
 	x += 0x9e3779b97f4a7c15ULL;
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -19,8 +19,8 @@ enum xr_turn xr_pick_turn(uint64_t seed, uint32_t car, uint32_t round,
 		total += weights[t];
 	if (total == 0)
 		return XR_STRAIGHT;
-	uint64_t h =
-		splitmix64(seed ^ splitmix64(((uint64_t)car << 32) | round));
+	uint64_t h = xr_splitmix64(
+		seed ^ xr_splitmix64(((uint64_t)car << 32) | round));
 	uint64_t pick = h % total;
 	for (int t = 0; t < XR_TURNS; t++) {
 		if (pick < weights[t])

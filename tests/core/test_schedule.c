@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "node.h"
 #include "schedule.h"
 
 #include "checkf.h"
@@ -266,12 +267,12 @@ static void keep_best(struct bt *b)
 
 static uint64_t rng_state;
 
-static uint64_t rng(void) /* splitmix64 */
+/* SplitMix64 (the core's xr_splitmix64, stepped). */
+static uint64_t rng(void)
 {
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	uint64_t z = xr_splitmix64(rng_state);
+	rng_state += 0x9e3779b97f4a7c15ull;
+	return z;
 }
 
 static uint32_t below(uint32_t n)
