@@ -1531,8 +1531,14 @@ int xr_net_close_within(struct xr_net *n, int grace_ms, int limit_ms)
 		xr_net_close(n, grace_ms);
 		return 0;
 	}
+	/* The bound is on the monotonic clock: a wall clock set back (NTP,
+	 * an operator) must not stretch a shutdown. */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_mutex_init(&c->mtx, NULL);
-	pthread_cond_init(&c->cv, NULL);
+	pthread_cond_init(&c->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	c->n = n;
 	c->grace_ms = grace_ms;
 	if (pthread_create(&t, NULL, closer_thread, c) != 0) {
@@ -1543,7 +1549,7 @@ int xr_net_close_within(struct xr_net *n, int grace_ms, int limit_ms)
 		return 0;
 	}
 	pthread_detach(t);
-	clock_gettime(CLOCK_REALTIME, &until);
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += (grace_ms + limit_ms) / 1000;
 	until.tv_nsec += (long)((grace_ms + limit_ms) % 1000) * 1000000L;
 	if (until.tv_nsec >= 1000000000L) {
