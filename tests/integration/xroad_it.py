@@ -904,9 +904,21 @@ def scenario_netns_cut_after_crossing(args, tmp):
                                lambda: c.lines(victim, "crossing")[seen:], 60, poll=0.002)
             net.link(victim, False)
             r = int(crossed[0]["round"])
-            wait_for("round %d to end without car %d" % (r, victim),
-                     lambda: any(int(l["round"]) >= r for l in c.lines(0, "round_end")), 15)
+            # The cut may also beat the car's Crossed to the light: then
+            # the light cannot tell a crossing from a car still in the box,
+            # awaits it (car_awaited, docs/FAILURES.md) and the round ends
+            # only after the heal. Not this test's case: heal and try again.
+            wait_for("round %d to end without car %d, or the light to await it" % (r, victim),
+                     lambda: any(int(l["round"]) >= r for l in c.lines(0, "round_end")) or
+                     any(int(l["round"]) == r and int(l["car"]) == victim
+                         for l in c.lines(0, "car_awaited")), 15)
             net.link(victim, True)
+            if not any(int(l["round"]) >= r for l in c.lines(0, "round_end")):
+                print("cut %d: car %d's Crossed of round %d was cut too: the light awaits it; "
+                      "healed, trying again" % (attempt + 1, victim, r), flush=True)
+                wait_for("round %d to end after the heal" % r,
+                         lambda: any(int(l["round"]) >= r for l in c.lines(0, "round_end")), 30)
+                continue
             wait_for("car %d to cross after the heal" % victim,
                      lambda: any(int(l["round"]) > r for l in c.lines(victim, "crossing")), 30)
             fetched = [l for i in range(c.cars + 1) for l in c.lines(i, "log_fetch")
