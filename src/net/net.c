@@ -753,7 +753,7 @@ static int peer_open(struct xr_net *n, struct peer *p)
 }
 
 /* Replaces the dialer of a peer whose sends all time out (see struct
- * peer). Only from the loop thread, like peer_open. */
+ * peer). Only from the loop thread (xr_net_next): never from a callback. */
 static void redial_if_stuck(struct xr_net *n, struct peer *p)
 {
 	nng_dialer d;
@@ -786,22 +786,18 @@ int xr_net_deliver(struct xr_net *n, uint32_t to, const uint8_t *env,
 	nng_msg *m;
 	uint8_t hdr[XR_FRAME_HDR] = {'X', 'R', XR_FRAME_VERSION,
 				     XR_METHOD_DELIVER};
-	int rv, i;
+	int i;
 
 	if (to >= n->c->n_nodes || to == n->self)
 		return XR_EINVAL;
 	p = &n->peers[to];
-	if (p->open)
-		redial_if_stuck(n, p);
-	if (!p->open) {
-		rv = peer_open(n, p);
-		if (rv != 0) {
-			xr_log(XR_LOG_ERROR, "dial_failed",
-			       "to=%u url=%s why=\"%s\"", (unsigned)to,
-			       n->c->nodes[to].address, nng_strerror(rv));
-			return XR_ENET;
-		}
-	}
+	/* Peers are opened at start and redialled by the loop thread
+	 * (xr_net_next): this runs on nng's callback threads too (direct
+	 * dispatch), where opening or closing a socket or a dialer may
+	 * deadlock nng (nng issue #1428; a light hung for good on
+	 * nng_dialer_close here, integration_netns_cut_after_crossing). */
+	if (!p->open)
+		return XR_ENET;
 	if (nng_msg_alloc(&m, 0) != 0)
 		return XR_ENOMEM;
 	if (nng_msg_append(m, hdr, sizeof hdr) != 0 ||
@@ -1112,6 +1108,10 @@ int xr_net_next(struct xr_net *n, uint64_t deadline_ms, struct xr_net_item *it)
 {
 	struct slot *s;
 
+	/* The loop thread, never a callback, replaces stuck dialers. */
+	for (uint32_t j = 0; j < n->c->n_nodes; j++)
+		if (n->peers[j].open)
+			redial_if_stuck(n, &n->peers[j]);
 	nng_mtx_lock(n->mtx);
 	while (n->in_head == NULL && !n->woken) {
 		uint64_t now = xr_net_now();
@@ -1397,6 +1397,19 @@ int xr_net_open(struct xr_net **out, const struct xr_cluster *c, uint32_t self,
 		nng_sleep_aio(TLS_POLL_MS, n->tls_aio);
 	}
 
+	/* Every peer's request socket, now: not at its first Deliver, which
+	 * may run on an nng callback thread (see xr_net_deliver). */
+	for (j = 0; j < c->n_nodes; j++) {
+		if (j == self)
+			continue;
+		if ((rv = peer_open(n, &n->peers[j])) != 0) {
+			xr_net_close(n, 0);
+			return xr_why(err, err_len, XR_ENET,
+				      "dial %s (node %u requests): %s",
+				      c->nodes[j].address, (unsigned)j,
+				      nng_strerror(rv));
+		}
+	}
 	for (i = 0; i < N_REP; i++)
 		rep_recv(&n->rep_slots[i]);
 	for (i = 0; i < N_RESP; i++)

@@ -192,9 +192,18 @@ class Cluster:
         try:
             return p.wait(15)
         except subprocess.TimeoutExpired:
+            # Where it hangs, for the kept files: every thread's stack.
+            where = ""
+            if shutil.which("gdb"):
+                path = os.path.join(self.tmp, "n%d.stacks" % i)
+                with open(path, "w") as f:
+                    subprocess.run(["gdb", "-p", str(p.pid), "-batch", "-ex",
+                                    "thread apply all bt"], stdout=f,
+                                   stderr=subprocess.STDOUT, timeout=60)
+                where = "; its threads' stacks in %s" % path
             p.kill()
             p.wait()
-            fail("node %d did not stop on %s" % (i, sig))
+            fail("node %d did not stop on %s%s" % (i, sig, where))
 
     def stop_all(self):
         for i in range(1, self.cars + 1):
