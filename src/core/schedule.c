@@ -123,14 +123,24 @@ uint32_t xr_schedule_levels(const uint32_t *waits, uint32_t n, uint32_t *level)
 	return phases;
 }
 
-int xr_schedule_rules(const struct xr_car_intent *intents, uint32_t n,
+/* Checks the intents and starts an empty plan of n cars. */
+static int begin_plan(const struct xr_car_intent *intents, uint32_t n,
 		      struct xr_schedule_plan *out)
 {
 	int rv = check_intents(intents, n);
+	if (rv == 0) {
+		memset(out, 0, sizeof *out);
+		out->n = n;
+	}
+	return rv;
+}
+
+int xr_schedule_rules(const struct xr_car_intent *intents, uint32_t n,
+		      struct xr_schedule_plan *out)
+{
+	int rv = begin_plan(intents, n, out);
 	if (rv != 0)
 		return rv;
-	memset(out, 0, sizeof *out);
-	out->n = n;
 	for (uint32_t i = 0; i < n; i++)
 		for (uint32_t j = 0; j < n; j++)
 			if (xr_yields(&intents[i], &intents[j]))
@@ -168,11 +178,9 @@ static uint32_t free_sets(const uint32_t *front, uint32_t have,
 int xr_schedule_optimal(const struct xr_car_intent *intents, uint32_t n,
 			struct xr_schedule_plan *out)
 {
-	int rv = check_intents(intents, n);
+	int rv = begin_plan(intents, n, out);
 	if (rv != 0)
 		return rv;
-	memset(out, 0, sizeof *out);
-	out->n = n;
 	if (n == 0)
 		return 0;
 
