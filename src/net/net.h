@@ -1,22 +1,25 @@
 /* The message layer of one node on nng (docs/NET.md):
  *   - requests: a rep socket listens on the node's address; xroad.Node RPCs
  *     (Deliver, Status, Control) arrive as frames of src/net/rpc.h;
- *   - sending: one req socket per peer, dialed lazily, a pool of contexts per
- *     peer, nng_aio only (the event loop never blocks on the network);
+ *   - sending: one req socket per peer, opened at start, a pool of contexts
+ *     per peer, nng_aio only (nobody blocks on the network);
  *   - waves: a surveyor listens on the node's wave address, a respondent socket
  *     dials every topology neighbour's wave address; a WaveMsg to neighbour Y
  *     travels either as the response to Y's open survey (when the step that
  *     consumed Y's survey produced it) or as our own survey addressed to Y;
- *   - the event loop's inbox: nng callbacks queue what arrived, xr_net_next()
- *     hands it to the loop thread one item at a time, with a deadline.
+ *   - arrivals: with a handler set (xr_net_set_handler, the daemon's direct
+ *     dispatch) nng's callback threads hand each checked item to it at once;
+ *     without one they queue it and xr_net_next() hands it to the loop
+ *     thread, one item at a time, with a deadline.
  *
  * Malformed frames, oversized messages and senders that are not in the
  * cluster configuration are refused with a counter and one log line each.
  *
- * Threads: xr_net_next, xr_net_reply, xr_net_release, xr_net_deliver,
- * xr_net_wave and xr_net_close are called from the one loop thread; nng's
- * callbacks run on nng's threads and only touch the inbox and the send
- * queues, under locks. */
+ * Threads: xr_net_next and xr_net_close run on the loop thread (xr_net_next
+ * also replaces stuck dialers there); xr_net_reply, xr_net_release,
+ * xr_net_deliver and xr_net_wave run wherever the caller steps its core, nng's
+ * callback threads included (direct dispatch), so they never open or close an
+ * nng socket, dialer or listener (nng issue #1428, docs/NET.md). */
 #ifndef XR_NET_NET_H
 #define XR_NET_NET_H
 
