@@ -48,14 +48,18 @@ static void json_ids(FILE *o, const char *key, const uint32_t *ids, uint32_t n)
 static void json_intents(FILE *o, const struct xr_car_intent *in, uint32_t n)
 {
 	fputs(",\"intents\":[", o);
+	static const char *const lanes[] = {"", ",\"lane\":\"empty\"",
+					    ",\"lane\":\"done\""};
 	for (uint32_t i = 0; i < n; i++)
 		fprintf(o,
 			"%s{\"car\":%u,\"approach\":\"%s\",\"turn\":\"%s\","
-			"\"arrival_ms\":%llu}",
+			"\"arrival_ms\":%llu%s}",
 			i > 0 ? "," : "", in[i].car,
 			xr_approach_name(in[i].approach),
 			xr_turn_name(in[i].turn),
-			(unsigned long long)in[i].arrival_ms);
+			(unsigned long long)in[i].arrival_ms,
+			lanes[(unsigned)in[i].lane <= XR_LANE_DONE ? in[i].lane
+								   : 0]);
 	fputc(']', o);
 }
 
@@ -146,6 +150,9 @@ static void json_msg(FILE *o, const struct xr_msg *m)
 		break;
 	case XR_MSG_REJOIN:
 		fprintf(o, ",\"round\":%u", m->u.rejoin.round);
+		break;
+	case XR_MSG_ARRIVED:
+		fprintf(o, ",\"round\":%u", m->u.arrived.round);
 		break;
 	case XR_MSG_LOG_FETCH:
 		fprintf(o, ",\"round\":%u", m->u.log_fetch.round);

@@ -11,6 +11,22 @@
 
 #include "internal.h"
 
+/* Which vehicle the car drives this round and the key of its turn: the
+ * round itself with arrivals = always (a car has one vehicle per round);
+ * its next vehicle with poisson, the same one after a restart since it
+ * counts crossings made (durable). */
+static uint32_t vehicle_of(const struct xr_node *n, uint32_t round)
+{
+	return n->cfg.arrivals == XR_ARRIVALS_POISSON ? n->durable.crossings + 1
+						      : round;
+}
+
+/* The vehicle an effect names: 0 with arrivals = always. */
+static uint32_t fx_vehicle(const struct xr_node *n)
+{
+	return n->cfg.arrivals == XR_ARRIVALS_POISSON ? n->car.vehicle : 0;
+}
+
 static bool override_known(const struct xr_car *c, uint32_t epoch)
 {
 	for (uint32_t i = 0; i < c->n_overrides; i++)
@@ -96,6 +112,7 @@ static void enter(struct xr_node *n)
 		fx->round = c->round;
 		fx->car = n->cfg.self;
 		fx->intent = c->intent;
+		fx->vehicle = fx_vehicle(n);
 	}
 	xr_tracef(n, "waits for nobody%s -> enter the box",
 		  c->n_overrides ? " after override" : "");
@@ -272,6 +289,7 @@ static void adopt_intents(struct xr_node *n, const struct xr_car_intent *set,
 	c->n_intents = count;
 	memcpy(c->intents, set, count * sizeof set[0]);
 	c->intent = *mine;
+	c->vehicle = vehicle_of(n, c->round);
 	c->have_set = true;
 	if (n->cfg.schedule == XR_SCHEDULE_OPTIMAL)
 		c->schedule_waits = optimal_waits(n);
@@ -309,6 +327,30 @@ static void apply_override(struct xr_node *n, const struct xr_override *ov,
 				     : "wait for the winner");
 }
 
+static void make_intent(struct xr_node *n)
+{
+	struct xr_car *c = &n->car;
+	c->vehicle = vehicle_of(n, c->round);
+	c->intent.car = n->cfg.self;
+	int i = xr_node_car_index(n, n->cfg.self);
+	c->intent.approach = n->cfg.approaches[i];
+	c->intent.turn = xr_pick_turn(n->cfg.seed, n->cfg.self, c->vehicle,
+				      n->cfg.weights);
+	/* First come, first served by the vehicle's arrival at the line;
+	 * with always, by the car's joining the round. */
+	c->intent.arrival_ms = n->cfg.arrivals == XR_ARRIVALS_POISSON
+				       ? xr_vehicle_arrived_ms(n, c->vehicle)
+				       : n->now_ms;
+	c->phase = XR_CAR_INTENT;
+	struct xr_effect *fx = xr_out_effect(n, XR_FX_INTENT);
+	if (fx != NULL) {
+		fx->round = c->round;
+		fx->car = n->cfg.self;
+		fx->intent = c->intent;
+		fx->vehicle = fx_vehicle(n);
+	}
+}
+
 void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 		      struct xr_wave_msg *up)
 {
@@ -328,20 +370,22 @@ void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 				  c->intent.car != n->cfg.self)) {
 			if (new_round)
 				reset_round(c, down->round);
-			c->intent.car = n->cfg.self;
-			int i = xr_node_car_index(n, n->cfg.self);
-			c->intent.approach = n->cfg.approaches[i];
-			c->intent.turn =
-				xr_pick_turn(n->cfg.seed, n->cfg.self,
-					     down->round, n->cfg.weights);
-			c->intent.arrival_ms = n->now_ms;
-			c->phase = XR_CAR_INTENT;
-			struct xr_effect *fx = xr_out_effect(n, XR_FX_INTENT);
-			if (fx != NULL) {
-				fx->round = c->round;
-				fx->car = n->cfg.self;
-				fx->intent = c->intent;
+			/* Open rounds: with no vehicle at the line the car sits
+			 * the round out, and says so; a later collect of the
+			 * same round (after its Arrived) asks again. */
+			enum xr_lane lane = xr_lane_now(n);
+			if (lane != XR_LANE_VEHICLE) {
+				up->intents[0] = (struct xr_car_intent){
+					.car = n->cfg.self, .lane = lane};
+				up->n_intents = 1;
+				xr_tracef(n, "round %u: %s -> sit it out",
+					  c->round,
+					  lane == XR_LANE_DONE
+						  ? "every vehicle crossed"
+						  : "no vehicle at the line");
+				return;
 			}
+			make_intent(n);
 			xr_tracef(n, "round %u: %s %s -> tell the light",
 				  c->round,
 				  xr_approach_name(c->intent.approach),
@@ -409,6 +453,7 @@ void xr_car_cross_done(struct xr_node *n)
 		fx->intent = c->intent;
 		fx->at_ms = n->now_ms;
 		fx->after_deadlock = c->after_deadlock;
+		fx->vehicle = fx_vehicle(n);
 	}
 	xr_tracef(n, "out of the box -> tell the light");
 	struct xr_msg *m = xr_out_to_coordinator(n, XR_MSG_CROSSED);
@@ -513,8 +558,9 @@ void xr_car_start(struct xr_node *n)
 		c->intent.car = n->cfg.self;
 		c->intent.approach =
 			n->cfg.approaches[xr_node_car_index(n, n->cfg.self)];
+		c->vehicle = vehicle_of(n, c->round);
 		c->intent.turn = xr_pick_turn(n->cfg.seed, n->cfg.self,
-					      c->round, n->cfg.weights);
+					      c->vehicle, n->cfg.weights);
 		/* Nobody takes a car out of a round it may have entered
 		 * (light.c, "absent cars"), and no coordinator resumes a round
 		 * while a car is in the box (it answers Recover only once out,
@@ -690,10 +736,42 @@ int xr_car_receive(struct xr_node *n, const struct xr_msg *m)
 	}
 }
 
+/* Open rounds: a vehicle waits at our line and no round of ours has it
+ * (we sat the last collect out, or are between rounds): the coordinator
+ * is told, and told again each resend_ms until a collect takes it. */
+static bool vehicle_unasked(const struct xr_node *n)
+{
+	return n->cfg.arrivals == XR_ARRIVALS_POISSON && !n->car.rejoining &&
+	       n->car.phase == XR_CAR_IDLE && xr_lane_now(n) == XR_LANE_VEHICLE;
+}
+
+static void send_arrived(struct xr_node *n)
+{
+	struct xr_msg *m = xr_out_to_coordinator(n, XR_MSG_ARRIVED);
+	if (m != NULL)
+		m->u.arrived.round = n->car.round;
+}
+
+void xr_car_vehicle_arrived(struct xr_node *n)
+{
+	if (!vehicle_unasked(n))
+		return;
+	xr_tracef(n,
+		  "vehicle %u at the line, in no round -> tell the "
+		  "coordinator",
+		  n->durable.crossings + 1);
+	send_arrived(n);
+	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+}
+
 void xr_car_tick(struct xr_node *n)
 {
 	struct xr_car *c = &n->car;
 	bool again = false;
+	if (vehicle_unasked(n)) {
+		send_arrived(n);
+		again = true;
+	}
 	if (c->rejoining) {
 		send_rejoin(n);
 		again = true;

@@ -20,11 +20,20 @@ enum xr_cell { XR_NW = 0, XR_NE = 1, XR_SE = 2, XR_SW = 3, XR_CELLS = 4 };
 
 /* A car as the rules see it. `key` orders cars totally: lower key = earlier
  * arrival (arrival_ms, then car id). */
+/* What a car node has at its stop line when a round collects intents (open
+ * rounds, docs/PROTOCOL.md): a vehicle, whose intent this is; nothing for
+ * now; or nothing ever again (every vehicle it was to send has crossed). */
+enum xr_lane { XR_LANE_VEHICLE = 0, XR_LANE_EMPTY, XR_LANE_DONE };
+
 struct xr_car_intent {
 	uint32_t car;
 	enum xr_approach approach;
 	enum xr_turn turn;
 	uint64_t arrival_ms;
+	/* Only in a COLLECT echo: EMPTY or DONE say the car sits this round
+	 * out (approach, turn and arrival_ms then mean nothing). An intent
+	 * set holds VEHICLE intents only. */
+	enum xr_lane lane;
 };
 
 /* Bit (1 << cell) for every cell of the path. */

@@ -29,7 +29,7 @@ _Noreturn void xr_assert_fail(const char *what, const char *file, int line);
  *   wave.c, snapshot.c,         echo waves, Chandy-Lamport snapshots, the
  *   light_lease.c               coordinator's promises as others read them
  *   crossing_log.c, outbox.c,   leaves
- *   members.c, names.c, pick_turn.c, geometry.c, err.c */
+ *   members.c, names.c, pick_turn.c, arrivals.c, geometry.c, err.c */
 
 /* Outbox (outbox.c). A full outbox drops the message (it then behaves as a
  * lost message, which every protocol path already survives) and traces it. */
@@ -124,6 +124,8 @@ void xr_car_start(struct xr_node *n);
 int xr_car_receive(struct xr_node *n, const struct xr_msg *m);
 void xr_car_tick(struct xr_node *n);
 void xr_car_cross_done(struct xr_node *n);
+/* XR_TIMER_ARRIVAL: a vehicle of ours may wait with no round to take it. */
+void xr_car_vehicle_arrived(struct xr_node *n);
 /* A wave reached this car for the first time: apply what it carries and
  * put the car's own contribution to the echo into `up`. */
 void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
@@ -137,6 +139,16 @@ void xr_car_send_blocked(struct xr_node *n);
 int xr_snapshot_start(struct xr_node *n);
 bool xr_snapshot_observe(struct xr_node *n, const struct xr_msg *m);
 void xr_snapshot_tick(struct xr_node *n);
+
+/* A car's vehicles (arrivals.c; arrivals = poisson, else nothing to do):
+ * counts those arrived by now and arms XR_TIMER_ARRIVAL for the next. */
+void xr_queue_advance(struct xr_node *n);
+/* What the car has at its stop line now: always a vehicle with arrivals =
+ * always; with poisson, its next vehicle (number durable.crossings + 1) once
+ * arrived, and DONE once all have crossed. */
+enum xr_lane xr_lane_now(const struct xr_node *n);
+/* When vehicle k of this car arrived, on its clock. */
+uint64_t xr_vehicle_arrived_ms(const struct xr_node *n, uint32_t k);
 
 /* The durable log (crossing_log.c). */
 void xr_crossing_log_append(struct xr_node *n, const struct xr_crossing *c);

@@ -59,6 +59,7 @@ void xr_light_collect(struct xr_node *n)
 {
 	struct xr_light *l = &n->light;
 	l->phase = XR_LIGHT_COLLECTING;
+	l->arrival_heard = false;
 	struct xr_wave_msg down = {.kind = XR_WAVE_COLLECT_INTENTS,
 				   .round = l->round,
 				   .target_round = l->round + l->rounds_left};
@@ -118,6 +119,12 @@ void xr_light_start(struct xr_node *n)
 {
 	xr_light_hear_all(n);
 	n->light.rounds_left = n->cfg.rounds;
+	/* Open rounds: `rounds` counts each car's vehicles, and the run ends
+	 * when every car says its last one crossed. Every round crosses at
+	 * least one vehicle but for cars taken out (they come back), so the
+	 * budget only stops a run that has gone wrong. */
+	if (n->cfg.arrivals == XR_ARRIVALS_POISSON)
+		n->light.rounds_left = 2 * n->cfg.rounds * n->cfg.n_cars;
 	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
 	if (n->light.rounds_left > 0)
 		start_round(n);
@@ -237,6 +244,47 @@ void xr_light_resume_crossing(struct xr_node *n)
 	check_stall(n);
 }
 
+/* Open rounds: a collect found no vehicle at any line. The round is
+ * collected again when a car says one arrived (Arrived), or at once if one
+ * did while this collect ran; the run is over once every car has sent its
+ * last vehicle. */
+static void no_vehicle(struct xr_node *n)
+{
+	struct xr_light *l = &n->light;
+	if ((n->car_set & ~l->lanes_done) == 0) {
+		l->phase = XR_LIGHT_DONE;
+		xr_out_effect(n, XR_FX_DONE);
+		xr_tracef(n,
+			  "every car's vehicles crossed -> done after %u "
+			  "rounds",
+			  l->rounds_done);
+		return;
+	}
+	if (l->arrival_heard) {
+		xr_tracef(n, "no vehicle, but one arrived meanwhile -> collect "
+			     "again");
+		xr_light_collect(n);
+		return;
+	}
+	l->phase = XR_LIGHT_WAITING;
+	xr_tracef(n, "no vehicle at any line -> wait for one");
+}
+
+static int on_arrived(struct xr_node *n, const struct xr_msg *m)
+{
+	struct xr_light *l = &n->light;
+	if (l->phase == XR_LIGHT_COLLECTING) {
+		l->arrival_heard = true;
+		return 0;
+	}
+	if (l->phase != XR_LIGHT_WAITING)
+		return 0; /* the round's end starts the next collect anyway */
+	xr_tracef(n, "car %u has a vehicle -> collect round %u again", m->from,
+		  l->round);
+	xr_light_collect(n);
+	return 0;
+}
+
 void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 {
 	struct xr_light *l = &n->light;
@@ -261,14 +309,29 @@ void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 			return;
 		}
 		/* Sorted by car id, so the intent set is the same bytes
-		 * whatever the order the echoes came back in. */
+		 * whatever the order the echoes came back in. A car with
+		 * no vehicle sits the round out (open rounds). */
 		l->n_intents = 0;
+		xr_set vehicles = 0;
 		for (uint32_t id = 0; id < XR_MAX_NODES; id++)
-			for (uint32_t i = 0; i < w->up.n_intents; i++)
-				if (w->up.intents[i].car == id &&
-				    XR_HAS(have, id))
-					l->intents[l->n_intents++] =
-						w->up.intents[i];
+			for (uint32_t i = 0; i < w->up.n_intents; i++) {
+				const struct xr_car_intent *in =
+					&w->up.intents[i];
+				if (in->car != id || !XR_HAS(have, id) ||
+				    XR_HAS(vehicles, id))
+					continue;
+				if (in->lane == XR_LANE_DONE)
+					l->lanes_done |= XR_SET(id);
+				if (in->lane != XR_LANE_VEHICLE)
+					continue;
+				vehicles |= XR_SET(id);
+				l->intents[l->n_intents++] = *in;
+			}
+		if (vehicles == 0) {
+			no_vehicle(n);
+			return;
+		}
+		have = vehicles;
 		l->have_intent = have;
 		xr_tracef(n, "all %u intents in -> spread the intent set",
 			  l->n_intents);
@@ -730,6 +793,8 @@ int xr_light_receive(struct xr_node *n, const struct xr_msg *m)
 		return on_deadlock(n, m);
 	case XR_MSG_REJOIN:
 		return on_rejoin(n, m);
+	case XR_MSG_ARRIVED:
+		return on_arrived(n, m);
 	default:
 		return XR_EROLE;
 	}

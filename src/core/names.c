@@ -23,6 +23,7 @@ static const char *const msg_type_names[XR_MSG_TYPES] = {
 	[XR_MSG_RECOVER_STATE] = "RecoverState",
 	[XR_MSG_LOG_FETCH] = "LogFetch",
 	[XR_MSG_LOG_ROUND] = "LogRound",
+	[XR_MSG_ARRIVED] = "Arrived",
 };
 
 static const char *const wave_kind_names[XR_WAVE_KINDS] = {

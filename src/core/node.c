@@ -121,7 +121,22 @@ static bool intent_ok(const struct xr_node *n, const struct xr_car_intent *i)
 {
 	return XR_HAS(n->car_set, i->car) &&
 	       (unsigned)i->approach < XR_APPROACHES &&
-	       (unsigned)i->turn < XR_TURNS;
+	       (unsigned)i->turn < XR_TURNS &&
+	       (unsigned)i->lane <= XR_LANE_DONE;
+}
+
+/* An intent set, or a state's: real intents only, each car once. */
+static bool intent_set_ok(const struct xr_node *n,
+			  const struct xr_car_intent *set, uint32_t k)
+{
+	xr_set seen = 0;
+	for (uint32_t i = 0; i < k; i++) {
+		if (!intent_ok(n, &set[i]) || set[i].lane != XR_LANE_VEHICLE ||
+		    XR_HAS(seen, set[i].car))
+			return false;
+		seen |= XR_SET(set[i].car);
+	}
+	return true;
 }
 
 static bool crossing_ok(const struct xr_node *n, const struct xr_crossing *c)
@@ -151,6 +166,10 @@ static int check_values(const struct xr_node *n, const struct xr_msg *m)
 		for (uint32_t i = 0; i < w->n_intents; i++)
 			if (!intent_ok(n, &w->intents[i]))
 				return XR_ERANGE;
+		/* Only a collect's echo says "no vehicle". */
+		if (w->kind == XR_WAVE_INTENT_SET &&
+		    !intent_set_ok(n, w->intents, w->n_intents))
+			return XR_ERANGE;
 		for (uint32_t i = 0; i < w->n_log; i++)
 			if (!crossing_ok(n, &w->log[i]))
 				return XR_ERANGE;
@@ -197,9 +216,8 @@ static int check_values(const struct xr_node *n, const struct xr_msg *m)
 		    s->n_overrides > XR_MAX_OVERRIDES ||
 		    !cars_ok(n, s->proceed, s->n_proceed))
 			return XR_ERANGE;
-		for (uint32_t i = 0; i < s->n_intents; i++)
-			if (!intent_ok(n, &s->intents[i]))
-				return XR_ERANGE;
+		if (!intent_set_ok(n, s->intents, s->n_intents))
+			return XR_ERANGE;
 		for (uint32_t i = 0; i < s->n_log; i++)
 			if (!crossing_ok(n, &s->log[i]))
 				return XR_ERANGE;
@@ -233,6 +251,7 @@ static int check_route(const struct xr_node *n, const struct xr_msg *m)
 	case XR_MSG_DEADLOCK:
 	case XR_MSG_REJOIN:
 	case XR_MSG_RECOVER_STATE:
+	case XR_MSG_ARRIVED:
 		return from_car ? 0 : XR_ESENDER;
 	case XR_MSG_LOG_ROUND:
 		/* Any member's log answers (a car asking for its crossing's
@@ -280,7 +299,7 @@ static bool coordinator_bound(enum xr_msg_type t)
 {
 	return t == XR_MSG_CROSSED || t == XR_MSG_BLOCKED ||
 	       t == XR_MSG_DEADLOCK || t == XR_MSG_REJOIN ||
-	       t == XR_MSG_RECOVER_STATE;
+	       t == XR_MSG_RECOVER_STATE || t == XR_MSG_ARRIVED;
 }
 
 static int check_msg(const struct xr_node *n, const struct xr_msg *m)
@@ -452,6 +471,9 @@ static int step(struct xr_node *n, const struct xr_event *ev)
 		if (ev->timer == XR_TIMER_CROSS) {
 			if (n->is_car)
 				xr_car_cross_done(n);
+		} else if (ev->timer == XR_TIMER_ARRIVAL) {
+			if (n->is_car)
+				xr_car_vehicle_arrived(n);
 		} else {
 			tick(n);
 		}
@@ -483,6 +505,11 @@ int xr_node_step(struct xr_node *n, const struct xr_event *ev)
 	/* Compared whole rather than flagged at each of the places that
 	 * write it: a new write cannot forget to say so. */
 	struct xr_durable before = n->durable;
+	/* A car's vehicles count from its first start (arrivals.c). */
+	if (ev->type == XR_EV_START && !n->restarted && n->is_car &&
+	    n->cfg.arrivals == XR_ARRIVALS_POISSON)
+		n->durable.arrivals_from_ms = n->now_ms;
+	xr_queue_advance(n);
 	int rv = step(n, ev);
 	drain_local(n);
 	n->out.durable_changed =
@@ -510,6 +537,7 @@ void xr_node_view(const struct xr_node *n, struct xr_node_view *v)
 	v->car.waits = n->car.waits;
 	v->car.deadlocks = n->car.deadlocks;
 	v->car.n_last_cycle = n->car.n_last_cycle;
+	v->car.arrived = n->queue.arrived;
 	memcpy(v->car.last_cycle, n->car.last_cycle, sizeof v->car.last_cycle);
 	v->snapshot = n->snap.id;
 	v->rejected = n->rejected;

@@ -46,6 +46,9 @@
 
 typedef uint64_t xr_set; /* bit i = node id i */
 
+/* When vehicles come to a car node (xr_node_config.arrivals). */
+enum xr_arrivals { XR_ARRIVALS_ALWAYS = 0, XR_ARRIVALS_POISSON = 1 };
+
 /* ------------------------------------------------------------------ messages */
 
 enum xr_msg_type {
@@ -70,6 +73,8 @@ enum xr_msg_type {
 	XR_MSG_LOG_FETCH,     /* light taking over -> cars, or a car -> every
 			       * node: that round's log, please */
 	XR_MSG_LOG_ROUND,     /* the answer, from the node's shell (its log) */
+	XR_MSG_ARRIVED,       /* car -> coordinator: a vehicle waits at my
+			       * line and no round has it (open rounds) */
 	XR_MSG_TYPES
 };
 
@@ -179,6 +184,10 @@ struct xr_msg {
 		struct {
 			uint32_t round;
 		} rejoin;
+		struct {
+			uint32_t round; /* the car's round, whose collect it
+					 * answered with an empty lane */
+		} arrived;
 		struct xr_rejoin_state rejoin_state;
 		struct {
 			uint32_t snapshot;
@@ -264,6 +273,8 @@ struct xr_effect {
 	uint32_t round;
 	uint32_t car;
 	struct xr_car_intent intent; /* INTENT, ENTER, EXIT */
+	uint32_t vehicle; /* INTENT, ENTER, EXIT: which of the car's vehicles
+			   * (arrivals = poisson; 0 with always) */
 	struct xr_crossing crossing; /* LOG_APPEND */
 	uint64_t at_ms;              /* EXIT: when the car left the box */
 	bool after_deadlock;         /* EXIT: the round needed an override */
@@ -279,6 +290,7 @@ const char *xr_effect_type_name(enum xr_effect_type t);
 enum xr_timer {
 	XR_TIMER_TICK = 0, /* resends, stall checks; periodic while useful */
 	XR_TIMER_CROSS,    /* car: leaves the box */
+	XR_TIMER_ARRIVAL,  /* car: its next vehicle arrives (poisson) */
 	XR_TIMERS
 };
 
@@ -333,6 +345,12 @@ struct xr_node_config {
 	 * phases, no cycle; every car computes the same edges from the
 	 * intent set, car.c). Every node must run the same one. */
 	enum xr_schedule schedule;
+	/* When vehicles come (docs/CONFIG.md): always (every car has one for
+	 * every round, and `rounds` is the rounds to run) or poisson (each
+	 * car node sends `rounds` vehicles, gaps exponential with mean
+	 * headway_ms, from its first start; rounds open as they come). */
+	enum xr_arrivals arrivals;
+	uint32_t headway_ms;
 	char run[XR_RUN_MAX]; /* run id, for crossing records */
 	xr_tracer_fn tracer;  /* may be NULL */
 	void *tracer_ctx;
@@ -362,6 +380,8 @@ struct xr_durable {
 	uint32_t left_count; /* log entries that are `left`, not crossings */
 	uint32_t last_log_n; /* the log of last_round, in its order: */
 	struct xr_crossing last_log[XR_MAX_CARS]; /* a takeover re-runs it */
+	uint64_t arrivals_from_ms; /* car, poisson: its first start, where its
+				    * vehicles' times count from */
 };
 
 /* The digest after appending `c` to a log whose digest is `d`. */
@@ -386,6 +406,8 @@ enum xr_light_phase {
 	XR_LIGHT_IDLE = 0,   /* between rounds */
 	XR_LIGHT_RECOVERING, /* new coordinator: collecting the cars' state */
 	XR_LIGHT_COLLECTING,
+	XR_LIGHT_WAITING, /* open rounds: no car had a vehicle; the round
+			   * is collected again when one arrives */
 	XR_LIGHT_SPREADING,
 	XR_LIGHT_CROSSING, /* cars are crossing; stall watch on */
 	XR_LIGHT_OVERRIDING,
@@ -449,6 +471,20 @@ struct xr_light {
 	xr_set absent;
 	xr_set granted; /* cars told they may enter this round */
 	bool minority;  /* hears from no majority: takes nobody out */
+	/* Open rounds (arrivals = poisson): cars that answered a collect
+	 * with XR_LANE_DONE (they stay so), and an Arrived heard while a
+	 * collect ran, whose answer may have come before the vehicle. */
+	xr_set lanes_done;
+	bool arrival_heard;
+};
+
+/* A car's vehicles (arrivals.c): how many have arrived, and when the next
+ * does (0: not computed yet). Not durable: recomputed from
+ * durable.arrivals_from_ms after a restart. */
+struct xr_queue {
+	uint32_t arrived;
+	uint64_t next_ms;
+	uint64_t next_sum_ms; /* the last arrival, from arrivals_from_ms */
 };
 
 /* Bully election and failure detection (election.c). */
@@ -516,6 +552,7 @@ struct xr_car {
 	uint32_t last_cycle[XR_MAX_CARS];
 	bool has_last_override; /* newest override of the round, any cars */
 	struct xr_override last_override;
+	uint32_t vehicle; /* the one it drives this round (car.c, vehicle_of) */
 };
 
 /* Chandy-Lamport snapshot (src/core/snapshot.c): what this node recorded for
@@ -581,6 +618,7 @@ struct xr_node {
 	struct xr_wave_state wave;
 	struct xr_light light;
 	struct xr_car car;
+	struct xr_queue queue;
 	uint64_t now_ms;
 	uint64_t timer_at[XR_TIMERS];
 	uint32_t rejected; /* inputs refused: unknown sender, bad values */
@@ -624,6 +662,9 @@ struct xr_node_view {
 		uint32_t deadlocks;
 		uint32_t n_last_cycle;
 		uint32_t last_cycle[XR_MAX_CARS];
+		/* arrivals = poisson: vehicles arrived so far; those not yet
+		 * crossed (durable.crossings) wait in the car's queue. */
+		uint32_t arrived;
 	} car;
 	uint32_t snapshot; /* the newest snapshot recorded, 0: none */
 	uint32_t rejected; /* messages the core refused */
@@ -663,6 +704,15 @@ int xr_node_car_index(const struct xr_node *n, uint32_t car);
 /* SplitMix64's mix of x + its golden gamma: a well-spread 64-bit hash, and
  * with x stepped by 0x9e3779b97f4a7c15 a small generator (tests, bench). */
 uint64_t xr_splitmix64(uint64_t x);
+
+/* Arrivals (arrivals.c). Vehicle k's arrival (k >= 1), ms after its car
+ * node's first start, on a Poisson stream of mean gap headway_ms drawn from
+ * a hash of (seed, car, k): the simulator's fixed light sees the same. */
+uint64_t xr_vehicle_arrival_ms(uint64_t seed, uint32_t car, uint32_t k,
+			       uint32_t headway_ms);
+const char *xr_arrivals_name(enum xr_arrivals a); /* "poisson" */
+/* 0 and *out set, or XR_EINVAL. */
+int xr_arrivals_parse(const char *s, enum xr_arrivals *out);
 
 /* The car's turn in `round`: a weighted pick from the routes weights driven by
  * a hash of (seed, car, round), so a restarted car picks the same again. */

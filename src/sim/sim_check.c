@@ -90,8 +90,24 @@ int sim_check_init(struct sim_checker *c, uint32_t cars, uint32_t rounds,
 	return 0;
 }
 
+int sim_check_vehicles(struct sim_checker *c, uint32_t vehicles, uint64_t seed,
+		       uint32_t headway_ms)
+{
+	size_t n = (size_t)(c->cars + 1) * (vehicles + 1);
+	c->vehicles = vehicles;
+	c->seed = seed;
+	c->headway_ms = headway_ms;
+	c->vehicle_round = calloc(n, sizeof *c->vehicle_round);
+	c->vehicle_exit_ms = calloc(n, sizeof *c->vehicle_exit_ms);
+	return c->vehicle_round && c->vehicle_exit_ms ? 0 : -1;
+}
+
 void sim_check_free(struct sim_checker *c)
 {
+	free(c->vehicle_round);
+	free(c->vehicle_exit_ms);
+	c->vehicle_round = NULL;
+	c->vehicle_exit_ms = NULL;
 	free(c->exited);
 	free(c->indexed);
 	free(c->exits);
@@ -303,9 +319,53 @@ static void check_deadlock(struct sim_checker *c, const struct xr_node *nodes,
 			fx->cycle[(w + 1) % n]);
 }
 
+/* Poisson arrivals: the vehicle a car drives in is its next one, there
+ * (the simulator starts every node at time 0, where arrivals count from). */
+static bool vehicle_ok(struct sim_checker *c, uint32_t car,
+		       const struct xr_effect *fx, uint64_t now)
+{
+	uint32_t k = fx->vehicle;
+	if (c->vehicles == 0)
+		return true;
+	if (k == 0 || k > c->vehicles) {
+		sim_violation(c->v, now,
+			      "I2: car %u drives vehicle %u in round %u, it "
+			      "has %u",
+			      car, k, fx->round, c->vehicles);
+		return false;
+	}
+	uint64_t at = xr_vehicle_arrival_ms(c->seed, car, k, c->headway_ms);
+	if (at > now) {
+		sim_violation(c->v, now,
+			      "I2: car %u's vehicle %u enters the box before "
+			      "it arrives (at %llu)",
+			      car, k, (unsigned long long)at);
+		return false;
+	}
+	size_t i = (size_t)car * (c->vehicles + 1);
+	if (k > 1 && c->vehicle_round[i + k - 1] == 0) {
+		sim_violation(c->v, now,
+			      "I2: car %u's vehicle %u enters the box before "
+			      "vehicle %u crossed",
+			      car, k, k - 1);
+		return false;
+	}
+	if (c->vehicle_round[i + k] != 0 &&
+	    c->vehicle_round[i + k] != fx->round) {
+		sim_violation(c->v, now,
+			      "I2: car %u's vehicle %u crosses again in round "
+			      "%u (it crossed in round %u)",
+			      car, k, fx->round, c->vehicle_round[i + k]);
+		return false;
+	}
+	return true;
+}
+
 static void check_enter(struct sim_checker *c, uint32_t car,
 			const struct xr_effect *fx, uint64_t now)
 {
+	if (!vehicle_ok(c, car, fx, now))
+		return;
 	if (fx->round == 0 || fx->round > c->rounds) {
 		sim_violation(c->v, now,
 			      "I1: car %u enters the box in round %u, rounds "
@@ -371,6 +431,13 @@ static void check_exit(struct sim_checker *c, uint32_t car,
 	size_t k = (size_t)car * (c->rounds + 2) + fx->round;
 	if (c->exits[k]++ == 0)
 		c->exit_ms[k] = fx->at_ms;
+	if (c->vehicles != 0 && vehicle_ok(c, car, fx, now)) {
+		size_t v = (size_t)car * (c->vehicles + 1) + fx->vehicle;
+		if (c->vehicle_round[v] == 0) {
+			c->vehicle_round[v] = fx->round;
+			c->vehicle_exit_ms[v] = fx->at_ms;
+		}
+	}
 }
 
 static void check_append(struct sim_checker *c, uint32_t node,
@@ -651,9 +718,25 @@ void sim_check_restart(struct sim_checker *c, uint32_t id)
 void sim_check_final(struct sim_checker *c, const struct xr_node *nodes,
 		     uint64_t now)
 {
-	if (c->rounds_ended != c->rounds)
+	if (c->vehicles == 0 && c->rounds_ended != c->rounds)
 		sim_violation(c->v, now, "I2: %u of %u rounds ended",
 			      c->rounds_ended, c->rounds);
+	/* Open rounds: as many rounds as it took, and every vehicle that
+	 * arrived crossed (all of them arrive during a run). */
+	for (uint32_t car = 1; c->vehicles != 0 && car <= c->cars; car++) {
+		uint32_t crossed = 0;
+		for (uint32_t k = 1; k <= c->vehicles; k++)
+			crossed += c->vehicle_round[(size_t)car *
+							    (c->vehicles + 1) +
+						    k] != 0;
+		if (crossed != c->vehicles) {
+			sim_violation(c->v, now,
+				      "I2: car %u's vehicles: %u of %u "
+				      "crossed",
+				      car, crossed, c->vehicles);
+			break;
+		}
+	}
 	if (c->in_box != 0)
 		sim_violation(c->v, now,
 			      "I2: cars still in the box (set %#llx)",

@@ -43,6 +43,14 @@ struct sim_checker {
 			       * can go: CROSSING_INDEXED), 0: none yet */
 	uint32_t *exits;   /* [car * (rounds + 2) + round]: EXIT effects */
 	uint64_t *exit_ms; /* same index: first EXIT time, 0 = none */
+	/* Open rounds (arrivals = poisson; 0 vehicles: always): each car's
+	 * vehicles cross once each, in order, never before they arrived, and
+	 * all of them by the end (I2). [car * (vehicles + 1) + k]: */
+	uint32_t vehicles;
+	uint64_t seed;
+	uint32_t headway_ms;
+	uint32_t *vehicle_round;   /* the round vehicle k crossed in, 0 */
+	uint64_t *vehicle_exit_ms; /* when it first left the box */
 	/* I3: nodes that are down, and what each car knew of its round the
 	 * last time it went down knowing one (its memory is gone, but it
 	 * was blocked on exactly those edges when it died). */
@@ -104,6 +112,9 @@ void sim_check_restart(struct sim_checker *c, uint32_t id);
  * log is what its LOG_APPEND effects built, every round it holds is whole,
  * the light's is the whole agreed log) and I5 (every crossing made is in
  * the log as a crossing). */
+/* Poisson arrivals: judge vehicles as above (call after init). */
+int sim_check_vehicles(struct sim_checker *c, uint32_t vehicles, uint64_t seed,
+		       uint32_t headway_ms);
 void sim_check_final(struct sim_checker *c, const struct xr_node *nodes,
 		     uint64_t now);
 

@@ -1,19 +1,16 @@
-/* --compare-light (see sim_compare.h). For every seed: draw a Poisson
- * arrival stream per car node, run xroad on it (sim_run with the
- * COLLECT_INTENTS wave held back at a car until its next vehicle is there,
- * so round r of car c is its r-th vehicle), run the fixed-cycle light on the
- * very same vehicles (same approach, same turn xr_pick_turn gives the core),
- * and pool the delays of all seeds per system. */
+/* --compare-light (see sim_compare.h). For every seed: run xroad with
+ * Poisson arrivals (open rounds: each car node's vehicles come as the core
+ * draws them, xr_vehicle_arrival_ms), run the fixed-cycle light on the very
+ * same vehicles (same arrival, approach, and the turn xr_pick_turn gives the
+ * core for that vehicle), and pool the delays of all seeds per system. */
 #include "sim_compare.h"
 
 #include <inttypes.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim_compare_svg.h"
 #include "sim_fixed_light.h"
-#include "sim_rng.h"
 #include "sim_world.h"
 
 void sim_compare_defaults(struct sim_compare_config *c)
@@ -88,18 +85,11 @@ int sim_compare_run(const struct sim_compare_config *c, FILE *out)
 	int status = 0;
 	for (uint64_t s = 0; s < c->seeds; s++) {
 		uint64_t seed = c->first_seed + s;
-		struct sim_rng r;
-		sim_rng_seed(&r, seed, 4);
-		for (uint32_t car = 1; car <= C; car++) {
-			double t = 0;
-			for (uint32_t k = 1; k <= R; k++) {
-				/* Exponential gaps: a Poisson stream. */
-				t += -log(1.0 - sim_rng_unit(&r)) *
-				     c->headway_ms;
+		for (uint32_t car = 1; car <= C; car++)
+			for (uint32_t k = 1; k <= R; k++)
 				arrivals[(size_t)car * (R + 1) + k] =
-					(uint64_t)t;
-			}
-		}
+					xr_vehicle_arrival_ms(seed, car, k,
+							      c->headway_ms);
 		struct sim_config cfg;
 		sim_config_defaults(&cfg);
 		cfg.seed = seed;
@@ -108,7 +98,8 @@ int sim_compare_run(const struct sim_compare_config *c, FILE *out)
 		cfg.cross_ms = c->cross_ms;
 		cfg.schedule = c->schedule;
 		cfg.verbose = c->verbose;
-		cfg.arrivals = arrivals;
+		cfg.arrivals = XR_ARRIVALS_POISSON;
+		cfg.headway_ms = c->headway_ms;
 		cfg.exit_ms = exits;
 		cfg.out = out;
 		char extra[120];

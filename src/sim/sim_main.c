@@ -3,6 +3,7 @@
  *   xroad-sim --seeds N --first-seed S [--cars C]
  *             [--topology star|ring|line|complete|random] [--faults]
  *             [--rounds R] [--verbose] [--fifo] [--schedule rules|optimal]
+ *             [--arrivals always|poisson [--headway-ms MS]]
  *             [--compare-light ... [--svg F]]
  *
  * Runs seeds S .. S+N-1 one after the other; prints a violation with its
@@ -32,6 +33,10 @@ static int usage(const char *why, const char *arg)
 		"                 [--faults] [--rounds R] [--verbose] [--fifo]\n"
 		"                 [--snapshots] [--schedule rules|optimal]\n"
 		"                 [--cross-ms MS] [--resend-ms MS] [--stall-ms MS]\n"
+		"                 [--arrivals always|poisson] [--headway-ms MS]\n"
+		"                 (poisson: --rounds vehicles per car node, "
+		"mean gap\n"
+		"                 --headway-ms, 1000 by default; open rounds)\n"
 		"       xroad-sim --compare-light [--seeds N] [--first-seed S] "
 		"[--cars C]\n"
 		"                 [--rounds VEHICLES_PER_CAR] [--cross-ms MS]\n"
@@ -134,6 +139,7 @@ int main(int argc, char **argv)
 				break;
 			case 7:
 				cmp.headway_ms = (uint32_t)v;
+				cfg.headway_ms = (uint32_t)v;
 				break;
 			case 8:
 				cmp.green_ms = (uint32_t)v;
@@ -160,6 +166,14 @@ int main(int argc, char **argv)
 					"unknown schedule (rules, optimal)",
 					val);
 			cmp.schedule = cfg.schedule;
+			i++;
+		} else if (strcmp(a, "--arrivals") == 0) {
+			if (val == NULL)
+				return usage("missing value after", a);
+			if (xr_arrivals_parse(val, &cfg.arrivals) != 0)
+				return usage(
+					"unknown arrivals (always, poisson)",
+					val);
 			i++;
 		} else if (strcmp(a, "--faults") == 0) {
 			cfg.faults = true;
@@ -290,9 +304,13 @@ int main(int argc, char **argv)
 	if (cfg.snapshots)
 		printf("snapshots: %u started, %u complete and checked for I6\n",
 		       total.snapshots_started, total.snapshots_checked);
-	printf("config: cars %u topology %s rounds %u %s, failed seeds %" PRIu64
+	char arrivals[64] = "";
+	if (cfg.arrivals == XR_ARRIVALS_POISSON)
+		snprintf(arrivals, sizeof arrivals,
+			 " arrivals poisson headway %u ms", cfg.headway_ms);
+	printf("config: cars %u topology %s rounds %u%s %s, failed seeds %" PRIu64
 	       "\n",
-	       cfg.cars, sim_topology_name(cfg.topology), cfg.rounds,
+	       cfg.cars, sim_topology_name(cfg.topology), cfg.rounds, arrivals,
 	       cfg.faults ? "with faults" : "fault-free", failed);
 	/* Wall time on stderr: stdout must be identical run after run. */
 	fprintf(stderr,

@@ -134,6 +134,7 @@ void sim_config_defaults(struct sim_config *cfg)
 	cfg->cross_ms = 50;
 	cfg->resend_ms = 100;
 	cfg->stall_ms = 400;
+	cfg->headway_ms = 1000; /* with --arrivals poisson */
 	/* Failover in fault runs: a heartbeat per resend period, and a light
 	 * is given up after five silent ones. That is more than any delay of
 	 * the network model (40 ms, spikes up to 600 ms are rare), so most
@@ -146,9 +147,15 @@ void sim_config_defaults(struct sim_config *cfg)
 
 void sim_repro(const struct sim_config *cfg, char *buf, size_t len)
 {
+	char arrivals[64] = "";
+	/* --compare-light names its own (repro_extra). */
+	if (cfg->arrivals == XR_ARRIVALS_POISSON && cfg->repro_extra == NULL)
+		snprintf(arrivals, sizeof arrivals,
+			 " --arrivals poisson --headway-ms %u",
+			 cfg->headway_ms);
 	snprintf(buf, len,
 		 "build/xroad-sim --seeds 1 --first-seed %" PRIu64
-		 " --cars %u --topology %s%s --rounds %u%s%s%s%s",
+		 " --cars %u --topology %s%s --rounds %u%s%s%s%s%s",
 		 cfg->seed, cfg->cars, sim_topology_name(cfg->topology),
 		 cfg->faults ? " --faults" : "", cfg->rounds,
 		 cfg->fifo ? " --fifo" : "",
@@ -156,7 +163,7 @@ void sim_repro(const struct sim_config *cfg, char *buf, size_t len)
 		 cfg->schedule != XR_SCHEDULE_RULES
 			 ? xr_schedule_name(cfg->schedule)
 			 : "",
-		 cfg->repro_extra != NULL ? cfg->repro_extra : "");
+		 arrivals, cfg->repro_extra != NULL ? cfg->repro_extra : "");
 }
 
 /* ------------------------------------------------------------ heap */
@@ -411,19 +418,6 @@ static void transmit(struct world *w, const struct xr_msg *m)
 			}
 		} else {
 			at = w->now + sim_rng_range(&w->net, 1, 2);
-		}
-		/* --compare-light: a car's vehicle cannot join a round before
-		 * it has arrived at the crossroad. */
-		if (w->cfg->arrivals != NULL && m->type == XR_MSG_WAVE &&
-		    m->u.wave.kind == XR_WAVE_COLLECT_INTENTS &&
-		    !m->u.wave.echo && m->to != 0 &&
-		    m->u.wave.round <= w->cfg->rounds) {
-			uint64_t arr =
-				w->cfg->arrivals[(size_t)m->to *
-							 (w->cfg->rounds + 1) +
-						 m->u.wave.round];
-			if (at < arr)
-				at = arr;
 		}
 		if (!w->faulty || w->cfg->fifo) {
 			if (at < w->link_last[m->from][m->to])
@@ -689,6 +683,8 @@ static int build(struct world *w)
 		nc->stall_ms = cfg->stall_ms;
 		nc->rounds = cfg->rounds;
 		nc->schedule = cfg->schedule;
+		nc->arrivals = cfg->arrivals;
+		nc->headway_ms = cfg->headway_ms;
 		if (cfg->faults) {
 			nc->heartbeat_ms = cfg->heartbeat_ms;
 			nc->fail_ms = cfg->fail_ms;
@@ -804,7 +800,10 @@ static uint64_t liveness_bound(const struct sim_config *cfg)
 	uint64_t per_round =
 		2000 + 6ull * cfg->stall_ms +
 		(uint64_t)cfg->cars * (cfg->cross_ms + 4ull * cfg->resend_ms);
-	return 10000 + cfg->rounds * per_round;
+	uint64_t rounds = cfg->rounds;
+	if (cfg->arrivals == XR_ARRIVALS_POISSON)
+		rounds *= cfg->cars; /* one vehicle per round at worst */
+	return 10000 + rounds * per_round;
 }
 
 static void cost_checks(struct world *w)
@@ -816,7 +815,7 @@ static void cost_checks(struct world *w)
 		st->waves++;
 		if (w->wave_count[id] == 2 * st->edges)
 			st->waves_exact++;
-		else if (!w->cfg->faults && w->cfg->arrivals == NULL)
+		else if (!w->cfg->faults)
 			sim_violation(
 				&w->v, w->now,
 				"cost: wave %u took %u messages, 2|E| = %u", id,
@@ -912,9 +911,15 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	w->v.seed = cfg->seed;
 	w->v.out = cfg->out;
 	w->v.print_max = 5;
+	/* Open rounds run as many rounds as it takes; the light's budget
+	 * (light.c, xr_light_start) bounds them. */
+	bool poisson = cfg->arrivals == XR_ARRIVALS_POISSON;
+	uint32_t rounds = poisson ? 2 * cfg->rounds * cfg->cars : cfg->rounds;
 	if (build(w) != 0 ||
-	    sim_check_init(&w->chk, cfg->cars, cfg->rounds,
-			   0xcbf29ce484222325ULL, &w->v) != 0) {
+	    sim_check_init(&w->chk, cfg->cars, rounds, 0xcbf29ce484222325ULL,
+			   &w->v) != 0 ||
+	    (poisson && sim_check_vehicles(&w->chk, cfg->rounds, cfg->seed,
+					   cfg->headway_ms) != 0)) {
 		teardown(w);
 		free(w);
 		return -1;
@@ -926,14 +931,15 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	}
 
 	/* The clock of the liveness bound starts at the heal, or when the
-	 * last vehicle has arrived (--compare-light). */
+	 * last vehicle has arrived (poisson). */
 	uint64_t bound = liveness_bound(cfg);
 	uint64_t bound_from = 0;
-	if (cfg->arrivals != NULL)
-		for (size_t i = 0;
-		     i < (size_t)(cfg->cars + 1) * (cfg->rounds + 1); i++)
-			if (cfg->arrivals[i] > bound_from)
-				bound_from = cfg->arrivals[i];
+	for (uint32_t car = 1; poisson && car <= cfg->cars; car++) {
+		uint64_t last = xr_vehicle_arrival_ms(
+			cfg->seed, car, cfg->rounds, cfg->headway_ms);
+		if (last > bound_from)
+			bound_from = last;
+	}
 	for (;;) {
 		if (w->v.count > 0 && !cfg->verbose)
 			break; /* the first violation is the reproduction */
@@ -966,8 +972,10 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 							 : w->st->heal_ms) +
 				    DRAIN_MS)
 			break;
-		uint64_t limit =
-			(cfg->faults ? w->f.heal_ms : bound_from) + bound;
+		uint64_t from = cfg->faults ? w->f.heal_ms : 0;
+		if (bound_from > from)
+			from = bound_from;
+		uint64_t limit = from + bound;
 		if (t > limit) {
 			w->now = limit;
 			sim_violation(&w->v, w->now,
@@ -1041,16 +1049,17 @@ int sim_run(const struct sim_config *cfg, struct sim_result *res)
 	w->st->cars_taken_out = w->chk.taken_out;
 	w->st->stale_take_outs = w->chk.stale_acts;
 	w->st->end_ms = w->now;
-	if (cfg->exit_ms != NULL) {
-		for (uint32_t c = 1; c <= cfg->cars; c++)
-			for (uint32_t r = 1; r <= cfg->rounds; r++)
-				cfg->exit_ms[(size_t)c * (cfg->rounds + 1) +
-					     r] =
-					w->chk.exit_ms[(size_t)c *
-							       (cfg->rounds +
-								2) +
-						       r];
-	}
+	for (uint32_t c = 1; cfg->exit_ms != NULL && c <= cfg->cars; c++)
+		for (uint32_t r = 1; r <= cfg->rounds; r++)
+			cfg->exit_ms[(size_t)c * (cfg->rounds + 1) + r] =
+				poisson ? w->chk.vehicle_exit_ms
+						  [(size_t)c *
+							   (cfg->rounds + 1) +
+						   r]
+					: w->chk.exit_ms[(size_t)c *
+								 (cfg->rounds +
+								  2) +
+							 r];
 	res->violations = w->v.count;
 	snprintf(res->first, sizeof res->first, "%s", w->v.first);
 	teardown(w);

@@ -15,7 +15,8 @@ struct sim_config {
 	uint64_t seed;
 	uint32_t cars; /* 1..31; car i has approach (i - 1) % 4 */
 	enum sim_topology topology;
-	uint32_t rounds; /* rounds the light runs */
+	uint32_t rounds; /* rounds the light runs; with poisson arrivals,
+			  * vehicles per car node */
 	bool faults;     /* fault phase (loss, duplication, delay spikes,
 			   * reordering, clogging, partitions, crashes and
 			   * restarts of cars and of the light), then heal */
@@ -31,12 +32,13 @@ struct sim_config {
 	 * their message costs are the protocol's alone. */
 	uint32_t heartbeat_ms;
 	uint32_t fail_ms;
-	/* --compare-light: car c cannot start round r (the COLLECT_INTENTS
-	 * wave does not reach it) before arrivals[c * (rounds + 1) + r], the
-	 * time its r-th vehicle arrives. NULL otherwise. Borrowed. */
-	const uint64_t *arrivals;
+	/* When vehicles come (node.h): always (one per car and round) or
+	 * poisson (open rounds, mean gap headway_ms per car node). */
+	enum xr_arrivals arrivals;
+	uint32_t headway_ms;
 	/* Filled when not NULL: exit_ms[c * (rounds + 1) + r], the time car
-	 * c left the box in round r (0 = never). Borrowed. */
+	 * c left the box in round r, or with poisson with its r-th vehicle
+	 * (0 = never). Borrowed. */
 	uint64_t *exit_ms;
 	FILE *out; /* violations and --verbose lines */
 	const char

@@ -84,6 +84,10 @@ static int check_intents(const struct xr_car_intent *in, uint32_t n,
 			return xr_why(why, why_len, XR_ERANGE,
 				      "%s[%u].turn: %u out of range", what, i,
 				      (unsigned)in[i].turn);
+		if ((unsigned)in[i].lane > XR_LANE_DONE)
+			return xr_why(why, why_len, XR_ERANGE,
+				      "%s[%u].lane: %u out of range", what, i,
+				      (unsigned)in[i].lane);
 	}
 	return 0;
 }
@@ -195,6 +199,7 @@ int xr_msg_check(const struct xr_msg *m, char *why, size_t why_len)
 				   why_len);
 	case XR_MSG_CROSSED:
 	case XR_MSG_REJOIN:
+	case XR_MSG_ARRIVED:
 	case XR_MSG_MARKER:
 		return 0;
 	case XR_MSG_NOTICE:
@@ -305,6 +310,7 @@ static void build_intents(struct xr_pb_env *s, const struct xr_car_intent *in,
 		p->approach = (Xroad__Approach)(in[i].approach + 1);
 		p->turn = (Xroad__Turn)(in[i].turn + 1);
 		p->arrival_ms = in[i].arrival_ms;
+		p->lane = (Xroad__Lane)in[i].lane;
 		s->intent_ptrs[i] = p;
 	}
 }
@@ -490,6 +496,14 @@ int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
 		e->rejoin = p;
 		break;
 	}
+	case XR_MSG_ARRIVED: {
+		Xroad__Arrived *p = &s->body.arrived;
+		xroad__arrived__init(p);
+		p->round = m->u.arrived.round;
+		e->body_case = XROAD__ENVELOPE__BODY_ARRIVED;
+		e->arrived = p;
+		break;
+	}
 	case XR_MSG_REJOIN_STATE:
 		build_rejoin_state(s, &m->u.rejoin_state,
 				   &s->body.rejoin_state);
@@ -610,6 +624,11 @@ static int read_intents(Xroad__Intent *const *in, size_t n,
 			return xr_why(why, why_len, XR_ERANGE,
 				      "%s[%zu].turn: %d is not a turn", what, i,
 				      (int)in[i]->turn);
+		if ((unsigned)in[i]->lane > XR_LANE_DONE)
+			return xr_why(why, why_len, XR_ERANGE,
+				      "%s[%zu].lane: %d is not a lane", what, i,
+				      (int)in[i]->lane);
+		out[i].lane = (enum xr_lane)in[i]->lane;
 	}
 	*n_out = (uint32_t)n;
 	return 0;
@@ -767,6 +786,10 @@ static int read_body(const Xroad__Envelope *e, struct xr_msg *m, char *why,
 	case XROAD__ENVELOPE__BODY_REJOIN:
 		m->type = XR_MSG_REJOIN;
 		m->u.rejoin.round = e->rejoin->round;
+		return 0;
+	case XROAD__ENVELOPE__BODY_ARRIVED:
+		m->type = XR_MSG_ARRIVED;
+		m->u.arrived.round = e->arrived->round;
 		return 0;
 	case XROAD__ENVELOPE__BODY_REJOIN_STATE:
 		m->type = XR_MSG_REJOIN_STATE;
@@ -952,6 +975,8 @@ int xr_config_encode(const struct xr_node_config *c, uint8_t *buf, size_t cap,
 	p.heartbeat_ms = c->heartbeat_ms;
 	p.fail_ms = c->fail_ms;
 	p.schedule = (uint32_t)c->schedule;
+	p.arrivals = (uint32_t)c->arrivals;
+	p.headway_ms = c->headway_ms;
 	p.run = run;
 	return pack_checked(&p.base, buf, cap, len);
 }
@@ -1009,6 +1034,12 @@ static int config_read(const Xroad__NodeConfig *p, struct xr_node_config *c,
 			      "config: unknown schedule %u",
 			      (unsigned)p->schedule);
 	c->schedule = (enum xr_schedule)p->schedule;
+	if (p->arrivals > XR_ARRIVALS_POISSON)
+		return xr_why(why, why_len, XR_ERANGE,
+			      "config: unknown arrivals %u",
+			      (unsigned)p->arrivals);
+	c->arrivals = (enum xr_arrivals)p->arrivals;
+	c->headway_ms = p->headway_ms;
 	memcpy(c->run, run, run_len + 1);
 	return 0;
 }

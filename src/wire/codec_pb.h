@@ -26,6 +26,7 @@ struct xr_pb_env {
 		Xroad__DeadlockFound deadlock;
 		Xroad__Proceed proceed;
 		Xroad__Rejoin rejoin;
+		Xroad__Arrived arrived;
 		Xroad__RejoinState rejoin_state;
 		Xroad__Marker marker;
 		Xroad__Heartbeat heartbeat;

@@ -76,6 +76,11 @@ static void put_intent(struct line *l, const struct xr_car_intent *in)
 	put(l, ":");
 	put_turn(l, in->turn);
 	put(l, "@%llu", (unsigned long long)in->arrival_ms);
+	/* Only a collect's echo has one; older traces read as they did. */
+	if (in->lane == XR_LANE_EMPTY)
+		put(l, "/empty");
+	else if (in->lane == XR_LANE_DONE)
+		put(l, "/done");
 }
 
 static void put_intents(struct line *l, const char *key,
@@ -231,6 +236,9 @@ size_t xr_msg_describe(const struct xr_msg *m, char *buf, size_t cap)
 	case XR_MSG_REJOIN:
 		put(&l, " r%u", m->u.rejoin.round);
 		break;
+	case XR_MSG_ARRIVED:
+		put(&l, " r%u", m->u.arrived.round);
+		break;
 	case XR_MSG_REJOIN_STATE:
 		put_rejoin_state(&l, &m->u.rejoin_state);
 		break;
@@ -317,6 +325,8 @@ size_t xr_effect_describe(uint32_t node, const struct xr_effect *fx, char *buf,
 	}
 	if (uses_exit || fx->at_ms != 0)
 		put(&l, " at=%llu", (unsigned long long)fx->at_ms);
+	if (fx->vehicle != 0)
+		put(&l, " vehicle=%u", fx->vehicle);
 	if (fx->after_deadlock)
 		put(&l, " after_deadlock");
 	if (uses_deadlock || fx->override.epoch != 0 ||
@@ -355,6 +365,9 @@ size_t xr_config_describe(const struct xr_node_config *c, char *buf, size_t cap)
 	/* Only when not the default, so older traces read as they did. */
 	if (c->schedule != XR_SCHEDULE_RULES)
 		put(&l, "schedule=%s ", xr_schedule_name(c->schedule));
+	if (c->arrivals != XR_ARRIVALS_ALWAYS)
+		put(&l, "arrivals=%s headway_ms=%u ",
+		    xr_arrivals_name(c->arrivals), c->headway_ms);
 	put(&l, "run=");
 	/* The run id comes from a config file: keep the line one line. */
 	for (size_t i = 0; i < sizeof c->run && c->run[i] != '\0'; i++) {

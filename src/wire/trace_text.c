@@ -30,6 +30,8 @@ const char *xr_timer_name(enum xr_timer t)
 		return "tick";
 	case XR_TIMER_CROSS:
 		return "cross";
+	case XR_TIMER_ARRIVAL:
+		return "arrival";
 	case XR_TIMERS:
 		break;
 	}

@@ -30,7 +30,8 @@ static inline void sample_msg(enum xr_msg_type t, bool full, struct xr_msg *m)
 	memset(m, 0, sizeof *m);
 	m->from = 1;
 	m->to = full ? XR_MAX_NODES - 1 : 2;
-	m->epoch = full ? XR_EPOCH_MAX : 1; /* the largest epoch codec.h allows */
+	m->epoch =
+		full ? XR_EPOCH_MAX : 1; /* the largest epoch codec.h allows */
 	m->snapshot = full ? 0xfffffffeu : 0;
 	m->type = t;
 	switch (t) {
@@ -57,7 +58,8 @@ static inline void sample_msg(enum xr_msg_type t, bool full, struct xr_msg *m)
 		m->u.crossed.crossed_ms = full ? UINT64_MAX : 1234;
 		break;
 	case XR_MSG_NOTICE:
-		sample_crossing(&m->u.notice.crossing, full ? XR_MAX_CARS - 1 : 1);
+		sample_crossing(&m->u.notice.crossing,
+				full ? XR_MAX_CARS - 1 : 1);
 		break;
 	case XR_MSG_BLOCKED:
 		m->u.blocked.round = 3;
@@ -93,6 +95,9 @@ static inline void sample_msg(enum xr_msg_type t, bool full, struct xr_msg *m)
 		break;
 	case XR_MSG_REJOIN:
 		m->u.rejoin.round = full ? 0 : 3;
+		break;
+	case XR_MSG_ARRIVED:
+		m->u.arrived.round = full ? 0xffffffffu : 3;
 		break;
 	case XR_MSG_REJOIN_STATE: {
 		struct xr_rejoin_state *r = &m->u.rejoin_state;

@@ -56,8 +56,10 @@ static void enum_offsets(void)
 	m.type = XR_MSG_WAVE;
 	m.u.wave.kind = XR_WAVE_INTENT_SET;
 	m.u.wave.n_intents = 2;
-	m.u.wave.intents[0] = (struct xr_car_intent){1, XR_S, XR_RIGHT, 0};
-	m.u.wave.intents[1] = (struct xr_car_intent){2, XR_W, XR_LEFT, 5};
+	m.u.wave.intents[0] =
+		(struct xr_car_intent){1, XR_S, XR_RIGHT, 0, XR_LANE_VEHICLE};
+	m.u.wave.intents[1] =
+		(struct xr_car_intent){2, XR_W, XR_LEFT, 5, XR_LANE_VEHICLE};
 	CHECK_EQ_INT(xr_msg_encode(&m, buf, sizeof buf, &len), 0);
 
 	Xroad__Envelope *e = xroad__envelope__unpack(NULL, len, buf);

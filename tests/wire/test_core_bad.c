@@ -127,8 +127,9 @@ static void wrong_round(void)
 	m.u.rejoin_state.intents_fixed = true;
 	m.u.rejoin_state.n_intents = 4;
 	for (uint32_t i = 0; i < 4; i++)
-		m.u.rejoin_state.intents[i] = (struct xr_car_intent){
-			i + 1, (enum xr_approach)i, XR_RIGHT, 0};
+		m.u.rejoin_state.intents[i] =
+			(struct xr_car_intent){i + 1, (enum xr_approach)i,
+					       XR_RIGHT, 0, XR_LANE_VEHICLE};
 	struct xr_event ev = {.type = XR_EV_RECEIVE, .now_ms = 1, .msg = &m};
 	CHECK_EQ_INT(xr_node_step(&car, &ev), 0);
 	CHECK(!car.car.rejoining && car.car.round == 1);
@@ -168,8 +169,8 @@ static void out_of_range_enum(void)
 	m.type = (enum xr_msg_type)40;
 	refused(&light, &m, XR_ERANGE, "message type 40");
 
-	struct xr_event ev = {.type = XR_EV_TIMER, .now_ms = 1,
-			      .timer = (enum xr_timer)7};
+	struct xr_event ev = {
+		.type = XR_EV_TIMER, .now_ms = 1, .timer = (enum xr_timer)7};
 	CHECK_EQ_INT(xr_node_step(&light, &ev), XR_ERANGE);
 	CHECK_EQ_INT(light.out.n_msgs + light.out.n_effects, 0);
 }

@@ -26,8 +26,10 @@ static void messages(void)
 	m.u.wave.kind = XR_WAVE_INTENT_SET;
 	m.u.wave.round = 1;
 	m.u.wave.n_intents = 2;
-	m.u.wave.intents[0] = (struct xr_car_intent){1, XR_S, XR_STRAIGHT, 0};
-	m.u.wave.intents[1] = (struct xr_car_intent){2, XR_E, XR_LEFT, 0};
+	m.u.wave.intents[0] = (struct xr_car_intent){1, XR_S, XR_STRAIGHT, 0,
+						     XR_LANE_VEHICLE};
+	m.u.wave.intents[1] =
+		(struct xr_car_intent){2, XR_E, XR_LEFT, 0, XR_LANE_VEHICLE};
 	CHECK_EQ_STR(msg(&m), "0->2 Wave#3 IntentSet r1 down "
 			      "intents=[1:S:straight@0 2:E:left@0]");
 
@@ -57,11 +59,11 @@ static void messages(void)
 	CHECK_EQ_STR(msg(&m), "1->3 Probe r2 e1 init=1 path=[1,2]");
 
 	sample_msg(XR_MSG_BLOCKED, false, &m);
-	CHECK_EQ_STR(msg(&m),
-		     "1->2 Blocked r3 seen=1 overrides=2 waits=[1,2]");
+	CHECK_EQ_STR(msg(&m), "1->2 Blocked r3 seen=1 overrides=2 waits=[1,2]");
 	m.u.blocked.held = true;
 	m.u.blocked.n_waits = 0;
-	CHECK_EQ_STR(msg(&m), "1->2 Blocked r3 seen=1 overrides=2 held waits=[]");
+	CHECK_EQ_STR(msg(&m),
+		     "1->2 Blocked r3 seen=1 overrides=2 held waits=[]");
 
 	sample_msg(XR_MSG_CROSSED, false, &m);
 	CHECK_EQ_STR(msg(&m), "1->2 Crossed r3 at=1234");
@@ -75,6 +77,25 @@ static void messages(void)
 	CHECK_EQ_STR(msg(&m), "1->2 Proceed r3 e5");
 	sample_msg(XR_MSG_REJOIN, false, &m);
 	CHECK_EQ_STR(msg(&m), "1->2 Rejoin r3");
+
+	/* Open rounds: a collect's echo says a lane is empty or done. */
+	sample_msg(XR_MSG_ARRIVED, false, &m);
+	CHECK_EQ_STR(msg(&m), "1->2 Arrived r3");
+	memset(&m, 0, sizeof m);
+	m.from = 2;
+	m.to = 0;
+	m.type = XR_MSG_WAVE;
+	m.u.wave.wave = 4;
+	m.u.wave.kind = XR_WAVE_COLLECT_INTENTS;
+	m.u.wave.round = 2;
+	m.u.wave.echo = true;
+	m.u.wave.n_intents = 2;
+	m.u.wave.intents[0] =
+		(struct xr_car_intent){.car = 1, .lane = XR_LANE_EMPTY};
+	m.u.wave.intents[1] =
+		(struct xr_car_intent){.car = 2, .lane = XR_LANE_DONE};
+	CHECK_EQ_STR(msg(&m), "2->0 ep=0 Wave#4 CollectIntents r2 echo "
+			      "intents=[1:S:right@0/empty 2:S:right@0/done]");
 	sample_msg(XR_MSG_MARKER, false, &m);
 	m.snapshot = 2;
 	CHECK_EQ_STR(msg(&m), "1->2 snap=2 Marker s2");
@@ -120,7 +141,8 @@ static void effects(void)
 	fx.type = XR_FX_ENTER;
 	fx.round = 1;
 	fx.car = 2;
-	fx.intent = (struct xr_car_intent){2, XR_E, XR_LEFT, 10};
+	fx.intent =
+		(struct xr_car_intent){2, XR_E, XR_LEFT, 10, XR_LANE_VEHICLE};
 	xr_effect_describe(2, &fx, buf, sizeof buf);
 	CHECK_EQ_STR(buf, "fx 2 Enter r1 car=2 intent=2:E:left@10");
 
@@ -196,10 +218,11 @@ static void config(void)
 	c.heartbeat_ms = 200;
 	c.fail_ms = 1000;
 	xr_config_describe(&c, buf, sizeof buf);
-	CHECK_EQ_STR(buf, "config self=0 light=0 cars=[1:S 2:E] nbrs=[1,2] "
-			  "seed=42 weights=1/2/1 cross_ms=0 resend_ms=50 "
-			  "stall_ms=1000 rounds=2 heartbeat_ms=200 fail_ms=1000 "
-			  "run=a\\x20b\\x0a");
+	CHECK_EQ_STR(buf,
+		     "config self=0 light=0 cars=[1:S 2:E] nbrs=[1,2] "
+		     "seed=42 weights=1/2/1 cross_ms=0 resend_ms=50 "
+		     "stall_ms=1000 rounds=2 heartbeat_ms=200 fail_ms=1000 "
+		     "run=a\\x20b\\x0a");
 }
 
 int main(void)
