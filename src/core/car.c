@@ -51,8 +51,8 @@ static xr_set compute_waits(const struct xr_node *n)
 	for (uint32_t i = 0; i < c->n_overrides; i++) {
 		const struct xr_override *ov = &c->overrides[i];
 		if (ov->winner == self)
-			waits &= ~XR_SET(ov->loser);
-		else if (ov->loser == self)
+			waits &= ~(XR_SET(ov->loser) | ov->also);
+		else if (ov->loser == self || XR_HAS(ov->also, self))
 			waits |= XR_SET(ov->winner);
 	}
 	return waits & ~c->crossed;
@@ -312,7 +312,8 @@ static void apply_override(struct xr_node *n, const struct xr_override *ov,
 	if (ov->epoch > c->closed_epoch)
 		c->closed_epoch = ov->epoch;
 	/* A car keeps only the overrides that change its own edges. */
-	if ((ov->winner != self && ov->loser != self) ||
+	if ((ov->winner != self && ov->loser != self &&
+	     !XR_HAS(ov->also, self)) ||
 	    override_known(c, ov->epoch) || c->n_overrides >= XR_MAX_OVERRIDES)
 		return;
 	c->overrides[c->n_overrides++] = *ov;

@@ -18,13 +18,15 @@
  * and on no other of that epoch, so every cycle it acts on was real when it
  * was declared (I3): nothing in a cycle moves until the light acts. The
  * winner is the car of the cycle that arrived first, (arrival_ms, id); the
- * override reverses its edge to its successor in the cycle. Every edge it
- * ever reverses points from an earlier car to a later one, and afterwards
- * from the later to the earlier, so each override removes one of finitely
- * many "against the arrival order" edges: resolution terminates, and since a
- * graph whose edges all follow the arrival order has no cycle, every round
- * completes (I2). Reversal keeps a direct edge between every conflicting
- * pair, which is what keeps them out of the box together (I1). */
+ * override reverses its edge to its successor in the cycle, and to every
+ * later car on another cycle through it (also_losers). Every edge it ever
+ * reverses points from an earlier car to a later one, and afterwards from
+ * the later to the earlier, so each override removes at least one of
+ * finitely many "against the arrival order" edges: resolution terminates,
+ * and since a graph whose edges all follow the arrival order has no cycle,
+ * every round completes (I2). Reversal keeps a direct edge between every
+ * conflicting pair, which is what keeps them out of the box together (I1).
+ * Probes are started by one car per strongly connected set (initiators). */
 #include <string.h>
 
 #include "internal.h"
@@ -149,14 +151,56 @@ static void send_proceed(struct xr_node *n, uint32_t winner)
 			m->u.proceed.epoch = n->light.overrides[i].epoch;
 }
 
-static void start_detection(struct xr_node *n, const char *why)
+/* Who initiates the epoch's probes. A proven stall (check_stall: every car
+ * left is blocked, and its last report holds its edges now) shows the light
+ * the whole wait-for graph: one car of each strongly connected set of cars
+ * with a cycle is enough, since its probes come back to it along a cycle of
+ * that set. It is the set's first arrival, the winner of any cycle through
+ * it. One initiator per set rather than every waiting car: an epoch sends
+ * at most |edges| probes per initiator (car_probe.c), and a dense round of
+ * 31 cars sent thousands per crossing (issue 15). On the fallback (stall_ms
+ * without progress) reports may be stale: every waiting car initiates. */
+static xr_set initiators(const struct xr_node *n, xr_set waiting, bool proven)
+{
+	const struct xr_light *l = &n->light;
+	if (!proven)
+		return waiting;
+	xr_set reach[XR_MAX_NODES] = {0};
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++)
+		if (XR_HAS(waiting, id))
+			reach[id] = l->reports[id].waits & waiting;
+	for (uint32_t k = 0; k < XR_MAX_NODES; k++)
+		for (uint32_t i = 0; i < XR_MAX_NODES; i++)
+			if (XR_HAS(reach[i], k))
+				reach[i] |= reach[k];
+	xr_set chosen = 0, covered = 0;
+	for (uint32_t i = 0; i < XR_MAX_NODES; i++) {
+		if (!XR_HAS(reach[i], i) || XR_HAS(covered, i))
+			continue;
+		xr_set scc = 0;
+		for (uint32_t j = 0; j < XR_MAX_NODES; j++)
+			if (XR_HAS(reach[i], j) && XR_HAS(reach[j], i))
+				scc |= XR_SET(j);
+		covered |= scc;
+		const struct xr_car_intent *first = NULL;
+		for (uint32_t k = 0; k < l->n_intents; k++)
+			if (XR_HAS(scc, l->intents[k].car) &&
+			    (first == NULL ||
+			     xr_arrived_before(&l->intents[k], first)))
+				first = &l->intents[k];
+		chosen |= XR_SET(first != NULL ? first->car : i);
+	}
+	return chosen != 0 ? chosen : waiting;
+}
+
+static void start_detection(struct xr_node *n, const char *why, bool proven)
 {
 	struct xr_light *l = &n->light;
 	l->epoch++;
 	l->epoch_acted = false;
 	l->detecting = true;
 	l->epoch_started_ms = n->now_ms;
-	xr_set waiting = remaining(n);
+	xr_set waiting = initiators(n, remaining(n), proven);
 	xr_tracef(n, "%s -> detect epoch %u at %d cars", why, l->epoch,
 		  xr_set_count(waiting));
 	for (uint32_t i = 0; i < n->cfg.n_cars; i++) {
@@ -190,7 +234,7 @@ static void check_stall(struct xr_node *n)
 		    r->seen != l->n_log || r->overrides != l->override_epoch)
 			return;
 	}
-	start_detection(n, "every car left is blocked and knows all");
+	start_detection(n, "every car left is blocked and knows all", true);
 }
 
 static void progress(struct xr_node *n)
@@ -481,6 +525,9 @@ static int on_blocked(struct xr_node *n, const struct xr_msg *m)
 	r->seen = m->u.blocked.seen;
 	r->overrides = m->u.blocked.overrides;
 	r->n_waits = m->u.blocked.n_waits;
+	r->waits = 0;
+	for (uint32_t i = 0; i < m->u.blocked.n_waits; i++)
+		r->waits |= XR_SET(m->u.blocked.waits_for[i]);
 	/* A car that holds more than we logged holds entries of an older
 	 * numbering (light_takeover.c closes gaps): it gets the whole log again, and
 	 * each of our entries replaces what it holds at that index. */
@@ -511,6 +558,53 @@ static const struct xr_car_intent *intent_of(const struct xr_light *l,
 		if (l->intents[i].car == car)
 			return &l->intents[i];
 	return NULL;
+}
+
+/* The winner goes before every later car of its cycles at once, not only
+ * its successor in the one reported: each car it waits for (its last
+ * report) that arrived after it and, by the reports, waits for it again in
+ * turn. Overriding one edge per epoch made the first car of a dense round
+ * win epoch after epoch, once per edge (31 cars: 99 deadlocks a round).
+ *
+ * Each edge so reversed points from the winner to a later car, as the
+ * cycle's own: the arrival-order argument (top of this file) holds, since
+ * every reversal still turns an "earlier waits for later" edge into the
+ * other way. A report that is stale (the stall_ms fallback) can only name a
+ * car the winner no longer waits for; that car then waits for the winner,
+ * an edge along the arrival order, which no cycle can be made of alone:
+ * safe (I1 needs an edge between conflicting cars, and gets it) and
+ * terminating. The cycle reported is the deadlock declared (I3). */
+static xr_set also_losers(const struct xr_node *n, uint32_t winner,
+			  uint32_t loser)
+{
+	const struct xr_light *l = &n->light;
+	xr_set rest = remaining(n);
+	if (!l->reports[winner].valid)
+		return 0;
+	/* The cars from which the winner can be reached along reported
+	 * edges: a fixpoint, at most one pass per car. */
+	xr_set to_winner = XR_SET(winner);
+	for (bool grew = true; grew;) {
+		grew = false;
+		for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
+			const struct xr_car_report *r = &l->reports[id];
+			if (!XR_HAS(rest, id) || XR_HAS(to_winner, id) ||
+			    !r->valid || (r->waits & to_winner) == 0)
+				continue;
+			to_winner |= XR_SET(id);
+			grew = true;
+		}
+	}
+	xr_set also = l->reports[winner].waits & to_winner & rest &
+		      ~XR_SET(winner) & ~XR_SET(loser);
+	const struct xr_car_intent *wi = intent_of(l, winner);
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
+		const struct xr_car_intent *ti = intent_of(l, id);
+		if (XR_HAS(also, id) &&
+		    (ti == NULL || !xr_arrived_before(wi, ti)))
+			also &= ~XR_SET(id);
+	}
+	return also;
 }
 
 static int on_deadlock(struct xr_node *n, const struct xr_msg *m)
@@ -547,6 +641,7 @@ static int on_deadlock(struct xr_node *n, const struct xr_msg *m)
 	struct xr_override ov = {.epoch = l->epoch,
 				 .winner = cycle[w],
 				 .loser = cycle[(w + 1) % len]};
+	ov.also = also_losers(n, ov.winner, ov.loser);
 	l->epoch_acted = true;
 	l->pending = ov;
 	l->deadlocks++;
@@ -609,7 +704,8 @@ static void send_round_state(struct xr_node *n, uint32_t car)
 			if (ov == NULL)
 				break;
 			last = ov;
-			if ((ov->winner == car || ov->loser == car) &&
+			if ((ov->winner == car || ov->loser == car ||
+			     XR_HAS(ov->also, car)) &&
 			    s->n_overrides < XR_MAX_OVERRIDES - 1)
 				s->overrides[s->n_overrides++] = *ov;
 		}
@@ -808,7 +904,7 @@ void xr_light_tick(struct xr_node *n)
 	    n->now_ms - l->last_progress_ms >= n->cfg.stall_ms &&
 	    (!l->detecting ||
 	     n->now_ms - l->epoch_started_ms >= n->cfg.stall_ms)) {
-		start_detection(n, "no progress for stall_ms");
+		start_detection(n, "no progress for stall_ms", false);
 		/* A car of the round that has not reported for stall_ms (a
 		 * waiting car reports every resend_ms) may not know the set
 		 * at all: a restarted car can take a late answer to an older

@@ -155,6 +155,12 @@ static bool cars_ok(const struct xr_node *n, const uint32_t *ids, uint32_t k)
 	return true;
 }
 
+static bool override_ok(const struct xr_node *n, const struct xr_override *o)
+{
+	return cars_ok(n, &o->winner, 1) && cars_ok(n, &o->loser, 1) &&
+	       (o->also & ~n->car_set) == 0 && !XR_HAS(o->also, o->winner);
+}
+
 static int check_values(const struct xr_node *n, const struct xr_msg *m)
 {
 	switch (m->type) {
@@ -174,8 +180,7 @@ static int check_values(const struct xr_node *n, const struct xr_msg *m)
 			if (!crossing_ok(n, &w->log[i]))
 				return XR_ERANGE;
 		if (w->kind == XR_WAVE_OVERRIDE && !w->echo &&
-		    (!w->has_override || !cars_ok(n, &w->override.winner, 1) ||
-		     !cars_ok(n, &w->override.loser, 1)))
+		    (!w->has_override || !override_ok(n, &w->override)))
 			return XR_ERANGE;
 		return 0;
 	}
@@ -222,8 +227,7 @@ static int check_values(const struct xr_node *n, const struct xr_msg *m)
 			if (!crossing_ok(n, &s->log[i]))
 				return XR_ERANGE;
 		for (uint32_t i = 0; i < s->n_overrides; i++)
-			if (!cars_ok(n, &s->overrides[i].winner, 1) ||
-			    !cars_ok(n, &s->overrides[i].loser, 1))
+			if (!override_ok(n, &s->overrides[i]))
 				return XR_ERANGE;
 		return 0;
 	}

@@ -102,6 +102,9 @@ struct xr_override {
 	uint32_t epoch;
 	uint32_t winner;
 	uint32_t loser;
+	/* The other cars the winner goes before (light.c, "breaking a
+	 * cycle"): every later car it waits for on a cycle through it. */
+	xr_set also;
 };
 
 struct xr_wave_msg {
@@ -422,6 +425,7 @@ struct xr_car_report { /* the light's record of a car's last Blocked */
 	uint32_t seen;
 	uint32_t overrides;
 	uint32_t n_waits;
+	xr_set waits; /* the cars it waits for, as reported */
 };
 
 struct xr_light {

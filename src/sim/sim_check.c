@@ -317,6 +317,27 @@ static void check_deadlock(struct sim_checker *c, const struct xr_node *nodes,
 			"%u",
 			fx->override.winner, fx->override.loser, fx->cycle[w],
 			fx->cycle[(w + 1) % n]);
+	/* The other cars the winner goes before: each still in the round and
+	 * arrived after it, so every edge reversed goes from an earlier to a
+	 * later car, which is what makes resolution terminate (light.c). */
+	const struct xr_car_intent *wi = intent_of(l, fx->override.winner);
+	for (uint32_t t = 1; t <= c->cars; t++) {
+		if (!HAS(fx->override.also, t))
+			continue;
+		const struct xr_car_intent *ti = intent_of(l, t);
+		if (ti == NULL || HAS(gone, t) || t == fx->override.winner ||
+		    !xr_arrived_before(wi, ti)) {
+			sim_violation(c->v, now,
+				      "I3: override e%u puts %u before car %u, "
+				      "%s",
+				      fx->override.epoch, fx->override.winner,
+				      t,
+				      ti == NULL ? "which is not in the round"
+				      : HAS(gone, t) ? "which is past the line"
+						     : "which arrived first");
+			return;
+		}
+	}
 }
 
 /* Poisson arrivals: the vehicle a car drives in is its next one, there

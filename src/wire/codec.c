@@ -158,6 +158,10 @@ static int check_overrides(const struct xr_override *o, uint32_t n,
 			rc = check_id(o[i].winner, what, i, why, why_len);
 		if (rc == 0)
 			rc = check_id(o[i].loser, what, i, why, why_len);
+		if (rc == 0 && (o[i].also >> XR_MAX_NODES) != 0)
+			rc = xr_why(why, why_len, XR_ERANGE,
+				    "%s[%u].also: a node id past %u", what, i,
+				    XR_MAX_NODES - 1);
 		if (rc != 0)
 			return rc;
 	}
@@ -341,6 +345,7 @@ static void build_override(Xroad__Override *p, const struct xr_override *o)
 	p->epoch = o->epoch;
 	p->winner = o->winner;
 	p->loser = o->loser;
+	p->also = o->also;
 }
 
 /* protobuf-c wants non-const arrays; copying 31 ids keeps the input const. */
@@ -664,6 +669,7 @@ static void read_override(const Xroad__Override *o, struct xr_override *out)
 	out->epoch = o->epoch;
 	out->winner = o->winner;
 	out->loser = o->loser;
+	out->also = o->also;
 }
 
 static int read_ids(const uint32_t *in, size_t n, uint32_t *out,

@@ -119,6 +119,10 @@ static void put_log(struct line *l, const struct xr_crossing *c, uint32_t n)
 static void put_override(struct line *l, const struct xr_override *o)
 {
 	put(l, "e%u:%u>%u", o->epoch, o->winner, o->loser);
+	/* Only when set, so older traces read as they did. */
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++)
+		if ((o->also >> id) & 1u)
+			put(l, ",%u", id);
 }
 
 static void put_ids(struct line *l, const char *key, const uint32_t *ids,

@@ -21,6 +21,8 @@ static struct xr_node nodes[XR_MAX_NODES];
 static struct xr_msg queue[MAXQ];
 static size_t q_head, q_tail;
 static int n_nodes, deadlocks, in_box[XR_MAX_NODES];
+/* Edges reversed by the overrides: the loser's and every `also` car's. */
+static int reversed;
 static bool down[XR_MAX_NODES];
 static uint64_t now;
 
@@ -50,8 +52,10 @@ static void apply(struct xr_node *n)
 		}
 		if (fx->type == XR_FX_EXIT)
 			in_box[fx->car] = 0;
-		if (fx->type == XR_FX_DEADLOCK)
+		if (fx->type == XR_FX_DEADLOCK) {
 			deadlocks++;
+			reversed += 1 + __builtin_popcountll(fx->override.also);
+		}
 	}
 	for (uint32_t i = 0; i < n->out.n_msgs; i++) {
 		if (q_tail - q_head >= MAXQ) {
@@ -73,6 +77,7 @@ static void cluster_start(int cars, const uint32_t weights[3], uint32_t rounds,
 	memset(down, 0, sizeof down);
 	q_head = q_tail = 0;
 	deadlocks = 0;
+	reversed = 0;
 	now = 0;
 	for (int id = 0; id < n_nodes; id++) {
 		struct xr_node_config cfg = {0};

@@ -40,7 +40,7 @@ static void messages(void)
 	m.u.wave.log[0] = (struct xr_crossing){1, 0, 2, false};
 	m.u.wave.log[1] = (struct xr_crossing){1, 1, 4, true};
 	m.u.wave.has_override = true;
-	m.u.wave.override = (struct xr_override){1, 2, 3};
+	m.u.wave.override = (struct xr_override){1, 2, 3, 0};
 	m.epoch = 2;
 	CHECK_EQ_STR(msg(&m), "0->2 ep=2 Wave#3 RoundEnd r1 echo "
 			      "override=e1:2>3 log=[r1#0:2 r1#1:4 left]");
@@ -172,7 +172,7 @@ static void effects(void)
 	memset(&fx, 0, sizeof fx);
 	fx.type = XR_FX_DEADLOCK;
 	fx.round = 1;
-	fx.override = (struct xr_override){1, 1, 2};
+	fx.override = (struct xr_override){1, 1, 2, 0};
 	fx.n_cycle = 4;
 	for (uint32_t i = 0; i < 4; i++)
 		fx.cycle[i] = i + 1;
