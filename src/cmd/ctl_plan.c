@@ -72,6 +72,30 @@ static uint32_t find_cycles(const unsigned waits[XR_APPROACHES],
 	return n;
 }
 
+/* As the light's override (src/core/light.c, also_losers): besides the
+ * loser, the winner goes before every car it waits for that arrived after it
+ * (a higher car id: equal arrivals) and can reach it again, i.e. every later
+ * car on another cycle through it. */
+static unsigned also_of(const unsigned g[XR_APPROACHES],
+			const bool present[XR_APPROACHES], enum xr_approach w,
+			enum xr_approach l)
+{
+	unsigned to_w = 1u << w;
+	for (bool grew = true; grew;) {
+		grew = false;
+		for (int a = 0; a < XR_APPROACHES; a++)
+			if (present[a] && !(to_w & (1u << a)) &&
+			    (g[a] & to_w)) {
+				to_w |= 1u << a;
+				grew = true;
+			}
+	}
+	unsigned also = g[w] & to_w & ~(1u << w) & ~(1u << l);
+	for (int t = 0; t <= (int)w; t++)
+		also &= ~(1u << t);
+	return also;
+}
+
 /* The optimal schedule's edges and phases for the present cars. */
 static int compute_optimal(struct xr_plan *out)
 {
@@ -166,11 +190,17 @@ int xr_plan_compute_schedule(const bool present[XR_APPROACHES],
 			return XR_EINVAL;
 		/* members[0] is the earliest (arrival, car) by construction. */
 		enum xr_approach w = c.members[0], l = c.members[1];
-		g[w] &= ~(1u << l);
-		g[l] |= 1u << w;
+		unsigned also = also_of(g, present, w, l);
+		for (int t = 0; t < XR_APPROACHES; t++) {
+			if (t != (int)l && !(also & (1u << t)))
+				continue;
+			g[w] &= ~(1u << t);
+			g[t] |= 1u << w;
+		}
 		out->overrides[out->n_overrides].cycle = c;
 		out->overrides[out->n_overrides].winner = w;
 		out->overrides[out->n_overrides].loser = l;
+		out->overrides[out->n_overrides].also = also;
 		out->n_overrides++;
 	}
 	memcpy(out->final_waits, g, sizeof g);
@@ -245,9 +275,14 @@ static void print_json(const struct xr_plan *p)
 	for (uint32_t i = 0; i < p->n_overrides; i++) {
 		printf("%s{\"cycle\":", i ? "," : "");
 		print_cycle_json(&p->overrides[i].cycle);
-		printf(",\"winner\":\"%s\",\"loser\":\"%s\"}",
+		printf(",\"winner\":\"%s\",\"loser\":\"%s\",\"also\":[",
 		       xr_approach_name(p->overrides[i].winner),
 		       xr_approach_name(p->overrides[i].loser));
+		for (int a = 0, k = 0; a < XR_APPROACHES; a++)
+			if (p->overrides[i].also & (1u << a))
+				printf("%s\"%s\"", k++ ? "," : "",
+				       xr_approach_name((enum xr_approach)a));
+		printf("]}");
 	}
 	printf("],\"order\":[");
 	for (uint32_t i = 0; i < p->n_order; i++)
@@ -306,11 +341,17 @@ static void print_text(const struct xr_plan *p)
 		printf("override %u: cycle ", i + 1);
 		print_cycle_text(&p->overrides[i].cycle);
 		printf(": winner %s (earliest arrival, car %u) goes first; edge "
-		       "%s -> %s reversed\n",
+		       "%s -> %s reversed",
 		       xr_approach_name(p->overrides[i].winner),
 		       xr_plan_car_id(p->overrides[i].winner),
 		       xr_approach_name(p->overrides[i].winner),
 		       xr_approach_name(p->overrides[i].loser));
+		for (int a = 0; a < XR_APPROACHES; a++)
+			if (p->overrides[i].also & (1u << a))
+				printf(", and %s -> %s",
+				       xr_approach_name(p->overrides[i].winner),
+				       xr_approach_name((enum xr_approach)a));
+		printf("\n");
 	}
 	printf("crossing order:");
 	for (uint32_t i = 0; i < p->n_order; i++)

@@ -51,12 +51,15 @@ struct xr_plan {
 	uint32_t n_cycles;
 	struct xr_plan_cycle cycles[XR_PLAN_MAX_CYCLES];
 	/* The overrides in the order the light would make them: the cycle it
-	 * resolved, the winner and the loser whose edge was reversed. */
+	 * resolved, the winner and the loser whose edge was reversed, and the
+	 * other later cars on a cycle through the winner that it goes before
+	 * too (bit per approach; src/core/light.c, also_losers). */
 	uint32_t n_overrides;
 	struct {
 		struct xr_plan_cycle cycle;
 		enum xr_approach winner;
 		enum xr_approach loser;
+		unsigned also;
 	} overrides[XR_PLAN_MAX_OVERRIDES];
 	/* The wait-for graph after every override: acyclic. */
 	unsigned final_waits[XR_APPROACHES];

@@ -51,14 +51,20 @@ static struct xr_car_intent mk(int a, enum xr_turn t)
 }
 
 /* Cycle check by transitive closure: independent of the plan's search. */
-static bool has_cycle(const unsigned waits[4])
+/* reach[i] bit j: a path of edges leads from i to j. */
+static void closure(const unsigned waits[4], unsigned reach[4])
 {
-	unsigned reach[4];
-	memcpy(reach, waits, sizeof reach);
+	memcpy(reach, waits, 4 * sizeof reach[0]);
 	for (int k = 0; k < 4; k++)
 		for (int i = 0; i < 4; i++)
 			if (reach[i] & (1u << k))
 				reach[i] |= reach[k];
+}
+
+static bool has_cycle(const unsigned waits[4])
+{
+	unsigned reach[4];
+	closure(waits, reach);
 	for (int i = 0; i < 4; i++)
 		if (reach[i] & (1u << i))
 			return true;
@@ -149,8 +155,27 @@ static void check_combo(const bool present[4], const enum xr_turn turn[4],
 		CHECK(p.overrides[i].loser == c->members[(at + 1) % c->n],
 		      "%s: override %u loser is not the winner's successor", name,
 		      i);
-		g[p.overrides[i].winner] &= ~(1u << p.overrides[i].loser);
-		g[p.overrides[i].loser] |= 1u << p.overrides[i].winner;
+		/* The other cars it goes before: each a later car it waits
+		 * for that closes a cycle with it (by closure here, not by the
+		 * plan's search), and no other (light.c, also_losers). */
+		enum xr_approach w = p.overrides[i].winner;
+		unsigned reach[4];
+		closure(g, reach);
+		unsigned want = 0;
+		for (int t = (int)w + 1; t < 4; t++)
+			if ((g[w] & (1u << t)) && (reach[t] & (1u << w)) &&
+			    t != (int)p.overrides[i].loser)
+				want |= 1u << t;
+		CHECK(p.overrides[i].also == want,
+		      "%s: override %u goes before %#x as well, want %#x", name,
+		      i, p.overrides[i].also, want);
+		g[w] &= ~(1u << p.overrides[i].loser);
+		g[p.overrides[i].loser] |= 1u << w;
+		for (int t = 0; t < 4; t++)
+			if (p.overrides[i].also & (1u << t)) {
+				g[w] &= ~(1u << t);
+				g[t] |= 1u << w;
+			}
 	}
 	CHECK(!has_cycle(g), "%s: still cyclic after the overrides", name);
 	CHECK(memcmp(g, p.final_waits, sizeof g) == 0,
