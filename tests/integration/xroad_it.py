@@ -1758,6 +1758,17 @@ def scenario_config(args, tmp):
         (good + "fail_ms = 300\n", None, 2, "c.conf:5: fail_ms: 300 is less than two heartbeats"),
         (good + "heartbeat_ms = 0\n", None, 2, "c.conf:5: heartbeat_ms: must be positive"),
         (good + "fail_ms = 0\n", None, 0, ""),
+        (good + "arrivals = poisson\nheadway_ms = 150\n", None, 0, ""),
+        (good + "arrivals = poisson\nheadway_ms = 150\nrounds = 6\n", None, 0,
+         "arrivals=poisson headway_ms=150 vehicles_per_car=6"),
+        (good + "arrivals = Poisson\n", None, 0, ""),
+        (good + "arrivals = sometimes\n", None, 2, 'c.conf:5: arrivals: expected always or poisson: "sometimes"'),
+        (good + "headway_ms = 0\n", None, 2, "c.conf:5: headway_ms: must be 1..3600000 ms: 0"),
+        (good + "headway_ms = 3600001\n", None, 2, "c.conf:5: headway_ms: must be 1..3600000 ms: 3600001"),
+        (good + "headway_ms = soon\n", None, 2, 'c.conf:5: headway_ms: not a number: "soon"'),
+        (good + "arrivals = poisson\nrounds = 0\n", None, 2,
+         "c.conf:6: rounds: with arrivals = poisson (line 5) it is the vehicles each car sends: must be 1..1000000: 0"),
+        (good + "rounds = 0\n", None, 0, ""),
         (good, "right 1\nsideways 2\n", 2, "routes.txt:2: sideways: turn must be right, straight or left"),
         (good, "right 0\n", 2, "no turn has a positive weight"),
         (good, "\x00\x01binary", 2, "routes.txt"),
@@ -1772,9 +1783,9 @@ def scenario_config(args, tmp):
                 f.write(routes)
         r = subprocess.run([xroad, "--check-config", "--config", path], capture_output=True, text=True,
                            timeout=20, errors="replace")
-        if r.returncode != want_rc or want_msg not in r.stderr:
-            fail("case %d: exit %d, stderr %r; expected exit %d and %r" %
-                 (k, r.returncode, r.stderr.strip(), want_rc, want_msg))
+        if r.returncode != want_rc or want_msg not in (r.stderr if want_rc else r.stdout):
+            fail("case %d: exit %d, stdout %r, stderr %r; expected exit %d and %r" %
+                 (k, r.returncode, r.stdout.strip(), r.stderr.strip(), want_rc, want_msg))
         with open(os.path.join(tmp, "routes.txt"), "w") as f:
             f.write("right 1\nstraight 2\n")
     # The daemon itself refuses a bad routes file before it opens a socket.
