@@ -658,6 +658,16 @@ def scenario_open_rounds(args, tmp):
                         fail("I1: round %d cars %d and %d share a cell and were in the box "
                              "together" % (r, a, b))
         check_traces(c, args.build)
+        # Car 2's trace replays across its restart only if its START records
+        # the first start its vehicles count from (TraceRecord.durable).
+        replay = os.path.join(args.build, "tests", "replay_trace")
+        if os.path.exists(replay):
+            for i in range(cars + 1):
+                r = subprocess.run([replay, os.path.join(tmp, "n%d.trace" % i)],
+                                   capture_output=True, text=True, timeout=60)
+                if r.returncode != 0:
+                    fail("node %d's trace does not replay:\n%s" % (i, (r.stdout + r.stderr)[-600:]))
+            print("ok: %d traces replay, car %d's across its restart" % (cars + 1, victim), flush=True)
         print("ok: %d crossings (%d per car) in %d rounds, %d with fewer than %d cars; "
               "%d sit-outs, the light waited %d times; I1 (%d pairs) I4 I5" %
               (len(crossed), vehicles, len(by_round), len(partial), cars, sat, waited, pairs),
