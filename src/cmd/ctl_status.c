@@ -44,6 +44,23 @@ static void json_ids(const char *key, const uint32_t *v, size_t n)
 	printf("]");
 }
 
+static bool poisson(const Xroad__NodeStatus *n)
+{
+	return n->arrivals == XR_ARRIVALS_POISSON;
+}
+
+static const char *arrivals_name(const Xroad__NodeStatus *n)
+{
+	return xr_arrivals_name((enum xr_arrivals)n->arrivals);
+}
+
+/* A car's vehicles arrived and not crossed yet (the one in the box too). */
+static uint32_t waiting(const Xroad__NodeStatus *n)
+{
+	return n->arrived > n->own_crossings ? n->arrived - n->own_crossings
+					     : 0;
+}
+
 void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
 			      const struct xr_ctl_status *s)
 {
@@ -84,6 +101,16 @@ void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
 			printf(",\"own\":%u", n->own_crossings);
 		printf(",\"cluster\":\"%016llx\"",
 		       (unsigned long long)n->cluster);
+		/* Open rounds: the node's setting; a car's vehicles. */
+		printf(",\"arrivals\":\"%s\"", arrivals_name(n));
+		if (poisson(n)) {
+			printf(",\"headway_ms\":%u", n->headway_ms);
+			if (!n->is_light)
+				printf(",\"queue\":{\"vehicles\":%u,\"arrived\":"
+				       "%u,\"crossed\":%u,\"waiting\":%u}",
+				       n->vehicles, n->arrived,
+				       n->own_crossings, waiting(n));
+		}
 		if (!n->is_light) {
 			printf(",\"state\":\"%s\"",
 			       xr_ctl_car_state_name(n->state));
@@ -138,8 +165,13 @@ static void print_coordinator(const struct xr_ctl_cluster *c,
 	}
 	printf("coordinator: node %u (%s), epoch %u", co.id,
 	       n->is_light ? "the light" : "a car, elected", co.epoch);
-	/* Its pause and queue: only the coordinator knows them. */
-	if (n->coordinator == n->id)
+	/* Its pause and queue: only the coordinator knows them. With open
+	 * rounds there is no queue of rounds (rounds_queued is the light's
+	 * budget, docs/CONFIG.md): rounds open as vehicles come. */
+	if (n->coordinator == n->id && poisson(n))
+		printf(", %s, %u rounds done, open rounds (as vehicles come)",
+		       n->paused ? "PAUSED" : "running", n->rounds_done);
+	else if (n->coordinator == n->id)
 		printf(", %s, %u rounds done, %u queued",
 		       n->paused ? "PAUSED" : "running", n->rounds_done,
 		       n->rounds_queued);
@@ -222,6 +254,12 @@ static void print_table(const struct xr_ctl_cluster *c,
 			printf("    epoch %u, %u rounds done, %u messages "
 			       "refused\n",
 			       n->epoch, n->rounds_done, n->rejected);
+		/* Open rounds: the car's queue. With always, nothing. */
+		if (!n->is_light && poisson(n))
+			printf("    vehicles: %u of %u arrived, %u crossed, %u "
+			       "waiting\n",
+			       n->arrived, n->vehicles, n->own_crossings,
+			       waiting(n));
 		/* Only where it happened: on a healthy cluster, nothing. */
 		if (n->rejected_tls > 0 || n->tls_dial_failed > 0)
 			printf("    TLS: %u handshakes refused, %u dials "
@@ -232,6 +270,22 @@ static void print_table(const struct xr_ctl_cluster *c,
 	print_drift(c, s);
 	printf("(logged: entries in the node's crossing log, every car's; own: the "
 	       "crossings a car made itself, as `snapshot` counts them)\n");
+}
+
+/* "arrivals: poisson, mean headway 150 ms, 6 vehicles per car". `vehicles`
+ * 0: not known (--node at the light, which sends none). */
+static void print_arrivals(enum xr_arrivals a, uint32_t headway_ms,
+			   uint32_t vehicles)
+{
+	if (a != XR_ARRIVALS_POISSON) {
+		printf("arrivals: %s\n", xr_arrivals_name(a));
+		return;
+	}
+	printf("arrivals: %s, mean headway %u ms", xr_arrivals_name(a),
+	       headway_ms);
+	if (vehicles > 0)
+		printf(", %u vehicles per car", vehicles);
+	printf("\n");
 }
 
 int xr_ctl_status(int argc, char **argv)
@@ -245,8 +299,10 @@ int xr_ctl_status(int argc, char **argv)
 			       "One row per node (logged: entries in the node's "
 			       "crossing log, every car's;\nown: a car's own "
 			       "crossings), then the coordinator, whether it is "
-			       "paused and how\nmany rounds it has queued. Exit 1 "
-			       "when a node is unreachable (it is still\nlisted).\n");
+			       "paused and how\nmany rounds it has queued; with "
+			       "arrivals = poisson, every car's vehicles\n(arrived, "
+			       "crossed, waiting). Exit 1 when a node is unreachable "
+			       "(it is still\nlisted).\n");
 			return 0;
 		} else {
 			fprintf(stderr,
@@ -268,9 +324,17 @@ int xr_ctl_status(int argc, char **argv)
 		print_table(&c, &s);
 		/* The run keys every crossing in the table; terraform makes a
 		 * new one per deployment, and `log --run` reads another. */
-		if (c.have_config)
+		if (c.have_config) {
 			printf("run: %s\nschedule: %s\n", c.config.run,
 			       xr_schedule_name(c.config.schedule));
+			print_arrivals(c.config.arrivals, c.config.headway_ms,
+				       c.config.rounds);
+		} else if (s.replies[0] != NULL && s.replies[0]->node != NULL) {
+			/* --node: the one node's own setting. */
+			const Xroad__NodeStatus *n = s.replies[0]->node;
+			print_arrivals((enum xr_arrivals)n->arrivals,
+				       n->headway_ms, n->vehicles);
+		}
 	}
 	int missing = 0;
 	for (uint32_t i = 0; i < c.n; i++)

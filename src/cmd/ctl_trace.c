@@ -252,18 +252,25 @@ static void json_record(FILE *o, const struct xr_trace_rec *r)
 	case XR_TRACE_START:
 		fputs(",\"config\":", o);
 		json_config(o, &r->config);
-		if (r->has_durable)
+		if (r->has_durable) {
 			fprintf(o,
 				",\"durable\":{\"log_count\":%u,\"log_digest\":"
 				"%llu,\"last_round\":%u,\"crossings\":%u,"
 				"\"last_crossed_round\":%u,\"acked_round\":%u,"
-				"\"snapshot_floor\":%u}",
+				"\"snapshot_floor\":%u",
 				r->durable.log_count,
 				(unsigned long long)r->durable.log_digest,
 				r->durable.last_round, r->durable.crossings,
 				r->durable.last_crossed_round,
 				r->durable.acked_round,
 				r->durable.snapshot_floor);
+			/* Open rounds only (a car's first start). */
+			if (r->durable.arrivals_from_ms != 0)
+				fprintf(o, ",\"arrivals_from_ms\":%llu",
+					(unsigned long long)
+						r->durable.arrivals_from_ms);
+			fputs("}", o);
+		}
 		break;
 	case XR_TRACE_RECEIVE:
 	case XR_TRACE_SEND:

@@ -1,8 +1,9 @@
 /* xroadctl watch [--interval MS] [--frames N]: a live view redrawn in place,
  * for a plain 80x24 terminal (ANSI: clear, home; no colours needed): the
  * intersection with each car at its approach with its turn and state, the
- * cells of the box taken by cars crossing, the wait-for edges and cycles, and
- * the last events, found by comparing one poll of the nodes' Status with the
+ * cells of the box taken by cars crossing, the wait-for edges and cycles,
+ * with arrivals = poisson the vehicles waiting at each car, and the last
+ * events, found by comparing one poll of the nodes' Status with the
  * previous one. Into a pipe it writes the frames one after another, without
  * terminal codes. Exit 1 when no node answers: with one line if none does
  * within GRACE_MS of the start; else when none did at the last poll. */
@@ -105,6 +106,46 @@ static void lane(const struct watch *w, int approach, char out[4][24])
 	}
 }
 
+/* Open rounds (arrivals = poisson): the cars' vehicles in all, then each
+ * car's waiting ones ("1:2" car 1 has 2), as many as fit in the line; with
+ * always, the empty line under the header stays empty. */
+static void queues(const struct watch *w, char out[WIDTH])
+{
+	uint32_t vehicles = 0, arrived = 0, crossed = 0;
+	bool any = false;
+	out[0] = '\0';
+	for (uint32_t i = 0; i < w->c.n; i++) {
+		const Xroad__NodeStatus *n = st(&w->now, i);
+		if (n == NULL || n->is_light ||
+		    n->arrivals != XR_ARRIVALS_POISSON)
+			continue;
+		any = true;
+		vehicles += n->vehicles;
+		arrived += n->arrived;
+		crossed += n->own_crossings;
+	}
+	if (!any)
+		return;
+	int used = snprintf(out, WIDTH,
+			    "vehicles: %u of %u arrived, %u crossed; waiting",
+			    arrived, vehicles, crossed);
+	for (uint32_t i = 0; i < w->c.n && used > 0 && used < WIDTH; i++) {
+		const Xroad__NodeStatus *n = st(&w->now, i);
+		if (n == NULL || n->is_light ||
+		    n->arrivals != XR_ARRIVALS_POISSON)
+			continue;
+		char one[24];
+		int k = snprintf(one, sizeof one, " %u:%u", n->id,
+				 n->arrived > n->own_crossings
+					 ? n->arrived - n->own_crossings
+					 : 0);
+		if (k < 0 || used + k >= WIDTH - 1)
+			break;
+		memcpy(out + used, one, (size_t)k + 1);
+		used += k;
+	}
+}
+
 /* Into a pipe or a file the frames follow one another, without the
  * terminal's clear-screen codes (issue 13). */
 static void draw(struct watch *w, bool tty, long frame)
@@ -148,7 +189,9 @@ static void draw(struct watch *w, bool tty, long frame)
 		       light->epoch);
 	else
 		printf("xroad watch | the light does not answer\n");
-	printf("\n");
+	char q[WIDTH];
+	queues(w, q);
+	printf("%s\n", q);
 	/* A fixed grid: lanes 24 columns, arrows 4, the box 7 (63 in all). */
 	for (int k = 3; k >= 0; k--)
 		printf("%28s%s\n", "",
@@ -216,7 +259,9 @@ int xr_ctl_watch(int argc, char **argv)
 			       "pipe or file the frames\nfollow one another, without "
 			       "terminal codes. Exit 1 when no node answers\n(in "
 			       "one line, if none does within 3 s of the start; "
-			       "else at the end).\n");
+			       "else at the end).\nWith arrivals = poisson the "
+			       "line under the header counts the vehicles and\n"
+			       "shows each car's waiting ones (3:1: car 3 has 1).\n");
 			return 0;
 		}
 		if (dst == NULL || i + 1 >= argc) {

@@ -1,12 +1,12 @@
 /* The cluster fingerprint: a hash of the settings every node must share
  * (issue 13, "config drift"). A node started with another run id, seed,
- * topology, round count, timing, schedule, node list or routes does not
- * fail: its
- * rounds stall, or the table splits its crossings across two runs, with no
- * word on any node. So every envelope carries the sender's fingerprint
- * (Envelope.cluster) and a node refuses one that differs, with one line on
- * each side (daemon_rpc.c: the receiver; net.c: the sender reads the
- * refusal in its DeliverReply), and `xroadctl status` names the odd node.
+ * topology, round count, timing, schedule, arrivals (and with poisson
+ * headway_ms), node list or routes does not fail: its rounds stall, or the
+ * table splits its crossings across two runs, with no word on any node. So
+ * every envelope carries the sender's fingerprint (Envelope.cluster) and a
+ * node refuses one that differs, with one line on each side (daemon_rpc.c:
+ * the receiver; net.c: the sender reads the refusal in its DeliverReply),
+ * and `xroadctl status` names the odd node.
  *
  * Not in it: what may differ per host (state_dir, cloud, poller, TLS file
  * paths, max_msg). FNV-1a 64 over a canonical text; never 0 (0 = none). */
@@ -40,6 +40,13 @@ uint64_t xr_daemon_fingerprint(const struct xr_cluster *c,
 		 (int)c->schedule, weights[XR_RIGHT], weights[XR_STRAIGHT],
 		 weights[XR_LEFT], c->light, c->n_nodes);
 	h = fnv(h, line);
+	/* Open rounds only, so that a cluster of always keeps the fingerprint
+	 * it had before the key existed, whatever headway_ms says (unused). */
+	if (c->arrivals != XR_ARRIVALS_ALWAYS) {
+		snprintf(line, sizeof line, "arrivals=%d headway=%u\n",
+			 (int)c->arrivals, c->headway_ms);
+		h = fnv(h, line);
+	}
 	for (uint32_t i = 0; i < c->n_nodes; i++) {
 		const struct xr_cluster_node *n = &c->nodes[i];
 		snprintf(line, sizeof line, "node %u %d %d %s\n", n->id,

@@ -235,6 +235,14 @@ static void node_status(Xroad__Node_Service *svc,
 	if (!d->is_light)
 		s.own_crossings = v.durable.crossings;
 	s.cluster = d->fingerprint;
+	s.arrivals = (uint32_t)d->cfg.arrivals;
+	if (d->cfg.arrivals == XR_ARRIVALS_POISSON) {
+		s.headway_ms = d->cfg.headway_ms;
+		if (!d->is_light) {
+			s.arrived = v.car.arrived;
+			s.vehicles = d->cfg.rounds;
+		}
+	}
 	s.rejected_tls = (uint32_t)st.rejected_tls;
 	s.tls_dial_failed = (uint32_t)st.tls_dial_failed;
 	if (d->is_light) {

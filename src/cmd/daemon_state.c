@@ -1,8 +1,9 @@
 /* What a node keeps in state_dir (the reports in node-N.pending/ are
  * daemon_reports.c's).
  *
- *   node-N.state    the core's struct xr_durable, one line, replaced
- *                   atomically (temp file + rename) after every LOG_APPEND;
+ *   node-N.state    the core's struct xr_durable, one line of key=value
+ *                   pairs, rewritten whenever the core says it changed
+ *                   (a key missing from an older file reads as 0);
  *   node-N.log      the crossing log, one "round index car" line per entry,
  *                   cut back to the durable count at start (a kill -9 between
  *                   the append and the state write leaves one line too many,
@@ -164,6 +165,35 @@ static void parse_last_log(const char *text, struct xr_durable *durable)
 	}
 }
 
+/* arrivals_from_ms is the core's clock, CLOCK_MONOTONIC, which restarts
+ * at 0 when the host boots: a car whose host rebooted would wait for its
+ * vehicles as long as the old boot had run when it first started. So the
+ * state line also holds that instant on the wall clock, and a value that no
+ * longer stands for it (ahead of the clock, or more than ARRIVALS_SKEW_MS
+ * off: another boot) is taken from the wall clock instead. */
+#define ARRIVALS_SKEW_MS 10000
+
+static void arrivals_rebase(struct xr_daemon *d, const char *text,
+			    struct xr_durable *durable)
+{
+	uint64_t wall, mono = durable->arrivals_from_ms;
+
+	if (mono == 0 ||
+	    parse_u64_field(text, " arrivals_from_wall_ms=", &wall) != 0 ||
+	    wall > INT64_MAX)
+		return;
+	int64_t off = (int64_t)mono + d->wall_offset_ms - (int64_t)wall;
+	if (mono <= xr_net_now() && off <= ARRIVALS_SKEW_MS &&
+	    off >= -ARRIVALS_SKEW_MS)
+		return;
+	int64_t from = (int64_t)wall - d->wall_offset_ms;
+	durable->arrivals_from_ms = from > 0 ? (uint64_t)from : 1;
+	xr_log(XR_LOG_INFO, "arrivals_rebased",
+	       "from_ms=%" PRIu64 " was=%" PRIu64 " wall_ms=%" PRIu64
+	       " why=\"the monotonic clock restarted (host reboot?)\"",
+	       durable->arrivals_from_ms, mono, wall);
+}
+
 int xr_daemon_state_open(struct xr_daemon *d, struct xr_durable *durable,
 			 bool *have_durable)
 {
@@ -213,6 +243,10 @@ int xr_daemon_state_open(struct xr_daemon *d, struct xr_durable *durable,
 			DURABLE_U32(entered_round)
 			DURABLE_U32(left_count)
 #undef DURABLE_U32
+			if (parse_u64_field(text, " arrivals_from_ms=", &v) ==
+			    0)
+				durable->arrivals_from_ms = v;
+			arrivals_rebase(d, text, durable);
 			parse_last_log(text, durable);
 			*have_durable = true;
 		} else {
@@ -294,11 +328,18 @@ int xr_daemon_state_persist(struct xr_daemon *d)
 			 " last_crossed_round=%" PRIu32 " acked_round=%" PRIu32
 			 " snapshot_floor=%" PRIu32 " epoch=%" PRIu32
 			 " target_round=%" PRIu32 " entered_round=%" PRIu32
-			 " left_count=%" PRIu32 " last_log=",
+			 " left_count=%" PRIu32 " arrivals_from_ms=%" PRIu64,
 			 u->log_count, u->log_digest, u->last_round,
 			 u->crossings, u->last_crossed_round, u->acked_round,
 			 u->snapshot_floor, u->epoch, u->target_round,
-			 u->entered_round, u->left_count);
+			 u->entered_round, u->left_count, u->arrivals_from_ms);
+	/* The same instant on the wall clock (arrivals_rebase). */
+	if (u->arrivals_from_ms != 0 && n > 0 && (size_t)n < sizeof line)
+		n += snprintf(line + n, sizeof line - (size_t)n,
+			      " arrivals_from_wall_ms=%" PRId64,
+			      (int64_t)u->arrivals_from_ms + d->wall_offset_ms);
+	if (n > 0 && (size_t)n < sizeof line)
+		n += snprintf(line + n, sizeof line - (size_t)n, " last_log=");
 	/* The last round's log, "round:index:car" joined by commas, ":L"
 	 * after a car taken out of the round. */
 	for (uint32_t i = 0; i < u->last_log_n && i < XR_MAX_CARS && n > 0 &&

@@ -189,11 +189,17 @@ static int check_config(const char *path, const char *cloud, bool one,
 		xr_tls_free(tls);
 	}
 	printf("%s: ok: run=%s nodes=%u light=%u cars=%u topology=%s routes=%s%s "
-	       "state_dir=%s tls=%s%s\n",
+	       "state_dir=%s tls=%s%s",
 	       path, c.run, (unsigned)c.n_nodes, (unsigned)c.light,
 	       (unsigned)c.n_nodes - 1, xr_topology_name(c.topology), c.routes,
 	       have_routes ? "" : " (not checked: s3)", c.state_dir,
 	       c.tls_ca[0] != '\0' ? "on, ca " : "off", c.tls_ca);
+	/* Open rounds change what `rounds` means: said when in force. */
+	if (c.arrivals != XR_ARRIVALS_ALWAYS)
+		printf(" arrivals=%s headway_ms=%u vehicles_per_car=%u",
+		       xr_arrivals_name(c.arrivals), (unsigned)c.headway_ms,
+		       (unsigned)c.rounds);
+	printf("\n");
 	return 0;
 }
 

@@ -308,6 +308,8 @@ enum key_id {
 	K_TLS_KEY,
 	K_POLLER,
 	K_SCHEDULE,
+	K_ARRIVALS,
+	K_HEADWAY_MS,
 	K_KEYS
 };
 
@@ -315,7 +317,7 @@ static const char *const key_names[K_KEYS] = {
 	"run",       "seed",   "topology",     "routes",    "cloud",
 	"state_dir", "rounds", "cross_ms",     "resend_ms", "stall_ms",
 	"max_msg",   "tls_ca", "heartbeat_ms", "fail_ms",   "tls_cert",
-	"tls_key",   "poller", "schedule",
+	"tls_key",   "poller", "schedule",     "arrivals",  "headway_ms",
 };
 
 static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
@@ -392,6 +394,24 @@ static int parse_setting(struct xr_cluster *c, enum key_id k, const char *v,
 				err, err_len, XR_ECONFIG,
 				"%s: schedule: expected rules or optimal: \"%s\"",
 				loc, v);
+		return 0;
+	case K_ARRIVALS:
+		if (xr_arrivals_parse(v, &c->arrivals) != 0)
+			return xr_why(
+				err, err_len, XR_ECONFIG,
+				"%s: arrivals: expected always or poisson: \"%s\"",
+				loc, v);
+		return 0;
+	case K_HEADWAY_MS:
+		if (parse_u64(v, UINT32_MAX, &u) != 0)
+			return xr_why(err, err_len, XR_ECONFIG,
+				      "%s: headway_ms: not a number: \"%s\"",
+				      loc, v);
+		if (u < 1 || u > XR_HEADWAY_MS_MAX)
+			return xr_why(err, err_len, XR_ECONFIG,
+				      "%s: headway_ms: must be 1..%u ms: %s",
+				      loc, (unsigned)XR_HEADWAY_MS_MAX, v);
+		c->headway_ms = (uint32_t)u;
 		return 0;
 	case K_POLLER:
 		/* auto resolves once the backend is final (--cloud overrides
@@ -582,6 +602,8 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 	c->max_msg = 65536;
 	c->heartbeat_ms = 200;
 	c->fail_ms = 1000;
+	c->arrivals = XR_ARRIVALS_ALWAYS;
+	c->headway_ms = 1000;
 	if (resolve_path(dir, "state", c->state_dir, sizeof c->state_dir) != 0)
 		return xr_why(err, err_len, XR_ECONFIG,
 			      "%s: state_dir: path too long", name);
@@ -716,6 +738,15 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 			seen_line[K_FAIL_MS] ? seen_line[K_FAIL_MS]
 					     : seen_line[K_HEARTBEAT_MS],
 			(unsigned)c->fail_ms, (unsigned)c->heartbeat_ms);
+	/* Open rounds: `rounds` is the vehicles each car sends, and the run
+	 * ends when all of them crossed; 0 would be a run with no vehicle. */
+	if (c->arrivals == XR_ARRIVALS_POISSON &&
+	    (c->rounds == 0 || c->rounds > XR_POISSON_ROUNDS_MAX))
+		return xr_why(
+			err, err_len, XR_ECONFIG,
+			"%s:%d: rounds: with arrivals = poisson (line %d) it is the vehicles each car sends: must be 1..%u: %u",
+			name, seen_line[K_ROUNDS], seen_line[K_ARRIVALS],
+			(unsigned)XR_POISSON_ROUNDS_MAX, (unsigned)c->rounds);
 	rc = check_tls(c, name, seen_line, err, err_len);
 	if (rc != 0)
 		return rc;
@@ -847,6 +878,8 @@ int xr_cluster_node_config(const struct xr_cluster *c, uint32_t id,
 	cfg->heartbeat_ms = c->heartbeat_ms;
 	cfg->fail_ms = c->fail_ms;
 	cfg->schedule = c->schedule;
+	cfg->arrivals = c->arrivals;
+	cfg->headway_ms = c->headway_ms;
 	cfg->rounds = c->rounds;
 	copy_str(cfg->run, sizeof cfg->run, c->run);
 	return 0;

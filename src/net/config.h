@@ -16,6 +16,10 @@
 #define XR_ADDR_MAX 256
 #define XR_PATH_MAX 1024
 #define XR_CONFIG_MAX_BYTES (1u << 20) /* a larger file is refused */
+#define XR_HEADWAY_MS_MAX 3600000u     /* headway_ms: an hour at most */
+/* rounds with arrivals = poisson: vehicles per car (the light's round budget,
+ * 2 x rounds x cars, stays within 32 bits) */
+#define XR_POISSON_ROUNDS_MAX 1000000u
 
 enum xr_role { XR_ROLE_LIGHT = 1, XR_ROLE_CAR = 2 };
 
@@ -59,7 +63,11 @@ struct xr_cluster {
 	uint32_t heartbeat_ms;     /* coordinator's heartbeat period */
 	uint32_t fail_ms;          /* silence that means dead; 0: no failover */
 	enum xr_schedule schedule; /* rules (default) or optimal (node.h) */
-	uint32_t max_msg;          /* bytes; larger messages are refused */
+	/* always (default: a vehicle every round, `rounds` rounds) or poisson
+	 * (each car sends `rounds` vehicles, mean gap headway_ms). */
+	enum xr_arrivals arrivals;
+	uint32_t headway_ms; /* 1..3600000, default 1000 */
+	uint32_t max_msg;    /* bytes; larger messages are refused */
 	/* Mutual TLS (docs/CONFIG.md): all or nothing. tls_ca empty: no TLS
 	 * and no tls+tcp:// address; set: every address is tls+tcp://. The
 	 * node files are templates, "{id}" standing for the node's id; by

@@ -231,6 +231,7 @@ static int convert(struct xr_trace_reader *r, uint64_t at,
 			rec->durable.target_round = d->target_round;
 			rec->durable.left_count = d->left_count;
 			rec->durable.entered_round = d->entered_round;
+			rec->durable.arrivals_from_ms = d->arrivals_from_ms;
 			if (d->n_last_log > XR_MAX_CARS)
 				return fail(r, at, XR_ETOOBIG,
 					    "durable.last_log: %zu entries",

@@ -1,6 +1,7 @@
 /* The text form of trace records (trace.h), shared by `xroadctl trace` and
  * the text twins of replay traces, so that both always read the same. */
 #include <stdio.h>
+#include <string.h>
 
 #include "trace.h"
 
@@ -78,6 +79,13 @@ size_t xr_trace_rec_text(const struct xr_trace_rec *r, char *buf, size_t cap)
 				 d->last_round, d->crossings,
 				 d->last_crossed_round, d->acked_round,
 				 d->snapshot_floor);
+			/* Open rounds only: other traces' text is unchanged. */
+			n = strlen(body);
+			if (d->arrivals_from_ms != 0 && n < sizeof body)
+				snprintf(body + n, sizeof body - n,
+					 " arrivals_from=%llu",
+					 (unsigned long long)
+						 d->arrivals_from_ms);
 		}
 		break;
 	}

@@ -205,6 +205,7 @@ int xr_trace_write(struct xr_trace_writer *w, const struct xr_trace_rec *r)
 			durable.target_round = r->durable.target_round;
 			durable.entered_round = r->durable.entered_round;
 			durable.left_count = r->durable.left_count;
+			durable.arrivals_from_ms = r->durable.arrivals_from_ms;
 			xr_pb_crossings_build(
 				last_log, last_log_ptrs, r->durable.last_log,
 				r->durable.last_log_n < XR_MAX_CARS

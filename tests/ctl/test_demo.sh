@@ -36,6 +36,9 @@ check_usage "--rounds must be a number" --rounds ten
 check_usage "--seed needs a value" --no-build --seed
 check_usage "--topology must be star" --topology donut
 check_usage "--routes $work/none: not a readable file" --routes "$work/none"
+check_usage "--arrivals must be always or poisson: \"often\"" --arrivals often
+check_usage "--headway-ms must be 1..3600000: 0" --headway-ms 0
+check_usage "--headway-ms must be a number" --headway-ms soon
 [[ $(left) == 0 ]] || fail "usage errors left files in TMPDIR: $(ls "$TMPDIR")"
 ok "flags refused in one line, at once"
 
@@ -57,6 +60,20 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["crossings"]; assert
   "$work/log.json" "$second" || fail "log of run/latest: $(cat "$work/log.json")"
 [[ $(left) == 0 ]] || fail "run 2 left files in TMPDIR: $(ls "$TMPDIR")"
 ok "build progress; run/latest -> $second of two runs"
+
+# Open rounds: each car sends 2 vehicles at random, all 8 cross once, in as
+# many rounds as it takes; the config says so and status shows the queues.
+"$demo" --no-build --rounds 2 --cross-ms 20 --arrivals poisson --headway-ms 50 >"$work/poisson.out" 2>&1 ||
+  fail "demo --arrivals poisson: $(tail "$work/poisson.out")"
+grep -q "^demo: run .*2 vehicles per car (poisson, mean headway 50 ms)" "$work/poisson.out" ||
+  fail "demo --arrivals poisson: $(head -3 "$work/poisson.out")"
+grep -q "^demo: 8 crossings (8 distinct) of 2 vehicles per car in [0-9]* rounds" "$work/poisson.out" ||
+  fail "demo --arrivals poisson: $(tail -5 "$work/poisson.out")"
+grep -qx "arrivals  = poisson" "$XROAD_RUN_DIR/latest/cluster.conf" &&
+  grep -qx "headway_ms = 50" "$XROAD_RUN_DIR/latest/cluster.conf" ||
+  fail "demo --arrivals poisson config: $(cat "$XROAD_RUN_DIR/latest/cluster.conf")"
+[[ $(left) == 0 ]] || fail "the poisson run left files in TMPDIR: $(ls "$TMPDIR")"
+ok "--arrivals poisson --headway-ms 50: 8 crossings, 2 per car"
 
 # A config the node refuses (routes with no positive weight): exit 2 from
 # the check, nothing left in TMPDIR.

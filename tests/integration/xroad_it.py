@@ -28,6 +28,10 @@ Scenarios (each < 120 s on 2 cores; every process is killed at the end):
                 I1-I5. Exit 77 (skipped) where namespaces cannot be made
   optimal       all cars straight with schedule = optimal: no deadlock, the
                 opposite pairs cross together, I1-I5
+  open_rounds   arrivals = poisson, 6 vehicles per car at a mean headway of
+                150 ms, a car killed and restarted: every vehicle crosses once
+                (logs, table), cars sit rounds out and the light waits, I1;
+                `xroadctl status` and `watch` show the arrivals and queues
   garbage       garbage, oversized and unknown-sender frames sent to a node's
                 request port and to its wave port: refused (counter + log
                 line), the run completes
@@ -471,6 +475,202 @@ def scenario_optimal(args, tmp):
         if together != c.rounds:
             fail("opposite cars entered together in %d of %d rounds" % (together, c.rounds))
         print("ok: %d rounds, 0 deadlocks, opposite cars together every round" % c.rounds,
+              flush=True)
+    finally:
+        c.kill_all()
+
+
+def state_arrivals_from(c, car):
+    """arrivals_from_ms in car's node-N.state (None: no file or no key)."""
+    try:
+        with open(os.path.join(c.state, "node-%d.state" % car)) as f:
+            m = re.search(r" arrivals_from_ms=(\d+)", f.read())
+    except FileNotFoundError:
+        return None
+    return int(m.group(1)) if m else None
+
+
+VEHICLES = re.compile(r"^    vehicles: (\d+) of (\d+) arrived, (\d+) crossed, (\d+) waiting$")
+
+
+def check_status_queues(c, vehicles, headway):
+    """`xroadctl status` of an open-rounds cluster: the arrivals line, and
+    under every car its vehicles, consistent with --json's queue. Returns
+    {car: (arrived, crossed, waiting)}."""
+    r = ctl(c.build, "--config", c.conf, "status")
+    want = "arrivals: poisson, mean headway %d ms, %d vehicles per car" % (headway, vehicles)
+    if want not in r.stdout.splitlines():
+        fail("status has no line %r:\n%s%s" % (want, r.stdout, r.stderr))
+    queues, car = {}, None
+    for line in r.stdout.splitlines():
+        m = re.match(r"^(\d+)\s+car\s", line)
+        if m:
+            car = int(m.group(1))
+            continue
+        m = VEHICLES.match(line)
+        if m and car is not None:
+            a, n, x, w = (int(g) for g in m.groups())
+            if n != vehicles or x > a or a > n or w != a - x:
+                fail("status: car %d: %r" % (car, line))
+            queues[car] = (a, x, w)
+    if sorted(queues) != list(range(1, c.cars + 1)):
+        fail("status shows the vehicles of cars %s:\n%s" % (sorted(queues), r.stdout))
+    js = ctl_status(c)
+    for i in range(c.cars + 1):
+        n = js[i]
+        if n.get("arrivals") != "poisson" or n.get("headway_ms") != headway:
+            fail("status --json node %d: arrivals %r headway_ms %r" %
+                 (i, n.get("arrivals"), n.get("headway_ms")))
+        q = n.get("queue")
+        if i == 0:
+            if q is not None:
+                fail("status --json: the light has a queue: %r" % q)
+            continue
+        if q is None or q["vehicles"] != vehicles or q["crossed"] != n["own"] or \
+                q["waiting"] != max(q["arrived"] - q["crossed"], 0):
+            fail("status --json car %d: queue %r, own %r" % (i, q, n.get("own")))
+    return queues
+
+
+def scenario_open_rounds(args, tmp):
+    """arrivals = poisson (open rounds): each car sends `rounds` = 6
+    vehicles with exponential gaps of mean 150 ms; a round opens when some
+    car has one, the others sit it out, and the light waits when none has.
+    Car 2 is killed (SIGKILL) after its second crossing and restarted: its
+    first start, where its vehicles count from, comes back from node-2.state.
+    Checked: the run ends (`done`) with every car's 6 vehicles crossed once
+    each (the cars' logs, every node's crossing log, the SQLite table),
+    rounds with fewer than all cars and the core's sit-out / wait decision
+    lines, no two cars of a round whose paths share a cell in the box
+    together, and `xroadctl status` / `watch` showing the arrivals and each
+    car's vehicles during and after the run."""
+    vehicles, headway, victim = 6, 150, 2
+    c = Cluster(args.build, tmp, rounds=vehicles, cross_ms=20, trace=True,
+                settings=["arrivals = poisson", "headway_ms = %d" % headway])
+    c.env["XROAD_LOG"] = "debug"
+    c.env["XROAD_LOG_RATE"] = "0"
+    cars = c.cars
+    try:
+        c.start_all()
+        # During the run: the arrivals and every car's queue.
+        # Every node up (a car still starting would be unreachable).
+        wait_for("every node to start", lambda: all(c.lines(i, "started")
+                                                   for i in range(cars + 1)), 30, poll=0.01)
+        q = check_status_queues(c, vehicles, headway)
+        print("ok: status during the run: %s" %
+              ", ".join("car %d %d/%d/%d" % ((k,) + q[k]) for k in sorted(q)), flush=True)
+        w = ctl(c.build, "--config", c.conf, "watch", "--frames", "1", "--interval", "10")
+        frame = w.stdout.splitlines()
+        if w.returncode != 0 or len(frame) < 2 or not frame[1].startswith("vehicles: ") or \
+                any(len(l) > 80 for l in frame):
+            fail("watch: exit %d, frame:\n%s" % (w.returncode, w.stdout))
+        print("ok: watch: %s" % frame[1], flush=True)
+        # Car 2 dies after its second crossing and comes back.
+        wait_for("car %d's second crossing" % victim,
+                 lambda: len(c.lines(victim, "crossing")) >= 2, 30, poll=0.01)
+        before = state_arrivals_from(c, victim)
+        c.procs[victim].kill()
+        c.procs[victim].wait()
+        time.sleep(0.3)
+        c.start(victim)
+        c.wait_done(90)
+        if not any(l.get("restarted") == "1" for l in c.lines(victim, "started")):
+            fail("car %d did not restart from its state" % victim)
+        after = state_arrivals_from(c, victim)
+        if not before or after != before:
+            fail("car %d's arrivals_from_ms: %r before the kill, %r after" % (victim, before, after))
+        print("ok: car %d killed after 2 crossings, restarted, arrivals_from_ms %d kept" %
+              (victim, after), flush=True)
+        # After the run: every vehicle arrived and crossed, none waits.
+        q = check_status_queues(c, vehicles, headway)
+        if any(q[k] != (vehicles, vehicles, 0) for k in q):
+            fail("status after the run: %r" % q)
+        c.stop_all()
+
+        # Every car crossed its 6 vehicles, once each, one a round.
+        for car in range(1, cars + 1):
+            rounds = [int(l["round"]) for l in c.lines(car, "crossing")]
+            if len(rounds) != vehicles or len(set(rounds)) != vehicles:
+                fail("car %d crossed in rounds %s, expected %d rounds" % (car, rounds, vehicles))
+        # Every node's crossing log is the same: 24 crossings, 6 per car.
+        logs = []
+        for i in range(cars + 1):
+            with open(os.path.join(c.state, "node-%d.log" % i)) as f:
+                logs.append(f.read())
+        if any(l != logs[1] for l in logs):
+            fail("I4: the nodes' crossing logs differ")
+        entries = [l.split() for l in logs[1].splitlines()]
+        crossed = [(int(e[0]), int(e[2])) for e in entries if "left" not in e[3:]]
+        per_car = {car: sum(1 for _, k in crossed if k == car) for car in range(1, cars + 1)}
+        if len(crossed) != cars * vehicles or len(set(crossed)) != len(crossed) or \
+                any(v != vehicles for v in per_car.values()):
+            fail("I4: the crossing log has %d crossings (%d distinct), per car %s" %
+                 (len(crossed), len(set(crossed)), per_car))
+        by_round = {}
+        for r, k in crossed:
+            by_round.setdefault(r, set()).add(k)
+        ends = {int(l["round"]) for l in coordinator_lines(c, "round_end")}
+        if sorted(by_round) != list(range(1, len(by_round) + 1)) or ends != set(by_round):
+            fail("rounds logged %s, ended %s" % (sorted(by_round), sorted(ends)))
+        partial = [r for r in by_round if len(by_round[r]) < cars]
+        if not partial:
+            fail("every one of %d rounds had all %d cars: no open round" % (len(by_round), cars))
+        # The table: 24 rows, 6 per car, none twice.
+        db = sqlite3.connect(c.db)
+        total, distinct = db.execute(
+            "select count(*), count(distinct run||'/'||round||'/'||car) from crossings "
+            "where run=?", (c.run,)).fetchone()
+        table = dict(db.execute("select car, count(*) from crossings where run=? group by car",
+                                (c.run,)).fetchall())
+        db.close()
+        if total != distinct or total != cars * vehicles or table != per_car:
+            fail("I5: the table has %d rows, %d distinct, per car %s" % (total, distinct, table))
+        # The core's decisions: cars sat rounds out, the light waited.
+        sat = sum(1 for car in range(1, cars + 1) for l in c.lines(car, "decision")
+                  if "no vehicle at the line -> sit it out" in l.get("what", ""))
+        waited = sum(1 for l in c.lines(0, "decision")
+                     if "no vehicle at any line -> wait for one" in l.get("what", ""))
+        finished = [l for l in c.lines(0, "decision")
+                    if "every car's vehicles crossed -> done" in l.get("what", "")]
+        if not sat or not waited or not finished:
+            fail("decision lines: %d sit-outs, %d waits, %d done" % (sat, waited, len(finished)))
+        # No two cars of a round whose paths share a cell in the box together.
+        intents, enter, leave, pairs = {}, {}, {}, 0
+        for car in range(1, cars + 1):
+            for ev, into in (("intent", intents), ("enter", enter), ("crossing", leave)):
+                for l in c.lines(car, ev):
+                    into[(int(l["round"]), car)] = l
+        for r, ks in by_round.items():
+            ks = sorted(ks)
+            for i, a in enumerate(ks):
+                for b in ks[i + 1:]:
+                    ia, ib = intents.get((r, a)), intents.get((r, b))
+                    if None in (ia, ib) or (r, a) not in enter or (r, b) not in enter or \
+                            (r, a) not in leave or (r, b) not in leave:
+                        continue
+                    if not set(CELLS[(ia["approach"], ia["turn"])]) & \
+                            set(CELLS[(ib["approach"], ib["turn"])]):
+                        continue
+                    pairs += 1
+                    ea, la = int(enter[(r, a)]["at_ms"]), int(leave[(r, a)]["at_ms"])
+                    eb, lb = int(enter[(r, b)]["at_ms"]), int(leave[(r, b)]["at_ms"])
+                    if ea < lb and eb < la:
+                        fail("I1: round %d cars %d and %d share a cell and were in the box "
+                             "together" % (r, a, b))
+        check_traces(c, args.build)
+        # Car 2's trace replays across its restart only if its START records
+        # the first start its vehicles count from (TraceRecord.durable).
+        replay = os.path.join(args.build, "tests", "replay_trace")
+        if os.path.exists(replay):
+            for i in range(cars + 1):
+                r = subprocess.run([replay, os.path.join(tmp, "n%d.trace" % i)],
+                                   capture_output=True, text=True, timeout=60)
+                if r.returncode != 0:
+                    fail("node %d's trace does not replay:\n%s" % (i, (r.stdout + r.stderr)[-600:]))
+            print("ok: %d traces replay, car %d's across its restart" % (cars + 1, victim), flush=True)
+        print("ok: %d crossings (%d per car) in %d rounds, %d with fewer than %d cars; "
+              "%d sit-outs, the light waited %d times; I1 (%d pairs) I4 I5" %
+              (len(crossed), vehicles, len(by_round), len(partial), cars, sat, waited, pairs),
               flush=True)
     finally:
         c.kill_all()
@@ -1758,6 +1958,17 @@ def scenario_config(args, tmp):
         (good + "fail_ms = 300\n", None, 2, "c.conf:5: fail_ms: 300 is less than two heartbeats"),
         (good + "heartbeat_ms = 0\n", None, 2, "c.conf:5: heartbeat_ms: must be positive"),
         (good + "fail_ms = 0\n", None, 0, ""),
+        (good + "arrivals = poisson\nheadway_ms = 150\n", None, 0, ""),
+        (good + "arrivals = poisson\nheadway_ms = 150\nrounds = 6\n", None, 0,
+         "arrivals=poisson headway_ms=150 vehicles_per_car=6"),
+        (good + "arrivals = Poisson\n", None, 0, ""),
+        (good + "arrivals = sometimes\n", None, 2, 'c.conf:5: arrivals: expected always or poisson: "sometimes"'),
+        (good + "headway_ms = 0\n", None, 2, "c.conf:5: headway_ms: must be 1..3600000 ms: 0"),
+        (good + "headway_ms = 3600001\n", None, 2, "c.conf:5: headway_ms: must be 1..3600000 ms: 3600001"),
+        (good + "headway_ms = soon\n", None, 2, 'c.conf:5: headway_ms: not a number: "soon"'),
+        (good + "arrivals = poisson\nrounds = 0\n", None, 2,
+         "c.conf:6: rounds: with arrivals = poisson (line 5) it is the vehicles each car sends: must be 1..1000000: 0"),
+        (good + "rounds = 0\n", None, 0, ""),
         (good, "right 1\nsideways 2\n", 2, "routes.txt:2: sideways: turn must be right, straight or left"),
         (good, "right 0\n", 2, "no turn has a positive weight"),
         (good, "\x00\x01binary", 2, "routes.txt"),
@@ -1772,9 +1983,9 @@ def scenario_config(args, tmp):
                 f.write(routes)
         r = subprocess.run([xroad, "--check-config", "--config", path], capture_output=True, text=True,
                            timeout=20, errors="replace")
-        if r.returncode != want_rc or want_msg not in r.stderr:
-            fail("case %d: exit %d, stderr %r; expected exit %d and %r" %
-                 (k, r.returncode, r.stderr.strip(), want_rc, want_msg))
+        if r.returncode != want_rc or want_msg not in (r.stderr if want_rc else r.stdout):
+            fail("case %d: exit %d, stdout %r, stderr %r; expected exit %d and %r" %
+                 (k, r.returncode, r.stdout.strip(), r.stderr.strip(), want_rc, want_msg))
         with open(os.path.join(tmp, "routes.txt"), "w") as f:
             f.write("right 1\nstraight 2\n")
     # The daemon itself refuses a bad routes file before it opens a socket.
@@ -1800,6 +2011,7 @@ def scenario_config(args, tmp):
 
 
 SCENARIOS = {"config_drift": scenario_config_drift, "disk_full": scenario_disk_full, "netns_cut_after_crossing": scenario_netns_cut_after_crossing, "config": scenario_config, "rounds50": scenario_rounds50, "straight": scenario_straight, "optimal": scenario_optimal,
+             "open_rounds": scenario_open_rounds,
              "kill9": scenario_kill9, "kill9_light": scenario_kill9_light,
              "dead_car": scenario_dead_car, "dead_car_in_box": scenario_dead_car_in_box,
              "netns_partition": scenario_netns_partition,

@@ -354,7 +354,8 @@ static void durable_start(void)
 			       .crossings = 2,
 			       .last_crossed_round = 2,
 			       .acked_round = 2,
-			       .snapshot_floor = 3};
+			       .snapshot_floor = 3,
+			       .arrivals_from_ms = 23690636};
 
 	sample_config(&cfg);
 	CHECK_EQ_INT(xr_trace_open(CUT, &w, NULL, 0), 0);
@@ -375,7 +376,7 @@ static void durable_start(void)
 	xr_trace_rec_text(&rec, line, sizeof line);
 	CHECK(strstr(line, " durable=log:8/8aae4e8dc37b1e21 last_round=2 "
 			   "crossings=2 last_crossed=2 acked=2 "
-			   "snapshot_floor=3") != NULL);
+			   "snapshot_floor=3 arrivals_from=23690636") != NULL);
 }
 
 /* Failover's heartbeat_ms and fail_ms survive a START record, and show in
