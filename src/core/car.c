@@ -21,10 +21,20 @@ static uint32_t vehicle_of(const struct xr_node *n, uint32_t round)
 						      : round;
 }
 
-/* The vehicle an effect names: 0 with arrivals = always. */
-static uint32_t fx_vehicle(const struct xr_node *n)
+/* An effect about this car's own vehicle (INTENT, ENTER, EXIT): its round,
+ * intent, and which vehicle it is (0 with arrivals = always); or NULL. */
+static struct xr_effect *car_effect(struct xr_node *n, enum xr_effect_type t)
 {
-	return n->cfg.arrivals == XR_ARRIVALS_POISSON ? n->car.vehicle : 0;
+	struct xr_effect *fx = xr_out_effect(n, t);
+	if (fx != NULL) {
+		fx->round = n->car.round;
+		fx->car = n->cfg.self;
+		fx->intent = n->car.intent;
+		fx->vehicle = n->cfg.arrivals == XR_ARRIVALS_POISSON
+				      ? n->car.vehicle
+				      : 0;
+	}
+	return fx;
 }
 
 static bool override_known(const struct xr_car *c, uint32_t epoch)
@@ -107,13 +117,7 @@ static void enter(struct xr_node *n)
 	c->phase = XR_CAR_CROSSING;
 	/* Being in the box is a fact a crash does not undo (see start). */
 	n->durable.entered_round = c->round;
-	struct xr_effect *fx = xr_out_effect(n, XR_FX_ENTER);
-	if (fx != NULL) {
-		fx->round = c->round;
-		fx->car = n->cfg.self;
-		fx->intent = c->intent;
-		fx->vehicle = fx_vehicle(n);
-	}
+	car_effect(n, XR_FX_ENTER);
 	xr_tracef(n, "waits for nobody%s -> enter the box",
 		  c->n_overrides ? " after override" : "");
 	n->timer_at[XR_TIMER_CROSS] = n->now_ms + n->cfg.cross_ms;
@@ -343,13 +347,7 @@ static void make_intent(struct xr_node *n)
 				       ? xr_vehicle_arrived_ms(n, c->vehicle)
 				       : n->now_ms;
 	c->phase = XR_CAR_INTENT;
-	struct xr_effect *fx = xr_out_effect(n, XR_FX_INTENT);
-	if (fx != NULL) {
-		fx->round = c->round;
-		fx->car = n->cfg.self;
-		fx->intent = c->intent;
-		fx->vehicle = fx_vehicle(n);
-	}
+	car_effect(n, XR_FX_INTENT);
 }
 
 void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
@@ -447,14 +445,10 @@ void xr_car_cross_done(struct xr_node *n)
 		n->durable.crossings++;
 		n->durable.last_crossed_round = c->round;
 	}
-	struct xr_effect *fx = xr_out_effect(n, XR_FX_EXIT);
+	struct xr_effect *fx = car_effect(n, XR_FX_EXIT);
 	if (fx != NULL) {
-		fx->round = c->round;
-		fx->car = n->cfg.self;
-		fx->intent = c->intent;
 		fx->at_ms = n->now_ms;
 		fx->after_deadlock = c->after_deadlock;
-		fx->vehicle = fx_vehicle(n);
 	}
 	xr_tracef(n, "out of the box -> tell the light");
 	struct xr_msg *m = xr_out_to_coordinator(n, XR_MSG_CROSSED);
