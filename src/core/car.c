@@ -350,50 +350,58 @@ static void make_intent(struct xr_node *n)
 	car_effect(n, XR_FX_INTENT);
 }
 
+/* The collect of `round` reached us (a COLLECT wave, or a ROUND_END that
+ * also collects the next round): our intent, or that we sit it out, into
+ * the echo. */
+static void join_collect(struct xr_node *n, uint32_t round, uint32_t target,
+			 struct xr_wave_msg *up)
+{
+	struct xr_car *c = &n->car;
+	/* Durable: a coordinator taking over learns from the cars
+	 * how many rounds the cluster was asked to run. */
+	if (target > n->durable.target_round)
+		n->durable.target_round = target;
+	/* A new round; or ours with no intent of ours yet: a round
+	 * learnt from a wave or a state that lacked us has our
+	 * number and an empty intent, which no coordinator accepts
+	 * (an echo refused for ever, seed 30008232 ring). */
+	bool new_round = round > c->round || c->round == 0;
+	if (new_round || (round == c->round && !c->have_set &&
+			  c->intent.car != n->cfg.self)) {
+		if (new_round)
+			reset_round(c, round);
+		/* Open rounds: with no vehicle at the line the car sits
+		 * the round out, and says so; a later collect of the
+		 * same round (after its Arrived) asks again. */
+		enum xr_lane lane = xr_lane_now(n);
+		if (lane != XR_LANE_VEHICLE) {
+			up->intents[0] = (struct xr_car_intent){
+				.car = n->cfg.self, .lane = lane};
+			up->n_intents = 1;
+			xr_tracef(n, "round %u: %s -> sit it out", c->round,
+				  lane == XR_LANE_DONE
+					  ? "every vehicle crossed"
+					  : "no vehicle at the line");
+			return;
+		}
+		make_intent(n);
+		xr_tracef(n, "round %u: %s %s -> tell the light", c->round,
+			  xr_approach_name(c->intent.approach),
+			  xr_turn_name(c->intent.turn));
+	}
+	if (round == c->round) {
+		up->intents[0] = c->intent;
+		up->n_intents = 1;
+	}
+}
+
 void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 		      struct xr_wave_msg *up)
 {
 	struct xr_car *c = &n->car;
 	switch (down->kind) {
 	case XR_WAVE_COLLECT_INTENTS:
-		/* Durable: a coordinator taking over learns from the cars
-		 * how many rounds the cluster was asked to run. */
-		if (down->target_round > n->durable.target_round)
-			n->durable.target_round = down->target_round;
-		/* A new round; or ours with no intent of ours yet: a round
-		 * learnt from a wave or a state that lacked us has our
-		 * number and an empty intent, which no coordinator accepts
-		 * (an echo refused for ever, seed 30008232 ring). */
-		bool new_round = down->round > c->round || c->round == 0;
-		if (new_round || (down->round == c->round && !c->have_set &&
-				  c->intent.car != n->cfg.self)) {
-			if (new_round)
-				reset_round(c, down->round);
-			/* Open rounds: with no vehicle at the line the car sits
-			 * the round out, and says so; a later collect of the
-			 * same round (after its Arrived) asks again. */
-			enum xr_lane lane = xr_lane_now(n);
-			if (lane != XR_LANE_VEHICLE) {
-				up->intents[0] = (struct xr_car_intent){
-					.car = n->cfg.self, .lane = lane};
-				up->n_intents = 1;
-				xr_tracef(n, "round %u: %s -> sit it out",
-					  c->round,
-					  lane == XR_LANE_DONE
-						  ? "every vehicle crossed"
-						  : "no vehicle at the line");
-				return;
-			}
-			make_intent(n);
-			xr_tracef(n, "round %u: %s %s -> tell the light",
-				  c->round,
-				  xr_approach_name(c->intent.approach),
-				  xr_turn_name(c->intent.turn));
-		}
-		if (down->round == c->round) {
-			up->intents[0] = c->intent;
-			up->n_intents = 1;
-		}
+		join_collect(n, down->round, down->target_round, up);
 		return;
 	case XR_WAVE_INTENT_SET:
 		if (down->round < c->round)
