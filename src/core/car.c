@@ -395,6 +395,27 @@ static void join_collect(struct xr_node *n, uint32_t round, uint32_t target,
 	}
 }
 
+/* A round's end with its whole log: every crossing of it recorded, the log
+ * appended (once), and the car between rounds. */
+static void join_round_end(struct xr_node *n, const struct xr_wave_msg *down)
+{
+	struct xr_car *c = &n->car;
+	if (down->round < c->round)
+		return;
+	if (down->round > c->round)
+		reset_round(c, down->round);
+	for (uint32_t i = 0; i < down->n_log; i++) {
+		record_crossing(n, &down->log[i]);
+		if (down->round > n->durable.acked_round)
+			crossing_indexed(n, &down->log[i]);
+	}
+	rounds_indexed_to(n, down->round);
+	if (n->durable.last_round < down->round)
+		for (uint32_t i = 0; i < down->n_log; i++)
+			xr_crossing_log_append(n, &down->log[i]);
+	c->phase = XR_CAR_IDLE;
+}
+
 void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 		      struct xr_wave_msg *up)
 {
@@ -420,20 +441,12 @@ void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 		reconsider(n, true);
 		return;
 	case XR_WAVE_ROUND_END:
-		if (down->round < c->round)
-			return;
-		if (down->round > c->round)
-			reset_round(c, down->round);
-		for (uint32_t i = 0; i < down->n_log; i++) {
-			record_crossing(n, &down->log[i]);
-			if (down->round > n->durable.acked_round)
-				crossing_indexed(n, &down->log[i]);
-		}
-		rounds_indexed_to(n, down->round);
-		if (n->durable.last_round < down->round)
-			for (uint32_t i = 0; i < down->n_log; i++)
-				xr_crossing_log_append(n, &down->log[i]);
-		c->phase = XR_CAR_IDLE;
+		join_round_end(n, down);
+		/* Pipelined (light.c): the same wave collects the next
+		 * round, whether or not this car was still in the last. */
+		if (down->collect_next)
+			join_collect(n, down->round + 1, down->target_round,
+				     up);
 		return;
 	case XR_WAVE_NONE:
 	case XR_WAVE_KINDS:
@@ -578,16 +591,23 @@ void xr_car_start(struct xr_node *n)
 static void on_rejoin_state(struct xr_node *n, const struct xr_rejoin_state *s)
 {
 	struct xr_car *c = &n->car;
-	/* The state of a round before ours is an answer overtaken by the
-	 * waves: adopting it would install that round's intent set and our
-	 * turn of then, and the real set of our round would be ignored (a car
-	 * driving an old round's path, seed 30031402 complete). A car that
-	 * still rejoins asks again. */
+	/* The state of a round before ours is never adopted: it would
+	 * install that round's intent set and our turn of then, and the real
+	 * set of our round would be ignored (a car driving an old round's
+	 * path, seed 30031402 complete). It is an answer overtaken by the
+	 * waves; or the coordinator is behind us, ending that round again
+	 * with a wave that also collects ours (light_takeover.c, half_ended),
+	 * which we joined before we began to ask (a car that asks holds its
+	 * round: it was cut off, or is in the box). Then the answer is to wait
+	 * for that wave: asking again restarts it, for ever (seeds 458836382
+	 * star, 484642238 line). */
 	if (s->round < c->round) {
-		xr_tracef(n,
-			  "state of round %u while in round %u -> stale, "
-			  "ignore",
-			  s->round, c->round);
+		bool waits = c->rejoining;
+		c->rejoining = false;
+		xr_tracef(n, "state of round %u while in round %u -> %s",
+			  s->round, c->round,
+			  waits ? "coordinator behind us, wait for its wave"
+				: "stale, ignore");
 		return;
 	}
 	/* Unasked, the coordinator sends it to a car that was away while the
@@ -642,6 +662,10 @@ static int on_notice(struct xr_node *n, const struct xr_msg *m)
 {
 	struct xr_car *c = &n->car;
 	const struct xr_crossing *x = &m->u.notice.crossing;
+	/* A late one of a round over here: the round's end, which also took
+	 * us into the next round (light.c, pipelined), overtook it. */
+	if (x->round < c->round && x->round <= n->durable.last_round)
+		return 0;
 	if (x->round != c->round || !c->have_set)
 		return XR_EROUND;
 	uint32_t before = c->seen;

@@ -72,7 +72,9 @@ void xr_light_collect(struct xr_node *n)
 	start_wave(n, &down);
 }
 
-static void start_round(struct xr_node *n)
+/* Round `round + 1` begins. Its intents come from a COLLECT wave, started
+ * here, or (`collected`) from the round end's echo that just completed. */
+static void start_round(struct xr_node *n, bool collected)
 {
 	struct xr_light *l = &n->light;
 	l->round++;
@@ -95,6 +97,14 @@ static void start_round(struct xr_node *n)
 	struct xr_effect *fx = xr_out_effect(n, XR_FX_ROUND_START);
 	if (fx != NULL)
 		fx->round = l->round;
+	if (collected) {
+		l->phase = XR_LIGHT_COLLECTING;
+		xr_tracef(n,
+			  "round %u starts, its intents came with the last "
+			  "round's end",
+			  l->round);
+		return;
+	}
 	xr_tracef(n, "round %u starts -> collect intents", l->round);
 	xr_light_collect(n);
 }
@@ -104,7 +114,7 @@ void xr_light_next_round(struct xr_node *n)
 	struct xr_light *l = &n->light;
 	l->phase = XR_LIGHT_IDLE;
 	if (l->rounds_left > 0 && !l->paused) {
-		start_round(n);
+		start_round(n, false);
 		return;
 	}
 	if (l->rounds_left == 0) {
@@ -129,7 +139,7 @@ void xr_light_start(struct xr_node *n)
 		n->light.rounds_left = 2 * n->cfg.rounds * n->cfg.n_cars;
 	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
 	if (n->light.rounds_left > 0)
-		start_round(n);
+		start_round(n, false);
 }
 
 static void send_notice(struct xr_node *n, uint32_t to,
@@ -254,14 +264,25 @@ void xr_light_spread(struct xr_node *n)
 	start_wave(n, &down);
 }
 
+/* The round's end spreads its log; when another round follows, the same
+ * wave collects it (issue 16: one wave less a round): each car takes the log,
+ * then joins the next round, and the echo brings the intents back. A pause
+ * or the last round ends with a plain end. */
 static void start_end_wave(struct xr_node *n)
 {
 	struct xr_light *l = &n->light;
 	l->phase = XR_LIGHT_ENDING;
+	l->arrival_heard = false;
 	struct xr_wave_msg down = {.kind = XR_WAVE_ROUND_END,
 				   .round = l->round,
 				   .n_log = l->n_log};
 	memcpy(down.log, l->log, l->n_log * sizeof l->log[0]);
+	if (l->rounds_left > 0 && !l->paused) {
+		down.collect_next = true;
+		down.target_round = l->round + l->rounds_left;
+		if (down.target_round > n->durable.target_round)
+			n->durable.target_round = down.target_round;
+	}
 	start_wave(n, &down);
 }
 
@@ -317,7 +338,8 @@ static void no_vehicle(struct xr_node *n)
 static int on_arrived(struct xr_node *n, const struct xr_msg *m)
 {
 	struct xr_light *l = &n->light;
-	if (l->phase == XR_LIGHT_COLLECTING) {
+	if (l->phase == XR_LIGHT_COLLECTING ||
+	    (l->phase == XR_LIGHT_ENDING && n->wave.down.collect_next)) {
 		l->arrival_heard = true;
 		return 0;
 	}
@@ -329,6 +351,53 @@ static int on_arrived(struct xr_node *n, const struct xr_msg *m)
 	return 0;
 }
 
+/* The intents of the round are in (a COLLECT wave's echo, or a pipelined
+ * round end's): the intent set is spread, or the round collected again. */
+static void intents_in(struct xr_node *n, const struct xr_wave_msg *up)
+{
+	struct xr_light *l = &n->light;
+	/* The round is for the cars present: an absent car's
+	 * intent (it echoed, then fell silent) is left out. */
+	xr_set want = n->car_set & ~l->absent, have = 0;
+	for (uint32_t i = 0; i < up->n_intents; i++)
+		have |= XR_SET(up->intents[i].car);
+	have &= want;
+	if (have != want || have == 0) {
+		xr_tracef(n,
+			  "intents of %d of %d present cars -> collect again",
+			  xr_set_count(have), xr_set_count(want));
+		xr_light_collect(n);
+		return;
+	}
+	/* Sorted by car id, so the intent set is the same bytes
+	 * whatever the order the echoes came back in. A car with
+	 * no vehicle sits the round out (open rounds). */
+	l->n_intents = 0;
+	xr_set vehicles = 0;
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++)
+		for (uint32_t i = 0; i < up->n_intents; i++) {
+			const struct xr_car_intent *in = &up->intents[i];
+			if (in->car != id || !XR_HAS(have, id) ||
+			    XR_HAS(vehicles, id))
+				continue;
+			if (in->lane == XR_LANE_DONE)
+				l->lanes_done |= XR_SET(id);
+			if (in->lane != XR_LANE_VEHICLE)
+				continue;
+			vehicles |= XR_SET(id);
+			l->intents[l->n_intents++] = *in;
+		}
+	if (vehicles == 0) {
+		no_vehicle(n);
+		return;
+	}
+	have = vehicles;
+	l->have_intent = have;
+	xr_tracef(n, "all %u intents in -> spread the intent set",
+		  l->n_intents);
+	xr_light_spread(n);
+}
+
 void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 {
 	struct xr_light *l = &n->light;
@@ -336,52 +405,9 @@ void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 	 * a node that stops coordinating). */
 	XR_ASSERT(n->coordinator == n->cfg.self);
 	switch (w->down.kind) {
-	case XR_WAVE_COLLECT_INTENTS: {
-		/* The round is for the cars present: an absent car's
-		 * intent (it echoed, then fell silent) is left out. */
-		xr_set want = n->car_set & ~l->absent, have = 0;
-		for (uint32_t i = 0; i < w->up.n_intents; i++)
-			have |= XR_SET(w->up.intents[i].car);
-		have &= want;
-		if (have != want || have == 0) {
-			struct xr_wave_msg down = w->down;
-			xr_tracef(
-				n,
-				"intents of %d of %d present cars -> collect again",
-				xr_set_count(have), xr_set_count(want));
-			start_wave(n, &down);
-			return;
-		}
-		/* Sorted by car id, so the intent set is the same bytes
-		 * whatever the order the echoes came back in. A car with
-		 * no vehicle sits the round out (open rounds). */
-		l->n_intents = 0;
-		xr_set vehicles = 0;
-		for (uint32_t id = 0; id < XR_MAX_NODES; id++)
-			for (uint32_t i = 0; i < w->up.n_intents; i++) {
-				const struct xr_car_intent *in =
-					&w->up.intents[i];
-				if (in->car != id || !XR_HAS(have, id) ||
-				    XR_HAS(vehicles, id))
-					continue;
-				if (in->lane == XR_LANE_DONE)
-					l->lanes_done |= XR_SET(id);
-				if (in->lane != XR_LANE_VEHICLE)
-					continue;
-				vehicles |= XR_SET(id);
-				l->intents[l->n_intents++] = *in;
-			}
-		if (vehicles == 0) {
-			no_vehicle(n);
-			return;
-		}
-		have = vehicles;
-		l->have_intent = have;
-		xr_tracef(n, "all %u intents in -> spread the intent set",
-			  l->n_intents);
-		xr_light_spread(n);
+	case XR_WAVE_COLLECT_INTENTS:
+		intents_in(n, &w->up);
 		return;
-	}
 	case XR_WAVE_INTENT_SET:
 		xr_light_resume_crossing(n);
 		return;
@@ -417,6 +443,11 @@ void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w)
 			fx->round = l->round;
 		xr_tracef(n, "round %u log known to all -> round over",
 			  l->round);
+		if (w->down.collect_next && l->rounds_left > 0 && !l->paused) {
+			start_round(n, true);
+			intents_in(n, &w->up);
+			return;
+		}
 		xr_light_next_round(n);
 		return;
 	case XR_WAVE_NONE:
@@ -794,6 +825,12 @@ void xr_light_heard(struct xr_node *n, uint32_t car)
 				   : "in the rounds to come");
 		if (in_round)
 			send_round_state(n, car);
+		/* Open rounds: waiting for a vehicle, the light has not heard
+		 * whether this car has one, or has sent its last: only a
+		 * collect asks (its vehicles all crossed, it sends nothing,
+		 * and the run would never end; seed 1113811527 line). */
+		if (l->phase == XR_LIGHT_WAITING)
+			xr_light_collect(n);
 	}
 }
 
@@ -957,6 +994,6 @@ int xr_light_command(struct xr_node *n, const struct xr_event *ev)
 		return XR_ERANGE;
 	}
 	if (resting && !l->paused && l->rounds_left > 0)
-		start_round(n);
+		start_round(n, false);
 	return 0;
 }

@@ -352,6 +352,34 @@ static void release_winners(struct xr_light *l)
 	}
 }
 
+/* A round end that also collects the next round (light.c, pipelined) may
+ * have reached some cars, or all, before its coordinator went, and no
+ * coordinator may have seen it complete: the cars that had it are in the
+ * next round with an intent, the others still in the round without its
+ * log, and nobody declared the round over. So while the next round is
+ * still being collected (no car holds its set or crossed in it), that
+ * round's end is run again first: the cars lacking the log take it, the
+ * others skip it, the round is declared over, and the same wave collects
+ * the next round from all (a car already in it answers with the intent it
+ * gave). Without it a round never ended for the cluster (the simulator:
+ * "round 2 ended before round 1"). Should the end have completed before
+ * (a plain collect was under way), it ends again, which every car takes at
+ * most once. */
+static bool half_ended(const struct xr_light *l, const struct progress *p)
+{
+	if (p->logged == 0 || p->round != p->logged + 1)
+		return false;
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
+		if (!XR_HAS(l->recover_have, id))
+			continue;
+		const struct xr_recover_state *r = &l->recovered[id];
+		if ((r->state.round == p->round && r->state.intents_fixed) ||
+		    r->crossed_round == p->round)
+			return false;
+	}
+	return true;
+}
+
 static void finish(struct xr_node *n)
 {
 	struct xr_light *l = &n->light;
@@ -366,6 +394,13 @@ static void finish(struct xr_node *n)
 	 * any car saw its first COLLECT wave knows it alone. */
 	if (n->durable.target_round > p.target)
 		p.target = n->durable.target_round;
+	if (half_ended(l, &p)) {
+		xr_tracef(n,
+			  "round %u's end may not have completed, cars are "
+			  "in round %u -> end round %u again",
+			  p.logged, p.round, p.logged);
+		p.round = p.logged;
+	}
 	l->round = p.round;
 	l->epoch = p.detect;
 	l->rounds_done = p.logged;

@@ -114,7 +114,10 @@ struct xr_wave_msg {
 	bool echo;
 	bool retry; /* resent for want of an answer; see proto WaveMsg.retry */
 	bool star;  /* over a star around the coordinator (failover) */
-	uint32_t target_round; /* COLLECT: the last round the cluster runs */
+	uint32_t target_round; /* COLLECT, and ROUND_END with collect_next:
+				* the last round the cluster runs */
+	bool collect_next;     /* ROUND_END: also the next round's COLLECT (the
+			    * echo brings its intents; light.c) */
 	uint32_t n_intents;
 	struct xr_car_intent intents[XR_MAX_CARS];
 	bool has_override;

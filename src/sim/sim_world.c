@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "describe.h"
+#include "err.h"
 #include "sim_check.h"
 #include "sim_rng.h"
 
@@ -509,8 +510,13 @@ static void step(struct world *w, uint32_t id, const struct xr_event *ev)
 	w->st->steps++;
 	sim_check_step_begin(&w->chk, n, id);
 	int rv = xr_node_step(n, ev);
-	if (rv != 0)
+	if (rv != 0) {
 		w->st->refused++;
+		if (w->cfg->verbose)
+			fprintf(w->cfg->out,
+				"t=%" PRIu64 " node %u: refused: %s\n", w->now,
+				id, xr_strerror(rv));
+	}
 	apply_outbox(w, id);
 }
 

@@ -149,6 +149,8 @@ static void put_wave(struct line *l, const struct xr_wave_msg *w)
 	    w->retry ? " retry" : "", w->star ? " star" : "");
 	if (w->target_round != 0)
 		put(l, " target=r%u", w->target_round);
+	if (w->collect_next)
+		put(l, " +collect");
 	if (w->n_intents > 0)
 		put_intents(l, "intents", w->intents, w->n_intents);
 	if (w->has_override) {
