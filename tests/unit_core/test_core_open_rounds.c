@@ -6,7 +6,10 @@
  *   - an Arrived lost (the first of every vehicle) is resent until a
  *     collect takes it;
  *   - an Arrived out of place changes nothing, and an intent set that says
- *     "no vehicle" is refused. */
+ *     "no vehicle" is refused;
+ *   - a car away (failover) while the others send their last vehicles, whose
+ *     own last one had crossed, is asked again when it is heard: the run
+ *     ends (it hung, the light waiting for a vehicle nobody had). */
 #include "core_cluster.h"
 #include "err.h"
 
@@ -127,6 +130,54 @@ static void out_of_place(void)
 	      "an intent set with an empty lane was taken");
 }
 
+/* Car 1 sends one vehicle, the others five; failover on. */
+static void one_vehicle_car1(struct xr_node_config *cfg)
+{
+	poisson(cfg);
+	cfg->heartbeat_ms = 100;
+	cfg->fail_ms = 400;
+	if (cfg->self == 1)
+		cfg->rounds = 1;
+}
+
+static void away_when_done(void)
+{
+	const uint32_t mixed[3] = {1, 2, 1};
+	cluster_start(4, mixed, vehicles, one_vehicle_car1);
+	/* Car 1's one crossing logged by the light: car 1 goes away before
+	 * the round's end (which would have asked it for the next round and
+	 * heard "done") reaches it. */
+	long guard = 0;
+	while (guard++ < 10000000 && !((nodes[0].light.crossed >> 1) & 1u) &&
+	       cluster_step())
+		;
+	down[1] = true;
+	bool waited_without = false;
+	while (guard++ < 10000000 && cluster_step()) {
+		bool others_done = true;
+		for (int c = 2; c <= 4; c++)
+			others_done = others_done &&
+				      nodes[c].durable.crossings == vehicles;
+		if (others_done && nodes[0].light.phase == XR_LIGHT_WAITING &&
+		    ((nodes[0].light.absent >> 1) & 1u)) {
+			waited_without = true;
+			break;
+		}
+	}
+	CHECK(waited_without,
+	      "the light never waited with car 1 away (phase %d)",
+	      (int)nodes[0].light.phase);
+	down[1] = false;
+	/* Its next heartbeat answer is heard. Each node has a tick due. */
+	for (int i = 0; guard++ < 10000000 && i < 1000000 && cluster_step() &&
+			nodes[0].light.phase != XR_LIGHT_DONE;
+	     i++)
+		;
+	CHECK(nodes[0].light.phase == XR_LIGHT_DONE,
+	      "car 1 back, every vehicle crossed, light phase %d, not done",
+	      (int)nodes[0].light.phase);
+}
+
 int main(void)
 {
 	whole_run(4, 0);
@@ -135,6 +186,7 @@ int main(void)
 	whole_run(9, 1);
 	vehicles = 5;
 	out_of_place();
+	away_when_done();
 	if (failures) {
 		printf("test_core_open_rounds: %d failures\n", failures);
 		return 1;
