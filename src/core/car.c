@@ -627,7 +627,11 @@ static void on_rejoin_state(struct xr_node *n, const struct xr_rejoin_state *s)
 			reset_round(
 				c,
 				s->round); /* ours is over (seed 1745620001 complete) */
-		else if (s->round == c->round)
+		/* And that one is over too, for a car that crossed in it:
+		 * the light collects no round a car crossed in. The run's
+		 * last round, whose end a car restarted after crossing
+		 * missed, is no later round's (seed 431283691 line). */
+		if (s->round == c->round)
 			c->round_over = true;
 		return;
 	}
