@@ -294,6 +294,13 @@ def check_invariants(c, expect_deadlock_every_round=False, away=()):
     if ends != set(range(1, rounds + 1)):
         fail("I2: rounds ended %s, expected 1..%d" % (sorted(ends), rounds))
     intents, enter, leave = {}, {}, {}
+    # A car the coordinator took out of a round (silent for fail_ms, never
+    # granted: docs/PROTOCOL.md "Absent cars") is in that round's log as
+    # `left`: not a crossing, and nobody of the round forgotten. The stray
+    # test's broken ipc listeners can silence a car that long.
+    taken_out = {(int(l["round"]), int(l["car"]))
+                 for l in coordinator_lines(c, "car_left")
+                 if int(l.get("round", 0)) != 0}
     for car in range(1, cars + 1):
         for l in c.lines(car, "intent"):
             intents[(int(l["round"]), car)] = l
@@ -302,7 +309,8 @@ def check_invariants(c, expect_deadlock_every_round=False, away=()):
         for l in c.lines(car, "crossing"):
             leave[(int(l["round"]), car)] = int(l["at_ms"])
         for r in range(1, rounds + 1):
-            if (r, car) not in leave and car not in away:
+            if ((r, car) not in leave and car not in away and
+                    (r, car) not in taken_out):
                 fail("I2: car %d has no crossing in round %d" % (car, r))
     # I1 --------------------------------------------------------------
     pairs = 0
