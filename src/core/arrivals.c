@@ -4,7 +4,6 @@
  * light it is compared with (src/sim/sim_compare.c) all see the very same
  * vehicles with no state to keep. A leaf. */
 #include <math.h>
-#include <string.h>
 #include <strings.h>
 
 #include "internal.h"
@@ -29,27 +28,41 @@ uint64_t xr_vehicle_arrival_ms(uint64_t seed, uint32_t car, uint32_t k,
 	return t;
 }
 
+/* Moves a cursor (vehicle k arrived at at_ms after the car's first start;
+ * k = 0, at_ms = 0 before the first) on to vehicle `to`: one gap per
+ * vehicle, never the sum from vehicle 1 again. */
+static void cursor_to(const struct xr_node *n, uint32_t *k, uint64_t *at_ms,
+		      uint32_t to)
+{
+	if (to < *k) {
+		*k = 0;
+		*at_ms = 0;
+	}
+	while (*k < to) {
+		(*k)++;
+		*at_ms +=
+			gap_ms(n->cfg.seed, n->cfg.self, *k, n->cfg.headway_ms);
+	}
+}
+
 void xr_queue_advance(struct xr_node *n)
 {
 	struct xr_queue *q = &n->queue;
 	if (n->cfg.arrivals != XR_ARRIVALS_POISSON || !n->is_car)
 		return;
 	uint64_t base = n->durable.arrivals_from_ms;
-	/* The next vehicle's time, computed once per vehicle: the sum is
-	 * kept rather than recomputed from 1. */
 	while (q->arrived < n->cfg.rounds) {
-		if (q->next_ms == 0)
-			q->next_ms = base + q->next_sum_ms +
-				     gap_ms(n->cfg.seed, n->cfg.self,
-					    q->arrived + 1, n->cfg.headway_ms);
-		if (q->next_ms > n->now_ms)
-			break;
-		q->next_sum_ms = q->next_ms - base;
-		q->arrived++;
-		q->next_ms = 0;
+		uint32_t k = q->arrived;
+		uint64_t at = q->arrived_ms;
+		cursor_to(n, &k, &at, q->arrived + 1);
+		if (base + at > n->now_ms) {
+			xr_timer_arm(n, XR_TIMER_ARRIVAL,
+				     base + at - n->now_ms);
+			return;
+		}
+		q->arrived = k;
+		q->arrived_ms = at;
 	}
-	if (q->arrived < n->cfg.rounds)
-		xr_timer_arm(n, XR_TIMER_ARRIVAL, q->next_ms - n->now_ms);
 }
 
 enum xr_lane xr_lane_now(const struct xr_node *n)
@@ -62,11 +75,11 @@ enum xr_lane xr_lane_now(const struct xr_node *n)
 						       : XR_LANE_EMPTY;
 }
 
-uint64_t xr_vehicle_arrived_ms(const struct xr_node *n, uint32_t k)
+uint64_t xr_vehicle_arrived_ms(struct xr_node *n, uint32_t k)
 {
-	return n->durable.arrivals_from_ms +
-	       xr_vehicle_arrival_ms(n->cfg.seed, n->cfg.self, k,
-				     n->cfg.headway_ms);
+	struct xr_queue *q = &n->queue;
+	cursor_to(n, &q->head, &q->head_ms, k);
+	return n->durable.arrivals_from_ms + q->head_ms;
 }
 
 static const char *const arrivals_names[] = {"always", "poisson"};

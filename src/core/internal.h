@@ -147,8 +147,8 @@ void xr_queue_advance(struct xr_node *n);
  * always; with poisson, its next vehicle (number durable.crossings + 1) once
  * arrived, and DONE once all have crossed. */
 enum xr_lane xr_lane_now(const struct xr_node *n);
-/* When vehicle k of this car arrived, on its clock. */
-uint64_t xr_vehicle_arrived_ms(const struct xr_node *n, uint32_t k);
+/* When vehicle k of this car arrived, on its clock (moves a cursor). */
+uint64_t xr_vehicle_arrived_ms(struct xr_node *n, uint32_t k);
 
 /* The durable log (crossing_log.c). */
 void xr_crossing_log_append(struct xr_node *n, const struct xr_crossing *c);

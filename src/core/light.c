@@ -170,19 +170,29 @@ static void send_proceed(struct xr_node *n, uint32_t winner)
  * at most |edges| probes per initiator (car_probe.c), and a dense round of
  * 31 cars sent thousands per crossing (issue 15). On the fallback (stall_ms
  * without progress) reports may be stale: every waiting car initiates. */
+/* reach[i] bit j: car i waits for car j along the edges the cars of
+ * `among` reported, directly or not, through cars of `among` only. A report
+ * no longer valid (its car rejoined) counts for none. */
+static void reported_reach(const struct xr_light *l, xr_set among,
+			   xr_set reach[XR_MAX_NODES])
+{
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++)
+		reach[id] = XR_HAS(among, id) && l->reports[id].valid
+				    ? l->reports[id].waits & among
+				    : 0;
+	for (uint32_t k = 0; k < XR_MAX_NODES; k++)
+		for (uint32_t i = 0; i < XR_MAX_NODES; i++)
+			if (XR_HAS(reach[i], k))
+				reach[i] |= reach[k];
+}
+
 static xr_set initiators(const struct xr_node *n, xr_set waiting, bool proven)
 {
 	const struct xr_light *l = &n->light;
 	if (!proven)
 		return waiting;
-	xr_set reach[XR_MAX_NODES] = {0};
-	for (uint32_t id = 0; id < XR_MAX_NODES; id++)
-		if (XR_HAS(waiting, id))
-			reach[id] = l->reports[id].waits & waiting;
-	for (uint32_t k = 0; k < XR_MAX_NODES; k++)
-		for (uint32_t i = 0; i < XR_MAX_NODES; i++)
-			if (XR_HAS(reach[i], k))
-				reach[i] |= reach[k];
+	xr_set reach[XR_MAX_NODES];
+	reported_reach(l, waiting, reach);
 	xr_set chosen = 0, covered = 0;
 	for (uint32_t i = 0; i < XR_MAX_NODES; i++) {
 		if (!XR_HAS(reach[i], i) || XR_HAS(covered, i))
@@ -240,7 +250,7 @@ static void check_stall(struct xr_node *n)
 		const struct xr_car_report *r = &l->reports[c];
 		if (!XR_HAS(rest, c))
 			continue;
-		if (!r->valid || r->held || r->n_waits == 0 ||
+		if (!r->valid || r->held || r->waits == 0 ||
 		    r->seen != l->n_log || r->overrides != l->override_epoch)
 			return;
 	}
@@ -391,8 +401,7 @@ static void intents_in(struct xr_node *n, const struct xr_wave_msg *up)
 		no_vehicle(n);
 		return;
 	}
-	have = vehicles;
-	l->have_intent = have;
+	l->have_intent = vehicles;
 	xr_tracef(n, "all %u intents in -> spread the intent set",
 		  l->n_intents);
 	xr_light_spread(n);
@@ -555,7 +564,6 @@ static int on_blocked(struct xr_node *n, const struct xr_msg *m)
 	r->held = m->u.blocked.held;
 	r->seen = m->u.blocked.seen;
 	r->overrides = m->u.blocked.overrides;
-	r->n_waits = m->u.blocked.n_waits;
 	r->waits = 0;
 	for (uint32_t i = 0; i < m->u.blocked.n_waits; i++)
 		r->waits |= XR_SET(m->u.blocked.waits_for[i]);
@@ -566,7 +574,7 @@ static int on_blocked(struct xr_node *n, const struct xr_msg *m)
 		send_notice(n, car, &l->log[i]);
 	if (r->held && XR_HAS(l->proceed_sent, car))
 		send_proceed(n, car);
-	if (r->n_waits == 0 && !r->held)
+	if (r->waits == 0 && !r->held)
 		grant(n, car, r->overrides);
 	if (!r->held)
 		l->proceeding &= ~XR_SET(car);
@@ -612,20 +620,12 @@ static xr_set also_losers(const struct xr_node *n, uint32_t winner,
 	xr_set rest = remaining(n);
 	if (!l->reports[winner].valid)
 		return 0;
-	/* The cars from which the winner can be reached along reported
-	 * edges: a fixpoint, at most one pass per car. */
-	xr_set to_winner = XR_SET(winner);
-	for (bool grew = true; grew;) {
-		grew = false;
-		for (uint32_t id = 0; id < XR_MAX_NODES; id++) {
-			const struct xr_car_report *r = &l->reports[id];
-			if (!XR_HAS(rest, id) || XR_HAS(to_winner, id) ||
-			    !r->valid || (r->waits & to_winner) == 0)
-				continue;
+	/* The cars from which the winner can be reached again. */
+	xr_set reach[XR_MAX_NODES], to_winner = 0;
+	reported_reach(l, rest, reach);
+	for (uint32_t id = 0; id < XR_MAX_NODES; id++)
+		if (XR_HAS(reach[id], winner))
 			to_winner |= XR_SET(id);
-			grew = true;
-		}
-	}
 	xr_set also = l->reports[winner].waits & to_winner & rest &
 		      ~XR_SET(winner) & ~XR_SET(loser);
 	const struct xr_car_intent *wi = intent_of(l, winner);

@@ -427,7 +427,6 @@ struct xr_car_report { /* the light's record of a car's last Blocked */
 	bool held;
 	uint32_t seen;
 	uint32_t overrides;
-	uint32_t n_waits;
 	xr_set waits; /* the cars it waits for, as reported */
 };
 
@@ -485,13 +484,16 @@ struct xr_light {
 	bool arrival_heard;
 };
 
-/* A car's vehicles (arrivals.c): how many have arrived, and when the next
- * does (0: not computed yet). Not durable: recomputed from
- * durable.arrivals_from_ms after a restart. */
+/* A car's vehicles (arrivals.c), times counted from its first start
+ * (durable.arrivals_from_ms). Not durable: recomputed after a restart. Two
+ * cursors along the car's stream, each moved one gap at a time: the last
+ * vehicle arrived, and the one an intent was last made for (its arrival
+ * time, without summing every gap before it again). */
 struct xr_queue {
-	uint32_t arrived;
-	uint64_t next_ms;
-	uint64_t next_sum_ms; /* the last arrival, from arrivals_from_ms */
+	uint32_t arrived; /* vehicles arrived so far */
+	uint64_t arrived_ms;
+	uint32_t head; /* xr_vehicle_arrived_ms's last vehicle */
+	uint64_t head_ms;
 };
 
 /* Bully election and failure detection (election.c). */
