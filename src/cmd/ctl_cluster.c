@@ -308,6 +308,17 @@ void xr_ctl_status_free(const struct xr_ctl_cluster *c, struct xr_ctl_status *s)
 							 NULL);
 }
 
+bool xr_ctl_poisson(const Xroad__NodeStatus *n)
+{
+	return n->arrivals == XR_ARRIVALS_POISSON;
+}
+
+uint32_t xr_ctl_vehicles_waiting(const Xroad__NodeStatus *n)
+{
+	return n->arrived > n->own_crossings ? n->arrived - n->own_crossings
+					     : 0;
+}
+
 const char *xr_ctl_car_state_name(int state)
 {
 	switch (state) {

@@ -98,6 +98,10 @@ uint32_t xr_ctl_node_id(const struct xr_ctl_cluster *c,
 bool xr_ctl_node_is_light(const struct xr_ctl_cluster *c,
 			  const struct xr_ctl_status *s, uint32_t i);
 const char *xr_ctl_car_state_name(int state);
+/* Open rounds: does node `n` run arrivals = poisson; and how many of a car's
+ * vehicles have arrived and not crossed yet (the one in the box too). */
+bool xr_ctl_poisson(const Xroad__NodeStatus *n);
+uint32_t xr_ctl_vehicles_waiting(const Xroad__NodeStatus *n);
 
 /* Who coordinates now, read from the answers in `s` (as `status` shows it):
  * the coordinator named at the newest epoch any node knows; of two named at

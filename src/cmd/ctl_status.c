@@ -44,21 +44,9 @@ static void json_ids(const char *key, const uint32_t *v, size_t n)
 	printf("]");
 }
 
-static bool poisson(const Xroad__NodeStatus *n)
-{
-	return n->arrivals == XR_ARRIVALS_POISSON;
-}
-
 static const char *arrivals_name(const Xroad__NodeStatus *n)
 {
 	return xr_arrivals_name((enum xr_arrivals)n->arrivals);
-}
-
-/* A car's vehicles arrived and not crossed yet (the one in the box too). */
-static uint32_t waiting(const Xroad__NodeStatus *n)
-{
-	return n->arrived > n->own_crossings ? n->arrived - n->own_crossings
-					     : 0;
 }
 
 void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
@@ -103,13 +91,14 @@ void xr_ctl_status_print_json(const struct xr_ctl_cluster *c,
 		       (unsigned long long)n->cluster);
 		/* Open rounds: the node's setting; a car's vehicles. */
 		printf(",\"arrivals\":\"%s\"", arrivals_name(n));
-		if (poisson(n)) {
+		if (xr_ctl_poisson(n)) {
 			printf(",\"headway_ms\":%u", n->headway_ms);
 			if (!n->is_light)
 				printf(",\"queue\":{\"vehicles\":%u,\"arrived\":"
 				       "%u,\"crossed\":%u,\"waiting\":%u}",
 				       n->vehicles, n->arrived,
-				       n->own_crossings, waiting(n));
+				       n->own_crossings,
+				       xr_ctl_vehicles_waiting(n));
 		}
 		if (!n->is_light) {
 			printf(",\"state\":\"%s\"",
@@ -168,7 +157,7 @@ static void print_coordinator(const struct xr_ctl_cluster *c,
 	/* Its pause and queue: only the coordinator knows them. With open
 	 * rounds there is no queue of rounds (rounds_queued is the light's
 	 * budget, docs/CONFIG.md): rounds open as vehicles come. */
-	if (n->coordinator == n->id && poisson(n))
+	if (n->coordinator == n->id && xr_ctl_poisson(n))
 		printf(", %s, %u rounds done, open rounds (as vehicles come)",
 		       n->paused ? "PAUSED" : "running", n->rounds_done);
 	else if (n->coordinator == n->id)
@@ -255,11 +244,11 @@ static void print_table(const struct xr_ctl_cluster *c,
 			       "refused\n",
 			       n->epoch, n->rounds_done, n->rejected);
 		/* Open rounds: the car's queue. With always, nothing. */
-		if (!n->is_light && poisson(n))
+		if (!n->is_light && xr_ctl_poisson(n))
 			printf("    vehicles: %u of %u arrived, %u crossed, %u "
 			       "waiting\n",
 			       n->arrived, n->vehicles, n->own_crossings,
-			       waiting(n));
+			       xr_ctl_vehicles_waiting(n));
 		/* Only where it happened: on a healthy cluster, nothing. */
 		if (n->rejected_tls > 0 || n->tls_dial_failed > 0)
 			printf("    TLS: %u handshakes refused, %u dials "

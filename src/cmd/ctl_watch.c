@@ -116,8 +116,7 @@ static void queues(const struct watch *w, char out[WIDTH])
 	out[0] = '\0';
 	for (uint32_t i = 0; i < w->c.n; i++) {
 		const Xroad__NodeStatus *n = st(&w->now, i);
-		if (n == NULL || n->is_light ||
-		    n->arrivals != XR_ARRIVALS_POISSON)
+		if (n == NULL || n->is_light || !xr_ctl_poisson(n))
 			continue;
 		any = true;
 		vehicles += n->vehicles;
@@ -131,14 +130,11 @@ static void queues(const struct watch *w, char out[WIDTH])
 			    arrived, vehicles, crossed);
 	for (uint32_t i = 0; i < w->c.n && used > 0 && used < WIDTH; i++) {
 		const Xroad__NodeStatus *n = st(&w->now, i);
-		if (n == NULL || n->is_light ||
-		    n->arrivals != XR_ARRIVALS_POISSON)
+		if (n == NULL || n->is_light || !xr_ctl_poisson(n))
 			continue;
 		char one[24];
 		int k = snprintf(one, sizeof one, " %u:%u", n->id,
-				 n->arrived > n->own_crossings
-					 ? n->arrived - n->own_crossings
-					 : 0);
+				 xr_ctl_vehicles_waiting(n));
 		if (k < 0 || used + k >= WIDTH - 1)
 			break;
 		memcpy(out + used, one, (size_t)k + 1);

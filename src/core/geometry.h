@@ -18,13 +18,13 @@ enum xr_approach { XR_S = 0, XR_E = 1, XR_N = 2, XR_W = 3, XR_APPROACHES = 4 };
 enum xr_turn { XR_RIGHT = 0, XR_STRAIGHT = 1, XR_LEFT = 2, XR_TURNS = 3 };
 enum xr_cell { XR_NW = 0, XR_NE = 1, XR_SE = 2, XR_SW = 3, XR_CELLS = 4 };
 
-/* A car as the rules see it. `key` orders cars totally: lower key = earlier
- * arrival (arrival_ms, then car id). */
 /* What a car node has at its stop line when a round collects intents (open
  * rounds, docs/PROTOCOL.md): a vehicle, whose intent this is; nothing for
  * now; or nothing ever again (every vehicle it was to send has crossed). */
 enum xr_lane { XR_LANE_VEHICLE = 0, XR_LANE_EMPTY, XR_LANE_DONE };
 
+/* A car as the rules see it. xr_arrived_before orders cars totally: earlier
+ * arrival (arrival_ms, then car id) first. */
 struct xr_car_intent {
 	uint32_t car;
 	enum xr_approach approach;

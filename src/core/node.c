@@ -63,13 +63,14 @@ int xr_node_config_check(const struct xr_node_config *cfg, char *why,
 	if ((unsigned)cfg->arrivals > XR_ARRIVALS_POISSON)
 		return config_fail(why, why_len, "unknown arrivals %u",
 				   (unsigned)cfg->arrivals);
-	/* The light's round budget, 2 x rounds x cars, fits 32 bits. */
 	if (cfg->arrivals == XR_ARRIVALS_POISSON &&
-	    (cfg->headway_ms == 0 || cfg->rounds == 0 || cfg->rounds > 1000000))
-		return config_fail(why, why_len,
-				   "arrivals = poisson needs headway_ms > 0 "
-				   "and 1..1000000 vehicles (rounds), not %u",
-				   cfg->rounds);
+	    (cfg->headway_ms == 0 || cfg->rounds == 0 ||
+	     cfg->rounds > XR_POISSON_VEHICLES_MAX))
+		return config_fail(
+			why, why_len,
+			"arrivals = poisson: rounds (vehicles per car) "
+			"must be 1..%u and headway_ms > 0",
+			XR_POISSON_VEHICLES_MAX);
 	if (cfg->resend_ms == 0)
 		return config_fail(why, why_len, "resend_ms must be > %u", 0);
 	if (cfg->stall_ms == 0)

@@ -48,6 +48,9 @@ typedef uint64_t xr_set; /* bit i = node id i */
 
 /* When vehicles come to a car node (xr_node_config.arrivals). */
 enum xr_arrivals { XR_ARRIVALS_ALWAYS = 0, XR_ARRIVALS_POISSON = 1 };
+/* With poisson, `rounds` is the vehicles each car sends: at most this many,
+ * so that the light's round budget, 2 x rounds x cars, fits 32 bits. */
+#define XR_POISSON_VEHICLES_MAX 1000000u
 
 /* ------------------------------------------------------------------ messages */
 

@@ -741,12 +741,12 @@ int xr_cluster_parse(const char *text, const char *name, const char *dir,
 	/* Open rounds: `rounds` is the vehicles each car sends, and the run
 	 * ends when all of them crossed; 0 would be a run with no vehicle. */
 	if (c->arrivals == XR_ARRIVALS_POISSON &&
-	    (c->rounds == 0 || c->rounds > XR_POISSON_ROUNDS_MAX))
+	    (c->rounds == 0 || c->rounds > XR_POISSON_VEHICLES_MAX))
 		return xr_why(
 			err, err_len, XR_ECONFIG,
 			"%s:%d: rounds: with arrivals = poisson (line %d) it is the vehicles each car sends: must be 1..%u: %u",
 			name, seen_line[K_ROUNDS], seen_line[K_ARRIVALS],
-			(unsigned)XR_POISSON_ROUNDS_MAX, (unsigned)c->rounds);
+			(unsigned)XR_POISSON_VEHICLES_MAX, (unsigned)c->rounds);
 	rc = check_tls(c, name, seen_line, err, err_len);
 	if (rc != 0)
 		return rc;

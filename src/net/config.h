@@ -17,9 +17,6 @@
 #define XR_PATH_MAX 1024
 #define XR_CONFIG_MAX_BYTES (1u << 20) /* a larger file is refused */
 #define XR_HEADWAY_MS_MAX 3600000u     /* headway_ms: an hour at most */
-/* rounds with arrivals = poisson: vehicles per car (the light's round budget,
- * 2 x rounds x cars, stays within 32 bits) */
-#define XR_POISSON_ROUNDS_MAX 1000000u
 
 enum xr_role { XR_ROLE_LIGHT = 1, XR_ROLE_CAR = 2 };
 

@@ -108,13 +108,15 @@ void sim_check_crash(struct sim_checker *c, const struct xr_node *n,
 		     uint32_t id);
 void sim_check_restart(struct sim_checker *c, uint32_t id);
 
-/* End of run: I2 (all rounds ended, box empty), I4 (every node's durable
- * log is what its LOG_APPEND effects built, every round it holds is whole,
- * the light's is the whole agreed log) and I5 (every crossing made is in
- * the log as a crossing). */
-/* Poisson arrivals: judge vehicles as above (call after init). */
+/* Poisson arrivals: judge each car's `vehicles` vehicles as the struct
+ * says (call after init). 0, or -1 out of memory. */
 int sim_check_vehicles(struct sim_checker *c, uint32_t vehicles, uint64_t seed,
 		       uint32_t headway_ms);
+
+/* End of run: I2 (all rounds ended, or with poisson arrivals every vehicle
+ * crossed; box empty), I4 (every node's durable log is what its LOG_APPEND
+ * effects built, every round it holds is whole, the light's is the whole
+ * agreed log) and I5 (every crossing made is in the log as a crossing). */
 void sim_check_final(struct sim_checker *c, const struct xr_node *nodes,
 		     uint64_t now);
 
