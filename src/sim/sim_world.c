@@ -105,7 +105,9 @@ struct world {
 		uint64_t probes;
 		xr_set initiators;
 		uint32_t edges;
-		uint32_t overrides; /* declared in this epoch: 0 or 1 */
+		/* Edges the epoch's override reversed: its loser's and each
+		 * `also` car's (0 without one). */
+		uint32_t reversed;
 	} * epochs;
 	uint32_t epoch_cap;
 	uint32_t last_rule_edges;
@@ -483,7 +485,9 @@ static void apply_outbox(struct world *w, uint32_t id)
 			w->st->car_deadlocks += id != 0;
 			struct epoch_info *ei = epoch_at(w, fx->override.epoch);
 			if (ei != NULL)
-				ei->overrides++;
+				ei->reversed +=
+					1 + (uint32_t)__builtin_popcountll(
+						    fx->override.also);
 		}
 		if (fx->type == XR_FX_COORDINATOR) {
 			w->st->coordinators++;
@@ -833,10 +837,10 @@ static void cost_checks(struct world *w)
 			continue;
 		st->epochs++;
 		/* Edges only reverse, but the override of this epoch can reach
-		 * the loser while probes of the epoch still travel: the loser
-		 * then forwards along its new edge, so that edge counts too
+		 * its losers while probes of the epoch still travel: each then
+		 * forwards along its new edge, so those edges count too
 		 * (docs/SIM.md "Message costs"). */
-		uint64_t bound = ((uint64_t)ei->edges + ei->overrides) *
+		uint64_t bound = ((uint64_t)ei->edges + ei->reversed) *
 				 (uint64_t)__builtin_popcountll(ei->initiators);
 		if (ei->probes > st->probes_max_epoch)
 			st->probes_max_epoch = ei->probes;
@@ -847,7 +851,7 @@ static void cost_checks(struct world *w)
 				      "cost: epoch %u sent %" PRIu64
 				      " probes > (%u edges + %u reversed) x %d "
 				      "initiators",
-				      e, ei->probes, ei->edges, ei->overrides,
+				      e, ei->probes, ei->edges, ei->reversed,
 				      __builtin_popcountll(ei->initiators));
 	}
 }
