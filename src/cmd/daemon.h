@@ -16,6 +16,7 @@
 #include <stdio.h>
 
 #include "cloud.h"
+#include "codec.h"
 #include "config.h"
 #include "net.h"
 #include "node.h"
@@ -77,6 +78,15 @@ struct xr_daemon {
 	 * answer goes back by Deliver too (daemon_step.c, wave_by_request). */
 	bool deliver_wave;
 	uint32_t deliver_from;
+	/* Stepping a Deliver from node carry_to (carrying): the step's Deliver
+	 * messages to it ride the reply instead (DeliverReply.carried,
+	 * docs/NET.md "Carried"), n_carry Envelopes of carry_len bytes one
+	 * after the other in carry_buf. */
+	bool carrying;
+	uint32_t carry_to;
+	uint32_t n_carry;
+	size_t carry_len[XR_NET_CARRY_MAX], carry_bytes;
+	uint8_t carry_buf[XR_MSG_MAX_BYTES];
 	/* The core is stepped by nng's callback threads (direct dispatch,
 	 * net.h) and by the loop thread (timers): core_mtx serialises them. */
 	pthread_mutex_t core_mtx;

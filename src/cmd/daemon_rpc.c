@@ -1,7 +1,8 @@
 /* The xroad.Node service of proto/xroad.proto as the daemon implements it,
  * dispatched by protoc-c's service descriptor (src/net/rpc.c), and the wave
- * items of the surveyor/respondent sockets. Everything here runs on the loop
- * thread. */
+ * items of the surveyor/respondent sockets and of Deliver replies (carried).
+ * Everything here runs under core_mtx, on the loop thread or on nng's
+ * callback threads (direct dispatch, daemon_loop.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ static struct xr_daemon *D; /* one daemon per process */
  * `why` for the reply, so that a refused sender learns what was wrong from
  * its DeliverReply, not only "invalid argument" (issue 13). */
 static int admit(struct xr_daemon *d, const struct xr_msg *m, int wave_peer,
-		 const char *via, char *why, size_t why_len)
+		 int sender, const char *via, char *why, size_t why_len)
 {
 	char line[1200];
 
@@ -42,6 +43,15 @@ static int admit(struct xr_daemon *d, const struct xr_msg *m, int wave_peer,
 		snprintf(line, sizeof line,
 			 "from=%u on the wave edge to node %d",
 			 (unsigned)m->from, wave_peer);
+		snprintf(why, why_len, "refused (sender): %.200s", line);
+		xr_net_reject(d->net, "sender", via, line);
+		return XR_ESENDER;
+	}
+	/* A node's reply carries only that node's own messages. */
+	if (sender >= 0 && m->from != (uint32_t)sender) {
+		snprintf(line, sizeof line,
+			 "from=%u carried by the reply of node %d",
+			 (unsigned)m->from, sender);
 		snprintf(why, why_len, "refused (sender): %.200s", line);
 		xr_net_reject(d->net, "sender", via, line);
 		return XR_ESENDER;
@@ -121,9 +131,12 @@ static void answer_fetch(struct xr_daemon *d, const struct xr_msg *m)
 }
 
 /* Decodes, admits and steps one message; on refusal `why` is the reason the
- * sender gets back (Deliver's reply), the same the node logs. */
+ * sender gets back (Deliver's reply), the same the node logs. `wave_peer`:
+ * the wave edge it came on, -2 when it came by Deliver or in a Deliver's
+ * reply; `sender`: the node whose reply carried it, else -1. */
 static int receive(struct xr_daemon *d, const uint8_t *body, size_t len,
-		   int wave_peer, const char *via, char *why, size_t why_len)
+		   int wave_peer, int sender, const char *via, char *why,
+		   size_t why_len)
 {
 	static struct xr_msg m;
 	struct xr_event ev = {.type = XR_EV_RECEIVE};
@@ -144,7 +157,7 @@ static int receive(struct xr_daemon *d, const uint8_t *body, size_t len,
 	 * several neighbours): the Envelope's `to` is ours. */
 	if (wave_peer != -2)
 		m.to = d->self;
-	rc = admit(d, &m, wave_peer, via, why, why_len);
+	rc = admit(d, &m, wave_peer, sender, via, why, why_len);
 	if (rc != 0)
 		return rc;
 	if (m.type == XR_MSG_LOG_FETCH) {
@@ -155,8 +168,13 @@ static int receive(struct xr_daemon *d, const uint8_t *body, size_t len,
 	ev.msg = &m;
 	d->deliver_wave = wave_peer == -2 && m.type == XR_MSG_WAVE;
 	d->deliver_from = m.from;
+	/* What this step sends the requester rides our reply (a carried
+	 * message has no reply to ride). */
+	d->carrying = wave_peer == -2 && sender < 0;
+	d->carry_to = m.from;
 	rc = xr_daemon_step(d, &ev);
 	d->deliver_wave = false;
+	d->carrying = false;
 	/* The core says only its code (its tracer has the line); name the
 	 * message so that the sender can tell which one. */
 	if (rc != 0)
@@ -171,18 +189,29 @@ static void node_deliver(Xroad__Node_Service *svc, const Xroad__Envelope *in,
 			 Xroad__DeliverReply_Closure closure, void *data)
 {
 	Xroad__DeliverReply r = XROAD__DELIVER_REPLY__INIT;
+	ProtobufCBinaryData carried[XR_NET_CARRY_MAX];
 	const uint8_t *body;
-	size_t len;
+	size_t len, off = 0;
 	char why[256] = "";
 	int rc;
 
 	(void)svc;
 	(void)in;
 	xr_rpc_raw(&body, &len);
-	rc = receive(D, body, len, -2, "Deliver", why, sizeof why);
+	D->n_carry = 0;
+	D->carry_bytes = 0;
+	rc = receive(D, body, len, -2, -1, "Deliver", why, sizeof why);
 	r.accepted = rc == 0;
 	r.error = rc == 0 ? "" : why;
+	for (uint32_t i = 0; i < D->n_carry; i++) {
+		carried[i].data = D->carry_buf + off;
+		carried[i].len = D->carry_len[i];
+		off += D->carry_len[i];
+	}
+	r.n_carried = D->n_carry;
+	r.carried = carried;
 	closure(&r, data);
+	D->n_carry = 0;
 }
 
 static Xroad__CarState car_state(enum xr_car_phase p)
@@ -414,8 +443,15 @@ void xr_daemon_handle(struct xr_daemon *d, struct xr_net_item *it)
 		free(out);
 		return;
 	}
+	if (it->kind == XR_NET_CARRIED) {
+		receive(d, it->body, it->len, -2, it->sender, "Deliver reply",
+			why, sizeof why);
+		xr_net_release(d->net, it);
+		return;
+	}
 	d->cur = it;
-	receive(d, it->body, it->len, it->wave_peer, "wave", why, sizeof why);
+	receive(d, it->body, it->len, it->wave_peer, -1, "wave", why,
+		sizeof why);
 	d->cur = NULL;
 	xr_net_release(d->net, it);
 }

@@ -191,11 +191,34 @@ static int encode(const struct xr_daemon *d, const struct xr_msg *m,
 	return rc;
 }
 
+/* Keeps an encoded Envelope for the reply to the Deliver being stepped when
+ * it is addressed to that Deliver's sender and the reply has room (at most
+ * XR_NET_CARRY_MAX Envelopes and max_msg bytes, with room for the reply's
+ * own fields): one request and its reply less per message, a grant answering
+ * a Blocked, a notice answering a Crossed (docs/NET.md, "Carried"). */
+static bool carry(struct xr_daemon *d, uint32_t to, const uint8_t *env,
+		  size_t len)
+{
+	size_t cap = d->cluster.max_msg < sizeof d->carry_buf
+			     ? d->cluster.max_msg
+			     : sizeof d->carry_buf;
+
+	if (!d->carrying || to != d->carry_to ||
+	    d->n_carry >= XR_NET_CARRY_MAX ||
+	    d->carry_bytes + len + 8u * (d->n_carry + 2u) > cap)
+		return false;
+	memcpy(d->carry_buf + d->carry_bytes, env, len);
+	d->carry_len[d->n_carry++] = len;
+	d->carry_bytes += len;
+	return true;
+}
+
 /* Messages of one outbox, in order. A wave message that answers the survey
  * being stepped goes back as its response; wave messages whose Envelopes
  * differ only in `to` (a wave going down to several neighbours) leave as a
  * single survey addressed to all of them (docs/NET.md, "Waves"); everything
- * else is a Deliver request. */
+ * else is a Deliver request, or rides the reply to the Deliver being stepped
+ * (carry). */
 static void send_msgs(struct xr_daemon *d, const struct xr_outbox *out)
 {
 	static uint8_t buf[XR_MSG_MAX_BYTES], other[XR_MSG_MAX_BYTES];
@@ -211,7 +234,7 @@ static void send_msgs(struct xr_daemon *d, const struct xr_outbox *out)
 			continue;
 		if (!is_wave_edge(d, m) || wave_by_request(d, m)) {
 			rc = encode(d, m, m->to, buf, sizeof buf, &len);
-			if (rc == 0)
+			if (rc == 0 && !carry(d, m->to, buf, len))
 				rc = xr_net_deliver(d->net, m->to, buf, len);
 			log_send(m, rc);
 			continue;

@@ -264,12 +264,13 @@ static void shutdown_node(struct xr_daemon *d)
 		struct xr_net_stats st;
 		xr_net_get_stats(d->net, &st);
 		xr_log(XR_LOG_INFO, "net_stats",
-		       "received=%llu sent=%llu surveys=%llu responses=%llu dropped=%llu "
+		       "received=%llu sent=%llu carried=%llu surveys=%llu responses=%llu dropped=%llu "
 		       "rejected_malformed=%llu rejected_toobig=%llu rejected_sender=%llu "
 		       "rejected_tls=%llu tls_dial_failed=%llu listeners_recreated=%llu "
 		       "core_rejected=%u",
 		       (unsigned long long)st.received,
 		       (unsigned long long)st.sent,
+		       (unsigned long long)st.carried,
 		       (unsigned long long)st.surveys,
 		       (unsigned long long)st.responses,
 		       (unsigned long long)st.send_dropped,

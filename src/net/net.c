@@ -43,7 +43,14 @@
 	2000 /* ... which must be accepted within this (2 s:
 			     * a loaded 2-core machine can take 1 s) */
 
-enum slot_kind { SLOT_REP, SLOT_REQ, SLOT_SURV, SLOT_RESP, SLOT_ANSWER };
+enum slot_kind {
+	SLOT_REP,
+	SLOT_REQ,
+	SLOT_SURV,
+	SLOT_RESP,
+	SLOT_ANSWER, /* a survey's response, an item of its own (heap) */
+	SLOT_CARRIED /* an Envelope from a Deliver reply (heap) */
+};
 enum slot_state { ST_IDLE, ST_RECV, ST_SEND, ST_HELD, ST_DEAD };
 
 struct peer;
@@ -57,7 +64,8 @@ struct slot {
 	nng_aio *aio;
 	nng_msg *msg;      /* held: the received message */
 	uint32_t dest;     /* SURV: nodes the survey is addressed to (bit set);
-			    * ANSWER: the node that answered */
+			    * ANSWER: the node that answered;
+			    * CARRIED: the node whose reply carried it */
 	uint32_t waiting;  /* SURV: addressees that have not answered yet */
 	int from;          /* RESP: neighbour of the pipe */
 	bool answered;     /* RESP */
@@ -202,10 +210,14 @@ static void inbox_push(struct xr_net *n, struct slot *s)
 static void log_reject(struct xr_net *n, const char *what, const char *where,
 		       const char *why)
 {
-	char q[256];
+	char q[256], w[160];
 
+	/* `where` is an address, or words ("reply of node 4"): quoted then. */
 	xr_log(XR_LOG_WARN, "rejected", "what=%s where=%s why=%s total=%llu",
-	       what, where, xr_log_quote(why, q, sizeof q),
+	       what,
+	       strchr(where, ' ') != NULL ? xr_log_quote(where, w, sizeof w)
+					  : where,
+	       xr_log_quote(why, q, sizeof q),
 	       (unsigned long long)(n->st.rejected_malformed +
 				    n->st.rejected_toobig +
 				    n->st.rejected_sender +
@@ -647,6 +659,71 @@ static void req_start(struct slot *s, nng_msg *m)
 	nng_ctx_send(s->ctx, s->aio);
 }
 
+/* A DeliverReply from `from` with more in it than `accepted`.
+ * - Refused because the peer runs another configuration: the operator's to
+ *   fix, so said on this side too (rate-limited, log.c), with its reason.
+ * - Envelopes it carries (proto/xroad.proto, DeliverReply.carried; docs/NET.md,
+ *   "Carried"): each becomes an item of its own, admitted by the daemon as a
+ *   Deliver from `from` would be. A reply that carries more than
+ *   XR_NET_CARRY_MAX is refused whole, an Envelope larger than max_msg alone:
+ *   no honest node sends either. */
+static void deliver_reply(struct xr_net *n, uint32_t from, const uint8_t *b,
+			  size_t len)
+{
+	Xroad__DeliverReply *dr = xroad__deliver_reply__unpack(NULL, len, b);
+	char where[32], why[96];
+
+	if (dr == NULL)
+		return;
+	if (!dr->accepted && dr->error != NULL &&
+	    strstr(dr->error, "refused (config)") != NULL)
+		xr_log(XR_LOG_ERROR, "config_mismatch", "to=%u why=\"%s\"",
+		       (unsigned)from, dr->error);
+	if (dr->n_carried == 0) {
+		xroad__deliver_reply__free_unpacked(dr, NULL);
+		return;
+	}
+	snprintf(where, sizeof where, "reply of node %u", (unsigned)from);
+	if (dr->n_carried > XR_NET_CARRY_MAX) {
+		snprintf(why, sizeof why,
+			 "%zu Envelopes carried by one reply, at most %d",
+			 dr->n_carried, XR_NET_CARRY_MAX);
+		xr_net_reject(n, "malformed", where, why);
+		xroad__deliver_reply__free_unpacked(dr, NULL);
+		return;
+	}
+	for (size_t i = 0; i < dr->n_carried; i++) {
+		const ProtobufCBinaryData *e = &dr->carried[i];
+		struct slot *c;
+		nng_msg *m;
+
+		if (e->len > n->max_msg) {
+			snprintf(why, sizeof why,
+				 "carried Envelope of %zu bytes, maximum %u",
+				 e->len, (unsigned)n->max_msg);
+			xr_net_reject(n, "toobig", where, why);
+			continue;
+		}
+		if (nng_msg_alloc(&m, 0) != 0)
+			break;
+		if (nng_msg_append(m, e->data, e->len) != 0 ||
+		    (c = calloc(1, sizeof *c)) == NULL) {
+			nng_msg_free(m);
+			break;
+		}
+		c->kind = SLOT_CARRIED;
+		c->net = n;
+		c->msg = m;
+		c->state = ST_HELD;
+		c->dest = from;
+		nng_mtx_lock(n->mtx);
+		n->st.carried++;
+		inbox_push(n, c);
+		nng_mtx_unlock(n->mtx);
+	}
+	xroad__deliver_reply__free_unpacked(dr, NULL);
+}
+
 static void req_cb(void *arg)
 {
 	struct slot *s = arg;
@@ -677,20 +754,11 @@ static void req_cb(void *arg)
 			why[k] = '\0';
 			xr_log(XR_LOG_DEBUG, "deliver_refused",
 			       "to=%u why=\"%s\"", (unsigned)p->id, why);
-		} else if (len > XR_FRAME_HDR &&
-			   memmem(b + XR_FRAME_HDR, len - XR_FRAME_HDR,
-				  "refused (config)", 16) != NULL) {
-			/* The peer runs another configuration: the operator's
-			 * to fix, so said on this side too (rate-limited,
-			 * log.c), with the peer's reason. */
-			Xroad__DeliverReply *dr = xroad__deliver_reply__unpack(
-				NULL, len - XR_FRAME_HDR, b + XR_FRAME_HDR);
-			if (dr != NULL && !dr->accepted && dr->error != NULL)
-				xr_log(XR_LOG_ERROR, "config_mismatch",
-				       "to=%u why=\"%s\"", (unsigned)p->id,
-				       dr->error);
-			if (dr != NULL)
-				xroad__deliver_reply__free_unpacked(dr, NULL);
+		} else if (len > XR_FRAME_HDR + 2 && b[2] == XR_FRAME_VERSION) {
+			/* Longer than a bare `accepted`: a refusal to
+			 * read, or Envelopes riding the reply. */
+			deliver_reply(n, p->id, b + XR_FRAME_HDR,
+				      len - XR_FRAME_HDR);
 		}
 		nng_msg_free(r);
 	}
@@ -1164,6 +1232,12 @@ static void item_fill(struct slot *s, struct xr_net_item *it)
 		it->body = b + XR_WAVE_HDR;
 		it->len = nng_msg_len(s->msg) - XR_WAVE_HDR;
 		break;
+	case SLOT_CARRIED:
+		it->kind = XR_NET_CARRIED;
+		it->sender = (int)s->dest;
+		it->body = b;
+		it->len = nng_msg_len(s->msg);
+		break;
 	case SLOT_REQ:
 	case SLOT_SURV:
 		break;
@@ -1234,7 +1308,7 @@ void xr_net_release(struct xr_net *n, struct xr_net_item *it)
 			resp_recv(s);
 		return;
 	}
-	if (s->kind == SLOT_ANSWER)
+	if (s->kind == SLOT_ANSWER || s->kind == SLOT_CARRIED)
 		free(s);
 }
 
@@ -1448,7 +1522,7 @@ void xr_net_close(struct xr_net *n, int grace_ms)
 	 * are items of their own. */
 	for (struct slot *s = n->in_head, *next; s != NULL; s = next) {
 		next = s->next;
-		if (s->kind == SLOT_ANSWER) {
+		if (s->kind == SLOT_ANSWER || s->kind == SLOT_CARRIED) {
 			nng_msg_free(s->msg);
 			free(s);
 		}

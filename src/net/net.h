@@ -34,6 +34,8 @@ struct xr_net;
 enum xr_net_kind {
 	XR_NET_REQUEST = 1, /* an RPC; answer it with xr_net_reply() */
 	XR_NET_WAVE,        /* an Envelope carrying a WaveMsg */
+	XR_NET_CARRIED,     /* an Envelope that rode the reply to one of our
+			     * Deliver requests (DeliverReply.carried) */
 };
 
 /* One received item. `body` points into memory the net layer owns until
@@ -45,6 +47,7 @@ struct xr_net_item {
 	size_t len;
 	int wave_peer;    /* WAVE: the neighbour this edge leads to */
 	bool can_respond; /* WAVE: a survey we may answer (xr_net_wave) */
+	int sender;       /* CARRIED: the node whose reply carried it */
 	void *slot;       /* private */
 };
 
@@ -63,6 +66,8 @@ struct xr_net_stats {
 	uint64_t responses;           /* waves sent as a survey's response */
 	uint64_t listeners_recreated; /* ipc listeners found deaf and re-created
 				       * (docs/NET.md, "Stray connections") */
+	uint64_t carried;             /* Envelopes taken from Deliver replies
+				     * (docs/NET.md, "Carried") */
 };
 
 /* Opens node `self` of cluster `c`: listens on its request and wave
@@ -110,6 +115,9 @@ void xr_net_wake(struct xr_net *n);
  * is a one-line reason. Releases the item. */
 void xr_net_reply(struct xr_net *n, struct xr_net_item *it, bool ok,
 		  const uint8_t *body, size_t len);
+
+/* The most Envelopes one DeliverReply may carry (docs/NET.md, "Carried"). */
+#define XR_NET_CARRY_MAX 8
 
 /* Releases an item without answering (WAVE: frees the survey for the next
  * one; REQUEST: replies with a generic error). */

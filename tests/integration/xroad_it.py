@@ -47,6 +47,12 @@ Scenarios (each < 120 s on 2 cores; every process is killed at the end):
                 log stays small; a burst of 1,500 garbage frames is logged
                 at most 200 lines a second, the rest summed up, and the
                 sums match net_stats
+  forged_reply  node 4 is an impostor whose replies to the light's Deliver
+                requests carry a Crossed "from node 3" (refused: a reply
+                carries its node's own messages only) and then 9 Envelopes
+                (refused whole, at most 8); the light goes on with the
+                three real cars, whose replies carried their grants and
+                notices (net_stats carried > 0)
   tcp           like rounds50 on tcp, 10 rounds, ring topology
   tls           five nodes on tls+tcp (mutual TLS, certificates from
                 tools/gen-certs), star topology; xroadctl with its ctl
@@ -87,6 +93,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 APPROACHES = ["S", "E", "N", "W"]
@@ -1478,6 +1485,96 @@ def sp_req_flood(addr, payload, count):
     return got
 
 
+def fake_rep(addr, replies, stop, served):
+    """An impostor's request endpoint on tcp: answers the n-th request of
+    each connection with replies[min(n, len - 1)] (a DeliverReply body, after
+    the frame header "XR" 1 0), over raw SP (rep0 = 0x31)."""
+    import socket
+    import struct
+    host, port = addr[len("tcp://"):].rsplit(":", 1)
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((host, int(port)))
+    ls.listen(4)
+    ls.settimeout(0.2)
+
+    def read(s, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = s.recv(n - len(buf))
+            if not chunk:
+                raise OSError("closed")
+            buf += chunk
+        return buf
+
+    def serve(s):
+        s.settimeout(1)
+        try:
+            read(s, 8)
+            s.sendall(b"\x00SP\x00\x00\x31\x00\x00")
+            k = 0
+            while not stop.is_set():
+                try:
+                    (n,) = struct.unpack(">Q", read(s, 8))
+                except socket.timeout:
+                    continue
+                req = read(s, n)
+                body = b"XR\x01\x00" + replies[min(k, len(replies) - 1)]
+                out = req[:4] + body  # the request id, then our answer
+                s.sendall(struct.pack(">Q", len(out)) + out)
+                k += 1
+                served.append(k)
+        except OSError:
+            pass
+        finally:
+            s.close()
+
+    while not stop.is_set():
+        try:
+            s, _ = ls.accept()
+        except socket.timeout:
+            continue
+        threading.Thread(target=serve, args=(s,), daemon=True).start()
+    ls.close()
+
+
+def scenario_forged_reply(args, tmp):
+    c = Cluster(args.build, tmp, rounds=30, cross_ms=20, transport="tcp")
+    crossed_from_3 = envelope(3, 1, b"\x5a\x02\x08\x01")  # Crossed{round=1}
+
+    def carried(envs):
+        out = b"\x08\x01"  # accepted = true
+        for e in envs:
+            out += b"\x1a" + varint(len(e)) + e
+        return out
+    replies = [carried([crossed_from_3]), carried([crossed_from_3] * 9), b"\x08\x01"]
+    stop, served = threading.Event(), []
+    t = threading.Thread(target=fake_rep, args=(c.addr[4], replies, stop, served), daemon=True)
+    try:
+        t.start()
+        for i in (1, 2, 3):
+            c.start(i)
+        c.start(0)
+        sender = wait_for("the light to refuse the Crossed carried for node 3",
+                          lambda: [l for l in c.lines(0, "rejected") if l.get("what") == "sender"
+                                   and "carried by the reply of node 4" in l.get("why", "")], 30)
+        many = wait_for("the light to refuse the reply carrying 9",
+                        lambda: [l for l in c.lines(0, "rejected") if l.get("what") == "malformed"
+                                 and "reply of node 4" in l.get("where", "")], 30)
+        print("refused: %s | %s (%s)" % (sender[0]["why"], many[0]["why"], many[0]["where"]),
+              flush=True)
+        c.wait_done(90)
+        c.stop_all()
+        stats = c.lines(0, "net_stats")[-1]
+        if int(stats["carried"]) == 0:
+            fail("the light's net_stats carried=0: no grant or notice rode a reply")
+        print("ok: the light ended its run without node 4; net_stats carried=%s received=%s "
+              "sent=%s" % (stats["carried"], stats["received"], stats["sent"]), flush=True)
+    finally:
+        stop.set()
+        c.kill_all()
+
+
 def scenario_forged_epoch(args, tmp):
     """Forged epochs to the light: Election, Coordinator and Heartbeat from
     "node 4" at epoch 4294967295 (above the ceiling: the next epoch wrapped
@@ -2025,7 +2122,7 @@ SCENARIOS = {"config_drift": scenario_config_drift, "disk_full": scenario_disk_f
              "netns_partition": scenario_netns_partition,
              "garbage": scenario_garbage, "tcp": scenario_tcp,
              "tls": scenario_tls, "gencerts": scenario_gencerts, "stray": scenario_stray,
-             "forged_epoch": scenario_forged_epoch}
+             "forged_epoch": scenario_forged_epoch, "forged_reply": scenario_forged_reply}
 
 
 def main():
