@@ -74,6 +74,13 @@ struct xr_daemon {
 	bool disk_failed;        /* a durable write failed: mute, then stop */
 	uint64_t fingerprint;    /* xr_daemon_fingerprint() of our settings */
 	struct xr_net_item *cur; /* the item being stepped (wave responses) */
+	/* The survey whose echo the core holds (wave.c, xr_wave_hold): kept,
+	 * not released, so that the echo goes back as its response when the
+	 * car is out of the box. Answered as a survey of our own, the echo left
+	 * the coordinator's survey waiting out its survey time, and 16 rounds
+	 * of those held every surveyor context (rounds of 50-100 ms). */
+	struct xr_net_item held;
+	bool holding;
 	/* Stepping a wave message that came by Deliver, from this node: its
 	 * answer goes back by Deliver too (daemon_step.c, wave_by_request). */
 	bool deliver_wave;
@@ -116,7 +123,10 @@ int xr_daemon_preflight(const struct xr_cluster *c, bool one, uint32_t id,
 /* daemon_state.c */
 int xr_daemon_state_open(struct xr_daemon *d, struct xr_durable *durable,
 			 bool *have_durable);
+/* Appends one log line to the log file's buffer; xr_daemon_state_flush_log()
+ * writes what a step appended (before the step's state and messages). */
 int xr_daemon_state_append(struct xr_daemon *d, const struct xr_crossing *c);
+int xr_daemon_state_flush_log(struct xr_daemon *d);
 /* Round `round` as node-N.log holds it, in index order: the number of
  * entries, 0 when the log holds none of it (LogFetch, node.h). */
 uint32_t xr_daemon_state_read_round(struct xr_daemon *d, uint32_t round,
@@ -163,6 +173,8 @@ void xr_daemon_handle(struct xr_daemon *d, struct xr_net_item *it);
 /* daemon_step.c: steps the core with `ev` and applies the outbox (node.h
  * order). Caller holds core_mtx. */
 int xr_daemon_step(struct xr_daemon *d, struct xr_event *ev);
+/* Lets the survey kept for a held echo go unanswered (`held` above). */
+void xr_daemon_release_held(struct xr_daemon *d);
 
 /* daemon_loop.c */
 int xr_daemon_run(struct xr_daemon *d);

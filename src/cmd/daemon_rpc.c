@@ -453,5 +453,12 @@ void xr_daemon_handle(struct xr_daemon *d, struct xr_net_item *it)
 	receive(d, it->body, it->len, it->wave_peer, -1, "wave", why,
 		sizeof why);
 	d->cur = NULL;
+	if (d->node.wave.held && it->slot != NULL && it->can_respond &&
+	    it->wave_peer == (int)d->node.wave.parent) {
+		xr_daemon_release_held(d); /* an older wave's, superseded */
+		d->held = *it;
+		d->holding = true;
+		return;
+	}
 	xr_net_release(d->net, it);
 }

@@ -248,6 +248,18 @@ static void send_msgs(struct xr_daemon *d, const struct xr_outbox *out)
 			log_send(m, rc);
 			continue;
 		}
+		/* The echo the core held: the response to the survey kept
+		 * for it (daemon.h, `held`). */
+		if (d->holding && m->u.wave.echo &&
+		    d->held.wave_peer == (int)m->to) {
+			rc = encode(d, m, m->to, buf, sizeof buf, &len);
+			if (rc == 0)
+				rc = xr_net_wave(d->net, &d->held, m->to, buf,
+						 len);
+			xr_daemon_release_held(d);
+			log_send(m, rc);
+			continue;
+		}
 		/* `to` 0 in the shared bytes: each receiver takes its own id
 		 * from the frame's destination set. */
 		if (encode(d, m, 0, buf, sizeof buf, &len) != 0)
@@ -302,7 +314,10 @@ static void apply_outbox(struct xr_daemon *d, const struct xr_event *ev)
 
 	for (uint32_t i = 0; i < out->n_effects; i++)
 		apply_effect(d, &out->effects[i], &persist);
-	if (persist && xr_daemon_state_persist(d) != 0)
+	/* The log lines the effects appended, then the state that counts
+	 * them: both on disk before any message. */
+	if (persist && (xr_daemon_state_flush_log(d) != 0 ||
+			xr_daemon_state_persist(d) != 0))
 		d->disk_failed = true;
 	/* node.h: durable state is on disk before any message goes out. A
 	 * message sent after a failed write could acknowledge what a restart
@@ -327,6 +342,14 @@ static void apply_outbox(struct xr_daemon *d, const struct xr_event *ev)
 	send_msgs(d, out);
 }
 
+void xr_daemon_release_held(struct xr_daemon *d)
+{
+	if (!d->holding)
+		return;
+	d->holding = false;
+	xr_net_release(d->net, &d->held);
+}
+
 int xr_daemon_step(struct xr_daemon *d, struct xr_event *ev)
 {
 	int rc;
@@ -344,5 +367,8 @@ int xr_daemon_step(struct xr_daemon *d, struct xr_event *ev)
 		return rc;
 	}
 	apply_outbox(d, ev);
+	/* The hold ended without our echo (a newer wave replaced it). */
+	if (d->holding && !d->node.wave.held)
+		xr_daemon_release_held(d);
 	return 0;
 }

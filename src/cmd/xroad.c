@@ -282,6 +282,9 @@ static void shutdown_node(struct xr_daemon *d)
 		       (unsigned long long)st.listeners_recreated,
 		       (unsigned)d->node.rejected);
 	}
+	pthread_mutex_lock(&d->core_mtx);
+	xr_daemon_release_held(d); /* before its slot goes with the net */
+	pthread_mutex_unlock(&d->core_mtx);
 	/* Bounded (net.h): a close stuck in nng must not keep a stopping node
 	 * alive until SIGKILL. Every durable write was synced when it was made
 	 * (persist before send), so what is left below is closing files. */

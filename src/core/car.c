@@ -78,6 +78,10 @@ void xr_car_send_blocked(struct xr_node *n)
 	m->u.blocked.seen = c->seen;
 	m->u.blocked.overrides = c->override_epoch;
 	m->u.blocked.held = c->held;
+	c->asked_grant = c->waits == 0 && !c->held;
+	c->asked_overrides = c->override_epoch;
+	c->asked_lease_ms = n->election.lease_ms;
+	c->asked_grant_round = n->election.grant_round;
 	for (uint32_t id = 0; id < XR_MAX_NODES; id++)
 		if (XR_HAS(c->waits, id))
 			m->u.blocked.waits_for[m->u.blocked.n_waits++] = id;
@@ -143,9 +147,21 @@ static void reconsider(struct xr_node *n, bool report)
 		return;
 	}
 	c->waits = compute_waits(n);
+	if (c->waits != 0 || c->held)
+		xr_wave_release(n); /* no crossing soon to carry */
 	if (c->waits == 0 && !c->held) {
 		if (!may_enter(n)) {
-			/* Our Blocked report with no wait asks for the grant. */
+			/* Our Blocked report with no wait asks for the grant;
+			 * asked already, the tick asks again each resend_ms.
+			 * A crossing we hear of meanwhile changes nothing the
+			 * coordinator grants on (light.c, grant) nor our lease:
+			 * an override we learn, a grant or lease we got (too
+			 * old to enter on: ask for a fresh one) do. */
+			if (c->asked_grant &&
+			    c->asked_overrides == c->override_epoch &&
+			    c->asked_lease_ms == n->election.lease_ms &&
+			    c->asked_grant_round == n->election.grant_round)
+				return;
 			xr_tracef(n, "free to go, no grant or lease -> ask the "
 				     "coordinator");
 			xr_car_send_blocked(n);
@@ -416,6 +432,32 @@ static void join_round_end(struct xr_node *n, const struct xr_wave_msg *down)
 	c->phase = XR_CAR_IDLE;
 }
 
+/* Free to go when the intent set reaches us (asking for the grant, or in
+ * the box already): the set's echo waits until we are out, and carries our
+ * crossing instead of a Crossed of its own (issue 16: one message and its
+ * answer less per crossing). Only when the crossing fits in the hold
+ * (cross_ms under XR_WAVE_HOLD_MS): a longer one would only keep the light
+ * in SPREADING, where it does not look for stalls. The wave gives up the
+ * hold after XR_WAVE_HOLD_MS (wave.c), and a car that finds itself waiting
+ * after all (an override) lets it go at once (reconsider). */
+static void hold_echo(struct xr_node *n)
+{
+	const struct xr_car *c = &n->car;
+	if (n->cfg.cross_ms >= XR_WAVE_HOLD_MS(n))
+		return;
+	if ((c->phase == XR_CAR_WAITING && c->waits == 0 && !c->held) ||
+	    c->phase == XR_CAR_CROSSING)
+		xr_wave_hold(n);
+}
+
+/* Does the set's wave still wait for our echo? Then our crossing rides it. */
+static bool echo_held_for(const struct xr_node *n, uint32_t round)
+{
+	const struct xr_wave_state *w = &n->wave;
+	return w->active && w->held && !w->done && !w->is_root &&
+	       w->down.kind == XR_WAVE_INTENT_SET && w->down.round == round;
+}
+
 void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 		      struct xr_wave_msg *up)
 {
@@ -432,6 +474,7 @@ void xr_car_wave_join(struct xr_node *n, const struct xr_wave_msg *down,
 		if (!c->have_set) {
 			adopt_intents(n, down->intents, down->n_intents);
 			reconsider(n, true);
+			hold_echo(n);
 		}
 		return;
 	case XR_WAVE_OVERRIDE:
@@ -471,13 +514,22 @@ void xr_car_cross_done(struct xr_node *n)
 		fx->at_ms = n->now_ms;
 		fx->after_deadlock = c->after_deadlock;
 	}
+	/* Unacknowledged either way: the tick sends Crossed after resend_ms
+	 * until the light's notice or the round's end says it is logged. */
+	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
+	if (echo_held_for(n, c->round)) {
+		xr_tracef(n, "out of the box -> tell the light in the set's "
+			     "echo");
+		n->wave.up.crossed |= XR_SET(n->cfg.self);
+		xr_wave_release(n);
+		return;
+	}
 	xr_tracef(n, "out of the box -> tell the light");
 	struct xr_msg *m = xr_out_to_coordinator(n, XR_MSG_CROSSED);
 	if (m != NULL) {
 		m->u.crossed.round = c->round;
 		m->u.crossed.crossed_ms = c->crossed_ms;
 	}
-	xr_timer_arm(n, XR_TIMER_TICK, n->cfg.resend_ms);
 }
 
 static void send_rejoin(struct xr_node *n)

@@ -219,10 +219,20 @@ static void on_heartbeat(struct xr_node *n, const struct xr_msg *m)
 		tell_rival(n, m->from);
 	if (n->coordinator != m->from || !n->is_car)
 		return;
-	struct xr_msg *ack = xr_out_msg(n, m->from, XR_MSG_HEARTBEAT);
-	if (ack != NULL) {
-		ack->u.heartbeat.ack = true;
-		ack->u.heartbeat.stamp_ms = n->now_ms;
+	/* Answered at most every heartbeat_ms / 2: the coordinator's beats
+	 * come every heartbeat_ms and are all answered; a grant (a heartbeat
+	 * answering our Blocked, one per crossing) is not answered again
+	 * right after (issue 16: an ack per crossing). Our lease then lags by
+	 * at most half a beat more; the coordinator hears us by our other
+	 * messages meanwhile. */
+	if (n->election.acked_ms == 0 || n->now_ms < n->election.acked_ms ||
+	    n->now_ms - n->election.acked_ms >= n->cfg.heartbeat_ms / 2) {
+		struct xr_msg *ack = xr_out_msg(n, m->from, XR_MSG_HEARTBEAT);
+		if (ack != NULL) {
+			ack->u.heartbeat.ack = true;
+			ack->u.heartbeat.stamp_ms = n->now_ms;
+			n->election.acked_ms = n->now_ms;
+		}
 	}
 	bool renewed = false;
 	/* A stamp from the future is not ours: ignore it. */

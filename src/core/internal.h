@@ -68,6 +68,12 @@ int xr_wave_receive(struct xr_node *n, const struct xr_msg *m,
 		    enum xr_wave_event *ev);
 void xr_wave_joined(struct xr_node *n);
 enum xr_wave_event xr_wave_tick(struct xr_node *n);
+/* A car that is not the wave's root keeps its echo until
+ * xr_wave_release(): what it is about to do (cross) rides the echo. For
+ * XR_WAVE_HOLD_MS at most: half a resend period. */
+#define XR_WAVE_HOLD_MS(n) ((uint64_t)(n)->cfg.resend_ms / 2)
+void xr_wave_hold(struct xr_node *n);
+void xr_wave_release(struct xr_node *n);
 bool xr_wave_pending(const struct xr_node *n);
 
 /* Failover (election.c, light_takeover.c). */
@@ -100,6 +106,9 @@ const struct xr_crossing *xr_crossing_log_find(const struct xr_crossing *log,
 void xr_light_heard(struct xr_node *n, uint32_t car);
 void xr_light_hear_all(struct xr_node *n);
 void xr_light_wave_done(struct xr_node *n, const struct xr_wave_state *w);
+/* Crossings an echo of the round's intent-set wave carries (car.c,
+ * hold_echo): logged as each echo arrives, as a Crossed would be. */
+void xr_light_echo_crossed(struct xr_node *n, const struct xr_wave_msg *w);
 /* Starts the stalled wave again under a new id. */
 void xr_light_wave_restart(struct xr_node *n);
 

@@ -477,9 +477,24 @@ static bool still_in_round(const struct xr_light *l, uint32_t car)
 	       XR_HAS(l->have_intent & ~l->crossed, car);
 }
 
+/* Does `car`'s last report wait on crossings? A car that waits for nobody
+ * (it asks for the grant, failover on) gains an edge only from an override,
+ * which it learns from the override's wave and then reports: the others'
+ * crossings change nothing for it, and a notice of each made it report again
+ * (issue 16: 11 notices and 5.6 Blocked a round of 4 cars, 4 of each
+ * needed). Its report's `seen` then lags the log, which no decision reads
+ * while it waits for nobody (check_stall wants edges). */
+static bool needs_crossings(const struct xr_light *l, uint32_t car)
+{
+	const struct xr_car_report *r = &l->reports[car];
+	return r->valid && (r->waits != 0 || r->held);
+}
+
 /* Appends `car` to the round's log, a crossing or (left) a car taken out of
- * the round, and tells those who need it. */
-static void log_car(struct xr_node *n, uint32_t car, bool left)
+ * the round, and tells those who need it; the crossing car too unless its
+ * crossing came in the set's echo (`told`: it learns its place at the
+ * round's end, or from our answer should it send Crossed after all). */
+static void log_car(struct xr_node *n, uint32_t car, bool left, bool told)
 {
 	struct xr_light *l = &n->light;
 	struct xr_crossing *c = &l->log[l->n_log];
@@ -493,13 +508,15 @@ static void log_car(struct xr_node *n, uint32_t car, bool left)
 	xr_tracef(n, "car %u %s -> log r%u #%u, notify it and the waiting", car,
 		  left ? "left the round" : "crossed", c->round, c->index);
 	/* The crossing car needs its acknowledgement; a car still waiting
-	 * needs to drop its edge. The others (crossed, or not yet blocked)
-	 * learn it at the round's end, or from the light's answer to the
-	 * Blocked report every waiting car sends. */
+	 * for another needs to drop its edge. The others (crossed, not yet
+	 * blocked, or waiting for nobody but the grant) learn it at the
+	 * round's end, or from the light's answer to the Blocked report every
+	 * waiting car sends. */
 	for (uint32_t i = 0; i < n->cfg.n_cars; i++) {
 		uint32_t to = n->cfg.cars[i];
-		if (to == car ||
-		    (!XR_HAS(l->crossed, to) && l->reports[to].valid))
+		if ((to == car && !told) ||
+		    (to != car && !XR_HAS(l->crossed, to) &&
+		     needs_crossings(l, to)))
 			send_notice(n, to, c);
 	}
 	if (remaining(n) == 0 && l->phase == XR_LIGHT_CROSSING)
@@ -520,8 +537,26 @@ static int on_crossed(struct xr_node *n, const struct xr_msg *m)
 			send_notice(n, car, x);
 		return 0;
 	}
-	log_car(n, car, false);
+	log_car(n, car, false, false);
 	return 0;
+}
+
+void xr_light_echo_crossed(struct xr_node *n, const struct xr_wave_msg *w)
+{
+	struct xr_light *l = &n->light;
+	if (w->kind != XR_WAVE_INTENT_SET || w->round != l->round ||
+	    !xr_light_round_open(l))
+		return;
+	for (uint32_t car = 0; car < XR_MAX_NODES; car++) {
+		if (!XR_HAS(w->crossed, car) || !XR_HAS(l->have_intent, car) ||
+		    XR_HAS(l->crossed, car))
+			continue;
+		/* Failover on, a car crosses only once granted: a bit for
+		 * one we never granted is not a crossing we believe. */
+		if (xr_failover_on(n) && !XR_HAS(l->granted, car))
+			continue;
+		log_car(n, car, false, true);
+	}
 }
 
 /* A car waits for nobody: it may enter once granted (failover on). The
@@ -569,9 +604,12 @@ static int on_blocked(struct xr_node *n, const struct xr_msg *m)
 		r->waits |= XR_SET(m->u.blocked.waits_for[i]);
 	/* A car that holds more than we logged holds entries of an older
 	 * numbering (light_takeover.c closes gaps): it gets the whole log again, and
-	 * each of our entries replaces what it holds at that index. */
-	for (uint32_t i = r->seen <= l->n_log ? r->seen : 0; i < l->n_log; i++)
-		send_notice(n, car, &l->log[i]);
+	 * each of our entries replaces what it holds at that index. A car that
+	 * waits for nobody gets what it lacks only then (needs_crossings). */
+	if (needs_crossings(l, car) || r->seen > l->n_log)
+		for (uint32_t i = r->seen <= l->n_log ? r->seen : 0;
+		     i < l->n_log; i++)
+			send_notice(n, car, &l->log[i]);
 	if (r->held && XR_HAS(l->proceed_sent, car))
 		send_proceed(n, car);
 	if (r->waits == 0 && !r->held)
@@ -617,7 +655,12 @@ static xr_set also_losers(const struct xr_node *n, uint32_t winner,
 			  uint32_t loser)
 {
 	const struct xr_light *l = &n->light;
-	xr_set rest = remaining(n);
+	/* Never a granted car: it may be in the box, where nothing makes it
+	 * wait. A report that says it waits is one overtaken on the way (it
+	 * waits for nobody since its grant): seed 1361217820 ring, 7 cars,
+	 * where a Blocked of car 7 sent long before its grant arrived after it
+	 * had entered, and the override put car 2 before it. */
+	xr_set rest = remaining(n) & ~l->granted;
 	if (!l->reports[winner].valid)
 		return 0;
 	/* The cars from which the winner can be reached again. */
@@ -904,7 +947,7 @@ static void check_absent(struct xr_node *n)
 			fx->car = car;
 		}
 		if (taken_out)
-			log_car(n, car, true);
+			log_car(n, car, true, false);
 		/* A wave waiting for it starts again without it. */
 		struct xr_wave_state *w = &n->wave;
 		if (xr_wave_pending(n) && XR_HAS(w->nbrs, car) &&

@@ -362,6 +362,11 @@ static int receive_wave(struct xr_node *n, const struct xr_msg *m)
 		xr_wave_joined(n);
 		return rv;
 	}
+	/* Before the wave's end is decided: the last echo may carry the
+	 * crossing that ends the round. */
+	if (rv == 0 && m->u.wave.echo && m->u.wave.crossed != 0 &&
+	    n->coordinator == n->cfg.self)
+		xr_light_echo_crossed(n, &m->u.wave);
 	wave_event(n, ev);
 	return rv;
 }

@@ -121,6 +121,8 @@ struct xr_wave_msg {
 				* the last round the cluster runs */
 	bool collect_next;     /* ROUND_END: also the next round's COLLECT (the
 			    * echo brings its intents; light.c) */
+	xr_set crossed; /* INTENT_SET echo: cars of the subtree that crossed
+			 * before echoing (their Crossed, issue 16) */
 	uint32_t n_intents;
 	struct xr_car_intent intents[XR_MAX_CARS];
 	bool has_override;
@@ -407,6 +409,11 @@ struct xr_wave_state {
 	xr_set heard; /* neighbours whose message on our edge arrived */
 	xr_set sent;  /* neighbours we have sent our message to */
 	uint64_t last_send_ms;
+	/* A car free to go when the intent set reached it holds its echo
+	 * until it is out of the box, so that the echo carries its crossing
+	 * (car.c, hold_echo), for at most resend_ms from held_ms. */
+	bool held;
+	uint64_t held_ms;
 	struct xr_wave_msg down; /* what travels down (and is resent) */
 	struct xr_wave_msg up;   /* aggregate of the subtree (COLLECT) */
 };
@@ -512,6 +519,7 @@ struct xr_election {
 	 * after hearing it, so a car may enter the box only while
 	 * now + cross_ms stays before lease_ms + fail_ms (car.c). */
 	uint64_t lease_ms;
+	uint64_t acked_ms; /* a car: when it last answered a heartbeat */
 	/* A car's grant: the round, and the coordinator's epoch, in which it
 	 * may enter (light.c, "absent cars"). */
 	uint32_t grant_round;
@@ -552,6 +560,14 @@ struct xr_car {
 	bool held;              /* override winner, waiting for Proceed */
 	uint32_t held_epoch;
 	xr_set waits; /* the cars it waits for now: its own edges */
+	/* Our last Blocked asked for the grant (no wait, not held), knowing
+	 * overrides up to asked_overrides, with the lease and grant we then
+	 * held: news of crossings does not make us ask again, only a change of
+	 * those (car.c, reconsider). */
+	bool asked_grant;
+	uint32_t asked_overrides;
+	uint64_t asked_lease_ms;
+	uint32_t asked_grant_round;
 	bool after_deadlock;
 	bool crossed_acked; /* the light logged our crossing */
 	uint64_t crossed_ms;

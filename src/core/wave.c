@@ -95,6 +95,7 @@ void xr_wave_send_down(struct xr_node *n)
 /* Folds a child's echo into our aggregate: the union of intents by car. */
 static void merge_up(struct xr_wave_msg *up, const struct xr_wave_msg *echo)
 {
+	up->crossed |= echo->crossed;
 	for (uint32_t i = 0; i < echo->n_intents; i++) {
 		bool have = false;
 		for (uint32_t j = 0; j < up->n_intents; j++)
@@ -110,7 +111,8 @@ static void merge_up(struct xr_wave_msg *up, const struct xr_wave_msg *echo)
 static enum xr_wave_event maybe_finish(struct xr_node *n)
 {
 	struct xr_wave_state *w = &n->wave;
-	if (w->done || (w->heard & w->nbrs) != w->nbrs)
+	if (w->done || (w->heard & w->nbrs) != w->nbrs ||
+	    (w->held && !w->is_root))
 		return XR_WAVE_NOTHING;
 	w->done = true;
 	if (w->is_root) {
@@ -183,6 +185,25 @@ int xr_wave_receive(struct xr_node *n, const struct xr_msg *m,
 	return 0;
 }
 
+void xr_wave_hold(struct xr_node *n)
+{
+	struct xr_wave_state *w = &n->wave;
+	if (!w->active || w->is_root || w->done)
+		return;
+	w->held = true;
+	w->held_ms = n->now_ms;
+	xr_timer_arm(n, XR_TIMER_TICK, XR_WAVE_HOLD_MS(n));
+}
+
+void xr_wave_release(struct xr_node *n)
+{
+	struct xr_wave_state *w = &n->wave;
+	if (!w->held)
+		return;
+	w->held = false;
+	(void)maybe_finish(n); /* not the root: an echo at most */
+}
+
 bool xr_wave_pending(const struct xr_node *n)
 {
 	return n->wave.active && !n->wave.done;
@@ -199,6 +220,17 @@ enum xr_wave_event xr_wave_tick(struct xr_node *n)
 	 * wave from inside this one). */
 	if (w->is_root && w->nbrs == 0 && maybe_finish(n) == XR_WAVE_DONE)
 		return XR_WAVE_DONE;
+	/* A hold is for a crossing under way, not for a wait: after
+	 * XR_WAVE_HOLD_MS the echo goes without it (its Crossed follows
+	 * alone), before our father's retry, due resend_ms after it sent,
+	 * crosses it (a wave is 2|E| messages when nothing is lost). */
+	if (w->held && n->now_ms - w->held_ms >= XR_WAVE_HOLD_MS(n)) {
+		xr_tracef(n,
+			  "echo of wave %u held %u ms -> echo without "
+			  "a crossing",
+			  w->id, (unsigned)XR_WAVE_HOLD_MS(n));
+		xr_wave_release(n);
+	}
 	/* Resend on every edge we have sent on but not heard back, once
 	 * resend_ms has passed since we last sent. A node that has echoed
 	 * waits for its father to ask again (a retry). */

@@ -150,15 +150,17 @@ void sim_config_defaults(struct sim_config *cfg)
 
 void sim_repro(const struct sim_config *cfg, char *buf, size_t len)
 {
-	char arrivals[64] = "";
+	char arrivals[64] = "", cross[32] = "";
 	/* --compare-light names its own (repro_extra). */
 	if (cfg->arrivals == XR_ARRIVALS_POISSON && cfg->repro_extra == NULL)
 		snprintf(arrivals, sizeof arrivals,
 			 " --arrivals poisson --headway-ms %u",
 			 cfg->headway_ms);
+	if (cfg->cross_ms != 50 && cfg->repro_extra == NULL)
+		snprintf(cross, sizeof cross, " --cross-ms %u", cfg->cross_ms);
 	snprintf(buf, len,
 		 "build/xroad-sim --seeds 1 --first-seed %" PRIu64
-		 " --cars %u --topology %s%s --rounds %u%s%s%s%s%s",
+		 " --cars %u --topology %s%s --rounds %u%s%s%s%s%s%s",
 		 cfg->seed, cfg->cars, sim_topology_name(cfg->topology),
 		 cfg->faults ? " --faults" : "", cfg->rounds,
 		 cfg->fifo ? " --fifo" : "",
@@ -166,7 +168,8 @@ void sim_repro(const struct sim_config *cfg, char *buf, size_t len)
 		 cfg->schedule != XR_SCHEDULE_RULES
 			 ? xr_schedule_name(cfg->schedule)
 			 : "",
-		 arrivals, cfg->repro_extra != NULL ? cfg->repro_extra : "");
+		 arrivals, cross,
+		 cfg->repro_extra != NULL ? cfg->repro_extra : "");
 }
 
 /* ------------------------------------------------------------ heap */

@@ -406,6 +406,7 @@ int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
 		p->star = w->star;
 		p->target_round = w->target_round;
 		p->collect_next = w->collect_next;
+		p->crossed = w->crossed;
 		build_intents(s, w->intents, w->n_intents);
 		p->n_intents = w->n_intents;
 		p->intents = s->intent_ptrs;
@@ -731,6 +732,11 @@ static int read_body(const Xroad__Envelope *e, struct xr_msg *m, char *why,
 		w->star = p->star;
 		w->target_round = p->target_round;
 		w->collect_next = p->collect_next;
+		if ((p->crossed >> XR_MAX_NODES) != 0)
+			return xr_why(why, why_len, XR_ERANGE,
+				      "WaveMsg.crossed: a node id past %u",
+				      XR_MAX_NODES - 1);
+		w->crossed = p->crossed;
 		if (wave_kind_from_pb(p->kind, &w->kind) != 0)
 			return xr_why(why, why_len, XR_ERANGE,
 				      "WaveMsg.kind: %d is not a wave kind",

@@ -151,6 +151,13 @@ static void put_wave(struct line *l, const struct xr_wave_msg *w)
 		put(l, " target=r%u", w->target_round);
 	if (w->collect_next)
 		put(l, " +collect");
+	if (w->crossed != 0) {
+		put(l, " crossed=[");
+		for (uint32_t id = 0, k = 0; id < XR_MAX_NODES; id++)
+			if (w->crossed & ((xr_set)1 << id))
+				put(l, "%s%u", k++ ? "," : "", id);
+		put(l, "]");
+	}
 	if (w->n_intents > 0)
 		put_intents(l, "intents", w->intents, w->n_intents);
 	if (w->has_override) {
