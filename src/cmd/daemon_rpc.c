@@ -39,19 +39,15 @@ static int admit(struct xr_daemon *d, const struct xr_msg *m, int wave_peer,
 		xr_net_reject(d->net, "sender", via, line);
 		return XR_ESENDER;
 	}
-	if (wave_peer >= 0 && m->from != (uint32_t)wave_peer) {
-		snprintf(line, sizeof line,
-			 "from=%u on the wave edge to node %d",
-			 (unsigned)m->from, wave_peer);
-		snprintf(why, why_len, "refused (sender): %.200s", line);
-		xr_net_reject(d->net, "sender", via, line);
-		return XR_ESENDER;
-	}
-	/* A node's reply carries only that node's own messages. */
-	if (sender >= 0 && m->from != (uint32_t)sender) {
-		snprintf(line, sizeof line,
-			 "from=%u carried by the reply of node %d",
-			 (unsigned)m->from, sender);
+	/* A wave edge leads to one node, and a node's reply carries only
+	 * that node's own messages. */
+	int only = wave_peer >= 0 ? wave_peer : sender;
+	if (only >= 0 && m->from != (uint32_t)only) {
+		snprintf(line, sizeof line, "from=%u %s node %d",
+			 (unsigned)m->from,
+			 wave_peer >= 0 ? "on the wave edge to"
+					: "carried by the reply of",
+			 only);
 		snprintf(why, why_len, "refused (sender): %.200s", line);
 		xr_net_reject(d->net, "sender", via, line);
 		return XR_ESENDER;

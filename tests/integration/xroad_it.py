@@ -1453,6 +1453,17 @@ def envelope(frm, epoch, body):
     return b"\x08" + varint(frm) + b"\x18" + varint(epoch) + body
 
 
+def read_exact(s, n):
+    """n bytes from socket s, or OSError when it closes first."""
+    buf = b""
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise OSError("closed")
+        buf += chunk
+    return buf
+
+
 def sp_req_flood(addr, payload, count):
     """Sends `payload` `count` times as an SP req0 client over tcp (the SP
     header, then 8-byte big-endian lengths; a request carries a 4-byte id
@@ -1464,13 +1475,7 @@ def sp_req_flood(addr, payload, count):
     s.sendall(b"\x00SP\x00\x00\x30\x00\x00")  # req0 = 0x30
 
     def read(n):
-        buf = b""
-        while len(buf) < n:
-            chunk = s.recv(n - len(buf))
-            if not chunk:
-                raise OSError("closed")
-            buf += chunk
-        return buf
+        return read_exact(s, n)
     read(8)  # the node's header (rep0)
     got = 0
     try:
@@ -1497,15 +1502,7 @@ def fake_rep(addr, replies, stop, served):
     ls.bind((host, int(port)))
     ls.listen(4)
     ls.settimeout(0.2)
-
-    def read(s, n):
-        buf = b""
-        while len(buf) < n:
-            chunk = s.recv(n - len(buf))
-            if not chunk:
-                raise OSError("closed")
-            buf += chunk
-        return buf
+    read = read_exact
 
     def serve(s):
         s.settimeout(1)
