@@ -104,7 +104,10 @@ int xr_net_next(struct xr_net *n, uint64_t deadline_ms, struct xr_net_item *it);
 /* Direct dispatch: when set, nng's callback threads hand every item to
  * `fn` at once instead of queuing it for xr_net_next() (one thread switch
  * less per message). `fn` must serialise its own work (the daemon holds its
- * core lock) and must answer or release the item before returning. */
+ * core lock) and must answer or release the item before returning, or keep
+ * a copy of it and answer or release that later, before xr_net_close() (a
+ * survey whose echo the core holds: daemon.h, `held`; its respondent
+ * context stays taken until then). */
 typedef void (*xr_net_handler)(void *ctx, struct xr_net_item *it);
 void xr_net_set_handler(struct xr_net *n, xr_net_handler fn, void *ctx);
 
