@@ -78,6 +78,7 @@ void xr_car_send_blocked(struct xr_node *n)
 	m->u.blocked.seen = c->seen;
 	m->u.blocked.overrides = c->override_epoch;
 	m->u.blocked.held = c->held;
+	m->u.blocked.stamp_ms = n->now_ms;
 	c->asked_grant = c->waits == 0 && !c->held;
 	c->asked_overrides = c->override_epoch;
 	c->asked_lease_ms = n->election.lease_ms;

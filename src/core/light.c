@@ -599,6 +599,11 @@ static int on_blocked(struct xr_node *n, const struct xr_msg *m)
 	r->held = m->u.blocked.held;
 	r->seen = m->u.blocked.seen;
 	r->overrides = m->u.blocked.overrides;
+	/* Its clock, as a heartbeat's ack gives it: the grant below echoes it,
+	 * so a car's first grant is not one with a lease of 0 that it must
+	 * wait a heartbeat's echo to use (integration_optimal's first round). */
+	if (m->u.blocked.stamp_ms > l->ack_stamp_ms[car])
+		l->ack_stamp_ms[car] = m->u.blocked.stamp_ms;
 	r->waits = 0;
 	for (uint32_t i = 0; i < m->u.blocked.n_waits; i++)
 		r->waits |= XR_SET(m->u.blocked.waits_for[i]);

@@ -168,6 +168,7 @@ struct xr_msg {
 			uint32_t seen;
 			uint32_t overrides;
 			bool held;
+			uint64_t stamp_ms; /* the car's clock (its lease) */
 			uint32_t n_waits;
 			uint32_t waits_for[XR_MAX_CARS];
 		} blocked;

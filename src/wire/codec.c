@@ -446,6 +446,7 @@ int xr_pb_env_build(struct xr_pb_env *s, const struct xr_msg *m, char *why,
 		p->seen = m->u.blocked.seen;
 		p->overrides = m->u.blocked.overrides;
 		p->held = m->u.blocked.held;
+		p->stamp_ms = m->u.blocked.stamp_ms;
 		p->n_waits_for = m->u.blocked.n_waits;
 		p->waits_for = build_ids(s, m->u.blocked.waits_for,
 					 m->u.blocked.n_waits);
@@ -768,6 +769,7 @@ static int read_body(const Xroad__Envelope *e, struct xr_msg *m, char *why,
 		m->u.blocked.seen = e->blocked->seen;
 		m->u.blocked.overrides = e->blocked->overrides;
 		m->u.blocked.held = e->blocked->held;
+		m->u.blocked.stamp_ms = e->blocked->stamp_ms;
 		return read_ids(e->blocked->waits_for, e->blocked->n_waits_for,
 				m->u.blocked.waits_for, &m->u.blocked.n_waits,
 				XR_MAX_CARS, "Blocked.waits_for", why, why_len);
