@@ -78,9 +78,9 @@ struct xr_daemon {
 	 * not released, so that the echo goes back as its response when the
 	 * car is out of the box. Answered as a survey of our own, the echo left
 	 * the coordinator's survey waiting out its survey time, and 16 rounds
-	 * of those held every surveyor context (rounds of 50-100 ms). */
+	 * of those held every surveyor context (rounds of 50-100 ms). Kept
+	 * while held.slot is set: answering or releasing it clears that. */
 	struct xr_net_item held;
-	bool holding;
 	/* Stepping a wave message that came by Deliver, from this node: its
 	 * answer goes back by Deliver too (daemon_step.c, wave_by_request). */
 	bool deliver_wave;

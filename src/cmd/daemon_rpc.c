@@ -453,7 +453,6 @@ void xr_daemon_handle(struct xr_daemon *d, struct xr_net_item *it)
 	    it->wave_peer == (int)d->node.wave.parent) {
 		xr_daemon_release_held(d); /* an older wave's, superseded */
 		d->held = *it;
-		d->holding = true;
 		return;
 	}
 	xr_net_release(d->net, it);

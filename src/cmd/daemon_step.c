@@ -250,7 +250,7 @@ static void send_msgs(struct xr_daemon *d, const struct xr_outbox *out)
 		}
 		/* The echo the core held: the response to the survey kept
 		 * for it (daemon.h, `held`). */
-		if (d->holding && m->u.wave.echo &&
+		if (d->held.slot != NULL && m->u.wave.echo &&
 		    d->held.wave_peer == (int)m->to) {
 			rc = encode(d, m, m->to, buf, sizeof buf, &len);
 			if (rc == 0)
@@ -344,10 +344,7 @@ static void apply_outbox(struct xr_daemon *d, const struct xr_event *ev)
 
 void xr_daemon_release_held(struct xr_daemon *d)
 {
-	if (!d->holding)
-		return;
-	d->holding = false;
-	xr_net_release(d->net, &d->held);
+	xr_net_release(d->net, &d->held); /* nothing when none is kept */
 }
 
 int xr_daemon_step(struct xr_daemon *d, struct xr_event *ev)
@@ -368,7 +365,7 @@ int xr_daemon_step(struct xr_daemon *d, struct xr_event *ev)
 	}
 	apply_outbox(d, ev);
 	/* The hold ended without our echo (a newer wave replaced it). */
-	if (d->holding && !d->node.wave.held)
+	if (d->held.slot != NULL && !d->node.wave.held)
 		xr_daemon_release_held(d);
 	return 0;
 }

@@ -225,7 +225,7 @@ static void on_heartbeat(struct xr_node *n, const struct xr_msg *m)
 	 * right after (issue 16: an ack per crossing). Our lease then lags by
 	 * at most half a beat more; the coordinator hears us by our other
 	 * messages meanwhile. */
-	if (n->election.acked_ms == 0 || n->now_ms < n->election.acked_ms ||
+	if (n->election.acked_ms == 0 ||
 	    n->now_ms - n->election.acked_ms >= n->cfg.heartbeat_ms / 2) {
 		struct xr_msg *ack = xr_out_msg(n, m->from, XR_MSG_HEARTBEAT);
 		if (ack != NULL) {

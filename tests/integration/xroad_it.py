@@ -1496,7 +1496,7 @@ def sp_req_flood(addr, payload, count):
     return got
 
 
-def fake_rep(addr, replies, stop, served):
+def fake_rep(addr, replies, stop):
     """An impostor's request endpoint on tcp: answers the n-th request of
     each connection with replies[min(n, len - 1)] (a DeliverReply body, after
     the frame header "XR" 1 0), over raw SP (rep0 = 0x31)."""
@@ -1526,7 +1526,6 @@ def fake_rep(addr, replies, stop, served):
                 out = req[:4] + body  # the request id, then our answer
                 s.sendall(struct.pack(">Q", len(out)) + out)
                 k += 1
-                served.append(k)
         except OSError:
             pass
         finally:
@@ -1551,8 +1550,8 @@ def scenario_forged_reply(args, tmp):
             out += b"\x1a" + varint(len(e)) + e
         return out
     replies = [carried([crossed_from_3]), carried([crossed_from_3] * 9), b"\x08\x01"]
-    stop, served = threading.Event(), []
-    t = threading.Thread(target=fake_rep, args=(c.addr[4], replies, stop, served), daemon=True)
+    stop = threading.Event()
+    t = threading.Thread(target=fake_rep, args=(c.addr[4], replies, stop), daemon=True)
     try:
         t.start()
         for i in (1, 2, 3):
